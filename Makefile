@@ -1,0 +1,68 @@
+# Casualty figures workbook: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ENV_STAMP := $(VENV)/.installed
+PORT ?= 8888
+NOTEBOOK ?=
+PARAMS ?=
+JOBS ?=
+BENCH_ARGS ?=
+
+## help: list the targets with one line each
+help:
+	@grep -E '^## [a-z]+: ' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z]+): /\1\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(ENV_STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+## env: create .venv from the pinned lock (every other target does this first)
+env: $(ENV_STAMP)
+
+## figures: build every stale report and its figures (figures/, reports/)
+figures: $(ENV_STAMP)
+	$(BIN)/workbook build $(if $(JOBS),--jobs $(JOBS))
+
+## report: run one notebook with your parameters: make report NOTEBOOK=ohchr_2014_2021 PARAMS='include_mh17=false'
+report: $(ENV_STAMP)
+	@test -n "$(NOTEBOOK)" || { echo "error: give NOTEBOOK=<name>, e.g. make report NOTEBOOK=ohchr_2014_2021 PARAMS='year_from=2015'" >&2; exit 2; }
+	$(BIN)/workbook report $(NOTEBOOK) $(PARAMS)
+
+## validate: check every table in data/ and list what is wrong
+validate: $(ENV_STAMP)
+	$(BIN)/workbook validate
+
+## test: run the test suite (data, notebooks, figures byte for byte, browser)
+test: $(ENV_STAMP)
+	$(BIN)/python -m pytest
+
+## lab: start JupyterLab on 127.0.0.1 (PORT, default 8888) with a token, in notebooks/
+lab: $(ENV_STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.open_browser=False \
+		--ServerApp.root_dir=notebooks
+
+## bench: time the build against plain scripts and papermill, and the loader at scale
+bench: $(ENV_STAMP)
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+## lock: refresh requirements.lock from requirements.in, then environment.yml from the lock
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --generate-hashes --strip-extras --allow-unsafe --upgrade -o requirements.lock requirements.in
+	.venv-lock/bin/python tools/sync_environment.py
+	rm -rf .venv-lock
+
+## clean: remove reports, caches and build state (keeps .venv and committed figures)
+clean:
+	rm -rf reports .pytest_cache .build-state bench/out
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} + -o -name '*.egg-info' -type d -exec rm -rf {} +
+
+.PHONY: help env figures report validate test lab bench lock clean

@@ -1,0 +1,75 @@
+"""The ``workbook`` command: validate data, build the catalogue's reports, run one report.
+
+Errors the user can fix are printed as one message, without a traceback (``--debug`` or
+``DEBUG=1`` shows it), and the exit code is non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .exceptions import WorkbookError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbook", description="Casualty figures workbook.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (also: DEBUG=1)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder of the data tables (default: data/)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("validate", help="check every table in data/ and say what is wrong")
+
+    build = commands.add_parser("build", help="build every stale report of the catalogue")
+    build.add_argument("--jobs", type=int, default=None, help="kernels at once (default: one per core)")
+    build.add_argument("--force", action="store_true", help="rebuild even reports whose inputs are unchanged")
+    build.add_argument("--only", action="append", default=[], metavar="REPORT", help="build only this report (repeatable)")
+    build.add_argument("--timeout", type=int, default=None, help="seconds a cell may run before it is stopped")
+
+    report = commands.add_parser("report", help="run one notebook with your own parameters into reports/custom/")
+    report.add_argument("notebook", help="notebook name, e.g. ohchr_2014_2021")
+    report.add_argument("params", nargs="*", metavar="NAME=VALUE", help="parameters, e.g. include_mh17=false year_from=2015")
+    report.add_argument("--timeout", type=int, default=None, help="seconds a cell may run before it is stopped")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.data_dir is not None:
+        os.environ["WORKBOOK_DATA_DIR"] = str(args.data_dir.resolve())
+    if args.command == "validate":
+        from .loading import default_data_dir, load_all
+
+        tables = load_all()
+        rows = sum(len(t) for t in tables.values())
+        print(f"{default_data_dir()}: {len(tables)} tables, {rows} rows, all rules hold.")
+        return 0
+    if args.command == "build":
+        from .runner import build_catalogue
+
+        return build_catalogue(jobs=args.jobs, force=args.force, only=args.only, timeout=args.timeout)
+    if args.command == "report":
+        from .runner import run_custom_report
+
+        return run_custom_report(args.notebook, args.params, timeout=args.timeout)
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    debug = args.debug or os.environ.get("DEBUG", "") not in ("", "0")
+    try:
+        return _run(args)
+    except WorkbookError as err:
+        if debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: outputs of unfinished reports were not written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""The only door into ``data/``: read a table, check every rule, return a typed DataFrame.
+
+A table is read as text (a UTF-8 BOM, Windows line endings, blank trailing lines and spaces
+around headers or cells are forgiven, as spreadsheets write them), each cell is checked
+against its schema with pandera, the cells are typed, and the rules across rows and
+tables run. Any problem stops the load with one ``DataValidationError`` listing them all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from . import provenance
+from .exceptions import DataValidationError, Problem
+from .rules import check_table
+from .schemas import TABLES, TableSpec, dtype_for, text_schema
+
+_PANDERA_RULES = {
+    "not_nullable": "must not be empty",
+    "field_uniqueness": "must be unique: another row has the same value",
+}
+
+
+def default_data_dir() -> Path:
+    """``$WORKBOOK_DATA_DIR`` if set, else the project's ``data/`` folder."""
+    env = os.environ.get("WORKBOOK_DATA_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if b"\x00" in raw[:65536]:
+        raise DataValidationError(path, [Problem(None, None, None, "is binary, not a CSV text file")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start: err.start + 1].hex()
+        raise DataValidationError(path, [Problem(line, None, None, f"is not UTF-8 text: byte 0x{byte} cannot be decoded "
+                                                  "(save the file as CSV UTF-8)")]) from None
+
+
+def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """Read a CSV file as stripped text cells (empty cells are missing), checking its header."""
+    if not path.is_file():
+        raise DataValidationError(path, [Problem(None, None, None, "file not found")])
+    text = _decode(path, path.read_bytes())
+    if not text.strip():
+        raise DataValidationError(path, [Problem(None, None, None,
+                                                 f"is empty: expected a header row with the columns {', '.join(spec.columns)}")])
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
+                            quoting=csv.QUOTE_MINIMAL, engine="c")
+    except (pd.errors.ParserError, csv.Error) as err:
+        raise DataValidationError(path, [Problem(None, None, None, f"is not a well-formed CSV file: {err}".strip())]) from None
+    header = [str(c).strip() for c in frame.columns]
+    problems = [Problem(1, c, None, "appears twice in the header") for c in sorted({c for c in header if header.count(c) > 1})]
+    problems += [Problem(1, c, None, "required column is missing") for c in spec.columns if c not in header]
+    problems += [Problem(1, c, None, f"unexpected column (expected only: {', '.join(spec.columns)})")
+                 for c in header if c not in spec.columns and not c.startswith("Unnamed:")]
+    problems += [Problem(1, None, None, "a header cell is empty") for c in header if c.startswith("Unnamed:") or not c]
+    if problems:
+        raise DataValidationError(path, problems)
+    frame.columns = header
+    if frame.empty:
+        raise DataValidationError(path, [Problem(None, None, None, "has a header but no data rows")])
+    for column in frame.columns:
+        stripped = frame[column].str.strip()
+        frame[column] = stripped.mask(stripped == "")
+    return frame
+
+
+def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Problem]:
+    try:
+        text_schema(spec).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        problems = []
+        for column, check, value, index in zip(cases["column"], cases["check"], cases["failure_case"], cases["index"]):
+            rule = _PANDERA_RULES.get(str(check), str(check))
+            row = None if index is None or pd.isna(index) else int(index) + 2
+            problems.append(Problem(row, None if pd.isna(column) else str(column), value, rule))
+        return sorted(problems, key=lambda p: (p.row or 0, spec.columns.index(p.column) if p.column in spec.columns else -1))
+    return []
+
+
+def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Give each column its type (cells that broke a rule become missing)."""
+    typed = {}
+    for f in spec.fields:
+        s = frame[f.name]
+        dtype = dtype_for(f)
+        if dtype == "Int64":
+            s = pd.to_numeric(s.where(s.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)), errors="coerce").astype("Int64")
+        elif dtype == "Float64":
+            s = pd.to_numeric(s, errors="coerce").astype("Float64")
+        elif dtype == "boolean":
+            s = s.map({"true": True, "false": False}).astype("boolean")
+        elif dtype == "datetime64[s]":
+            s = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+        else:
+            s = s.astype(dtype)
+        typed[f.name] = s
+    return pd.DataFrame(typed, index=frame.index)
+
+
+def _load(name: str, data_dir: Path, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    if name in memo:
+        return memo[name]
+    spec = TABLES[name]
+    dependencies = {dep: _load(dep, data_dir, memo) for dep in spec.dependencies}
+    path = data_dir / spec.filename
+    text = read_text_table(path, spec)
+    problems = check_cells(path, spec, text)
+    typed = to_typed(spec, text)
+    bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
+    clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
+    problems += check_table(name, clean, {**dependencies, name: clean}, complete=not bad_rows)
+    if problems:
+        raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
+    provenance.record_read(path)
+    typed.attrs["table"] = name
+    typed.attrs["path"] = str(path)
+    typed.attrs["metadata"] = provenance.read_metadata(path)
+    memo[name] = typed
+    return typed
+
+
+def load_table(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Load one table of ``data/`` (and, to check references, the tables it points at)."""
+    if name not in TABLES:
+        raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}")
+    return _load(name, Path(data_dir) if data_dir else default_data_dir(), {})
+
+
+def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Load and check every table; this is what ``make validate`` runs."""
+    memo: dict[str, pd.DataFrame] = {}
+    folder = Path(data_dir) if data_dir else default_data_dir()
+    for name in TABLES:
+        _load(name, folder, memo)
+    return memo
+
+
+def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Claims joined with who said them and who published them (the columns a chart needs)."""
+    folder = Path(data_dir) if data_dir else default_data_dir()
+    memo: dict[str, pd.DataFrame] = {}
+    claims = _load("claims", folder, memo)
+    claimants = memo["claimants"][["claimant_id", "name", "side"]].rename(
+        columns={"claimant_id": "claimant", "name": "claimant_name", "side": "claimant_side"})
+    sources = memo["sources"][["source_id", "publisher", "published", "url"]]
+    events = memo["events"][["event_id", "name"]].rename(columns={"name": "event_name"})
+    joined = claims.merge(claimants, on="claimant", how="left").merge(sources, on="source_id", how="left") \
+        .merge(events, on="event_id", how="left")
+    joined.attrs.update(claims.attrs)
+    return joined

@@ -1,0 +1,175 @@
+"""Rules across rows and tables: references resolve, low ≤ best ≤ high, a qualifier fits its
+values, the number stands in its quote, a revision points backwards in time, breakdowns add up.
+
+Every rule is vectorised (no Python loop per row) and returns ``Problem``s; the loader
+collects them all before it raises, so a file's every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .exceptions import Problem
+from .schemas import TABLES, TableSpec
+
+# Number words the reports use for counts ("fifteen people", "at least ten stories").
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+}
+_WORDS_PATTERN = r"\b(" + "|".join(NUMBER_WORDS) + r")\b"
+# 14,000 / 14 000 / 14000; a separator must be followed by exactly three digits.
+_DIGITS_PATTERN = r"(?<![\d.])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)"
+
+VALUE_COLUMNS = {
+    "claims": ("value_low", "value_best", "value_high"),
+    "ohchr_totals": ("value_low", "value_best", "value_high"),
+    "weapon_mentions": ("count_low", "count_best", "count_high"),
+}
+
+
+def _problems(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:
+    bad = frame.loc[mask.fillna(False).astype(bool)]
+    if bad.empty:
+        return []
+    values = bad[column] if column in bad.columns else pd.Series([None] * len(bad), index=bad.index)
+    return [Problem(int(i) + 2, column, v, rule) for i, v in zip(bad.index, values)]
+
+
+def numbers_in_text(text: pd.Series) -> pd.DataFrame:
+    """Every number written in each text, in digits or in words: a long table (row, number)."""
+    lowered = text.fillna("").astype(str).str.lower()
+    digits = lowered.str.extractall(_DIGITS_PATTERN)[0].str.replace(r"\D", "", regex=True)
+    words = lowered.str.extractall(_WORDS_PATTERN)[0].map(NUMBER_WORDS)
+    found = pd.concat([pd.to_numeric(digits), words.astype("int64")])
+    return pd.DataFrame({"row": found.index.get_level_values(0), "number": found.to_numpy(dtype="int64")})
+
+
+def check_references(spec: TableSpec, frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    out: list[Problem] = []
+    for ref in spec.references:
+        target = frame if ref.table == spec.name else tables[ref.table]
+        values = frame[ref.column]
+        mask = values.notna() & ~values.isin(target[ref.target].dropna())
+        out += _problems(frame, mask, ref.column,
+                         f"must name a {ref.target} listed in {TABLES[ref.table].filename}")
+    return out
+
+
+def check_values(name: str, frame: pd.DataFrame) -> list[Problem]:
+    """low ≤ best ≤ high, and the qualifier agrees with which values are given."""
+    low_c, best_c, high_c = VALUE_COLUMNS[name]
+    low, best, high = frame[low_c], frame[best_c], frame[high_c]
+    q = frame["qualifier"].astype("string")
+    has_low, has_best, has_high = low.notna(), best.notna(), high.notna()
+    out = _problems(frame, has_low & has_best & (low > best), low_c, f"must not be above {best_c}")
+    out += _problems(frame, has_best & has_high & (best > high), high_c, f"must not be below {best_c}")
+    out += _problems(frame, has_low & has_high & (low > high), high_c, f"must not be below {low_c}")
+    expectations = {
+        # qualifier: (mask of rows breaking it, column to name, rule)
+        "exact": (~(has_low & has_best & has_high) | (low != best) | (best != high), best_c,
+                  f"qualifier 'exact' needs {low_c} = {best_c} = {high_c}, all given"),
+        "at_least": (~has_low | has_high | (has_best & (best != low)), low_c,
+                     f"qualifier 'at_least' needs {low_c} (and {best_c} equal to it, if given) and an empty {high_c}"),
+        "up_to": (~has_high | has_low, high_c, f"qualifier 'up_to' needs {high_c} and an empty {low_c}"),
+        "about": (~has_best, best_c, f"qualifier 'about' needs {best_c}"),
+        "estimate": (~has_best, best_c, f"qualifier 'estimate' needs {best_c}"),
+        "range": (~(has_low & has_high) | (low >= high), low_c,
+                  f"qualifier 'range' needs {low_c} below {high_c}, both given"),
+        "not_reported": (has_low | has_best | has_high, best_c,
+                         "qualifier 'not_reported' means no value: leave the value columns empty (never 0)"),
+    }
+    for qualifier, (broken, column, rule) in expectations.items():
+        out += _problems(frame, (q == qualifier) & broken.fillna(True), column, rule)
+    return out
+
+
+def check_quotes(name: str, frame: pd.DataFrame) -> list[Problem]:
+    """Each value given must stand in the row's quote, in digits or words."""
+    found = numbers_in_text(frame["quote"])
+    found = found.assign(present=True).drop_duplicates(["row", "number"])
+    out: list[Problem] = []
+    for column in VALUE_COLUMNS[name]:
+        values = frame[column].dropna()
+        if values.empty:
+            continue
+        wanted = pd.DataFrame({"row": values.index, "number": values.to_numpy(dtype="int64")})
+        merged = wanted.merge(found, on=["row", "number"], how="left")
+        missing_rows = merged.loc[merged["present"].isna(), "row"]
+        mask = frame.index.to_series().isin(missing_rows)
+        out += _problems(frame, mask, column, "must stand in the quote (in digits or words)")
+    return out
+
+
+def check_revisions(frame: pd.DataFrame) -> list[Problem]:
+    """A revision points at another claim of the same event and metric, reported no later."""
+    revised = frame.set_index("claim_id")[["event_id", "metric", "reported_on"]]
+    has = frame["revises"].notna() & frame["revises"].isin(revised.index)
+    target = revised.reindex(frame["revises"].where(has)).set_axis(frame.index)
+    out = _problems(frame, frame["revises"] == frame["claim_id"], "revises", "a claim cannot revise itself")
+    out += _problems(frame, has & ((target["event_id"] != frame["event_id"])
+                                   | (target["metric"].astype("string") != frame["metric"].astype("string"))),
+                     "revises", "must name a claim of the same event and metric")
+    out += _problems(frame, has & (target["reported_on"] > frame["reported_on"]), "revises",
+                     "must name a claim reported on or before this one")
+    return out
+
+
+def check_breakdowns(mentions: pd.DataFrame, claims: pd.DataFrame) -> list[Problem]:
+    """Exact counts by system that break a claim down must add up to the claim's value."""
+    parts = mentions[mentions["part_of_claim"].notna() & (mentions["qualifier"] == "exact")]
+    if parts.empty:
+        return []
+    sums = parts.groupby("part_of_claim")["count_best"].sum()
+    totals = claims.set_index("claim_id")["value_best"].reindex(sums.index)
+    wrong = sums.index[(totals.notna()) & (sums != totals)]
+    mask = mentions["part_of_claim"].isin(wrong) & mentions.index.isin(parts.index)
+    return _problems(mentions, mask, "count_best",
+                     "the exact counts of the mentions that break a claim down must add up to its value_best")
+
+
+def check_coordinates(frame: pd.DataFrame, *, status_column: str | None) -> list[Problem]:
+    lat, lon = frame["latitude"], frame["longitude"]
+    out = _problems(frame, lat.isna() != lon.isna(), "longitude", "latitude and longitude go together: give both or neither")
+    if status_column:
+        out += _problems(frame, lat.notna() & (frame[status_column] != "verified"), "latitude",
+                         f"coordinates are kept only where verified: empty them or set {status_column} to verified")
+        out += _problems(frame, lat.notna() & frame["coord_source_id"].isna(), "coord_source_id",
+                         "verified coordinates need the source they come from")
+    return out
+
+
+def check_table(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame], *, complete: bool = True) -> list[Problem]:
+    """All rules that span rows or tables, for one typed table (``tables`` holds its dependencies).
+
+    ``complete`` is false when rows with bad cells were left out: totals over the table are then skipped.
+    """
+    spec = TABLES[name]
+    out = check_references(spec, frame, tables)
+    if name in VALUE_COLUMNS:
+        out += check_values(name, frame) + check_quotes(name, frame)
+    if name == "claims":
+        out += check_revisions(frame)
+    if name == "weapon_mentions":
+        out += check_breakdowns(frame, tables["claims"])
+    if name == "places":
+        out += check_coordinates(frame, status_column="coord_status")
+    if name == "events":
+        out += check_coordinates(frame, status_column=None)
+        out += _problems(frame, frame["date_end"] < frame["date_start"], "date_end", "must not be before date_start")
+    if name == "ohchr_totals":
+        dup = frame.duplicated(["category", "outcome"], keep="first")
+        out += _problems(frame, dup, "outcome", "each category and outcome appears once")
+    if name == "ohchr_civilian_deaths_by_year":
+        out += _problems(frame, frame["includes_mh17"] & frame["includes_mh17"].cumsum().gt(1),
+                         "includes_mh17", "only one year can include the MH17 victims")
+        totals = tables["ohchr_totals"]
+        civilians = totals[(totals["category"] == "civilians") & (totals["outcome"] == "killed")]["value_low"]
+        if complete and len(civilians) == 1 and frame["killed"].notna().all() and frame["killed"].sum() != civilians.iloc[0]:
+            total = int(frame["killed"].sum())
+            out.append(Problem(None, "killed", total,
+                               f"the years must add up to OHCHR's civilians killed in ohchr_totals.csv ({int(civilians.iloc[0])})"))
+    return out

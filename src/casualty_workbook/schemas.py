@@ -1,0 +1,248 @@
+"""What each data table must look like: columns, types and closed vocabularies.
+
+Each table is declared once as a list of fields; pandera checks every cell against it,
+vectorised, on the text as read (so a bad cell is reported as written, never as a
+coercion failure). Rules across rows and tables live in ``rules.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+# Closed vocabularies: a new word is a deliberate change here, with its meaning in data/README.md.
+METRICS = (
+    "killed", "injured", "casualties", "missing", "rescued",
+    "munitions_launched", "munitions_intercepted", "storeys_collapsed",
+    "settlements_captured", "villages_captured",
+)
+POPULATIONS = ("all", "civilians", "children")
+UNITS = ("people", "munitions", "storeys", "settlements")
+QUALIFIERS = ("exact", "at_least", "about", "estimate", "up_to", "range", "not_reported")
+STATUSES = ("verified", "secondary", "unverified", "claimed")
+QUOTE_KINDS = ("verbatim", "as_recorded")
+DATE_PRECISIONS = ("day", "month", "year", "approximate", "range", "unknown")
+SOURCE_KINDS = ("news_report", "official_statement", "un_report", "reference")
+SIDES = ("russia", "ukraine", "un", "media", "independent", "unknown")
+CLAIMANT_KINDS = ("government", "military", "media", "un_agency", "unknown")
+PLACE_KINDS = ("city", "town", "village", "region")
+PLACE_MENTIONS = ("seed_report", "ukraine_military", "context")
+WEAPON_TYPES = ("ballistic_missile", "mlrs", "guided_mlrs", "cruise_missile", "drone", "artillery")
+OHCHR_CATEGORIES = ("all", "civilians", "civilians_mh17", "ukrainian_forces", "armed_groups")
+OHCHR_OUTCOMES = ("killed", "injured", "casualties")
+
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: its kind decides the cell rule and the type it is loaded as."""
+
+    name: str
+    kind: str  # id | text | vocab | count | number | date | year | bool | latitude | longitude | time | url
+    required: bool = True
+    vocab: tuple[str, ...] = ()
+    unique: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``column`` must hold a value of ``table.target`` (empty cells are allowed where the field is optional)."""
+
+    column: str
+    table: str
+    target: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    fields: tuple[Field, ...]
+    references: tuple[Reference, ...] = ()
+    extra_dependencies: tuple[str, ...] = field(default=())
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def dependencies(self) -> tuple[str, ...]:
+        names = [r.table for r in self.references if r.table != self.name] + list(self.extra_dependencies)
+        return tuple(dict.fromkeys(names))
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+def _f(name: str, kind: str, **kw) -> Field:
+    return Field(name, kind, **kw)
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("sources", (
+            _f("source_id", "id", unique=True), _f("title", "text"), _f("publisher", "text"),
+            _f("published", "date", required=False), _f("published_precision", "vocab", vocab=DATE_PRECISIONS),
+            _f("url", "url", required=False), _f("kind", "vocab", vocab=SOURCE_KINDS),
+            _f("accessed", "date"), _f("note", "text", required=False),
+        )),
+        TableSpec("claimants", (
+            _f("claimant_id", "id", unique=True), _f("name", "text"), _f("side", "vocab", vocab=SIDES),
+            _f("kind", "vocab", vocab=CLAIMANT_KINDS), _f("note", "text", required=False),
+        )),
+        TableSpec("places", (
+            _f("place_id", "id", unique=True), _f("name", "text"), _f("name_russian", "text", required=False),
+            _f("kind", "vocab", vocab=PLACE_KINDS), _f("admin_area", "text"), _f("country", "text"),
+            _f("latitude", "latitude", required=False), _f("longitude", "longitude", required=False),
+            _f("coord_status", "vocab", vocab=("verified", "unverified")),
+            _f("coord_source_id", "id", required=False), _f("mentioned_in", "vocab", vocab=PLACE_MENTIONS),
+            _f("note", "text", required=False),
+        ), references=(Reference("coord_source_id", "sources", "source_id"),)),
+        TableSpec("events", (
+            _f("event_id", "id", unique=True), _f("name", "text"), _f("date_start", "date"),
+            _f("date_end", "date"), _f("date_precision", "vocab", vocab=DATE_PRECISIONS),
+            _f("time_utc", "time", required=False), _f("place_id", "id", required=False),
+            _f("region", "text"), _f("country", "text"),
+            _f("latitude", "latitude", required=False), _f("longitude", "longitude", required=False),
+            _f("description", "text"),
+        ), references=(Reference("place_id", "places", "place_id"),)),
+        TableSpec("claims", (
+            _f("claim_id", "id", unique=True), _f("event_id", "id"), _f("metric", "vocab", vocab=METRICS),
+            _f("population", "vocab", vocab=POPULATIONS, required=False),
+            _f("value_low", "count", required=False), _f("value_best", "count", required=False),
+            _f("value_high", "count", required=False), _f("qualifier", "vocab", vocab=QUALIFIERS),
+            _f("unit", "vocab", vocab=UNITS), _f("claimant", "id"), _f("source_id", "id"),
+            _f("reported_on", "date"), _f("status", "vocab", vocab=STATUSES), _f("quote", "text"),
+            _f("quote_kind", "vocab", vocab=QUOTE_KINDS), _f("revises", "id", required=False),
+            _f("note", "text", required=False),
+        ), references=(
+            Reference("event_id", "events", "event_id"), Reference("claimant", "claimants", "claimant_id"),
+            Reference("source_id", "sources", "source_id"), Reference("revises", "claims", "claim_id"),
+        )),
+        TableSpec("weapon_systems", (
+            _f("system_id", "id", unique=True), _f("canonical_name", "text"),
+            _f("other_names", "text", required=False), _f("type", "vocab", vocab=WEAPON_TYPES),
+            _f("origin", "text"), _f("note", "text", required=False),
+        )),
+        TableSpec("weapon_mentions", (
+            _f("mention_id", "id", unique=True), _f("event_id", "id"), _f("name_as_reported", "text"),
+            _f("system_id", "id"), _f("count_low", "count", required=False),
+            _f("count_best", "count", required=False), _f("count_high", "count", required=False),
+            _f("qualifier", "vocab", vocab=QUALIFIERS), _f("claimant", "id"), _f("source_id", "id"),
+            _f("reported_on", "date"), _f("status", "vocab", vocab=STATUSES), _f("quote", "text"),
+            _f("quote_kind", "vocab", vocab=QUOTE_KINDS), _f("part_of_claim", "id", required=False),
+            _f("note", "text", required=False),
+        ), references=(
+            Reference("event_id", "events", "event_id"), Reference("system_id", "weapon_systems", "system_id"),
+            Reference("claimant", "claimants", "claimant_id"), Reference("source_id", "sources", "source_id"),
+            Reference("part_of_claim", "claims", "claim_id"),
+        )),
+        TableSpec("ohchr_totals", (
+            _f("figure_id", "id", unique=True), _f("category", "vocab", vocab=OHCHR_CATEGORIES),
+            _f("outcome", "vocab", vocab=OHCHR_OUTCOMES), _f("value_low", "count", required=False),
+            _f("value_best", "count", required=False), _f("value_high", "count", required=False),
+            _f("qualifier", "vocab", vocab=QUALIFIERS), _f("status", "vocab", vocab=STATUSES),
+            _f("source_id", "id"), _f("quote", "text"), _f("quote_kind", "vocab", vocab=QUOTE_KINDS),
+            _f("note", "text", required=False),
+        ), references=(Reference("source_id", "sources", "source_id"),)),
+        TableSpec("ohchr_civilian_deaths_by_year", (
+            _f("year", "year", unique=True, min=2014, max=2021), _f("killed", "count"),
+            _f("includes_mh17", "bool"), _f("status", "vocab", vocab=STATUSES), _f("source_id", "id"),
+            _f("note", "text", required=False),
+        ), references=(Reference("source_id", "sources", "source_id"),), extra_dependencies=("ohchr_totals",)),
+        TableSpec("ohchr_mine_share", (
+            _f("year", "year", unique=True, min=2014, max=2021),
+            _f("share_percent", "number", min=0, max=100), _f("status", "vocab", vocab=STATUSES),
+            _f("source_id", "id"), _f("note", "text", required=False),
+        ), references=(Reference("source_id", "sources", "source_id"),)),
+    )
+}
+
+
+# ---- cell rules (vectorised on the text as read) -------------------------------------------------
+
+def _matches(pattern: str, rule: str) -> pa.Check:
+    return pa.Check(lambda s: s.str.fullmatch(pattern).fillna(False).astype(bool), error=rule, element_wise=False)
+
+
+def _parsed_number_between(lo: float | None, hi: float | None, rule: str, *, integer: bool = False) -> pa.Check:
+    def check(s: pd.Series) -> pd.Series:
+        pattern = r"[+-]?\d+" if integer else r"[+-]?(\d+(\.\d*)?|\.\d+)"
+        ok = s.str.fullmatch(pattern).fillna(False).astype(bool)
+        values = pd.to_numeric(s.where(ok), errors="coerce")
+        if lo is not None:
+            ok &= values >= lo
+        if hi is not None:
+            ok &= values <= hi
+        return ok.fillna(False).astype(bool)
+
+    return pa.Check(check, error=rule)
+
+
+def _real_date_not_future(s: pd.Series) -> pd.Series:
+    shaped = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    parsed = pd.to_datetime(s.where(shaped), format="%Y-%m-%d", errors="coerce")
+    return (parsed.notna() & (parsed <= pd.Timestamp(dt.date.today()))).astype(bool)
+
+
+def _cell_checks(f: Field) -> list[pa.Check]:
+    if f.kind == "id":
+        return [_matches(ID_PATTERN, "must be an identifier: letters, digits, '_' or '-'")]
+    if f.kind == "vocab":
+        return [pa.Check(lambda s, v=f.vocab: s.isin(v), error=f"must be one of: {', '.join(f.vocab)}")]
+    if f.kind == "count":
+        return [_matches(r"\d+", "must be a whole number of 0 or more, written in digits")]
+    if f.kind == "year":
+        return [_parsed_number_between(f.min, f.max, f"must be a year from {f.min:.0f} to {f.max:.0f}", integer=True)]
+    if f.kind == "number":
+        return [_parsed_number_between(f.min, f.max, f"must be a number from {f.min:g} to {f.max:g}")]
+    if f.kind == "latitude":
+        return [_parsed_number_between(-90, 90, "must be a latitude in decimal degrees, from -90 to 90")]
+    if f.kind == "longitude":
+        return [_parsed_number_between(-180, 180, "must be a longitude in decimal degrees, from -180 to 180")]
+    if f.kind == "date":
+        return [pa.Check(_real_date_not_future, error="must be a real date written YYYY-MM-DD, not in the future")]
+    if f.kind == "bool":
+        return [pa.Check(lambda s: s.isin(("true", "false")), error="must be true or false")]
+    if f.kind == "time":
+        return [_matches(r"([01]\d|2[0-3]):[0-5]\d", "must be a time written HH:MM (24-hour, UTC)")]
+    if f.kind == "url":
+        return [_matches(r"https?://\S+", "must be a web address starting with http:// or https://")]
+    return []
+
+
+def text_schema(spec: TableSpec) -> pa.DataFrameSchema:
+    """The pandera schema of a table's raw text: every column present, every cell well formed."""
+    columns = {
+        f.name: pa.Column(
+            None, checks=_cell_checks(f), nullable=not f.required, unique=f.unique,
+            required=True, coerce=False,
+        )
+        for f in spec.fields
+    }
+    return pa.DataFrameSchema(columns, strict=True, ordered=False, name=spec.filename)
+
+
+# The type each kind of field is loaded as once it is valid.
+def dtype_for(f: Field) -> object:
+    if f.kind in ("count", "year"):
+        return "Int64"
+    if f.kind in ("number", "latitude", "longitude"):
+        return "Float64"
+    if f.kind == "bool":
+        return "boolean"
+    if f.kind == "date":
+        return "datetime64[s]"
+    if f.kind == "vocab":
+        return pd.CategoricalDtype(list(f.vocab), ordered=False)
+    return "string"
