@@ -39,7 +39,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.data_dir is not None:
         os.environ["WORKBOOK_DATA_DIR"] = str(args.data_dir.resolve())
     if args.command == "validate":
-        from .loading import default_data_dir, load_all
+        from .loading import load_all
+        from .paths import default_data_dir
 
         tables = load_all()
         rows = sum(len(t) for t in tables.values())

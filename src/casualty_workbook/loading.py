@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +18,7 @@ import pandera.pandas as pa
 
 from . import provenance
 from .exceptions import DataValidationError, Problem
+from .paths import default_data_dir
 from .rules import check_table
 from .schemas import TABLES, TableSpec, dtype_for, text_schema
 
@@ -25,14 +26,6 @@ _PANDERA_RULES = {
     "not_nullable": "must not be empty",
     "field_uniqueness": "must be unique: another row has the same value",
 }
-
-
-def default_data_dir() -> Path:
-    """``$WORKBOOK_DATA_DIR`` if set, else the project's ``data/`` folder."""
-    env = os.environ.get("WORKBOOK_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "data"
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -59,8 +52,19 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
                             quoting=csv.QUOTE_MINIMAL, engine="c")
     except (pd.errors.ParserError, csv.Error) as err:
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if ragged:
+            expected, line, saw = map(int, ragged.groups())
+            raise DataValidationError(path, [Problem(line, None, None, f"has {saw} cells, but the header has {expected}")]) from None
         raise DataValidationError(path, [Problem(None, None, None, f"is not a well-formed CSV file: {err}".strip())]) from None
-    header = [str(c).strip() for c in frame.columns]
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas silently takes the surplus leading cells of the first data row as an index: that row is ragged.
+        n = len(frame.columns)
+        raise DataValidationError(path, [Problem(2, None, None, f"has {n + frame.index.nlevels} cells, but the header has {n}")])
+    # The header as written: pandas renames a repeated name ('note' -> 'note.1'), which would hide it.
+    written = next((r for r in csv.reader(io.StringIO(text)) if r), [])
+    header = ([c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)] if len(written) == len(frame.columns)
+              else [str(c).strip() for c in frame.columns])
     problems = [Problem(1, c, None, "appears twice in the header") for c in sorted({c for c in header if header.count(c) > 1})]
     problems += [Problem(1, c, None, "required column is missing") for c in spec.columns if c not in header]
     problems += [Problem(1, c, None, f"unexpected column (expected only: {', '.join(spec.columns)})")
@@ -122,7 +126,7 @@ def _load(name: str, data_dir: Path, memo: dict[str, pd.DataFrame]) -> pd.DataFr
     typed = to_typed(spec, text)
     bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
     clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
-    problems += check_table(name, clean, {**dependencies, name: clean}, complete=not bad_rows)
+    problems += check_table(name, clean, {**dependencies, name: typed}, complete=not bad_rows)
     if problems:
         raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
     provenance.record_read(path)
@@ -149,16 +153,28 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     return memo
 
 
-def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """Claims joined with who said them and who published them (the columns a chart needs)."""
-    folder = Path(data_dir) if data_dir else default_data_dir()
-    memo: dict[str, pd.DataFrame] = {}
-    claims = _load("claims", folder, memo)
+def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Add who said it (claimant_name, claimant_side), who published it and the event's name."""
     claimants = memo["claimants"][["claimant_id", "name", "side"]].rename(
         columns={"claimant_id": "claimant", "name": "claimant_name", "side": "claimant_side"})
     sources = memo["sources"][["source_id", "publisher", "published", "url"]]
     events = memo["events"][["event_id", "name"]].rename(columns={"name": "event_name"})
-    joined = claims.merge(claimants, on="claimant", how="left").merge(sources, on="source_id", how="left") \
+    joined = frame.merge(claimants, on="claimant", how="left").merge(sources, on="source_id", how="left") \
         .merge(events, on="event_id", how="left")
-    joined.attrs.update(claims.attrs)
+    joined.attrs.update(frame.attrs)
     return joined
+
+
+def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Claims joined with who said them, who published them and the event's name."""
+    memo: dict[str, pd.DataFrame] = {}
+    claims = _load("claims", Path(data_dir) if data_dir else default_data_dir(), memo)
+    return _with_who(claims, memo)
+
+
+def load_weapon_mentions(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Weapon mentions joined with their canonical system, who said them and who published them."""
+    memo: dict[str, pd.DataFrame] = {}
+    mentions = _load("weapon_mentions", Path(data_dir) if data_dir else default_data_dir(), memo)
+    systems = memo["weapon_systems"][["system_id", "canonical_name", "type", "origin"]]
+    return _with_who(mentions, memo).merge(systems, on="system_id", how="left")

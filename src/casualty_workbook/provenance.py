@@ -92,6 +92,22 @@ def git_commit(cwd: Path | None = None) -> str:
         return "unknown"
 
 
+def show_provenance() -> dict:
+    """Display what this run read (data files and their hashes) and with which packages.
+
+    The last cell of every notebook calls it: a reader sees it in the report, and the build
+    runner reads it to know which data files each report depends on.
+    """
+    from IPython.display import display
+
+    record = {"data": data_reads(), "packages": package_versions()}
+    rows = "\n".join(f"| `{name}` | `{digest[:16]}…` |" for name, digest in record["data"].items())
+    versions = ", ".join(f"{k} {v}" for k, v in record["packages"].items())
+    markdown = (f"**Data read** (SHA-256)\n\n| file | hash |\n|---|---|\n{rows}\n\n**Software:** {versions}")
+    display({"text/markdown": markdown, "application/vnd.casualty-workbook.provenance+json": record}, raw=True)
+    return record
+
+
 def run_record(parameters: dict) -> dict:
     """What a report's reader needs to reproduce it: parameters, data hashes, versions, commit."""
     return {

@@ -7,6 +7,7 @@ collects them all before it raises, so a file's every problem is reported at onc
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .exceptions import Problem
@@ -22,7 +23,7 @@ NUMBER_WORDS = {
 }
 _WORDS_PATTERN = r"\b(" + "|".join(NUMBER_WORDS) + r")\b"
 # 14,000 / 14 000 / 14000; a separator must be followed by exactly three digits.
-_DIGITS_PATTERN = r"(?<![\d.])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)"
+_DIGITS_PATTERN = r"(?<![\d.])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?!\d)|\d+)"
 
 VALUE_COLUMNS = {
     "claims": ("value_low", "value_best", "value_high"),
@@ -36,7 +37,18 @@ def _problems(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> l
     if bad.empty:
         return []
     values = bad[column] if column in bad.columns else pd.Series([None] * len(bad), index=bad.index)
-    return [Problem(int(i) + 2, column, v, rule) for i, v in zip(bad.index, values)]
+    return [Problem(int(i) + 2, column, _as_written(v), rule) for i, v in zip(bad.index, values)]
+
+
+def _as_written(value: object) -> object:
+    """A typed cell shown as the file has it: empty (not '<NA>'), YYYY-MM-DD, true/false."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    return value
 
 
 def numbers_in_text(text: pd.Series) -> pd.DataFrame:
@@ -51,7 +63,7 @@ def numbers_in_text(text: pd.Series) -> pd.DataFrame:
 def check_references(spec: TableSpec, frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Problem]:
     out: list[Problem] = []
     for ref in spec.references:
-        target = frame if ref.table == spec.name else tables[ref.table]
+        target = tables[ref.table]  # for a table's own ids: all its rows, even those with bad cells
         values = frame[ref.column]
         mask = values.notna() & ~values.isin(target[ref.target].dropna())
         out += _problems(frame, mask, ref.column,
@@ -153,7 +165,7 @@ def check_table(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame],
         out += check_values(name, frame) + check_quotes(name, frame)
     if name == "claims":
         out += check_revisions(frame)
-    if name == "weapon_mentions":
+    if name == "weapon_mentions" and complete:  # a part left out would make its claim's sum look wrong
         out += check_breakdowns(frame, tables["claims"])
     if name == "places":
         out += check_coordinates(frame, status_column="coord_status")

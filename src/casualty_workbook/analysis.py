@@ -1,0 +1,198 @@
+"""Computations the notebooks share: claim wording, revisions, weapons, OHCHR reconciliations, distances."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+QUALIFIER_SYMBOLS = {"exact": "", "at_least": "≥ ", "about": "≈ ", "estimate": "est. ", "up_to": "≤ "}
+
+
+def _fmt(n: object) -> str:
+    return f"{int(n):,}"
+
+
+def format_value(low: object, best: object, high: object, qualifier: str) -> str:
+    """A claim's number as its wording has it: '≥ 15', '≈ 14,000', '14,200–14,400', 'not reported'."""
+    if qualifier == "not_reported":
+        return "not reported"
+    if qualifier == "range":
+        return f"{_fmt(low)}–{_fmt(high)}"
+    if qualifier == "up_to":
+        return f"≤ {_fmt(high)}"
+    value = best if pd.notna(best) else low
+    if pd.isna(value):
+        return "not reported"
+    return QUALIFIER_SYMBOLS.get(qualifier, "") + _fmt(value)
+
+
+def with_labels(claims: pd.DataFrame, low: str = "value_low", best: str = "value_best", high: str = "value_high") -> pd.DataFrame:
+    """Add ``label`` (the wording) and ``drawn`` (the number a bar is drawn to: best, else low)."""
+    labels = [format_value(lo, be, hi, q) for lo, be, hi, q in
+              zip(claims[low], claims[best], claims[high], claims["qualifier"].astype(str))]
+    drawn = claims[best].fillna(claims[low])
+    return claims.assign(label=labels, drawn=drawn.astype("Float64"))
+
+
+def event_claims(claims: pd.DataFrame, event: str, *, claimant: str = "all",
+                 metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The claims about one event, optionally from one claimant and for some metrics, oldest first."""
+    chosen = claims[claims["event_id"] == event]
+    if claimant != "all":
+        chosen = chosen[chosen["claimant"] == claimant]
+    if metrics is not None:
+        chosen = chosen[chosen["metric"].astype(str).isin(metrics)]
+    return chosen.sort_values(["metric", "reported_on", "claim_id"], key=lambda s: s.astype(str)).reset_index(drop=True)
+
+
+def revision_history(claims: pd.DataFrame, event: str, metric: str) -> pd.DataFrame:
+    """Every claim of one event and metric in the order reported, with the claim each revises."""
+    history = claims[(claims["event_id"] == event) & (claims["metric"] == metric)]
+    return with_labels(history.sort_values(["reported_on", "claim_id"]).reset_index(drop=True))
+
+
+def latest_figures(claims: pd.DataFrame) -> pd.DataFrame:
+    """Claims no later claim revises: the current figure of each revision chain."""
+    revised = set(claims["revises"].dropna())
+    return claims[~claims["claim_id"].isin(revised)]
+
+
+def first_and_latest(claims: pd.DataFrame, event: str, metric: str) -> pd.DataFrame:
+    """The first figure reported for an event's metric and the latest revision of it (one row if they coincide)."""
+    history = claims[(claims["event_id"] == event) & (claims["metric"] == metric)].sort_values(["reported_on", "claim_id"])
+    if history.empty:
+        return history
+    current = latest_figures(history).sort_values(["reported_on", "claim_id"])
+    picked = [history.index[0], current.index[-1]]
+    return history.loc[sorted(set(picked), key=picked.index)].reset_index(drop=True)
+
+
+def weapons_claimed(mentions: pd.DataFrame, event: str) -> pd.DataFrame:
+    """Per canonical system: the names it was reported as, and the counts claimed (missing if none).
+
+    ``mentions`` comes from ``load_weapon_mentions`` (it carries the canonical names).
+    """
+    chosen = mentions[mentions["event_id"] == event]
+    grouped = chosen.groupby("canonical_name", sort=True, observed=True)
+    table = pd.DataFrame({
+        "system_id": grouped["system_id"].first(),
+        "type": grouped["type"].first().astype(str),
+        "names_as_reported": grouped["name_as_reported"].agg(lambda s: ", ".join(sorted(set(s)))),
+        "count_claimed": grouped["count_best"].sum(min_count=1).astype("Int64"),
+        "mentions": grouped.size(),
+        "status": grouped["status"].agg(lambda s: ", ".join(sorted(set(map(str, s))))),
+    }).reset_index()
+    return table.sort_values(["count_claimed", "canonical_name"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+
+def ohchr_figure(totals: pd.DataFrame, category: str, outcome: str) -> pd.Series:
+    row = totals[(totals["category"] == category) & (totals["outcome"] == outcome)]
+    if len(row) != 1:
+        raise KeyError(f"ohchr_totals has no single row for {category}/{outcome}")
+    return row.iloc[0]
+
+
+def killed_by_category(totals: pd.DataFrame, *, estimate: str = "best", include_mh17: bool = True) -> pd.DataFrame:
+    """Killed by category, with the value to draw for the chosen estimate (low, best or high).
+
+    Without MH17, the 298 aboard are taken off the civilians' figure (3,404 → 3,106).
+    """
+    killed = with_labels(totals[totals["outcome"] == "killed"].copy())
+    killed = killed[killed["category"] != "civilians_mh17"].copy()
+    if not include_mh17:
+        mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
+        civ = killed["category"] == "civilians"
+        for column in ("value_low", "value_best", "value_high"):
+            killed.loc[civ, column] = killed.loc[civ, column] - mh17
+        killed = with_labels(killed.drop(columns=["label", "drawn"]))
+    pick = {"low": "value_low", "best": "value_best", "high": "value_high"}[estimate]
+    # A range has no best: its midpoint stands in; an at-least figure has no high: its low stands in.
+    midpoint = (killed["value_low"] + killed["value_high"]) / 2
+    fallback = killed["value_best"].astype("Float64").fillna(midpoint).fillna(killed["value_low"].astype("Float64"))
+    killed["drawn"] = killed[pick].astype("Float64").fillna(fallback)
+    return killed.sort_values("drawn", ascending=False).reset_index(drop=True)
+
+
+def civilian_deaths_by_year(by_year: pd.DataFrame, totals: pd.DataFrame, *, include_mh17: bool = True,
+                            year_from: int = 2014, year_to: int = 2021) -> pd.DataFrame:
+    """Civilians killed per year in the range; without MH17 the 298 come off the year that includes them."""
+    table = by_year[(by_year["year"] >= year_from) & (by_year["year"] <= year_to)].copy()
+    mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
+    table["mh17"] = np.where(table["includes_mh17"], mh17, 0)
+    if not include_mh17:
+        table["killed"] = table["killed"] - table["mh17"]
+        table["mh17"] = 0
+    return table.sort_values("year").reset_index(drop=True)
+
+
+def reconcile_civilians(totals: pd.DataFrame, by_year: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """How the report's '3,106 civilians' follows from OHCHR's figures: a small table of the steps."""
+    civilians = int(ohchr_figure(totals, "civilians", "killed")["value_low"])
+    mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
+    years_total = int(by_year["killed"].sum())
+    reported = claims[(claims["event_id"] == "donbas_war_2014_2021") & (claims["metric"] == "killed")
+                      & (claims["population"] == "civilians")]
+    reported_value = int(reported["value_best"].iloc[0]) if len(reported) else None
+    rows = [
+        ("OHCHR: civilians killed, 14 April 2014 to 31 December 2021 (at least)", civilians),
+        ("OHCHR: civilians killed by year, added up", years_total),
+        ("of whom aboard flight MH17, 17 July 2014", mh17),
+        ("civilians killed excluding MH17", civilians - mh17),
+        ("the report's figure for civilians killed", reported_value),
+    ]
+    table = pd.DataFrame(rows, columns=["step", "people"])
+    table["people"] = table["people"].astype("Int64")
+    return table
+
+
+def civilian_share(totals: pd.DataFrame, *, include_mh17: bool = True) -> tuple[float, float]:
+    """Civilians' share of all killed, as a (low, high) pair from OHCHR's 14,200–14,400 range."""
+    civilians = ohchr_figure(totals, "civilians", "killed")["value_low"]
+    if not include_mh17:
+        civilians -= ohchr_figure(totals, "civilians_mh17", "killed")["value_best"]
+    everyone = ohchr_figure(totals, "all", "killed")
+    return float(civilians / everyone["value_high"]), float(civilians / everyone["value_low"])
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres (mean Earth radius 6,371 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+def distances_from(places: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Each place with verified coordinates and its distance (km) from ``reference``; others get none."""
+    ref = places.set_index("place_id").loc[reference]
+    if pd.isna(ref["latitude"]):
+        raise ValueError(f"place {reference!r} has no verified coordinates to measure from")
+    distance = [
+        round(haversine_km(ref["latitude"], ref["longitude"], lat, lon), 1) if pd.notna(lat) else None
+        for lat, lon in zip(places["latitude"], places["longitude"])
+    ]
+    return places.assign(distance_km=pd.array(distance, dtype="Float64"))
+
+
+def provenance_table(claims: pd.DataFrame, totals: pd.DataFrame, *, event: str = "all", status: str = "all") -> pd.DataFrame:
+    """Every figure with its wording, who said it, who published it, its status and its quote."""
+    event_rows = with_labels(claims).assign(
+        figure=lambda d: d["metric"].astype(str) + (" (" + d["population"].astype("string") + ")").fillna(""),
+        who_said_it=claims["claimant_name"], published_by=claims["publisher"],
+        reported_on=claims["reported_on"].dt.strftime("%Y-%m-%d"))
+    ohchr = with_labels(totals).assign(
+        claim_id=totals["figure_id"], event_id="donbas_war_2014_2021",
+        figure=totals["outcome"].astype(str) + " (" + totals["category"].astype(str) + ")",
+        who_said_it="OHCHR", published_by="OHCHR", reported_on="2022-01-27", url="")
+    columns = ["claim_id", "event_id", "figure", "label", "who_said_it", "published_by", "reported_on",
+               "status", "quote", "quote_kind", "url"]
+    table = pd.concat([event_rows[columns], ohchr[columns]], ignore_index=True)
+    table["status"] = table["status"].astype(str)
+    table["quote_kind"] = table["quote_kind"].astype(str)
+    if event != "all":
+        table = table[table["event_id"] == event]
+    if status != "all":
+        table = table[table["status"] == status]
+    return table.rename(columns={"label": "value_as_worded"}).sort_values(["event_id", "claim_id"]).reset_index(drop=True)

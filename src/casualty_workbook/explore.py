@@ -1,0 +1,48 @@
+"""Interactive exploration in JupyterLab: pick event, claimant, metric and years; the chart redraws."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+
+from . import analysis, charts
+from .loading import load_claims, load_table
+
+
+def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> Axes:
+    """The chosen event's claims for one metric above OHCHR's civilian deaths in the chosen years."""
+    claims = load_claims()
+    totals = load_table("ohchr_totals")
+    by_year = load_table("ohchr_civilian_deaths_by_year")
+    chosen = analysis.event_claims(claims, event, claimant=claimant, metrics=(metric,))
+    yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=years[0], year_to=years[1])
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 9), gridspec_kw={"height_ratios": [1, 1], "hspace": 0.9})
+    charts.plot_claims(chosen, ax=top, title=f"{metric.capitalize()}: claims about {event} ({claimant})")
+    charts.plot_civilian_deaths_by_year(yearly, by_year, ax=bottom,
+                                        title=f"OHCHR: civilians killed, {years[0]}–{years[1]}")
+    return top
+
+
+def controls(*, event: str, claimant: str, metric: str, years: tuple[int, int]):
+    """Widgets for the four choices, wired to ``draw``; returns the widget box to display."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    events = sorted(load_table("events")["event_id"].astype(str))
+    claimants = ["all"] + sorted(load_table("claimants")["claimant_id"].astype(str))
+    pickers = {
+        "event": widgets.Dropdown(options=events, value=event, description="Event"),
+        "claimant": widgets.Dropdown(options=claimants, value=claimant, description="Claimant"),
+        "metric": widgets.Dropdown(options=["killed", "injured", "missing"], value=metric, description="Metric"),
+        "years": widgets.IntRangeSlider(value=years, min=2014, max=2021, description="OHCHR years"),
+    }
+
+    def redraw(**choices) -> None:
+        draw(**choices)
+        plt.show()
+
+    output = widgets.interactive_output(redraw, pickers)
+    box = widgets.VBox([widgets.HBox([pickers["event"], pickers["claimant"]]),
+                        widgets.HBox([pickers["metric"], pickers["years"]]), output])
+    display(box)
+    return box

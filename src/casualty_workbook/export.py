@@ -1,0 +1,41 @@
+"""Tables exported for analysts, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_string_dtype(safe[column]) or safe[column].dtype == object:
+            text = safe[column]
+            risky = text.astype("string").str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+            safe[column] = text.astype(object).where(~risky, "'" + text.astype("string"))
+    return safe
+
+
+def export_csv(frame: pd.DataFrame, name: str, directory: str | Path | None) -> Path | None:
+    """Write ``directory/name.csv`` (UTF-8, formulas neutralised) atomically; nothing when directory is None."""
+    if directory is None:
+        return None
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.csv"
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            neutralise_formulas(frame).to_csv(handle, index=False, lineterminator="\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
