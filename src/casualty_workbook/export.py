@@ -33,7 +33,8 @@ def export_csv(frame: pd.DataFrame, name: str, directory: str | Path | None) -> 
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            neutralise_formulas(frame).to_csv(handle, index=False, lineterminator="\n")
+            # CRLF, as RFC 4180 and spreadsheets expect; it also makes the writer quote any cell holding \r or \n.
+            neutralise_formulas(frame).to_csv(handle, index=False, lineterminator="\r\n")
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

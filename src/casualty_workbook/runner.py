@@ -110,20 +110,31 @@ def load_state(layout: Layout) -> dict:
         return {"version": STATE_VERSION, "reports": {}}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes, *, scratch: Path | None = None) -> None:
+    """Write ``path`` whole or not at all: write a temporary file, then rename it into place.
+
+    The temporary file lives in ``scratch`` (outside the output folders, so a killed build
+    leaves nothing half-written in them) when it is on the same file system, else beside ``path``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    folder = scratch if scratch is not None and scratch.is_dir() else path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError:  # another file system: fall back to a temporary name beside the target
+            _write_atomic(path, data)
+            Path(tmp).unlink(missing_ok=True)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def save_state(layout: Layout, state: dict) -> None:
-    _write_atomic(layout.state_dir / "state.json", json.dumps(state, indent=1, sort_keys=True).encode())
+    _write_atomic(layout.state_dir / "state.json", json.dumps(state, indent=1, sort_keys=True).encode(),
+                  scratch=layout.state_dir)
 
 
 def outputs_intact(entry: dict, layout: Layout) -> bool:
@@ -228,12 +239,12 @@ def to_html(executed: Path, title: str) -> bytes:
     return body.encode("utf-8")
 
 
-def _install(src: Path, dest: Path) -> None:
-    """Put ``src`` at ``dest`` atomically (copy beside it, then rename); unchanged bytes are left alone."""
+def _install(src: Path, dest: Path, scratch: Path) -> None:
+    """Put ``src`` at ``dest`` atomically; a file whose bytes are unchanged is left alone."""
     data = src.read_bytes()
     if dest.is_file() and dest.read_bytes() == data:
         return
-    _write_atomic(dest, data)
+    _write_atomic(dest, data, scratch=scratch)
 
 
 def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging: Path) -> dict[str, str]:
@@ -245,10 +256,10 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
     figures = [p for p in produced if p.suffix in FIGURE_SUFFIXES and p.is_file()]
     exports = [p for p in produced if p.suffix not in FIGURE_SUFFIXES and p.is_file()]
     for src in figures:
-        _install(src, figure_dir / src.name)
+        _install(src, figure_dir / src.name, staging)
         outputs[f"figures/{report.id}/{src.name}"] = _file_sha(src)
     for src in exports:
-        _install(src, export_dir / src.name)
+        _install(src, export_dir / src.name, staging)
         outputs[f"reports/{report.id}/{src.name}"] = _file_sha(src)
     # Figures this run no longer makes are removed, after the new ones are in place.
     for folder, kept in ((figure_dir, {p.name for p in figures}), (export_dir, {p.name for p in exports})):
@@ -256,8 +267,8 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
             for old in folder.iterdir():
                 if old.name not in kept and not old.name.startswith("."):
                     old.unlink()
-    _install(executed, layout.reports / f"{report.id}.ipynb")
-    _write_atomic(layout.reports / f"{report.id}.html", html)
+    _install(executed, layout.reports / f"{report.id}.ipynb", staging)
+    _write_atomic(layout.reports / f"{report.id}.html", html, scratch=staging)
     outputs[f"reports/{report.id}.ipynb"] = _file_sha(layout.reports / f"{report.id}.ipynb")
     outputs[f"reports/{report.id}.html"] = _sha(html)
     (layout.reports / "failed" / f"{report.id}.ipynb").unlink(missing_ok=True)
@@ -266,7 +277,7 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
 
 def run_report(report: Report, layout: Layout, *, timeout: int | None) -> Outcome:
     start = time.perf_counter()
-    staging_root = layout.reports / ".staging"
+    staging_root = layout.state_dir / "staging"
     staging_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=staging_root))
     try:
@@ -275,7 +286,7 @@ def run_report(report: Report, layout: Layout, *, timeout: int | None) -> Outcom
         except Exception as err:  # the notebook failed: keep what papermill wrote, publish nothing
             failed = staging / f"{report.id}.ipynb"
             if failed.is_file():
-                _install(failed, layout.reports / "failed" / f"{report.id}.ipynb")
+                _install(failed, layout.reports / "failed" / f"{report.id}.ipynb", staging)
             return Outcome(report, False, time.perf_counter() - start, _describe_failure(err, timeout))
         html = to_html(executed, report.title)
         outputs = publish(report, layout, executed, html, staging)
@@ -338,6 +349,8 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         reports = [r for r in reports if r.id in only]
     lock = _acquire_lock(layout)
     try:
+        # A build killed outright (SIGKILL) may have left its scratch files: only ever under the state folder.
+        shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
         state = load_state(layout)
         stale, keys = plan(reports, layout, state, data_dir, force=force)
         if not stale:
@@ -401,7 +414,7 @@ def _run_all(stale: list[Report], layout: Layout, workers: int, timeout: int | N
     except KeyboardInterrupt:
         _kill_children()
         pool.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(layout.reports / ".staging", ignore_errors=True)
+        shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
         raise
     finally:
         if threading.current_thread() is threading.main_thread():
@@ -416,7 +429,7 @@ def _write_index(layout: Layout, reports: list[Report], state: dict, *, only_if_
     target = layout.reports / "index.html"
     if only_if_missing and target.is_file():
         return
-    _write_atomic(target, render_index(reports, state, layout).encode("utf-8"))
+    _write_atomic(target, render_index(reports, state, layout).encode("utf-8"), scratch=layout.state_dir)
 
 
 # ---- an analyst's own run -------------------------------------------------------------------------

@@ -1,0 +1,46 @@
+"""One environment: the conda spec, the pip lock and the Makefile agree."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "tools"))
+import sync_environment  # noqa: E402
+
+
+def test_environment_yml_matches_the_lock():
+    expected = sync_environment.render(REPO / "requirements.in", REPO / "requirements.lock")
+    assert (REPO / "environment.yml").read_text() == expected, "run `make lock` to regenerate environment.yml"
+
+
+def test_every_direct_requirement_is_pinned_with_hashes():
+    lock = (REPO / "requirements.lock").read_text()
+    for name in sync_environment.direct_requirements(REPO / "requirements.in"):
+        block = re.search(rf"^{re.escape(name)}==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{{64}}.*\n)+)", lock,
+                          flags=re.M | re.I)
+        assert block, f"{name} is not pinned with hashes in requirements.lock"
+
+
+def test_the_design_card_packages_are_in_both():
+    env = (REPO / "environment.yml").read_text()
+    versions = sync_environment.locked_versions(REPO / "requirements.lock")
+    for name in ("jupyterlab", "pandas", "matplotlib", "seaborn", "papermill", "pandera"):
+        assert f"  - {name}={versions[name]}\n" in env
+
+
+def test_installed_versions_are_the_locked_ones():
+    from importlib import metadata
+
+    versions = sync_environment.locked_versions(REPO / "requirements.lock")
+    for name in ("pandas", "matplotlib", "seaborn", "papermill", "pandera", "jupyterlab", "numpy"):
+        assert metadata.version(name) == versions[name], f"{name}: run `make env` again"
+
+
+def test_make_help_lists_every_target_with_a_line():
+    out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for target in ("figures", "report", "validate", "test", "lab", "bench", "clean", "lock", "env"):
+        assert re.search(rf"^  {target}\s+\S", out, flags=re.M), target

@@ -1,0 +1,110 @@
+"""Failed notebooks, hanging cells, interrupted and concurrent builds lose nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from conftest import REPO, cli_env, run_cli, tree_digest
+
+pytestmark = pytest.mark.slow
+
+
+def insert_cell(root, notebook: str, source: str, *, position: int = 4) -> None:
+    path = root / "notebooks" / f"{notebook}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = nbformat.v4.new_code_cell(source)
+    cell["id"] = "injected-fault"
+    nb.cells.insert(position, cell)
+    nbformat.write(nb, path)
+
+
+def assert_no_partial_outputs(root) -> None:
+    """figures/ holds only complete committed figures; reports/ only complete files, no temporaries."""
+    committed = tree_digest(REPO / "figures")
+    for name, digest in tree_digest(root / "figures").items():
+        assert committed.get(name) == digest, f"figures/{name} is partial or unexpected"
+    for path in (root / "reports").rglob("*") if (root / "reports").exists() else []:
+        assert not path.name.endswith(".tmp"), f"temporary file left: {path}"
+        if path.suffix == ".html":
+            assert path.read_text().rstrip().endswith("</html>"), f"truncated: {path}"
+        if path.suffix == ".ipynb":
+            nbformat.read(path, as_version=4)  # a truncated notebook would not parse
+
+
+def test_a_failing_notebook_keeps_its_run_and_the_others_finish(project):
+    insert_cell(project, "context", "raise RuntimeError('boom: injected failure')")
+    figures_before = tree_digest(project / "figures")
+    result = run_cli(project, "build")
+    assert result.returncode == 1
+    assert "context: cell" in result.stderr and "RuntimeError: boom: injected failure" in result.stderr
+    assert "Traceback" not in result.stderr
+    failed = project / "reports" / "failed" / "context.ipynb"
+    assert failed.is_file()
+    assert "An Exception was encountered at" in failed.read_text(), "papermill's error banner points at the cell"
+    for other in ("belgorod_strike", "ohchr_2014_2021", "kharkiv_front", "provenance", "explore"):
+        assert (project / "reports" / f"{other}.html").is_file(), other
+    assert tree_digest(project / "figures") == figures_before, "the last good figures stay in place"
+    index = (project / "reports" / "index.html").read_text()
+    assert "failed/context.ipynb" in index
+
+
+def test_a_hanging_cell_is_stopped_by_the_timeout(project):
+    insert_cell(project, "kharkiv_front", "import time\ntime.sleep(600)")
+    started = time.monotonic()
+    result = run_cli(project, "build", "--only", "kharkiv_front", "--timeout", "5")
+    assert time.monotonic() - started < 120
+    assert result.returncode == 1
+    assert "kharkiv_front: a cell ran longer than 5 s and was stopped" in result.stderr
+    assert (project / "reports" / "failed" / "kharkiv_front.ipynb").is_file()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+def test_an_interrupted_build_leaves_no_partial_file_and_the_next_build_completes(project, sig):
+    process = subprocess.Popen([sys.executable, "-m", "casualty_workbook.cli", "build"], cwd=project,
+                               env=cli_env(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    # Interrupt while reports are being written: after the first one finishes.
+    deadline = time.monotonic() + 120
+    line = ""
+    while time.monotonic() < deadline and not line.startswith("[1/"):
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+    assert line.startswith("[1/"), "the build never got going"
+    os.kill(process.pid, sig)
+    process.communicate(timeout=60)
+    if sig == signal.SIGKILL:  # its kernels are orphaned: stop them as a terminal would
+        os.killpg(process.pid, signal.SIGKILL) if _group_alive(process.pid) else None
+    else:
+        assert process.returncode != 0
+    assert_no_partial_outputs(project)
+    result = run_cli(project, "build")
+    assert result.returncode == 0, result.stderr
+    assert tree_digest(project / "figures") == tree_digest(REPO / "figures")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_two_builds_at_once_do_not_corrupt_each_other(project):
+    first = subprocess.Popen([sys.executable, "-m", "casualty_workbook.cli", "build"], cwd=project,
+                             env=cli_env(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    second = run_cli(project, "build")
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err
+    assert second.returncode == 3
+    assert "another build is running" in second.stderr and "Traceback" not in second.stderr
+    assert tree_digest(project / "figures") == tree_digest(REPO / "figures")

@@ -1,0 +1,59 @@
+"""The one saver: PNG and SVG, byte-identical from the same inputs, written whole or not at all."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from casualty_workbook.figures import save_figure  # noqa: E402
+from casualty_workbook.style import STATUS_COLOURS, use_house_style  # noqa: E402
+
+
+def _figure():
+    use_house_style()
+    fig, ax = plt.subplots()
+    ax.bar(["a", "b"], [1, 2])
+    ax.set_title("t")
+    return fig
+
+
+def test_saving_twice_gives_identical_bytes(tmp_path):
+    fig = _figure()
+    first = [p.read_bytes() for p in save_figure(fig, "f", tmp_path / "1")]
+    second = [p.read_bytes() for p in save_figure(_figure(), "f", tmp_path / "2")]
+    assert first == second
+    assert sorted(p.name for p in (tmp_path / "1").iterdir()) == ["f.png", "f.svg"]
+
+
+def test_no_dates_or_versions_in_the_files(tmp_path):
+    png, svg = save_figure(_figure(), "f", tmp_path)
+    assert b"Software" not in png.read_bytes() and b"matplotlib.org" not in png.read_bytes()
+    text = svg.read_text()
+    assert "<dc:date>" not in text and "Matplotlib v" not in text
+
+
+def test_no_directory_means_nothing_written(tmp_path):
+    assert save_figure(_figure(), "f", None) == []
+
+
+def test_a_failed_save_leaves_no_file(tmp_path, monkeypatch):
+    fig = _figure()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(RuntimeError):
+        save_figure(fig, "f", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_house_style_is_colour_blind_safe_and_set_in_one_place():
+    use_house_style()
+    cycle = [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle[:3] == ["#0072b2", "#e69f00", "#009e73"]  # Okabe & Ito
+    assert matplotlib.rcParams["svg.hashsalt"] == "casualty-figures-workbook"
+    assert set(STATUS_COLOURS) == {"verified", "secondary", "unverified", "claimed"}
