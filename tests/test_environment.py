@@ -44,3 +44,20 @@ def test_make_help_lists_every_target_with_a_line():
     out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     for target in ("figures", "report", "validate", "test", "lab", "bench", "clean", "lock", "env"):
         assert re.search(rf"^  {target}\s+\S", out, flags=re.M), target
+
+
+def test_notebooks_kernel_resolves_to_this_environment():
+    """JupyterLab and papermill start the same interpreter: the project's environment."""
+    from pathlib import Path
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    import nbformat
+
+    names = {nbformat.read(p, as_version=4).metadata["kernelspec"]["name"] for p in (REPO / "notebooks").glob("*.ipynb")}
+    assert names == {"python3"}
+    from jupyter_client import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    command = manager.format_kernel_cmd()
+    assert Path(command[0]).resolve() == Path(sys.executable).resolve(), command
