@@ -109,6 +109,8 @@ def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
             s = s.map({"true": True, "false": False}).astype("boolean")
         elif dtype == "datetime64[s]":
             s = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+        elif isinstance(dtype, pd.CategoricalDtype):  # a word outside the vocabulary becomes missing
+            s = s.where(s.isin(dtype.categories)).astype(dtype)
         else:
             s = s.astype(dtype)
         typed[f.name] = s

@@ -1,0 +1,341 @@
+"""The real data/ loads with the right types, holds every figure the report states, and the
+loader forgives what spreadsheets write (BOM, CRLF, blank trailing lines, padded cells)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from casualty_workbook.exceptions import DataValidationError
+from casualty_workbook.loading import load_all, load_claims, load_table
+from casualty_workbook.schemas import TABLES
+from datatools import DATA_DIR, copy_data, read_rows, write_rows
+
+SEED = DATA_DIR.parents[1] / "shared" / "seeds" / "000_3f63b216a0e3273d.txt"
+CODEBOOK = DATA_DIR / "README.md"
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return load_all(DATA_DIR)
+
+
+@pytest.fixture(scope="module")
+def claims(tables) -> pd.DataFrame:
+    return tables["claims"].set_index("claim_id", drop=False)
+
+
+# ---- types --------------------------------------------------------------------------------------
+
+EXPECTED_DTYPE = {
+    "count": "Int64", "year": "Int64", "number": "Float64", "latitude": "Float64", "longitude": "Float64",
+    "bool": "boolean", "date": "datetime64[s]", "id": "string", "text": "string", "time": "string", "url": "string",
+}
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_table_loads_with_expected_dtypes(tables, name):
+    frame, spec = tables[name], TABLES[name]
+    assert list(frame.columns) == spec.columns
+    assert len(frame) == len(read_rows(DATA_DIR, name)[1]) > 0
+    for f in spec.fields:
+        dtype = frame[f.name].dtype
+        if f.kind == "vocab":
+            assert isinstance(dtype, pd.CategoricalDtype), (f.name, dtype)
+            assert list(dtype.categories) == list(f.vocab), f.name
+            assert frame[f.name].notna().sum() == sum(1 for r in read_rows(DATA_DIR, name)[1]
+                                                      if r[spec.columns.index(f.name)])
+        elif f.kind in ("id", "text", "time", "url"):
+            assert isinstance(dtype, pd.StringDtype), (f.name, dtype)
+        else:
+            assert str(dtype) == EXPECTED_DTYPE[f.kind], (f.name, dtype)
+        if f.required:
+            assert frame[f.name].notna().all(), f.name
+
+
+def test_key_dtypes_spelled_out(tables):
+    claims = tables["claims"]
+    assert str(claims["value_low"].dtype) == "Int64" and str(claims["value_best"].dtype) == "Int64"
+    assert str(claims["reported_on"].dtype) == "datetime64[s]"
+    assert isinstance(claims["metric"].dtype, pd.CategoricalDtype)
+    assert isinstance(claims["claim_id"].dtype, pd.StringDtype)
+    years = tables["ohchr_civilian_deaths_by_year"]
+    assert str(years["year"].dtype) == "Int64" and str(years["includes_mh17"].dtype) == "boolean"
+    assert str(tables["places"]["latitude"].dtype) == "Float64"
+    assert str(tables["ohchr_mine_share"]["share_percent"].dtype) == "Float64"
+
+
+def test_empty_cells_load_as_missing_never_zero_or_blank(tables):
+    claims = tables["claims"].set_index("claim_id")
+    assert claims.loc["C001", "value_high"] is pd.NA
+    assert claims.loc["C016", "value_low"] is pd.NA and claims.loc["C016", "value_high"] is pd.NA
+    assert pd.isna(claims.loc["C006", "population"])
+    assert claims.loc["C001", "note"] is pd.NA  # an empty note, not ""
+    assert pd.isna(tables["sources"].set_index("source_id").loc["encyclopaedia", "published"])
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_table_carries_its_origin(tables, name):
+    attrs = tables[name].attrs
+    assert attrs["table"] == name
+    assert Path(attrs["path"]).name == f"{name}.csv"
+    meta = attrs["metadata"]
+    assert meta["title"] and meta["description"]
+    assert set(meta["origin"]) >= {"producer", "title", "date_published", "url", "date_accessed"}
+
+
+def test_ohchr_tables_name_ohchr_as_producer(tables):
+    for name in ("ohchr_totals", "ohchr_civilian_deaths_by_year", "ohchr_mine_share"):
+        assert tables[name].attrs["metadata"]["origin"]["producer"] == "OHCHR"
+        assert tables[name].attrs["metadata"]["origin"]["url"].startswith("https://")
+
+
+def test_load_table_loads_only_what_it_needs_and_rejects_unknown_names():
+    assert list(load_table("claimants", DATA_DIR)["claimant_id"])[:2] == ["ru_officials", "ru_mod"]
+    with pytest.raises(KeyError, match="unknown table 'claim'"):
+        load_table("claim", DATA_DIR)
+
+
+def test_data_dir_from_environment(monkeypatch, tmp_path):
+    copy = copy_data(tmp_path)
+    (copy / "claims.csv").write_text("", encoding="utf-8")
+    monkeypatch.setenv("WORKBOOK_DATA_DIR", str(copy))
+    with pytest.raises(DataValidationError, match=r"claims\.csv: invalid data \(1 problem\)\n  file: is empty"):
+        load_table("claims")
+
+
+def test_missing_file_is_named(tmp_path):
+    copy = copy_data(tmp_path)
+    (copy / "claimants.csv").unlink()
+    with pytest.raises(DataValidationError, match=r"claimants\.csv: invalid data \(1 problem\)\n  file: file not found"):
+        load_table("claims", copy)
+
+
+# ---- load_claims: who said it, who published it ---------------------------------------------------
+
+def test_load_claims_joins_claimant_and_publisher(tables):
+    joined = load_claims(DATA_DIR).set_index("claim_id")
+    assert len(joined) == len(tables["claims"])
+    assert {"claimant_name", "claimant_side", "publisher", "published", "url", "event_name"} <= set(joined.columns)
+    assert joined[["claimant_name", "publisher", "event_name"]].notna().all().all()
+    assert joined.loc["C001", "claimant_name"] == "Russian officials"
+    assert joined.loc["C001", "publisher"] == "Unnamed news outlet"
+    assert joined.loc["C007", "claimant_name"] == "Russia's Defence Ministry"
+    assert joined.loc["C008", "publisher"] == "Pravda.ru (English edition)"
+    assert joined.loc["C012", "claimant_name"] == "Unattributed" and joined.loc["C012", "publisher"] == "Dagens"
+    assert joined.loc["C017", "claimant_name"] == "OHCHR" and joined.loc["C017", "claimant_side"] == "un"
+    assert joined.loc["C001", "event_name"] == "Belgorod apartment block collapse"
+    assert joined.attrs["table"] == "claims"
+
+
+# ---- the figures the report states ----------------------------------------------------------------
+
+SEED_FIGURES = [
+    # (claim_id, metric, population, qualifier, low, best, high, claimant)
+    ("C001", "killed", "all", "at_least", 15, 15, None, "ru_officials"),
+    ("C002", "injured", "all", "exact", 20, 20, 20, "ru_officials"),
+    ("C003", "killed", "all", "exact", 15, 15, 15, "ru_emergencies"),
+    ("C004", "injured", "all", "exact", 20, 20, 20, "ru_news_outlets"),
+    ("C005", "missing", "children", "at_least", 1, 1, None, "ru_news_outlets"),
+    ("C006", "storeys_collapsed", None, "at_least", 10, 10, None, "report_outlet"),
+    ("C007", "munitions_launched", None, "at_least", 12, 12, None, "ru_mod"),
+    ("C014", "settlements_captured", None, "at_least", 9, 9, None, "ru_forces"),
+    ("C015", "villages_captured", None, "exact", 4, 4, 4, "ru_forces"),
+    ("C016", "killed", "all", "about", None, 14000, None, "ohchr"),
+    ("C017", "killed", "civilians", "exact", 3106, 3106, 3106, "ohchr"),
+]
+
+
+@pytest.mark.parametrize("figure", SEED_FIGURES, ids=[f[0] for f in SEED_FIGURES])
+def test_every_figure_of_the_report_is_a_claim(claims, figure):
+    claim_id, metric, population, qualifier, low, best, high, claimant = figure
+    row = claims.loc[claim_id]
+    assert row["source_id"] == "seed_report"
+    assert (row["metric"], row["qualifier"], row["claimant"]) == (metric, qualifier, claimant)
+    assert (None if pd.isna(row["population"]) else row["population"]) == population
+    assert [None if pd.isna(v) else int(v) for v in row[["value_low", "value_best", "value_high"]]] == [low, best, high]
+
+
+def test_the_report_figures_found_by_what_they_say(claims):
+    seed = claims[claims["source_id"] == "seed_report"]
+
+    def one(metric, qualifier, **values):
+        rows = seed[(seed["metric"] == metric) & (seed["qualifier"] == qualifier)]
+        for column, value in values.items():
+            rows = rows[rows[column].eq(value).fillna(False).astype(bool)]
+        assert len(rows) >= 1, (metric, qualifier, values)
+
+    one("killed", "at_least", value_low=15)          # at least 15 killed
+    one("injured", "exact", value_best=20)           # 20 injured
+    one("missing", "at_least", value_low=1)          # at least one child missing
+    one("munitions_launched", "at_least", value_low=12)
+    one("storeys_collapsed", "at_least", value_low=10)
+    one("settlements_captured", "at_least", value_low=9)
+    one("villages_captured", "exact", value_best=4)
+    one("killed", "about", value_best=14000)
+    one("killed", "exact", value_best=3106)
+    assert seed.loc[seed["metric"] == "missing", "population"].tolist() == ["children"]
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="the seed report is not next to the repository")
+def test_verbatim_quotes_stand_in_the_report(tables):
+    text = " ".join(SEED.read_text(encoding="utf-8").split())
+    for name in ("claims", "weapon_mentions"):
+        frame = tables[name]
+        verbatim = frame[(frame["source_id"] == "seed_report") & (frame["quote_kind"] == "verbatim")]
+        assert len(verbatim) > 0
+        for quote in verbatim["quote"]:
+            assert quote in text, f"{name}: {quote!r} is not in the report"
+
+
+def test_claims_are_attributed_and_dated(tables):
+    claims = tables["claims"]
+    assert claims["claimant"].isin(tables["claimants"]["claimant_id"]).all()
+    assert claims["source_id"].isin(tables["sources"]["source_id"]).all()
+    seed = claims[claims["source_id"] == "seed_report"]
+    assert set(seed["status"]) <= {"claimed", "unverified", "secondary"}
+    assert (claims["reported_on"] >= pd.Timestamp("2024-05-12")).all()
+
+
+def test_casualties_are_never_deaths(tables):
+    totals = tables["ohchr_totals"].set_index("figure_id")
+    assert totals.loc["all_casualties", "outcome"] == "casualties"
+    assert (totals.loc["all_casualties", "value_low"], totals.loc["all_casualties", "value_high"]) == (51000, 54000)
+    killed = totals[totals["outcome"] == "killed"]
+    assert 51000 not in set(killed["value_low"]) and 54000 not in set(killed["value_high"])
+    assert (totals.loc["all_killed", "value_low"], totals.loc["all_killed", "value_high"]) == (14200, 14400)
+
+
+def test_not_reported_is_empty_never_zero(tables):
+    for name, columns in (("claims", ["value_low", "value_best", "value_high"]),
+                          ("weapon_mentions", ["count_low", "count_best", "count_high"])):
+        frame = tables[name]
+        assert not (frame[columns] == 0).any().any()
+        unreported = frame[frame["qualifier"] == "not_reported"]
+        assert unreported[columns].isna().all().all()
+    assert (tables["weapon_mentions"]["qualifier"] == "not_reported").sum() == 4
+
+
+# ---- weapons --------------------------------------------------------------------------------------
+
+def test_adler_is_kept_as_reported_and_mapped_to_vilkha(tables):
+    mentions = tables["weapon_mentions"].set_index("mention_id")
+    assert mentions.loc["W001", "name_as_reported"] == "Adler"
+    assert mentions.loc["W001", "system_id"] == "vilkha"
+    systems = tables["weapon_systems"].set_index("system_id")
+    assert systems.loc["vilkha", "canonical_name"] == "Vilkha"
+    assert systems.loc["vilkha", "type"] == "guided_mlrs"
+    assert "Adler" in systems.loc["vilkha", "other_names"].split("; ")
+
+
+def test_every_weapon_name_is_a_name_of_its_system(tables):
+    systems = tables["weapon_systems"].set_index("system_id")
+    for name, system in tables["weapon_mentions"][["name_as_reported", "system_id"]].itertuples(index=False):
+        names = {systems.loc[system, "canonical_name"]} | set(str(systems.loc[system, "other_names"]).split("; "))
+        assert name in names, (name, system)
+
+
+def test_intercepted_breakdown_adds_up(tables, claims):
+    parts = tables["weapon_mentions"]
+    parts = parts[parts["part_of_claim"] == "C008"]
+    assert dict(zip(parts["system_id"], parts["count_best"])) == {"tochka_u": 6, "rm70_vampire": 4, "vilkha": 2}
+    assert parts["count_best"].sum() == claims.loc["C008", "value_best"] == 12
+
+
+# ---- revisions ------------------------------------------------------------------------------------
+
+def test_toll_revision_chain(claims):
+    chain = ["C012"]
+    while pd.notna(claims.loc[chain[-1], "revises"]):
+        chain.append(claims.loc[chain[-1], "revises"])
+        assert len(chain) <= len(claims), "revision cycle"
+    assert chain[:3] == ["C012", "C011", "C003"]
+    toll = claims.loc[["C003", "C011", "C012"]]
+    assert toll["value_best"].tolist() == [15, 16, 17]
+    assert (toll["metric"] == "killed").all() and (toll["event_id"] == "belgorod_strike_2024").all()
+    assert toll["reported_on"].is_monotonic_increasing
+    # nothing was overwritten: the earlier claims keep their own values
+    assert claims.loc["C003", "value_best"] == 15 and claims.loc["C001", "value_low"] == 15
+
+
+def test_revisions_point_backwards(claims):
+    revising = claims[claims["revises"].notna()]
+    earlier = claims.loc[revising["revises"], "reported_on"].to_numpy()
+    assert (earlier <= revising["reported_on"].to_numpy()).all()
+
+
+# ---- OHCHR ----------------------------------------------------------------------------------------
+
+def test_ohchr_years_add_up_to_the_total_which_includes_mh17(tables, claims):
+    years = tables["ohchr_civilian_deaths_by_year"]
+    totals = tables["ohchr_totals"].set_index("figure_id")
+    civilians = totals.loc["civilians_killed"]
+    assert civilians["qualifier"] == "at_least" and civilians["value_low"] == 3404
+    assert years["year"].tolist() == list(range(2014, 2022))
+    assert years["killed"].sum() == civilians["value_low"] == 3404
+    mh17 = totals.loc["mh17_killed", "value_best"]
+    assert mh17 == 298
+    assert years.loc[years["includes_mh17"], "year"].tolist() == [2014]
+    assert civilians["value_low"] - mh17 == claims.loc["C017", "value_best"] == 3106
+
+
+def test_coordinates_only_where_verified(tables):
+    places = tables["places"].set_index("place_id")
+    with_coords = places[places["latitude"].notna()]
+    assert (with_coords["coord_status"] == "verified").all()
+    assert set(with_coords.index) == {"belgorod", "morokhovets", "lyptsi", "vovchansk"}
+    for village in ("hatyshche", "krasne", "oliinykove"):
+        assert pd.isna(places.loc[village, "latitude"]) and places.loc[village, "coord_status"] == "unverified"
+
+
+# ---- benign variants spreadsheets write -------------------------------------------------------------
+
+def _bom(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def _crlf(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+
+
+def _trailing_blank_lines(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        path.write_bytes(path.read_bytes() + b"\n\n\n")
+
+
+def _padded(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        header, rows = read_rows(data_dir, path.stem)
+        write_rows(data_dir, path.stem, [f"  {c} " for c in header], [[f" {c}  " for c in row] for row in rows])
+
+
+@pytest.mark.parametrize("variant", [_bom, _crlf, _trailing_blank_lines, _padded], ids=lambda f: f.__name__.strip("_"))
+def test_benign_variants_load_the_same(tables, tmp_path, variant):
+    copy = copy_data(tmp_path)
+    variant(copy)
+    assert (copy / "claims.csv").read_bytes() != (DATA_DIR / "claims.csv").read_bytes()
+    loaded = load_all(copy)
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(loaded[name], frame, check_exact=True)
+
+
+# ---- the codebook documents every column and every code --------------------------------------------
+
+@pytest.fixture(scope="module")
+def codebook() -> str:
+    return CODEBOOK.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_codebook_documents_every_column_and_code(codebook, name):
+    section = re.search(rf"^## `{name}\.csv`.*?(?=^## |\Z)", codebook, flags=re.M | re.S)
+    assert section, f"data/README.md has no section '## `{name}.csv`'"
+    for f in TABLES[name].fields:
+        assert f"| `{f.name}` |" in section.group(0), f"{name}.{f.name} is not in the codebook"
+    for code in sorted({c for f in TABLES[name].fields for c in f.vocab}):
+        assert f"`{code}`" in codebook, f"the code {code!r} of {name} is not in the codebook"
