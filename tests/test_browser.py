@@ -1,0 +1,264 @@
+"""End to end in a real browser: JupyterLab driven by Playwright in headless
+Chromium (Debian's ``chromium`` package, /usr/bin/chromium).
+
+One JupyterLab serves the whole module, on 127.0.0.1, a free port and a random
+token, from a temporary copy of notebooks/ (JupyterLab autosaves executed
+notebooks: the committed ones must stay as they are). Each notebook is opened,
+run with Run → Run All Cells, and must end with no error output, every code
+cell run and at least one figure drawn; a screenshot of the whole notebook is
+saved to reports/browser/<notebook>.png either way.
+
+Without Chromium (or the playwright package) the whole module is skipped with
+the reason in pytest's summary. WORKBOOK_CHROMIUM=/path/to/chromium points it
+at another binary; WORKBOOK_BROWSER_TIMEOUT sets the seconds a notebook may
+run (180).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+try:
+    import browser_support as bs
+except ImportError:  # tests/ imported as a package, or importlib import mode
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import browser_support as bs
+
+pytestmark = pytest.mark.browser
+
+_UNAVAILABLE = bs.browser_unavailable_reason()
+if _UNAVAILABLE:
+    pytest.skip(_UNAVAILABLE, allow_module_level=True)
+
+NOTEBOOKS = bs.committed_notebooks()
+HARNESS = "_harness"  # folder of generated notebooks in the temporary root
+
+
+# --------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def lab_root(tmp_path_factory) -> Path:
+    """A temporary copy of notebooks/, plus generated notebooks that check
+    the harness itself."""
+    root = tmp_path_factory.mktemp("lab-root")
+    bs.copy_notebooks(root)
+    harness = root / HARNESS
+    harness.mkdir()
+    bs.write_notebook(
+        harness / "draws.ipynb",
+        [
+            ("markdown", "# Harness check: draws a figure", []),
+            ("code", "n_points = 2", ["parameters"]),
+            (
+                "code",
+                "import matplotlib.pyplot as plt\n"
+                "plt.plot(range(n_points))\n"
+                "plt.show()",
+                [],
+            ),
+            ("code", "", []),
+            (
+                "code",
+                "import warnings\n"
+                "warnings.warn('a warning on stderr is not an error')\n"
+                "print('done')",
+                [],
+            ),
+        ],
+    )
+    bs.write_notebook(
+        harness / "raises.ipynb",
+        [
+            ("code", "divisor = 0", ["parameters"]),
+            ("code", "1 / divisor", []),
+            ("code", "print('never reached')", []),
+        ],
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def lab_server(lab_root, tmp_path_factory):
+    server = bs.LabServer(root_dir=lab_root, work_dir=tmp_path_factory.mktemp("lab-work"))
+    server.start()  # stops the process itself if it never answers
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = bs.launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        lab_server.shutdown_kernels()
+
+
+def run_notebook(page, lab_server, name: str, screenshot: Path | None = None):
+    """Open ``name``, run all cells and return the cells' reports; the
+    screenshot is taken even when opening or running fails."""
+    notebook = bs.NotebookPage(page, lab_server, name)
+    try:
+        notebook.open()
+        return notebook.run_all()
+    except Exception as exc:
+        raise AssertionError(
+            f"{name}: {exc}\n--- JupyterLab log ---\n{lab_server.log_tail()}"
+        ) from exc
+    finally:
+        if screenshot is not None and notebook.panel is not None:
+            notebook.screenshot(screenshot)
+
+
+def describe(cells) -> str:
+    return "\n".join(
+        f"  cell {c.index + 1} {c.prompt} {c.source.strip().splitlines()[0][:60] if c.source.strip() else '(empty)'}"
+        for c in cells
+    )
+
+
+# --------------------------------------------------------------------------
+# the server
+
+
+def test_lab_listens_on_loopback_only_and_needs_the_token(lab_server):
+    # no token: the API refuses, the UI sends you to the login page
+    status, _, _ = bs.http_get(lab_server.url("api/contents", with_token=False))
+    assert status in (401, 403), f"/api/contents without token answered {status}"
+    status, headers, _ = bs.http_get(lab_server.url("lab", with_token=False))
+    location = headers.get("Location", "")
+    assert status == 403 or (status == 302 and "/login" in location), (
+        f"/lab without token answered {status} {location}"
+    )
+    # a wrong token is no better
+    status, _, _ = bs.http_get(
+        lab_server.url("api/contents", with_token=False),
+        headers={"Authorization": "token not-the-token"},
+    )
+    assert status in (401, 403), f"/api/contents with a wrong token answered {status}"
+
+    # with the token (header or query): 200 and the copied notebooks
+    status, _, body = bs.http_get(
+        lab_server.url("api/contents", with_token=False),
+        headers={"Authorization": f"token {lab_server.token}"},
+    )
+    assert status == 200
+    names = {item["name"] for item in json.loads(body)["content"]}
+    assert {p.name for p in NOTEBOOKS} <= names
+    status, _, _ = bs.http_get(lab_server.url("lab"))
+    assert status == 200
+
+    # bound to 127.0.0.1 and nothing else (not 0.0.0.0, not ::)
+    addresses = bs.listening_addresses(lab_server.port)
+    if not addresses and not Path("/proc/net/tcp").exists():
+        pytest.skip("no /proc/net/tcp here to read the listening address from")
+    assert addresses == {"127.0.0.1"}, f"port {lab_server.port} listens on {addresses}"
+
+
+# --------------------------------------------------------------------------
+# the harness on generated notebooks: it must see a figure, and an error
+
+
+def test_harness_sees_a_figure_and_ignores_warnings(page, lab_server):
+    cells = run_notebook(page, lab_server, f"{HARNESS}/draws.ipynb")
+    assert [c.error_texts for c in cells if c.error_texts] == []
+    assert sum(c.images for c in cells) == 1, describe(cells)
+    assert all(c.ran for c in cells if c.source.strip()), describe(cells)
+    assert not cells[2].ran, "an empty cell has no execution count"
+
+
+def test_harness_detects_an_error_cell(page, lab_server):
+    cells = run_notebook(page, lab_server, f"{HARNESS}/raises.ipynb")
+    failing = [c for c in cells if c.error_texts]
+    assert [c.index for c in failing] == [1], describe(cells)
+    assert "ZeroDivisionError" in failing[0].error_texts[0]
+    # Run All stops at the error: the cell after it never ran
+    assert cells[0].ran and cells[1].ran and not cells[2].ran, describe(cells)
+
+
+@pytest.mark.parametrize(
+    "text, is_error",
+    [
+        (
+            "----------\nZeroDivisionError      Traceback (most recent call last)\n"
+            "Cell In[2], line 1\n----> 1 1/0\n\nZeroDivisionError: division by zero",
+            True,
+        ),
+        ("  Cell In[1], line 1\n    1/\n      ^\nSyntaxError: invalid syntax", True),
+        ("KeyboardInterrupt", True),
+        ("pandera.errors.SchemaError: column 'x' not in dataframe", True),
+        ("/tmp/ipykernel_1/1.py:1: UserWarning: careful\n  warnings.warn('careful')", False),
+        ("INFO loading claims.csv\n", False),
+        ("FutureWarning: the default will change", False),
+    ],
+    ids=[
+        "traceback",
+        "syntax-error",
+        "interrupt",
+        "qualified-name",
+        "warning",
+        "log-line",
+        "warning-name",
+    ],
+)
+def test_error_text_recognised(text, is_error):
+    assert bs.looks_like_error(text) is is_error
+
+
+# --------------------------------------------------------------------------
+# the project's notebooks
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    NOTEBOOKS or [None],
+    ids=[p.stem for p in NOTEBOOKS] or ["no-notebooks"],
+)
+def test_notebook_runs_in_browser(notebook, request):
+    if notebook is None:
+        pytest.fail(f"no notebooks found: {bs.NOTEBOOKS_DIR}/*.ipynb matched nothing")
+    # asked for here, so the check above needs no server or browser
+    lab_server = request.getfixturevalue("lab_server")
+    page = request.getfixturevalue("page")
+    shot = bs.SCREENSHOT_DIR / f"{notebook.stem}.png"
+    cells = run_notebook(page, lab_server, notebook.name, screenshot=shot)
+
+    errors = [
+        f"cell {c.index + 1} {c.prompt}:\n{text}" for c in cells for text in c.error_texts
+    ]
+    assert not errors, (
+        f"{notebook.name} shows {len(errors)} error output(s) (screenshot {shot}):\n"
+        + "\n\n".join(errors)
+    )
+    not_run = [c for c in cells if c.source.strip() and not c.ran]
+    assert not not_run, (
+        f"{notebook.name}: code cells that did not run (screenshot {shot}):\n"
+        + describe(not_run)
+    )
+    assert sum(c.images for c in cells) >= 1, (
+        f"{notebook.name}: no figure rendered in any output (screenshot {shot}):\n"
+        + describe(cells)
+    )
+    assert shot.is_file() and shot.stat().st_size > 0
