@@ -53,10 +53,13 @@ def _nothing_to_draw(ax: Axes, title: str, what: str) -> Axes:
     return ax
 
 
-def _status_legend(ax: Axes, statuses: list[str], *, loc: str = "lower right") -> None:
-    handles = [Patch(facecolor=STATUS_COLOURS[s], hatch=STATUS_HATCHES[s], edgecolor="white", label=STATUS_LABELS[s])
+def _status_legend(ax: Axes, statuses: list[str]) -> None:
+    """The status key, outside the plot on the right, where it can never hide a bar or a label."""
+    handles = [Patch(facecolor=STATUS_COLOURS[s], hatch=STATUS_HATCHES[s], edgecolor="white",
+                     label="\n".join(textwrap.wrap(STATUS_LABELS[s], 24)))
                for s in ("verified", "secondary", "unverified", "claimed") if s in statuses]
-    ax.legend(handles=handles, loc=loc, title="Status", title_fontsize=8)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8,
+              alignment="left")
 
 
 def _bar(ax: Axes, y: float, value: float, status: str, *, label: str | None = None, open_ended: bool = False,
@@ -133,7 +136,7 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
     ax.set_ylabel(f"{METRIC_LABELS.get(str(data['metric'].iloc[0]), '')} (people)")
     ax.set_xlabel("Date reported")
     ax.set_title(title or "How the reported toll changed")
-    _status_legend(ax, sorted(set(map(str, data["status"]))), loc="lower right")
+    _status_legend(ax, sorted(set(map(str, data["status"]))))
     add_source_line(ax, provenance.claim_source_line(data),
                     note="Arrows link a later figure to the one it revises; ▲ marks a lower bound ('at least'). "
                          "Earlier figures are kept, not overwritten.")
@@ -212,7 +215,9 @@ def plot_civilian_deaths_by_year(yearly: pd.DataFrame, by_year: pd.DataFrame, *,
                for s in ("verified", "secondary", "unverified") if s in set(yearly["status"].astype(str))]
     if yearly["mh17"].sum():
         handles.append(Patch(facecolor="#999999", label="aboard MH17 (17 July 2014)"))
-    ax.legend(handles=handles, loc="upper right")
+    ax.legend(handles=[Patch(facecolor=h.get_facecolor(), hatch=h.get_hatch(), edgecolor="white",
+                             label="\n".join(textwrap.wrap(h.get_label(), 24))) for h in handles],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
     add_source_line(ax, provenance.table_source_line(by_year),
                     note="2014 counts from 14 April. Yearly figures are marked with how far each was checked.")
     return ax
@@ -301,6 +306,6 @@ def plot_figures_by_status(table: pd.DataFrame, *, ax: Axes | None = None, title
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("Figures recorded (count)")
     ax.set_title(title or "Figures by who said them and how far each was checked")
-    ax.legend(loc="lower right", title="Status", title_fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
     add_source_line(ax, "Source: the workbook's claims.csv and ohchr_totals.csv, curated from the sources in sources.csv.")
     return ax
