@@ -335,8 +335,8 @@ def child_breakdown(data_dir: str) -> None:
     for label, call in (("references resolve (check_references)", lambda: rules.check_references(spec, typed, tables)),
                         ("low ≤ best ≤ high, qualifiers (check_values)", lambda: rules.check_values("claims", typed)),
                         ("numbers stand in quotes (check_quotes)", lambda: rules.check_quotes("claims", typed)),
-                        ("  of which: find the numbers in the quotes (numbers_in_text)",
-                         lambda: (rules.numbers_in_text(typed["quote"]), [])[1]),
+                        ("  of which: the best value in its quote (number_stands_in)",
+                         lambda: (rules.number_stands_in(typed["quote"], typed["value_best"]), [])[1]),
                         ("revisions (check_revisions)", lambda: rules.check_revisions(typed))):
         t = time.perf_counter()
         problems += call()

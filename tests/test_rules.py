@@ -15,7 +15,7 @@ import pytest
 
 from casualty_workbook.exceptions import DataValidationError, Problem
 from casualty_workbook.loading import load_table
-from casualty_workbook.rules import numbers_in_text
+from casualty_workbook.rules import number_stands_in
 from casualty_workbook.schemas import TABLES
 from datatools import copy_data, set_cell, set_cells
 
@@ -282,11 +282,21 @@ def test_quote_thousands_separators_accepted(data, quote):
     assert load_table("claims", data).loc[15, "value_best"] == 14000
 
 
-def test_numbers_in_text():
-    found = numbers_in_text(pd.Series(["at least 15 fatalities and 20 injuries", "fifteen people", "approximately 14,000",
-                                       "51,000–54,000", "in 2014", "RM-70 and 2.5", None]))
-    by_row = found.groupby("row")["number"].apply(list).to_dict()
-    assert by_row == {0: [15, 20], 1: [15], 2: [14000], 3: [51000, 54000], 4: [2014], 5: [70, 2]}
+@pytest.mark.parametrize("quote, value, stands", [
+    ("at least 15 fatalities and 20 injuries", 20, True), ("fifteen people", 15, True),
+    ("approximately 14,000", 14000, True), ("51,000–54,000", 54000, True), ("about 14\u00a0000", 14000, True),
+    ("1,000,000 people", 1000000, True), ("a dozen missiles", 12, True), ("At least ten stories", 10, True),
+    ("in 2014", 2014, True), ("RM-70 and 2.5", 70, True), ("115 and 15.", 15, True), ("15, 20 and 30", 15, True), ("2.5 million", 2, False), ("2.5 million", 5, False),
+    ("115 people", 15, False), ("14,0000", 14000, False), ("approximately 14,000", 14, False),
+    ("fifteen people", 16, False), ("one hundred", 101, False), (None, 3, False),
+])
+def test_number_stands_in_its_quote(quote, value, stands):
+    result = number_stands_in(pd.Series([quote], dtype="str"), pd.Series([value], dtype="Int64"))
+    assert result.tolist() == [stands]
+
+
+def test_a_missing_value_needs_no_quote():
+    assert number_stands_in(pd.Series(["no number"]), pd.Series([None], dtype="Int64")).tolist() == [True]
 
 
 # ---- revisions ----------------------------------------------------------------------------------
