@@ -138,3 +138,35 @@ def apply_case(data_dir: Path, case: dict) -> None:
     """Apply a corpus case's edits, in order, to its table in ``data_dir``."""
     for edit in case["edits"]:
         apply_edit(data_dir, case["table"], edit)
+
+
+# ---- benign variants spreadsheets write: each must load exactly as the original ---------------------
+
+def bom(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def crlf(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+
+
+def trailing_blank_lines(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        path.write_bytes(path.read_bytes() + b"\n\n  \n")
+
+
+def padded(data_dir: Path) -> None:
+    for path in data_dir.glob("*.csv"):
+        header, rows = read_rows(data_dir, path.stem)
+        write_rows(data_dir, path.stem, [f" {c}  " for c in header], [[f"  {c} " for c in row] for row in rows])
+
+
+def all_at_once(data_dir: Path) -> None:
+    for variant in (padded, crlf, trailing_blank_lines, bom):
+        variant(data_dir)
+
+
+BENIGN_VARIANTS = {"bom": bom, "crlf": crlf, "trailing_blank_lines": trailing_blank_lines, "padded": padded,
+                   "all_at_once": all_at_once}

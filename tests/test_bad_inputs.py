@@ -19,44 +19,15 @@ import pytest
 import yaml
 
 from casualty_workbook.schemas import TABLES
-from datatools import EDIT_KINDS, apply_case, copy_data, read_rows, write_rows
+from datatools import BENIGN_VARIANTS, EDIT_KINDS, apply_case, copy_data
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(CORPUS.glob("*.yml"))}
 DEBUG_CASES = ("negative_count",)
 
 
-def _bom(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-
-
-def _crlf(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-
-
-def _trailing_blank_lines(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        path.write_bytes(path.read_bytes() + b"\n\n  \n")
-
-
-def _padded(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        header, rows = read_rows(data_dir, path.stem)
-        write_rows(data_dir, path.stem, [f" {c}  " for c in header], [[f"  {c} " for c in row] for row in rows])
-
-
-def _all_at_once(data_dir: Path) -> None:
-    _padded(data_dir)
-    _crlf(data_dir)
-    _trailing_blank_lines(data_dir)
-    _bom(data_dir)
-
-
 # Each variant alone is checked in-process (test_loading.py); here the command line sees them, alone and all at once.
-BENIGN = {"bom": _bom, "crlf": _crlf, "trailing_blank_lines": _trailing_blank_lines, "padded": _padded,
-          "all_at_once": _all_at_once}
+BENIGN = BENIGN_VARIANTS
 
 
 def run_validate(data_dir: Path, *, debug: bool = False) -> subprocess.CompletedProcess:

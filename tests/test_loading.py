@@ -12,7 +12,7 @@ import pytest
 from casualty_workbook.exceptions import DataValidationError
 from casualty_workbook.loading import load_all, load_claims, load_table
 from casualty_workbook.schemas import TABLES
-from datatools import DATA_DIR, copy_data, read_rows, write_rows
+from datatools import BENIGN_VARIANTS, DATA_DIR, copy_data, read_rows
 
 SEED = DATA_DIR.parents[1] / "shared" / "seeds" / "000_3f63b216a0e3273d.txt"
 CODEBOOK = DATA_DIR / "README.md"
@@ -293,28 +293,7 @@ def test_coordinates_only_where_verified(tables):
 
 # ---- benign variants spreadsheets write -------------------------------------------------------------
 
-def _bom(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-
-
-def _crlf(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-
-
-def _trailing_blank_lines(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        path.write_bytes(path.read_bytes() + b"\n\n\n")
-
-
-def _padded(data_dir: Path) -> None:
-    for path in data_dir.glob("*.csv"):
-        header, rows = read_rows(data_dir, path.stem)
-        write_rows(data_dir, path.stem, [f"  {c} " for c in header], [[f" {c}  " for c in row] for row in rows])
-
-
-@pytest.mark.parametrize("variant", [_bom, _crlf, _trailing_blank_lines, _padded], ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("variant", list(BENIGN_VARIANTS.values()), ids=list(BENIGN_VARIANTS))
 def test_benign_variants_load_the_same(tables, tmp_path, variant):
     copy = copy_data(tmp_path)
     variant(copy)
