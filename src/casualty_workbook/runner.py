@@ -146,16 +146,16 @@ def outputs_intact(entry: dict, layout: Layout) -> bool:
     return bool(entry.get("outputs"))
 
 
-def plan(reports: list[Report], layout: Layout, state: dict, data_dir: Path, *, force: bool = False) -> tuple[list[Report], dict[str, str]]:
-    """Which reports are stale, and the key of each report."""
-    code = code_hash(layout)
-    stale, keys = [], {}
+def plan(reports: list[Report], layout: Layout, state: dict, data_dir: Path, code: str, *,
+         force: bool = False) -> list[Report]:
+    """The reports whose inputs changed since their last successful build, or whose outputs did."""
+    stale = []
     for report in reports:
         entry = state["reports"].get(report.id, {})
-        keys[report.id] = report_key(report, layout, code, entry.get("data", {}), data_dir)
-        if force or entry.get("key") != keys[report.id] or not outputs_intact(entry, layout):
+        key = report_key(report, layout, code, entry.get("data", {}), data_dir)
+        if force or entry.get("key") != key or not outputs_intact(entry, layout):
             stale.append(report)
-    return stale, keys
+    return stale
 
 
 # ---- running one report ---------------------------------------------------------------------------
@@ -352,7 +352,8 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         # A build killed outright (SIGKILL) may have left its scratch files: only ever under the state folder.
         shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
         state = load_state(layout)
-        stale, keys = plan(reports, layout, state, data_dir, force=force)
+        code = code_hash(layout)
+        stale = plan(reports, layout, state, data_dir, code, force=force)
         if not stale:
             _write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state, only_if_missing=True)
             _progress(f"All {len(reports)} reports are up to date ({time.perf_counter() - started:.2f} s).")
@@ -370,7 +371,7 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         for outcome in outcomes:
             if outcome.ok:
                 state["reports"][outcome.report.id] = {
-                    "key": report_key(outcome.report, layout, code_hash(layout), outcome.record["data"], data_dir),
+                    "key": report_key(outcome.report, layout, code, outcome.record["data"], data_dir),
                     "data": outcome.record["data"],
                     "outputs": outcome.outputs,
                     "title": outcome.report.title,
