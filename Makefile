@@ -45,8 +45,12 @@ test: $(ENV_STAMP)
 
 ## lab: start JupyterLab on 127.0.0.1 (PORT, default 8888) with a token, in notebooks/
 lab: $(ENV_STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.open_browser=False \
-		--ServerApp.root_dir=notebooks
+	@# Localhost only, and always a token: a fresh random one unless TOKEN is set (root, as in containers, is allowed).
+	@token="$${TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
+	echo "JupyterLab: http://127.0.0.1:$(PORT)/lab?token=$$token"; \
+	exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
+		--ServerApp.open_browser=False --ServerApp.root_dir=notebooks --IdentityProvider.token="$$token" \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## bench: time the build against plain scripts and papermill, and the loader at scale
 bench: $(ENV_STAMP)
