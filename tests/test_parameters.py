@@ -125,3 +125,17 @@ def test_bad_data_stops_the_build_and_touches_nothing(project, table, old, new, 
     assert result.returncode == 2
     assert table in result.stderr and message in result.stderr and "Traceback" not in result.stderr
     assert (tree_digest(project / "figures"), tree_digest(project / "reports")) == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["build", "--timeout", "0"], "argument --timeout: expected a positive number of seconds, got 0"),
+    (["build", "--timeout", "soon"], "argument --timeout: expected a whole number of seconds, got 'soon'"),
+    (["build", "--jobs", "-2"], "argument --jobs: expected a positive number of kernels, got -2"),
+    (["report", "ohchr_2014_2021", "--timeout", "-1"], "argument --timeout: expected a positive number"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_command_line_arguments_are_named(project, args, message):
+    before = tree_digest(project / "figures"), tree_digest(project / "reports")
+    result = run_cli(project, *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert (tree_digest(project / "figures"), tree_digest(project / "reports")) == before

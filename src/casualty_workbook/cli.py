@@ -14,6 +14,25 @@ from pathlib import Path
 from .exceptions import WorkbookError
 
 
+# A cell of these notebooks takes seconds; ten minutes means it hangs, and the build stops it.
+CELL_TIMEOUT = 600
+
+
+def _positive(what: str):
+    """An argparse type: a whole number above zero, with a message naming ``what`` it counts."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number of {what}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number of {what}, got {value}")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbook", description="Casualty figures workbook.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks (also: DEBUG=1)")
@@ -23,15 +42,17 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("validate", help="check every table in data/ and say what is wrong")
 
     build = commands.add_parser("build", help="build every stale report of the catalogue")
-    build.add_argument("--jobs", type=int, default=None, help="kernels at once (default: one per core)")
+    build.add_argument("--jobs", type=_positive("kernels"), default=None, help="kernels at once (default: one per core)")
     build.add_argument("--force", action="store_true", help="rebuild even reports whose inputs are unchanged")
     build.add_argument("--only", action="append", default=[], metavar="REPORT", help="build only this report (repeatable)")
-    build.add_argument("--timeout", type=int, default=None, help="seconds a cell may run before it is stopped")
+    build.add_argument("--timeout", type=_positive("seconds"), default=CELL_TIMEOUT,
+                       help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})")
 
     report = commands.add_parser("report", help="run one notebook with your own parameters into reports/custom/")
     report.add_argument("notebook", help="notebook name, e.g. ohchr_2014_2021")
     report.add_argument("params", nargs="*", metavar="NAME=VALUE", help="parameters, e.g. include_mh17=false year_from=2015")
-    report.add_argument("--timeout", type=int, default=None, help="seconds a cell may run before it is stopped")
+    report.add_argument("--timeout", type=_positive("seconds"), default=CELL_TIMEOUT,
+                        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})")
     return parser
 
 
