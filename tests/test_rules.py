@@ -306,6 +306,16 @@ def test_revision_cannot_revise_itself(data):
     assert_problem(err, file="claims.csv", row=row, column="revises", rule="a claim cannot revise itself", value="C011")
 
 
+def test_revisions_cannot_form_a_cycle(data):
+    # C003 revises C001 (both 13 May); C001 revising C003 in turn closes a loop.
+    err, row = broken(data, "claims", "C001", {"revises": "C003"})
+    assert_problem(err, file="claims.csv", row=row, column="revises", value="C003",
+                   rule="revisions must not form a cycle")
+    assert_problem(err, file="claims.csv", row=row + 2, column="revises", value="C001",
+                   rule="revisions must not form a cycle")
+    assert len(err.problems) == 2
+
+
 def test_revision_of_another_event(data):
     err, row = broken(data, "claims", "C011", {"revises": "C017"})
     assert_problem(err, file="claims.csv", row=row, column="revises",

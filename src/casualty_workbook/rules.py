@@ -209,6 +209,19 @@ def check_revisions(frame: pd.DataFrame) -> list[Problem]:
         .set_axis(revising.index)
     other = (target["event_id"] != revising["event_id"]) | \
         (target["metric"].astype("string") != revising["metric"].astype("string"))
+    # A chain of revisions must end: follow every chain one step at a time (steps, not rows, are looped).
+    step = revising.set_index("claim_id")["revises"].dropna()
+    step = step[step != step.index]  # a claim revising itself has its own message above
+    current = step.copy()
+    in_cycle = pd.Series(False, index=step.index)
+    for _ in range(len(step)):
+        in_cycle |= (current == current.index).fillna(False)
+        current = current.map(step).dropna()
+        if current.empty:
+            break
+    cyclic = revising.index[revising["claim_id"].isin(list(in_cycle[in_cycle].index)).to_numpy(dtype=bool)]
+    out += _problems(frame, pd.Series(frame.index.isin(cyclic), index=frame.index), "revises",
+                     "revisions must not form a cycle: follow revises back and it returns to this claim")
     later = target["reported_on"] > revising["reported_on"]
     for broken, rule in ((other, "must name a claim of the same event and metric"),
                          (later, "must name a claim reported on or before this one")):
