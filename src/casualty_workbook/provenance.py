@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import platform
 import subprocess
-from datetime import date
 from importlib import metadata
 from pathlib import Path
 
@@ -106,14 +105,3 @@ def show_provenance() -> dict:
     markdown = (f"**Data read** (SHA-256)\n\n| file | hash |\n|---|---|\n{rows}\n\n**Software:** {versions}")
     display({"text/markdown": markdown, "application/vnd.casualty-workbook.provenance+json": record}, raw=True)
     return record
-
-
-def run_record(parameters: dict) -> dict:
-    """What a report's reader needs to reproduce it: parameters, data hashes, versions, commit."""
-    return {
-        "parameters": parameters,
-        "data": data_reads(),
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "recorded_on": date.today().isoformat(),
-    }
