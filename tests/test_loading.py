@@ -32,7 +32,7 @@ def claims(tables) -> pd.DataFrame:
 
 EXPECTED_DTYPE = {
     "count": "Int64", "year": "Int64", "number": "Float64", "latitude": "Float64", "longitude": "Float64",
-    "bool": "boolean", "date": "datetime64[s]", "id": "string", "text": "string", "time": "string", "url": "string",
+    "bool": "boolean", "date": "datetime64[s]", "id": "string", "text": "string", "time": "string", "time_offset": "string", "url": "string",
 }
 
 
@@ -48,7 +48,7 @@ def test_table_loads_with_expected_dtypes(tables, name):
             assert list(dtype.categories) == list(f.vocab), f.name
             assert frame[f.name].notna().sum() == sum(1 for r in read_rows(DATA_DIR, name)[1]
                                                       if r[spec.columns.index(f.name)])
-        elif f.kind in ("id", "text", "time", "url"):
+        elif f.kind in ("id", "text", "time", "time_offset", "url"):
             assert isinstance(dtype, pd.StringDtype), (f.name, dtype)
         else:
             assert str(dtype) == EXPECTED_DTYPE[f.kind], (f.name, dtype)
@@ -74,7 +74,7 @@ def test_empty_cells_load_as_missing_never_zero_or_blank(tables):
     assert claims.loc["C016", "value_low"] is pd.NA and claims.loc["C016", "value_high"] is pd.NA
     assert pd.isna(claims.loc["C006", "population"])
     assert claims.loc["C001", "note"] is pd.NA  # an empty note, not ""
-    assert pd.isna(tables["sources"].set_index("source_id").loc["encyclopaedia", "published"])
+    assert pd.isna(tables["sources"].set_index("source_id").loc["wikipedia_belgorod", "published"])
 
 
 @pytest.mark.parametrize("name", list(TABLES))
@@ -125,7 +125,9 @@ def test_load_claims_joins_claimant_and_publisher(tables):
     assert joined.loc["C001", "publisher"] == "Unnamed news outlet"
     assert joined.loc["C007", "claimant_name"] == "Russia's Defence Ministry"
     assert joined.loc["C008", "publisher"] == "Pravda.ru (English edition)"
-    assert joined.loc["C012", "claimant_name"] == "Unattributed" and joined.loc["C012", "publisher"] == "Dagens"
+    # the outlets name EMERCOM as the source of 16 and 17
+    assert joined.loc["C011", "claimant_name"] == joined.loc["C012", "claimant_name"] == "Russia's Emergencies Ministry (EMERCOM)"
+    assert joined.loc["C012", "publisher"] == "Dagens"
     assert joined.loc["C017", "claimant_name"] == "OHCHR" and joined.loc["C017", "claimant_side"] == "un"
     assert joined.loc["C001", "event_name"] == "Belgorod apartment block collapse"
     assert joined.attrs["table"] == "claims"
@@ -196,8 +198,36 @@ def test_claims_are_attributed_and_dated(tables):
     assert claims["claimant"].isin(tables["claimants"]["claimant_id"]).all()
     assert claims["source_id"].isin(tables["sources"]["source_id"]).all()
     seed = claims[claims["source_id"] == "seed_report"]
-    assert set(seed["status"]) <= {"claimed", "unverified", "secondary"}
+    assert set(seed["status"]) <= {"claimed", "unverified", "secondary", "derived"}
     assert (claims["reported_on"] >= pd.Timestamp("2024-05-12")).all()
+
+
+def test_a_war_partys_figures_are_claimed_whoever_relays_them(tables):
+    for name in ("claims", "weapon_mentions"):
+        frame = tables[name].merge(tables["claimants"], left_on="claimant", right_on="claimant_id")
+        party = frame[frame["side"].isin(["russia", "ukraine"])]
+        assert len(party) and set(party["status"].astype(str)) <= {"claimed", "derived"}, name
+
+
+def test_the_toll_reports_of_12_to_14_may(tables):
+    claims = tables["claims"]
+    belgorod = claims[claims["event_id"] == "belgorod_strike_2024"].sort_values(["reported_on", "claim_id"])
+    by_metric = {m: sorted(int(v) for v in belgorod.loc[belgorod["metric"] == m, "value_best"])
+                 for m in ("killed", "injured", "rescued")}
+    # 6, 11, 13, 14, 15 overnight; 15 (the report, Sputnik), at least 15 (officials), 14 (IANS); 16, 17, 17
+    assert by_metric["killed"] == sorted([6, 11, 13, 14, 15, 15, 15, 15, 14, 16, 17, 17])
+    assert by_metric["injured"] == sorted([17, 20, 20, 20, 30, 27, 20])
+    assert by_metric["rescued"] == [12, 16, 17]
+    timed = belgorod[belgorod["reported_time"].notna()]
+    assert timed["reported_time"].str.endswith("+03:00").all()  # Kyiv time in May
+
+
+def test_every_source_is_one_document(tables):
+    sources = tables["sources"]
+    assert not sources["title"].str.contains("periodic updates|Encyclopaedia", case=False).any()
+    with_address = sources[sources["url"].notna()]
+    assert not with_address["url"].str.fullmatch(r"https?://[^/]+/?").any()
+    assert sources.loc[sources["url"].isna(), "no_url_reason"].notna().all()
 
 
 def test_casualties_are_never_deaths(tables):
@@ -252,9 +282,11 @@ def test_toll_revision_chain(claims):
     while pd.notna(claims.loc[chain[-1], "revises"]):
         chain.append(claims.loc[chain[-1], "revises"])
         assert len(chain) <= len(claims), "revision cycle"
-    assert chain[:3] == ["C012", "C011", "C003"]
-    toll = claims.loc[["C003", "C011", "C012"]]
-    assert toll["value_best"].tolist() == [15, 16, 17]
+    # the count as it rose through the night of 12-13 May, then on 13 and 14 May
+    assert chain == ["C012", "C011", "C009", "C003", "C022", "C021", "C020", "C019", "C018"]
+    toll = claims.loc[chain[::-1]]
+    assert toll["value_best"].tolist() == [6, 11, 13, 14, 15, 15, 15, 16, 17]
+    assert toll["reported_time"].iloc[:3].tolist() == ["18:46+03:00", "22:00+03:00", "23:31+03:00"]
     assert (toll["metric"] == "killed").all() and (toll["event_id"] == "belgorod_strike_2024").all()
     assert toll["reported_on"].is_monotonic_increasing
     # nothing was overwritten: the earlier claims keep their own values

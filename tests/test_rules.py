@@ -17,7 +17,7 @@ from casualty_workbook.exceptions import DataValidationError, Problem
 from casualty_workbook.loading import load_table
 from casualty_workbook.rules import number_stands_in
 from casualty_workbook.schemas import TABLES
-from datatools import copy_data, set_cell, set_cells
+from datatools import copy_data, row_number, set_cell, set_cells
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ CELL_CASES = [
      "must be one of: exact, at_least, about, estimate, up_to, range, not_reported"),
     ("vocab", "claims", "C016", "qualifier", "at least", "must be one of: exact, at_least"),
     ("vocab", "claims", "C004", "unit", "persons", "must be one of: people, munitions, storeys, settlements"),
-    ("vocab", "claims", "C004", "status", "confirmed", "must be one of: verified, secondary, unverified, claimed"),
+    ("vocab", "claims", "C004", "status", "confirmed", "must be one of: verified, secondary, unverified, claimed, derived"),
     ("vocab", "claims", "C004", "quote_kind", "paraphrase", "must be one of: verbatim, as_recorded"),
     ("vocab", "sources", "pravda_2024", "kind", "blog", "must be one of: news_report, official_statement, un_report, reference"),
     ("vocab", "claimants", "ru_mod", "side", "kremlin", "must be one of: russia, ukraine, un, media, independent, unknown"),
@@ -105,6 +105,9 @@ CELL_CASES = [
     ("time", "events", "belgorod_strike_2024", "time_utc", "8:40", "must be a time written HH:MM (24-hour, UTC)"),
     ("time", "events", "belgorod_strike_2024", "time_utc", "24:00", "must be a time written HH:MM"),
     ("time", "events", "belgorod_strike_2024", "time_utc", "08:40 GMT", "must be a time written HH:MM"),
+    ("time_offset", "claims", "C018", "reported_time", "18:46", "must be a time with its UTC offset, written HH:MM+HH:MM"),
+    ("time_offset", "claims", "C018", "reported_time", "18:46 MSK", "must be a time with its UTC offset"),
+    ("time_offset", "claims", "C018", "reported_time", "25:00+03:00", "must be a time with its UTC offset"),
     ("url", "sources", "pravda_2024", "url", "english.pravda.ru/news", "must be a web address starting with http:// or https://"),
     ("url", "sources", "pravda_2024", "url", "ftp://example.org/x", "must be a web address starting with http://"),
     ("required", "claims", "C007", "source_id", "", "must not be empty"),
@@ -307,11 +310,11 @@ def test_revision_cannot_revise_itself(data):
 
 
 def test_revisions_cannot_form_a_cycle(data):
-    # C003 revises C001 (both 13 May); C001 revising C003 in turn closes a loop.
-    err, row = broken(data, "claims", "C001", {"revises": "C003"})
-    assert_problem(err, file="claims.csv", row=row, column="revises", value="C003",
+    # C009 revises C003 (both 13 May); C003 revising C009 in turn closes a loop.
+    err, row = broken(data, "claims", "C003", {"revises": "C009"})
+    assert_problem(err, file="claims.csv", row=row, column="revises", value="C009",
                    rule="revisions must not form a cycle")
-    assert_problem(err, file="claims.csv", row=row + 2, column="revises", value="C001",
+    assert_problem(err, file="claims.csv", row=row_number(data, "claims", "C009"), column="revises", value="C003",
                    rule="revisions must not form a cycle")
     assert len(err.problems) == 2
 
@@ -459,3 +462,109 @@ def test_a_word_outside_the_vocabulary_is_typed_as_missing_without_warnings(data
         warnings.simplefilter("error")
         err = load_error(data, "claims")
     assert [(p.row, p.column) for p in err.problems] == [(5, "metric")]
+
+
+# ---- statuses: how far a figure was checked must be earned by the row itself ------------------------
+
+WAR_PARTY = "is 'claimed' whoever relays it: never verified or secondary"
+
+
+@pytest.mark.parametrize("status", ["secondary", "verified"])
+@pytest.mark.parametrize(("table", "key"), [("claims", "C011"), ("weapon_mentions", "W005")])
+def test_a_war_partys_figure_is_never_verified_or_secondary(data, table, key, status):
+    # a verbatim quote, so only the claimant's side can be blamed
+    err, row = broken(data, table, key, {"status": status, "quote_kind": "verbatim"})
+    assert_problem(err, file=f"{table}.csv", row=row, column="status", rule=WAR_PARTY, value=status)
+
+
+def test_a_war_partys_figure_stays_claimed_whoever_relays_it(data):
+    # The same claim relayed by a neutral outlet: still the ministry's figure, still 'claimed'.
+    err, row = broken(data, "claims", "C012", {"source_id": "kyivindependent_2024", "status": "secondary"})
+    assert_problem(err, file="claims.csv", row=row, column="status", rule=WAR_PARTY)
+
+
+def test_a_neutral_claimants_figure_may_be_secondary(data):
+    set_cells(data, "claims", "C016", {"status": "secondary"})
+    assert load_table("claims", data).set_index("claim_id").loc["C016", "status"] == "secondary"
+
+
+@pytest.mark.parametrize(("table", "key"), [("ohchr_totals", "all_injured"), ("claims", "C016"),
+                                            ("ohchr_civilian_deaths_by_year", "2015")])
+def test_verified_needs_a_verbatim_quote(data, table, key):
+    err, row = broken(data, table, key, {"status": "verified", "quote_kind": "as_recorded", "quote": "37,000–39,000 955"})
+    assert_problem(err, file=f"{table}.csv", row=row, column="quote_kind", rule="a verified figure needs a verbatim quote")
+
+
+def test_verified_needs_a_quote_column(data):
+    err, row = broken(data, "ohchr_mine_share", "2018", {"status": "verified"})
+    assert_problem(err, file="ohchr_mine_share.csv", row=row, column="status",
+                   rule="a verified figure needs a verbatim quote, and this table has no quote column")
+
+
+def test_secondary_needs_a_carrying_source_not_the_producers_own_document(data):
+    # OHCHR's figure "secondary" on OHCHR's own report: nothing carried it.
+    err, row = broken(data, "claims", "C016", {"status": "secondary", "source_id": "ohchr_2022"})
+    assert_problem(err, file="claims.csv", row=row, column="source_id", rule="a secondary figure needs a carrying source")
+
+
+def test_secondary_in_a_table_of_one_bodys_figures_needs_a_carrier(data):
+    err, row = broken(data, "ohchr_civilian_deaths_by_year", "2020", {"status": "secondary"})
+    assert_problem(err, file="ohchr_civilian_deaths_by_year.csv", row=row, column="source_id",
+                   rule="not the producing body's own document")
+    set_cell(data, "ohchr_civilian_deaths_by_year", "2020", "source_id", "dagens_2024")  # an outlet carries it
+    assert len(load_table("ohchr_civilian_deaths_by_year", data)) == 8
+
+
+def test_a_figure_without_a_source_is_unverified(data):
+    err, row = broken(data, "ohchr_totals", "all_injured", {"source_id": "", "status": "claimed"})
+    assert_problem(err, file="ohchr_totals.csv", row=row, column="source_id",
+                   rule="a figure with no source document can only be 'unverified'")
+
+
+def test_derived_needs_its_inputs(data):
+    err, row = broken(data, "claims", "C017", {"derived_from": ""})
+    assert_problem(err, file="claims.csv", row=row, column="derived_from", rule="a derived figure must name its inputs")
+
+
+def test_only_a_derived_figure_names_inputs(data):
+    err, row = broken(data, "claims", "C016", {"derived_from": "C001 + C002"})
+    assert_problem(err, file="claims.csv", row=row, column="derived_from",
+                   rule="only a figure with status 'derived' names the figures it is derived from")
+
+
+def test_derived_needs_a_derived_from_column(data):
+    err, row = broken(data, "ohchr_totals", "mh17_killed", {"status": "derived"})
+    assert_problem(err, file="ohchr_totals.csv", row=row, column="status",
+                   rule="this table has no derived_from column")
+
+
+def test_a_derived_figure_need_not_stand_in_its_quote(data):
+    # C008's 12 is the sum of the outlet's six, four and two: computed, not quoted.
+    claims = load_table("claims", data).set_index("claim_id")
+    assert claims.loc["C008", "status"] == "derived" and "12" not in claims.loc["C008", "quote"]
+    err, row = broken(data, "claims", "C008", {"status": "claimed", "derived_from": ""})
+    assert_problem(err, file="claims.csv", row=row, column="value_best", rule="must stand in the quote")
+
+
+@pytest.mark.parametrize("url", ["https://www.dagens.com/", "https://ukraine.un.org", "http://sputnikglobe.com/"])
+def test_a_source_address_is_never_a_bare_site_root(data, url):
+    err, row = broken(data, "sources", "dagens_2024", {"url": url})
+    assert_problem(err, file="sources.csv", row=row, column="url",
+                   rule="must be the document's full address, not the bare root of its site", value=url)
+
+
+def test_a_source_without_an_address_says_why(data):
+    err, row = broken(data, "sources", "seed_report", {"no_url_reason": ""})
+    assert_problem(err, file="sources.csv", row=row, column="no_url_reason",
+                   rule="a source without an address must say why")
+
+
+def test_a_source_with_an_address_gives_no_reason_for_lacking_one(data):
+    err, row = broken(data, "sources", "dagens_2024", {"no_url_reason": "not recorded"})
+    assert_problem(err, file="sources.csv", row=row, column="no_url_reason", rule="must be empty when the source has an address")
+
+
+def test_own_document_names_a_claimant(data):
+    err, row = broken(data, "sources", "ohchr_2022", {"own_document_of": "un"})
+    assert_problem(err, file="sources.csv", row=row, column="own_document_of",
+                   rule="must name a claimant_id listed in claimants.csv")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import Problem
-from .schemas import TABLES, TableSpec
+from .schemas import TABLES, WAR_PARTIES, TableSpec
 
 # Number words the reports use for counts ("fifteen people", "at least ten stories").
 NUMBER_WORDS = {
@@ -189,10 +189,73 @@ def check_values(name: str, frame: pd.DataFrame) -> list[Problem]:
 def check_quotes(name: str, frame: pd.DataFrame) -> list[Problem]:
     """Each value given must stand in the row's quote, in digits or words."""
     out: list[Problem] = []
-    quotes = QuoteText(frame["quote"])
+    # A derived figure is computed, not quoted: its inputs are in derived_from, checked by check_statuses.
+    quoted = frame[frame["status"].astype("string") != "derived"]
+    quotes = QuoteText(quoted["quote"])
     for column in VALUE_COLUMNS[name]:
-        missing = ~number_stands_in(quotes, frame[column])
+        missing = ~number_stands_in(quotes, quoted[column]).reindex(frame.index, fill_value=True)
         out += _problems(frame, missing, column, "must stand in the quote (in digits or words)")
+    return out
+
+
+def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """A status says how far a figure was checked, so it must be earned by the row itself:
+
+    - a party to the war's figure is ``claimed`` whoever relays it: never ``verified`` or ``secondary``;
+    - ``verified`` needs a ``verbatim`` quote (words checked character for character);
+    - ``secondary`` needs a carrying source: one that is not the producing body's own document;
+    - ``derived`` names its inputs and arithmetic in ``derived_from``, and only a derived figure does.
+    """
+    status = frame["status"].astype("string")
+    out: list[Problem] = []
+    if "claimant" in frame.columns:
+        sides = tables["claimants"].drop_duplicates("claimant_id").set_index("claimant_id")["side"].astype("string")
+        side = frame["claimant"].map(sides)
+        out += _problems(frame, side.isin(WAR_PARTIES) & status.isin(("verified", "secondary")), "status",
+                         "a figure stated by a party to the war (side " + " or ".join(WAR_PARTIES)
+                         + " in claimants.csv) is 'claimed' whoever relays it: never verified or secondary")
+    if "quote_kind" in frame.columns:
+        unquoted = (frame["quote_kind"].astype("string") != "verbatim").fillna(True) | frame["quote"].isna()
+        out += _problems(frame, (status == "verified") & unquoted, "quote_kind",
+                         "a verified figure needs a verbatim quote (quote_kind 'verbatim'): an 'as_recorded' "
+                         "quote was not checked character for character")
+    else:
+        out += _problems(frame, status == "verified", "status",
+                         "a verified figure needs a verbatim quote, and this table has no quote column")
+    if "source_id" in frame.columns:
+        owners = tables["sources"].drop_duplicates("source_id").set_index("source_id")["own_document_of"].astype("string")
+        owner = frame["source_id"].map(owners)
+        if "claimant" in frame.columns:  # the producer is the claimant; another body's document may carry it
+            own = owner.notna() & (owner == frame["claimant"].astype("string"))
+        else:  # a table of one body's own figures: any body's own document is not a carrier
+            own = owner.notna()
+        out += _problems(frame, (status == "secondary") & (own.fillna(False) | frame["source_id"].isna()), "source_id",
+                         "a secondary figure needs a carrying source (an outlet or a later document citing it), "
+                         "not the producing body's own document (own_document_of in sources.csv)")
+        out += _problems(frame, frame["source_id"].isna() & (status != "unverified"), "source_id",
+                         "a figure with no source document can only be 'unverified'")
+    if "derived_from" in frame.columns:
+        given = frame["derived_from"].notna()
+        out += _problems(frame, (status == "derived") & ~given, "derived_from",
+                         "a derived figure must name its inputs and the arithmetic (e.g. 'C001 + C002')")
+        out += _problems(frame, (status != "derived") & given, "derived_from",
+                         "only a figure with status 'derived' names the figures it is derived from")
+    else:
+        out += _problems(frame, status == "derived", "status",
+                         "a derived figure must name its inputs, and this table has no derived_from column")
+    return out
+
+
+def check_addresses(frame: pd.DataFrame) -> list[Problem]:
+    """A source is one document: its full address, never a site's root; no address only with the reason why."""
+    url = frame["url"].astype("string")
+    root = url.str.fullmatch(r"https?://[^/?#]+/?").fillna(False).astype(bool)
+    out = _problems(frame, root, "url",
+                    "must be the document's full address, not the bare root of its site")
+    out += _problems(frame, url.isna() & frame["no_url_reason"].isna(), "no_url_reason",
+                     "a source without an address must say why in no_url_reason")
+    out += _problems(frame, url.notna() & frame["no_url_reason"].notna(), "no_url_reason",
+                     "must be empty when the source has an address")
     return out
 
 
@@ -263,6 +326,10 @@ def check_table(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame],
     out = check_references(spec, frame, tables)
     if name in VALUE_COLUMNS:
         out += check_values(name, frame) + check_quotes(name, frame)
+    if "status" in frame.columns:
+        out += check_statuses(name, frame, tables)
+    if name == "sources":
+        out += check_addresses(frame)
     if name == "claims":
         out += check_revisions(frame)
     if name == "weapon_mentions" and complete:  # a part left out would make its claim's sum look wrong

@@ -22,7 +22,9 @@ METRICS = (
 POPULATIONS = ("all", "civilians", "children")
 UNITS = ("people", "munitions", "storeys", "settlements")
 QUALIFIERS = ("exact", "at_least", "about", "estimate", "up_to", "range", "not_reported")
-STATUSES = ("verified", "secondary", "unverified", "claimed")
+STATUSES = ("verified", "secondary", "unverified", "claimed", "derived")
+# Sides that are parties to the war: their figures are `claimed`, whoever relays them.
+WAR_PARTIES = ("russia", "ukraine")
 QUOTE_KINDS = ("verbatim", "as_recorded")
 DATE_PRECISIONS = ("day", "month", "year", "approximate", "range", "unknown")
 SOURCE_KINDS = ("news_report", "official_statement", "un_report", "reference")
@@ -42,7 +44,7 @@ class Field:
     """One column: its kind decides the cell rule and the type it is loaded as."""
 
     name: str
-    kind: str  # id | text | vocab | count | number | date | year | bool | latitude | longitude | time | url
+    kind: str  # id | text | vocab | count | number | date | year | bool | latitude | longitude | time | time_offset | url
     required: bool = True
     vocab: tuple[str, ...] = ()
     unique: bool = False
@@ -93,9 +95,10 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("sources", (
             _f("source_id", "id", unique=True), _f("title", "text"), _f("publisher", "text"),
             _f("published", "date", required=False), _f("published_precision", "vocab", vocab=DATE_PRECISIONS),
-            _f("url", "url", required=False), _f("kind", "vocab", vocab=SOURCE_KINDS),
+            _f("url", "url", required=False), _f("no_url_reason", "text", required=False),
+            _f("own_document_of", "id", required=False), _f("kind", "vocab", vocab=SOURCE_KINDS),
             _f("accessed", "date"), _f("note", "text", required=False),
-        )),
+        ), references=(Reference("own_document_of", "claimants", "claimant_id"),)),
         TableSpec("claimants", (
             _f("claimant_id", "id", unique=True), _f("name", "text"), _f("side", "vocab", vocab=SIDES),
             _f("kind", "vocab", vocab=CLAIMANT_KINDS), _f("note", "text", required=False),
@@ -122,9 +125,10 @@ TABLES: dict[str, TableSpec] = {
             _f("value_low", "count", required=False), _f("value_best", "count", required=False),
             _f("value_high", "count", required=False), _f("qualifier", "vocab", vocab=QUALIFIERS),
             _f("unit", "vocab", vocab=UNITS), _f("claimant", "id"), _f("source_id", "id"),
-            _f("reported_on", "date"), _f("status", "vocab", vocab=STATUSES), _f("quote", "text"),
+            _f("reported_on", "date"), _f("reported_time", "time_offset", required=False),
+            _f("status", "vocab", vocab=STATUSES), _f("quote", "text"),
             _f("quote_kind", "vocab", vocab=QUOTE_KINDS), _f("revises", "id", required=False),
-            _f("note", "text", required=False),
+            _f("derived_from", "text", required=False), _f("note", "text", required=False),
         ), references=(
             Reference("event_id", "events", "event_id"), Reference("claimant", "claimants", "claimant_id"),
             Reference("source_id", "sources", "source_id"), Reference("revises", "claims", "claim_id"),
@@ -152,12 +156,13 @@ TABLES: dict[str, TableSpec] = {
             _f("outcome", "vocab", vocab=OHCHR_OUTCOMES), _f("value_low", "count", required=False),
             _f("value_best", "count", required=False), _f("value_high", "count", required=False),
             _f("qualifier", "vocab", vocab=QUALIFIERS), _f("status", "vocab", vocab=STATUSES),
-            _f("source_id", "id"), _f("quote", "text"), _f("quote_kind", "vocab", vocab=QUOTE_KINDS),
-            _f("note", "text", required=False),
+            _f("source_id", "id", required=False), _f("quote", "text"),
+            _f("quote_kind", "vocab", vocab=QUOTE_KINDS), _f("note", "text", required=False),
         ), references=(Reference("source_id", "sources", "source_id"),)),
         TableSpec("ohchr_civilian_deaths_by_year", (
             _f("year", "year", unique=True, min=2014, max=2021), _f("killed", "count"),
             _f("includes_mh17", "bool"), _f("status", "vocab", vocab=STATUSES), _f("source_id", "id"),
+            _f("quote", "text", required=False), _f("quote_kind", "vocab", vocab=QUOTE_KINDS, required=False),
             _f("note", "text", required=False),
         ), references=(Reference("source_id", "sources", "source_id"),), extra_dependencies=("ohchr_totals",)),
         TableSpec("ohchr_mine_share", (
@@ -216,6 +221,9 @@ def _cell_checks(f: Field) -> list[pa.Check]:
         return [pa.Check(lambda s: s.isin(("true", "false")), error="must be true or false")]
     if f.kind == "time":
         return [_matches(r"([01]\d|2[0-3]):[0-5]\d", "must be a time written HH:MM (24-hour, UTC)")]
+    if f.kind == "time_offset":
+        return [_matches(r"([01]\d|2[0-3]):[0-5]\d[+-](0\d|1[0-4]):[0-5]\d",
+                         "must be a time with its UTC offset, written HH:MM+HH:MM (e.g. 18:46+03:00)")]
     if f.kind == "url":
         return [_matches(r"https?://\S+", "must be a web address starting with http:// or https://")]
     return []
