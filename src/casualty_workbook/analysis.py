@@ -47,10 +47,88 @@ def event_claims(claims: pd.DataFrame, event: str, *, claimant: str = "all",
     return chosen.sort_values(["metric", "reported_on", "claim_id"], key=lambda s: s.astype(str)).reset_index(drop=True)
 
 
+def _revision_depth(claims: pd.DataFrame) -> pd.Series:
+    """How many revisions back each claim's chain runs (0 for a claim that revises nothing here)."""
+    step = claims.set_index("claim_id")["revises"]
+    step = step[step.isin(list(step.index))]
+    depth = pd.Series(0, index=claims["claim_id"].to_numpy())
+    current = step.copy()
+    for _ in range(len(step)):  # a chain is at most as long as the table (cycles are refused on load)
+        if current.empty:
+            break
+        depth[current.index] += 1
+        current = current.map(step).dropna()
+    return pd.Series(depth.to_numpy(), index=claims.index)
+
+
+def report_time_label(reported_on: pd.Timestamp, reported_time: object) -> str:
+    """'12 May 2024, 18:46 (UTC+03:00)' where a time was given, else '13 May 2024'."""
+    day = f"{reported_on.day} {reported_on:%b %Y}"
+    if pd.isna(reported_time) or not str(reported_time):
+        return day
+    text = str(reported_time)
+    return f"{day}, {text[:5]} (UTC{text[5:]})"
+
+
+def order_reported(claims: pd.DataFrame) -> pd.DataFrame:
+    """Claims in the order reported: by day; within a day a revision after the claim it revises,
+    then by the time given (compared in UTC), then by id. A claim with no time is never given one."""
+    times = claims["reported_time"] if "reported_time" in claims.columns else pd.Series(pd.NA, index=claims.index)
+    text = times.astype("string")
+    offset = pd.to_timedelta(text.str[5:6].map({"+": 1, "-": -1}).astype("Float64").fillna(0).astype(float)
+                             * (pd.to_timedelta(text.str[6:] .fillna("00:00") + ":00")).dt.total_seconds(), unit="s")
+    at_utc = pd.to_timedelta(text.str[:5].fillna("00:00") + ":00") - offset
+    keyed = claims.assign(_day=claims["reported_on"], _depth=_revision_depth(claims), _utc=at_utc,
+                          _untimed=text.isna())
+    keyed = keyed.sort_values(["_day", "_depth", "_untimed", "_utc", "claim_id"], kind="stable")
+    return keyed.drop(columns=["_day", "_depth", "_utc", "_untimed"]).reset_index(drop=True)
+
+
 def revision_history(claims: pd.DataFrame, event: str, metric: str) -> pd.DataFrame:
-    """Every claim of one event and metric in the order reported, with the claim each revises."""
-    history = claims[(claims["event_id"] == event) & (claims["metric"] == metric)]
-    return with_labels(history.sort_values(["reported_on", "claim_id"]).reset_index(drop=True))
+    """Every claim of one event and metric in the order reported, with the claim each revises and
+    ``when`` (the day, and the time with its UTC offset where the outlet gave one)."""
+    history = order_reported(claims[(claims["event_id"] == event) & (claims["metric"] == metric)])
+    times = history["reported_time"] if "reported_time" in history.columns else [pd.NA] * len(history)
+    when = [report_time_label(d, t) for d, t in zip(history["reported_on"], times)]
+    return with_labels(history).assign(when=when)
+
+
+def _year_spans(years: list[int]) -> str:
+    """[2014, 2015, 2016, 2018] → '2014–2016, 2018'."""
+    spans: list[list[int]] = []
+    for year in sorted(years):
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def status_caption(statuses: pd.Series, years: pd.Series | None = None) -> str:
+    """What the drawn rows' statuses say, computed from them: '2021 verified; 2014–2020 unverified'
+    for years, '12 claimed; 1 derived' for figures. Never more than the rows say."""
+    from .style import STATUS_ORDER
+
+    status = statuses.astype(str).reset_index(drop=True)
+    parts = []
+    for code in STATUS_ORDER:
+        chosen = status == code
+        if not chosen.any():
+            continue
+        if years is not None:
+            parts.append(f"{_year_spans([int(y) for y in pd.Series(years).reset_index(drop=True)[chosen]])} {code}")
+        else:
+            parts.append(f"{int(chosen.sum())} {code}")
+    return "; ".join(parts)
+
+
+def check_comparable_with_ohchr_deaths(metric: str) -> None:
+    """OHCHR's yearly figures count civilians killed: only a death toll can stand beside them."""
+    if metric != "killed":
+        raise ValueError(
+            f"parameter metric={metric!r}: OHCHR's yearly figures count civilians killed, so a claimed "
+            f"'{metric}' figure cannot be set beside them (that would compare {metric} with deaths). "
+            "Use metric='killed'.")
 
 
 def latest_figures(claims: pd.DataFrame) -> pd.DataFrame:
@@ -87,6 +165,10 @@ def weapons_claimed(mentions: pd.DataFrame, event: str) -> pd.DataFrame:
     return table.sort_values(["count_claimed", "canonical_name"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
 
+# The OHCHR categories whose totals include the civilians killed aboard MH17 (a part of the civilians).
+MH17_WITHIN = ("civilians", "all")
+
+
 def ohchr_figure(totals: pd.DataFrame, category: str, outcome: str) -> pd.Series:
     row = totals[(totals["category"] == category) & (totals["outcome"] == outcome)]
     if len(row) != 1:
@@ -97,15 +179,21 @@ def ohchr_figure(totals: pd.DataFrame, category: str, outcome: str) -> pd.Series
 def killed_by_category(totals: pd.DataFrame, *, estimate: str = "best", include_mh17: bool = True) -> pd.DataFrame:
     """Killed by category, with the value to draw for the chosen estimate (low, best or high).
 
-    Without MH17, the 298 aboard are taken off the civilians' figure (3,404 → 3,106).
+    Without MH17, the 298 aboard are taken off every total that includes them: the civilians'
+    (3,404 → 3,106) and everyone's (14,200–14,400 → 13,902–14,102). Those figures become
+    ``derived`` and say from what in ``derived_from``.
     """
     killed = with_labels(totals[totals["outcome"] == "killed"].copy())
     killed = killed[killed["category"] != "civilians_mh17"].copy()
+    killed["derived_from"] = pd.Series(pd.NA, index=killed.index, dtype="string")
     if not include_mh17:
         mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
-        civ = killed["category"] == "civilians"
+        within = killed["category"].isin(MH17_WITHIN)
+        originals = killed.loc[within, "label"]
         for column in ("value_low", "value_best", "value_high"):
-            killed.loc[civ, column] = killed.loc[civ, column] - mh17
+            killed.loc[within, column] = killed.loc[within, column] - mh17
+        killed["status"] = killed["status"].astype(str).where(~within, "derived")
+        killed.loc[within, "derived_from"] = [f"{label} − {mh17:,} aboard MH17" for label in originals]
         killed = with_labels(killed.drop(columns=["label", "drawn"]))
     pick = {"low": "value_low", "best": "value_best", "high": "value_high"}[estimate]
     # A range has no best: its midpoint stands in; an at-least figure has no high: its low stands in.
@@ -117,12 +205,15 @@ def killed_by_category(totals: pd.DataFrame, *, estimate: str = "best", include_
 
 def civilian_deaths_by_year(by_year: pd.DataFrame, totals: pd.DataFrame, *, include_mh17: bool = True,
                             year_from: int = 2014, year_to: int = 2021) -> pd.DataFrame:
-    """Civilians killed per year in the range; without MH17 the 298 come off the year that includes them."""
+    """Civilians killed per year in the range; without MH17 the 298 come off the year that includes
+    them, which is then ``derived`` (its count less the 298)."""
     table = by_year[(by_year["year"] >= year_from) & (by_year["year"] <= year_to)].copy()
     mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
     table["mh17"] = np.where(table["includes_mh17"], mh17, 0)
+    table["status"] = table["status"].astype(str)
     if not include_mh17:
         table["killed"] = table["killed"] - table["mh17"]
+        table.loc[table["mh17"] > 0, "status"] = "derived"
         table["mh17"] = 0
     return table.sort_values("year").reset_index(drop=True)
 

@@ -12,16 +12,22 @@ import textwrap
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from . import analysis, provenance
-from .style import STATUS_COLOURS, STATUS_HATCHES, STATUS_LABELS, use_house_style
+from .style import CLAIMANT_PALETTE, STATUS_COLOURS, STATUS_HATCHES, STATUS_LABELS, STATUS_ORDER, use_house_style
 
 METRIC_LABELS = {
     "killed": "Killed", "injured": "Injured", "missing": "Missing", "rescued": "Rescued",
     "casualties": "Casualties (killed + injured)", "munitions_launched": "Munitions launched",
     "munitions_intercepted": "Munitions intercepted", "storeys_collapsed": "Storeys collapsed",
     "settlements_captured": "Settlements captured", "villages_captured": "Villages captured",
+}
+WEAPON_TYPE_LABELS = {
+    "ballistic_missile": "ballistic missile", "mlrs": "MLRS (multiple rocket launcher)",
+    "guided_mlrs": "guided MLRS", "cruise_missile": "cruise missile", "drone": "drone", "artillery": "artillery",
 }
 CATEGORY_LABELS = {
     "all": "All killed", "civilians": "Civilians", "ukrainian_forces": "Ukrainian forces",
@@ -53,11 +59,16 @@ def _nothing_to_draw(ax: Axes, title: str, what: str) -> Axes:
     return ax
 
 
+def _whole_numbers(axis) -> None:
+    """A count axis ticks whole numbers only (never 0.5 people)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _status_legend(ax: Axes, statuses: list[str]) -> None:
     """The status key, outside the plot on the right, where it can never hide a bar or a label."""
     handles = [Patch(facecolor=STATUS_COLOURS[s], hatch=STATUS_HATCHES[s], edgecolor="white",
                      label="\n".join(textwrap.wrap(STATUS_LABELS[s], 24)))
-               for s in ("verified", "secondary", "unverified", "claimed") if s in statuses]
+               for s in STATUS_ORDER if s in statuses]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8,
               alignment="left")
 
@@ -95,51 +106,69 @@ def plot_claims(claims: pd.DataFrame, *, ax: Axes | None = None, title: str | No
     ax.set_yticks(range(len(data)), ticks, fontsize=8)
     top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
     ax.set_xlim(0, top * 1.45 + 2)
+    _whole_numbers(ax.xaxis)
     ax.set_xlabel(f"Number claimed ({unit})")
     ax.set_title(title or "Figures as claimed")
     _status_legend(ax, sorted(set(map(str, data["status"]))))
     add_source_line(ax, provenance.claim_source_line(data),
-                    note="Each bar is a claim by the party named, not an established fact; "
-                         "≥ marks a lower bound ('at least').")
+                    note=f"Status of the figures drawn: {analysis.status_caption(data['status'])}. Each bar is a claim "
+                         "by the party named, not an established fact; ≥ marks a lower bound ('at least').")
     return ax
 
 
 def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """The reported toll over time: each report a point, each revision an arrow from the one it revises."""
-    ax = _axes(ax, (8, 4.2))
+    """Every claim of one metric over time, one row per report (earliest at the top), by claimant.
+
+    ``history`` comes from ``analysis.revision_history``. Each report keeps its own row, so
+    counts given on the same day sit side by side and never on one point; an arrow links a
+    figure to the one it revises; the colour says who said it, the marker how it was worded.
+    """
+    ax = _axes(ax, (9, max(3.2, 0.34 * len(history) + 2.2)))
     if history.empty:
-        return _nothing_to_draw(ax, title or "How the reported toll changed", "claims")
+        return _nothing_to_draw(ax, title or "How the reported figure changed", "claims")
     data = history.reset_index(drop=True)
     if "label" not in data.columns:
         data = analysis.with_labels(data)
-    x = data["reported_on"]
-    for row in data.itertuples():
-        marker = "^" if row.qualifier == "at_least" else "o"
-        ax.scatter(row.reported_on, float(row.drawn), s=70, marker=marker, color=STATUS_COLOURS[str(row.status)],
-                   zorder=3, edgecolor="black", linewidth=0.4)
-    by_id = data.set_index("claim_id")
-    for row in data[data["revises"].notna()].itertuples():
-        if row.revises in by_id.index:
-            before = by_id.loc[row.revises]
-            ax.annotate("", xy=(row.reported_on, float(row.drawn)), xytext=(before["reported_on"], float(before["drawn"])),
-                        arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 1})
-    # Points that share a date and value get one label listing every claim behind them.
-    for (date, value), group in data.groupby(["reported_on", "drawn"], sort=True):
-        lines = [f"{r.label}  {r.claimant_name}, via {r.publisher}" for r in group.itertuples()]
-        ax.annotate("\n".join(sorted(set(lines))), xy=(date, float(value)), xytext=(10, 0),
-                    textcoords="offset points", fontsize=7, va="center")
-    ax.set_xticks(sorted(set(x)), [f"{d:%d %b %Y}" for d in sorted(set(x))])
-    ax.set_xlim(x.min() - pd.Timedelta(hours=12), x.max() + pd.Timedelta(days=1))
-    values = data["drawn"].astype(float)
-    ax.set_ylim(max(0, values.min() - 3), values.max() + 3)
-    ax.grid(axis="y")
-    ax.set_ylabel(f"{METRIC_LABELS.get(str(data['metric'].iloc[0]), '')} (people)")
-    ax.set_xlabel("Date reported")
-    ax.set_title(title or "How the reported toll changed")
-    _status_legend(ax, sorted(set(map(str, data["status"]))))
+    if "when" not in data.columns:
+        data = data.assign(when=[f"{d.day} {d:%b %Y}" for d in data["reported_on"]])
+    claimants = list(dict.fromkeys(data["claimant_name"].astype(str)))
+    colour = {name: CLAIMANT_PALETTE[i % len(CLAIMANT_PALETTE)] for i, name in enumerate(claimants)}
+    for y, row in data.iterrows():
+        value = float(row["drawn"])
+        marker = "^" if row["qualifier"] == "at_least" else "o"
+        ax.scatter(value, y, s=55, marker=marker, color=colour[str(row["claimant_name"])], zorder=3,
+                   edgecolor="black", linewidth=0.4)
+        ax.annotate(row["label"], xy=(value, y), xytext=(8, 0), textcoords="offset points", va="center",
+                    fontsize=8, fontweight="bold")
+    rows = {claim: y for y, claim in enumerate(data["claim_id"])}
+    for y, row in data[data["revises"].notna()].iterrows():
+        if row["revises"] in rows:
+            before = rows[row["revises"]]
+            ax.annotate("", xy=(float(row["drawn"]), y), xytext=(float(data.loc[before, "drawn"]), before),
+                        arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 0.9, "shrinkA": 5, "shrinkB": 5,
+                                    "connectionstyle": "arc3,rad=0.3"}, zorder=2)
+    ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=7.5)
+    ax.set_ylim(len(data) - 0.4, -0.6)  # earliest at the top
+    top = float(data["drawn"].max())
+    ax.set_xlim(0, top * 1.2 + 2)
+    _whole_numbers(ax.xaxis)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    metric = str(data["metric"].iloc[0])
+    ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)} ({data['unit'].iloc[0] if 'unit' in data.columns else 'people'})")
+    ax.set_title(title or "How the reported figure changed")
+    handles = [Line2D([], [], marker="o", ls="", color=colour[c], markeredgecolor="black", markeredgewidth=0.4,
+                      label="\n".join(textwrap.wrap(c, 26))) for c in claimants]
+    if (data["qualifier"] == "at_least").any():
+        handles.append(Line2D([], [], marker="^", ls="", color="white", markeredgecolor="black", label="at least (▲)"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Who said it", title_fontsize=8,
+              alignment="left", fontsize=7.5)
+    timed = data["when"].str.contains("UTC").any()
     add_source_line(ax, provenance.claim_source_line(data),
-                    note="Arrows link a later figure to the one it revises; ▲ marks a lower bound ('at least'). "
-                         "Earlier figures are kept, not overwritten.")
+                    note=f"Status of the figures drawn: {analysis.status_caption(data['status'])}. Each row is one "
+                         "report, in the order given (top first); arrows link a figure to the one it revises; "
+                         "counts that disagree are each kept, none picked."
+                         + (" Times are as the outlet gives them, with their UTC offset." if timed else ""))
     return ax
 
 
@@ -155,18 +184,25 @@ def plot_weapons(weapons: pd.DataFrame, mentions: pd.DataFrame, *, ax: Axes | No
         if pd.isna(row["count_claimed"]):
             ax.text(0.2, y, f"named, no count given  ({names})", va="center", fontsize=8, style="italic")
             continue
-        status = "secondary" if "secondary" in row["status"] else row["status"].split(", ")[0]
+        # a mix of statuses is drawn as the least checked of them
+        status = max(row["status"].split(", "), key=STATUS_ORDER.index)
         _bar(ax, y, float(row["count_claimed"]), status, label=f"{int(row['count_claimed'])}   ({names})")
-    ax.set_yticks(range(len(data)), [f"{r.canonical_name}\n{r.type.replace('_', ' ')}" for r in data.itertuples()])
+    ax.set_yticks(range(len(data)), [f"{r.canonical_name}\n{WEAPON_TYPE_LABELS.get(r.type, r.type)}"
+                                     for r in data.itertuples()])
     counts = data["count_claimed"].dropna()
     ax.set_xlim(0, (float(counts.max()) if len(counts) else 1) * 2.2)
+    _whole_numbers(ax.xaxis)
     ax.set_xlabel("Munitions claimed intercepted (count)")
     ax.set_title(title or "Weapons named, by system")
     used = mentions[mentions["count_best"].notna()]
     _status_legend(ax, sorted(set(map(str, (used if len(used) else mentions)["status"]))))
-    add_source_line(ax, provenance.claim_source_line(used if len(used) else mentions),
-                    note="Counts are the Russian Defence Ministry's claim of what it intercepted; "
-                         "'Adler' in the report is the Vilkha system.")
+    counted_by = sorted(set(used["claimant_name"].astype(str))) if len(used) else []
+    renamed = mentions[mentions["name_as_reported"] != mentions["canonical_name"]]
+    aliases = sorted({f"'{a}' is {c}" for a, c in zip(renamed["name_as_reported"], renamed["canonical_name"])
+                      if not str(c).startswith(str(a))})  # 'Tochka' for Tochka-U is a short form, not another name
+    note = (f"Counts are the claim of {' and '.join(counted_by)}. " if counted_by else "") \
+        + (f"Names as reported: {'; '.join(aliases)}." if aliases else "")
+    add_source_line(ax, provenance.claim_source_line(used if len(used) else mentions), note=note.strip() or None)
     return ax
 
 
@@ -189,9 +225,12 @@ def plot_killed_by_category(killed: pd.DataFrame, totals: pd.DataFrame, *, ax: A
     ax.set_xlabel(f"People killed, 14 April 2014 – 31 December 2021 ({estimate} estimate)")
     ax.set_title(title or "Killed in the conflict in eastern Ukraine, by category")
     _status_legend(ax, sorted(set(map(str, data["status"]))))
+    derived = data[data["status"].astype(str) == "derived"] if "derived_from" in data.columns else data.iloc[0:0]
+    derived_note = "".join(f" {CATEGORY_LABELS.get(str(r.category), r.category)}: {r.label} = {r.derived_from} (derived)."
+                           for r in derived.iloc[::-1].itertuples())
     add_source_line(ax, provenance.table_source_line(totals),
-                    note="Error bars show OHCHR's ranges; a range's best estimate is its midpoint. "
-                         "OHCHR counts only corroborated deaths; the actual numbers are likely higher.")
+                    note="Error bars show OHCHR's ranges; a range's best estimate is its midpoint."
+                         + derived_note + " OHCHR counts only corroborated deaths; the actual numbers are likely higher.")
     return ax
 
 
@@ -209,31 +248,41 @@ def plot_civilian_deaths_by_year(yearly: pd.DataFrame, by_year: pd.DataFrame, *,
     ax.set_xticks(years, [str(y) for y in years])
     ax.grid(axis="x", visible=False)
     ax.grid(axis="y", visible=True)
+    _whole_numbers(ax.yaxis)
     ax.set_ylabel("Civilians killed (people)")
     ax.set_title(title or "Civilians killed in eastern Ukraine, by year")
     handles = [Patch(facecolor=STATUS_COLOURS[s], hatch=STATUS_HATCHES[s], edgecolor="white", label=STATUS_LABELS[s])
-               for s in ("verified", "secondary", "unverified") if s in set(yearly["status"].astype(str))]
+               for s in STATUS_ORDER if s in set(yearly["status"].astype(str))]
     if yearly["mh17"].sum():
         handles.append(Patch(facecolor="#999999", label="aboard MH17 (17 July 2014)"))
     ax.legend(handles=[Patch(facecolor=h.get_facecolor(), hatch=h.get_hatch(), edgecolor="white",
                              label="\n".join(textwrap.wrap(h.get_label(), 24))) for h in handles],
               loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
+    derived = yearly[yearly["status"].astype(str) == "derived"]
     add_source_line(ax, provenance.table_source_line(by_year),
-                    note="2014 counts from 14 April. Yearly figures are marked with how far each was checked.")
+                    note=f"Status: {analysis.status_caption(yearly['status'], yearly['year'])}"
+                         + "".join(f" ({int(r.year)}: its count less the MH17 victims)" for r in derived.itertuples())
+                         + ". 2014 counts from 14 April.")
     return ax
 
 
 def plot_toll_in_context(event_claims: pd.DataFrame, yearly: pd.DataFrame, by_year: pd.DataFrame, *,
                          ax: Axes | None = None, title: str | None = None) -> Axes:
-    """A claimed single-event toll beside OHCHR's civilian deaths per whole year (log scale)."""
+    """A claimed single-event death toll beside OHCHR's civilian deaths per whole year (log scale).
+
+    OHCHR's yearly figures are deaths, so only claims of people killed may stand beside them:
+    any other metric is refused with a ``ValueError`` naming it.
+    """
+    for metric in sorted(set(event_claims["metric"].astype(str))):
+        analysis.check_comparable_with_ohchr_deaths(metric)
     ax = _axes(ax, (8, 4.4))
     if yearly.empty and event_claims.empty:
-        return _nothing_to_draw(ax, title or "A claimed toll beside OHCHR's civilian deaths per year", "figures")
+        return _nothing_to_draw(ax, title or "A claimed death toll beside OHCHR's civilian deaths per year", "figures")
     rows = [(f"{int(r.year)}: civilians killed\nin the year (OHCHR)", float(r.killed), str(r.status), False)
             for r in yearly.itertuples()]
     for r in analysis.with_labels(event_claims).itertuples():
-        rows.append((f"{r.event_name}\n{r.claimant_name}, {r.reported_on:%d %b %Y}", float(r.drawn), str(r.status),
-                     r.qualifier == "at_least"))
+        rows.append((f"{r.event_name}\n{r.claimant_name}, {r.reported_on.day} {r.reported_on:%b %Y}", float(r.drawn),
+                     str(r.status), r.qualifier == "at_least"))
     for y, (label, value, status, open_ended) in enumerate(rows):
         _bar(ax, y, value, status, label=("≥ " if open_ended else "") + f"{value:,.0f}", open_ended=open_ended)
     ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7.5)
@@ -242,18 +291,23 @@ def plot_toll_in_context(event_claims: pd.DataFrame, yearly: pd.DataFrame, by_ye
     ax.set_xlim(1, max(r[1] for r in rows) * 4)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     ax.set_xlabel("People killed (log scale)")
-    ax.set_title(title or "A claimed toll beside OHCHR's civilian deaths per year")
+    ax.set_title(title or "A claimed death toll beside OHCHR's civilian deaths per year")
     _status_legend(ax, sorted({r[2] for r in rows}))
+    ohchr_status = analysis.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
+    claim_status = analysis.status_caption(event_claims["status"]) if len(event_claims) else "none drawn"
     add_source_line(ax, provenance.table_source_line(by_year) + " "
                     + provenance.claim_source_line(event_claims).replace("Source: ", "Claims: ", 1),
-                    note="Different counters and methods: OHCHR's verified annual counts of civilians in eastern "
-                         "Ukraine against one event's toll claimed by a party to the war. Not like for like.")
+                    note=f"OHCHR's yearly counts of civilians killed in eastern Ukraine ({ohchr_status}) against one "
+                         f"event's toll ({claim_status}). Different counters and methods: not like for like.")
     return ax
 
 
-def plot_places(places: pd.DataFrame, *, reference: str = "belgorod", ax: Axes | None = None,
-                title: str | None = None) -> Axes:
-    """Places with verified coordinates plotted (longitude, latitude); the others listed, never guessed."""
+def plot_places(places: pd.DataFrame, *, reference: str, sources: pd.DataFrame | None = None,
+                ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Places with verified coordinates plotted (longitude, latitude); the others listed, never guessed.
+
+    ``sources`` (``load_table("sources")``) names the entries the coordinates come from in the source line.
+    """
     ax = _axes(ax, (8, 6))
     located = places[places["latitude"].notna()]
     unlocated = places[places["latitude"].isna()]
@@ -283,9 +337,16 @@ def plot_places(places: pd.DataFrame, *, reference: str = "belgorod", ax: Axes |
     ax.scatter([], [], color="#D55E00", label="Russia")
     ax.scatter([], [], color="#0072B2", label="Ukraine")
     ax.legend(loc="lower left")
-    add_source_line(ax, "Source: coordinates from encyclopaedia entries, verified; places as named in the report "
-                        "and by Ukraine's military.",
-                    note="Distances are great-circle distances. Villages without verified coordinates are listed, not placed.")
+    used = located["coord_source_id"].dropna().astype(str)
+    if sources is not None and len(used):
+        entries = sources[sources["source_id"].isin(list(used))]
+        by_publisher = entries.groupby("publisher", sort=True)["title"].agg(lambda s: ", ".join(sorted(s)))
+        cited = "; ".join(f"{publisher} entries {titles}" for publisher, titles in by_publisher.items())
+        line = f"Source: coordinates (verified) from {cited}."
+    else:
+        line = "Source: coordinates (verified) from the sources named in places.csv."
+    add_source_line(ax, line, note="Distances are great-circle distances. Villages without verified coordinates "
+                                   "are listed, not placed.")
     return ax
 
 

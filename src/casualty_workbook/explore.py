@@ -16,8 +16,18 @@ def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> A
     by_year = load_table("ohchr_civilian_deaths_by_year")
     chosen = analysis.event_claims(claims, event, claimant=claimant, metrics=(metric,))
     yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=years[0], year_to=years[1])
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 9), gridspec_kw={"height_ratios": [1, 1], "hspace": 0.9})
-    charts.plot_claims(chosen, ax=top, title=f"{metric.capitalize()}: claims about {event} ({claimant})")
+    # The claims panel grows with its rows (as plot_claims alone does) so no two row labels overlap;
+    # the gap between the panels leaves room for the top panel's source line and the lower title.
+    heights = [max(2.0, 0.42 * len(chosen) + 0.8), 3.4]
+    gap = 2.4
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, sum(heights) + gap + 1.6),
+                                      gridspec_kw={"height_ratios": heights, "hspace": gap / (sum(heights) / 2)})
+    events = load_table("events").set_index("event_id")["name"]
+    event_name = events.get(event, event)  # titles name the event, never its identifier
+    who = "all claimants" if claimant == "all" else \
+        str(load_table("claimants").set_index("claimant_id")["name"].get(claimant, claimant))
+    label = charts.METRIC_LABELS.get(metric, metric)
+    charts.plot_claims(chosen, ax=top, title=f"{label}: claims about the {event_name} ({who})")
     charts.plot_civilian_deaths_by_year(yearly, by_year, ax=bottom,
                                         title=f"OHCHR: civilians killed, {years[0]}–{years[1]}")
     return top

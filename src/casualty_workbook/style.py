@@ -15,14 +15,19 @@ STATUS_COLOURS = {
     "secondary": "#56B4E9",
     "unverified": "#E69F00",
     "claimed": "#D55E00",
+    "derived": "#CC79A7",
 }
-STATUS_HATCHES = {"verified": "", "secondary": "..", "unverified": "//", "claimed": "xx"}
+STATUS_HATCHES = {"verified": "", "secondary": "..", "unverified": "//", "claimed": "xx", "derived": "--"}
 STATUS_LABELS = {
-    "verified": "verified (in the source's own text)",
-    "secondary": "secondary (outlet citing the source)",
+    "verified": "verified (in the producing body's own text)",
+    "secondary": "secondary (a neutral body's figure carried by an outlet)",
     "unverified": "unverified",
-    "claimed": "claimed by a party, not independently verified",
+    "claimed": "claimed by a party to the war, not independently verified",
+    "derived": "derived (computed from other figures)",
 }
+STATUS_ORDER = ("verified", "secondary", "unverified", "claimed", "derived")
+# Claimants are told apart by colour on the revision chart (Okabe-Ito, colour-blind safe), in order of appearance.
+CLAIMANT_PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999")
 SIDE_COLOURS = {"russia": "#D55E00", "ukraine": "#0072B2", "un": "#009E73", "media": "#CC79A7", "unknown": "#777777"}
 
 

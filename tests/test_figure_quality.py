@@ -1,0 +1,271 @@
+"""Every figure the build makes, measured with matplotlib's own renderer: no two text labels
+overlap, no marker is fully hidden under another, count axes tick whole numbers only, and no
+raw identifier (``an_event_2024``) shows in a title, an axis or a legend.
+
+The figures are made the way the build makes them: each report of ``catalogue.yml`` runs its
+notebook's code cells, in this process, with the report's parameters, and every figure handed
+to ``save_figure`` is caught and measured (nothing is written). A new report or a new chart
+is therefore measured without touching this file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from casualty_workbook import figures as figures_module  # noqa: E402
+from casualty_workbook.catalogue import read_catalogue  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+# An axis counts things when its label says so: its ticks must then be whole numbers.
+COUNT_AXIS = re.compile(r"\bpeople\b|\(count\)|\((munitions|storeys|settlements)\)", re.I)
+RAW_ID = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+OVERLAP_PX = 1.0  # boxes may touch; more than a pixel of shared width and height is an overlap
+
+
+@dataclass
+class Drawn:
+    report: str
+    name: str
+    figure: Figure
+
+    def __str__(self) -> str:
+        return f"{self.report}/{self.name}"
+
+
+def _code_cells(notebook: Path) -> tuple[str, list[str]]:
+    nb = nbformat.read(notebook, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    parameters = next(c.source for c in code if "parameters" in c.metadata.get("tags", []))
+    return parameters, [c.source for c in code if "parameters" not in c.metadata.get("tags", [])]
+
+
+def run_report(report, monkeypatch, tmp_path: Path) -> list[Drawn]:
+    """Run one report's notebook code with its parameters; return the figures it would save."""
+    caught: list[Drawn] = []
+
+    def catch(fig, name, directory, **_kw):
+        caught.append(Drawn(report.id, name, fig))
+        return []
+
+    monkeypatch.setattr(figures_module, "save_figure", catch)
+    parameters, cells = _code_cells(report.notebook_path(ROOT / "notebooks"))
+    namespace: dict = {"__name__": f"report_{report.id}"}
+    exec(compile(parameters, f"{report.id}:parameters", "exec"), namespace)
+    namespace.update(report.parameters)
+    namespace["output_dir"] = str(tmp_path / report.id)
+    for i, source in enumerate(cells):
+        exec(compile(source, f"{report.id}:cell{i}", "exec"), namespace)
+    return caught
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> list[Drawn]:
+    reports = read_catalogue(ROOT / "catalogue.yml", ROOT / "notebooks")
+    out: list[Drawn] = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for report in reports:
+            out += run_report(report, monkeypatch, tmp_path_factory.mktemp("figures"))
+    yield out
+    plt.close("all")
+
+
+# ---- measuring ------------------------------------------------------------------------------------
+
+def _visible(artist) -> bool:
+    while artist is not None:
+        if not artist.get_visible():
+            return False
+        artist = getattr(artist, "axes", None) if artist is not getattr(artist, "axes", None) else None
+    return True
+
+
+def text_labels(fig: Figure) -> list[Text]:
+    """Every visible, non-empty text drawn: titles, axis labels, tick labels in view, texts,
+    annotations, legend entries and titles, figure texts."""
+    fig.canvas.draw()
+    texts: list[Text] = list(fig.texts)
+    if fig._suptitle is not None:
+        texts.append(fig._suptitle)
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                lo, hi = sorted(axis.get_view_interval())
+                for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                    if lo - 1e-9 <= tick.get_loc() <= hi + 1e-9 and tick.get_visible():
+                        texts += [t for t in (tick.label1, tick.label2) if t.get_visible()]
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            texts += [*legend.get_texts(), legend.get_title()]
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def overlapping_labels(fig: Figure) -> list[str]:
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t, t.get_window_extent(renderer)) for t in text_labels(fig)]
+    found = []
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1:]:
+            width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if width > OVERLAP_PX and height > OVERLAP_PX:
+                found.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
+    return found
+
+
+def markers(fig: Figure) -> list[tuple[float, int, float, float, float, str]]:
+    """(zorder, order drawn, x, y, radius) of every marker in display pixels, with a description."""
+    fig.canvas.draw()
+    out = []
+    order = 0
+    px_per_pt = fig.dpi / 72
+    for ax in fig.axes:
+        for artist in ax.get_children():
+            order += 1
+            if isinstance(artist, PathCollection) and artist.get_visible() and len(artist.get_offsets()):
+                points = artist.get_offset_transform().transform(artist.get_offsets())
+                sizes = artist.get_sizes()
+                for k, (x, y) in enumerate(points):
+                    radius = math.sqrt(sizes[k % len(sizes)] if len(sizes) else 36) * px_per_pt / 2
+                    out.append((artist.get_zorder(), order, x, y, radius, f"{ax.get_title()!r} point {k}"))
+            elif isinstance(artist, Line2D) and artist.get_visible() and artist.get_marker() not in (None, "None", "", " "):
+                points = artist.get_transform().transform(artist.get_xydata())
+                radius = artist.get_markersize() * px_per_pt / 2
+                for k, (x, y) in enumerate(points):
+                    out.append((artist.get_zorder(), order, x, y, radius, f"{ax.get_title()!r} line point {k}"))
+    return out
+
+
+def hidden_markers(fig: Figure) -> list[str]:
+    """A marker is hidden when one drawn above it covers its whole disc."""
+    drawn = sorted(markers(fig))
+    found = []
+    for i, (_, _, x, y, r, what) in enumerate(drawn):
+        for _, _, x2, y2, r2, other in drawn[i + 1:]:
+            if math.hypot(x - x2, y - y2) + r <= r2 + 0.5:
+                found.append(f"{what} is hidden under {other}")
+                break
+    return found
+
+
+def fractional_count_ticks(fig: Figure) -> list[str]:
+    fig.canvas.draw()
+    found = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            label = axis.label.get_text()
+            if not ax.axison or not COUNT_AXIS.search(label):
+                continue
+            lo, hi = sorted(axis.get_view_interval())
+            for value in axis.get_majorticklocs():
+                if lo - 1e-9 <= value <= hi + 1e-9 and abs(value - round(value)) > 1e-9:
+                    found.append(f"axis {label!r} ticks {value:g}")
+    return found
+
+
+def raw_identifiers(fig: Figure) -> list[str]:
+    """Titles, axis labels, tick labels and legends must name things, not print their keys."""
+    fig.canvas.draw()
+    found = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label,
+                 *ax.get_xticklabels(), *ax.get_yticklabels(),
+                 *([*legend.get_texts(), legend.get_title()] if legend is not None else [])]
+        found += [f"{t.get_text()!r}" for t in texts if RAW_ID.search(t.get_text())]
+    if fig._suptitle is not None and RAW_ID.search(fig._suptitle.get_text()):
+        found.append(repr(fig._suptitle.get_text()))
+    return found
+
+
+CHECKS = {
+    "overlapping text labels": overlapping_labels,
+    "hidden markers": hidden_markers,
+    "fractional ticks on a count axis": fractional_count_ticks,
+    "raw identifiers": raw_identifiers,
+}
+
+
+# ---- every figure the build makes ------------------------------------------------------------------
+
+def test_every_committed_figure_is_measured(drawn):
+    made = {f"{d.report}/{d.name}" for d in drawn}
+    committed = {f"{p.parent.name}/{p.stem}" for p in (ROOT / "figures").glob("*/*.png")}
+    assert committed <= made, f"committed figures no report makes: {sorted(committed - made)}"
+    assert made <= committed, f"figures the build makes that are not committed: {sorted(made - committed)}"
+
+
+@pytest.mark.parametrize("check", list(CHECKS))
+def test_every_figure_passes(drawn, check):
+    assert drawn, "the catalogue made no figures"
+    problems = [f"{d}: {p}" for d in drawn for p in CHECKS[check](d.figure)]
+    assert not problems, f"{check}:\n" + "\n".join(problems)
+
+
+# ---- the checks can fail ----------------------------------------------------------------------------
+
+@pytest.fixture
+def fig():
+    figure, ax = plt.subplots(figsize=(4, 3))
+    yield figure
+    plt.close(figure)
+
+
+def test_overlapping_labels_are_found(fig):
+    ax = fig.axes[0]
+    ax.text(0.5, 0.5, "at least 15", transform=ax.transAxes)
+    ax.text(0.52, 0.5, "15", transform=ax.transAxes)
+    assert overlapping_labels(fig)
+
+
+def test_labels_apart_pass(fig):
+    ax = fig.axes[0]
+    ax.text(0.1, 0.2, "at least 15", transform=ax.transAxes)
+    ax.text(0.1, 0.6, "15", transform=ax.transAxes)
+    assert not overlapping_labels(fig)
+
+
+def test_a_marker_under_a_bigger_one_is_found(fig):
+    ax = fig.axes[0]
+    ax.scatter([1], [15], s=40, marker="^", zorder=3)
+    ax.scatter([1], [15], s=70, marker="o", zorder=3)
+    assert hidden_markers(fig)
+
+
+def test_markers_side_by_side_pass(fig):
+    ax = fig.axes[0]
+    ax.scatter([1, 2], [15, 15], s=70)
+    assert not hidden_markers(fig)
+
+
+def test_half_ticks_on_a_count_axis_are_found(fig):
+    ax = fig.axes[0]
+    ax.plot([0, 1], [0, 2])
+    ax.set_ylabel("Killed (people)")
+    assert fractional_count_ticks(fig)
+    ax.set_ylabel("Latitude (° N)")  # not a count
+    assert not fractional_count_ticks(fig)
+
+
+def test_a_raw_identifier_in_a_title_is_found(fig):
+    fig.axes[0].set_title("Killed: claims about belgorod_strike_2024 (all)")
+    assert raw_identifiers(fig)
+    fig.axes[0].set_title("Killed: claims about the apartment block collapse (all claimants)")
+    assert not raw_identifiers(fig)
