@@ -65,16 +65,30 @@ def test_estimate_choice_picks_low_best_or_high(totals):
     assert everyone == {"low": 14200, "best": 14300, "high": 14400}
 
 
-def test_revision_history_runs_15_16_17(claims):
+def test_revision_history_runs_hour_by_hour(claims):
     history = analysis.revision_history(claims, "belgorod_strike_2024", "killed")
-    chain = history.set_index("claim_id")
-    assert chain.loc["C011", "revises"] == "C003" and chain.loc["C012", "revises"] == "C011"
-    assert list(analysis.latest_figures(history)["value_best"]) == [15, 17]
+    # in the order reported; within a day a revision comes after what it revises
+    assert list(history["claim_id"]) == ["C018", "C019", "C020", "C001", "C023", "C021", "C022", "C003", "C009",
+                                         "C011", "C012", "C025"]
+    assert list(history["label"].iloc[:3]) == ["6", "11", "13"]
+    assert history["when"].iloc[0] == "12 May 2024, 18:46 (UTC+03:00)" and history["when"].iloc[3] == "13 May 2024"
+    position = {c: i for i, c in enumerate(history["claim_id"])}
+    for claim, revised in history[history["revises"].notna()][["claim_id", "revises"]].itertuples(index=False):
+        assert position[revised] < position[claim], (claim, revised)
+    # the unrevised figures: the officials' at least 15, IANS's at least 14, and the two 17s of 14 May
+    assert sorted(analysis.latest_figures(history)["claim_id"]) == ["C001", "C012", "C023", "C025"]
+
+
+def test_report_times_sort_in_utc():
+    frame = pd.DataFrame({"claim_id": ["a", "b"], "revises": [pd.NA, pd.NA],
+                          "reported_on": pd.to_datetime(["2024-05-12", "2024-05-12"]),
+                          "reported_time": ["18:00+03:00", "16:30+00:00"]})  # 15:00 UTC, then 16:30 UTC
+    assert list(analysis.order_reported(frame.iloc[::-1])["claim_id"]) == ["a", "b"]
 
 
 def test_first_and_latest(claims):
     picked = analysis.first_and_latest(claims, "belgorod_strike_2024", "killed")
-    assert list(picked["claim_id"]) == ["C001", "C012"]
+    assert list(picked["value_best"]) == [6, 17]
 
 
 def test_weapons_map_adler_to_vilkha_and_keep_counts_missing_when_not_given():
@@ -101,7 +115,9 @@ def test_claims_chart_draws_lower_bounds_and_names_its_sources(claims):
     ax = charts.plot_claims(chosen, title="t")
     texts = "\n".join(_texts(ax))
     assert "≥ 15" in texts and "≥ 1" in texts
-    assert "Source: Russia's emergency ministry, via Sputnik, 13 May 2024" in texts
+    assert "Source: A Russian emergency official, via SocialNews.XYZ (IANS), 13 May 2024" in texts
+    assert "Russia's Emergencies Ministry (EMERCOM), via Dagens, 14 May 2024" in texts
+    assert "Status of the figures drawn: 20 claimed." in " ".join(texts.split())
     assert "not an established fact" in texts
     arrows = [c for c in ax.get_children() if getattr(c, "arrow_patch", None) is not None]
     assert len(arrows) == int((chosen["qualifier"] == "at_least").sum()), "one open-ended arrow per lower bound"
@@ -118,8 +134,10 @@ def test_yearly_chart_marks_unverified_years(by_year, totals):
 
 
 def test_places_chart_lists_unlocated_places_instead_of_guessing():
-    ax = charts.plot_places(analysis.distances_from(load_table("places"), "belgorod"))
+    ax = charts.plot_places(analysis.distances_from(load_table("places"), "belgorod"), reference="belgorod",
+                            sources=load_table("sources"))
     texts = "\n".join(_texts(ax))
+    assert "Wikipedia (English) entries Belgorod, Lyptsi, Morokhovets, Vovchansk" in texts
     assert "No verified coordinates" in texts and "Hatyshche" in texts
     plotted = sum(len(c.get_offsets()) for c in ax.collections)
     assert plotted == 4  # Belgorod, Morokhovets, Lyptsi, Vovchansk
@@ -134,4 +152,72 @@ def test_context_chart_carries_its_caveat(claims, by_year, totals):
     ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"),
                                      analysis.civilian_deaths_by_year(by_year, totals), by_year)
     texts = "\n".join(_texts(ax))
-    assert "Not like for like" in texts and "Claims:" in texts and ax.get_xscale() == "log"
+    assert "not like for like" in texts and "Claims:" in texts and ax.get_xscale() == "log"
+
+
+# ---- captions and labels follow the data --------------------------------------------------------------
+
+def test_status_caption_says_what_the_rows_say(by_year, totals):
+    yearly = analysis.civilian_deaths_by_year(by_year, totals)
+    assert analysis.status_caption(yearly["status"], yearly["year"]) == "2021 verified; 2014–2020 unverified"
+    assert analysis.status_caption(pd.Series(["claimed", "derived", "claimed"])) == "2 claimed; 1 derived"
+
+
+def test_yearly_caption_is_computed_and_never_calls_unverified_years_verified(by_year, totals):
+    ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals), by_year)
+    texts = "\n".join(_texts(ax))
+    assert "Status: 2021 verified; 2014–2020 unverified." in " ".join(texts.split())
+
+
+def test_excluding_mh17_takes_the_298_off_every_total_that_includes_them(totals, by_year):
+    killed = analysis.killed_by_category(totals, include_mh17=False).set_index("category")
+    assert (killed.loc["all", "value_low"], killed.loc["all", "value_high"]) == (13902, 14102)
+    assert killed.loc["civilians", "value_low"] == 3106
+    assert killed.loc[["all", "civilians"], "status"].tolist() == ["derived", "derived"]
+    assert killed.loc[["ukrainian_forces", "armed_groups"], "status"].tolist() == ["verified", "verified"]
+    ax = charts.plot_killed_by_category(killed.reset_index(), totals)
+    texts = "\n".join(_texts(ax))
+    assert "All killed: 13,902–14,102 = 14,200–14,400 − 298 aboard MH17 (derived)" in " ".join(texts.split())
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.startswith("derived") for t in legend)
+    yearly = analysis.civilian_deaths_by_year(by_year, totals, include_mh17=False).set_index("year")
+    assert yearly.loc[2014, "status"] == "derived" and yearly.loc[2014, "killed"] == 2084 - 298
+
+
+def test_context_refuses_a_metric_that_is_not_deaths(claims, by_year, totals):
+    injured = analysis.first_and_latest(claims, "belgorod_strike_2024", "injured")
+    with pytest.raises(ValueError, match=r"parameter metric='injured': OHCHR's yearly figures count civilians killed"):
+        charts.plot_toll_in_context(injured, analysis.civilian_deaths_by_year(by_year, totals), by_year)
+    with pytest.raises(ValueError, match="metric='injured'"):
+        analysis.check_comparable_with_ohchr_deaths("injured")
+    analysis.check_comparable_with_ohchr_deaths("killed")
+
+
+def test_context_caption_names_the_statuses_drawn(claims, by_year, totals):
+    yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=2020)
+    ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly, by_year)
+    texts = "\n".join(_texts(ax))
+    texts = " ".join(texts.split())
+    assert "(2021 verified; 2020 unverified)" in texts and "(2 claimed)" in texts
+    assert ax.get_xlabel() == "People killed (log scale)"
+
+
+def test_revision_chart_gives_every_report_its_own_row(claims):
+    history = analysis.revision_history(claims, "belgorod_strike_2024", "injured")
+    ax = charts.plot_toll_revisions(history, title="t")
+    points = [tuple(p) for c in ax.collections for p in c.get_offsets()]
+    assert len(points) == len(history) == len(set(points))  # 17, 20, 20, 20, 30, 20, ≥ 27: none on another
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert "Russia's health minister" in legend and "Unattributed" in legend  # colour tells who said it
+    assert ax.get_xlabel() == "Injured (people)"
+
+
+def test_weapon_types_are_named_not_coded():
+    mentions = load_weapon_mentions()
+    ax = charts.plot_weapons(analysis.weapons_claimed(mentions, "belgorod_strike_2024"),
+                             mentions[mentions["event_id"] == "belgorod_strike_2024"])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any("MLRS" in t for t in labels) and not any("mlrs" in t for t in labels)
+    texts = "\n".join(_texts(ax))
+    texts = " ".join(texts.split())
+    assert "Counts are the claim of Russia's Defence Ministry." in texts and "'Adler' is Vilkha" in texts
