@@ -56,4 +56,4 @@ def test_house_style_is_colour_blind_safe_and_set_in_one_place():
     cycle = [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle[:3] == ["#0072b2", "#e69f00", "#009e73"]  # Okabe & Ito
     assert matplotlib.rcParams["svg.hashsalt"] == "casualty-figures-workbook"
-    assert set(STATUS_COLOURS) == {"verified", "secondary", "unverified", "claimed"}
+    assert set(STATUS_COLOURS) == {"verified", "secondary", "unverified", "claimed", "derived"}

@@ -16,7 +16,7 @@ NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
 NON_DEFAULT = {
     "event_report": ["claimant=ru_emergencies"],
     "ohchr_2014_2021": ["include_mh17=false", "year_from=2015", "estimate=low"],
-    "context": ["metric=injured", "year_from=2018"],
+    "context": ["year_from=2018"],
     "kharkiv_front": ["reference_place=morokhovets"],
     "provenance": ["status=verified", "event=donbas_war_2014_2021"],
     "explore": ["claimant=ru_mod", "metric=missing", "year_from=2016", "year_to=2019"],
@@ -75,3 +75,14 @@ def test_excluding_mh17_takes_the_298_off_2014(project):
     outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(executed, as_version=4).cells])
     assert "excluding MH17" in outputs
     assert "1786" in outputs  # 2,084 in 2014 less the 298 aboard MH17
+
+
+@pytest.mark.slow
+def test_context_refuses_injured_against_deaths(project):
+    # OHCHR's yearly figures are deaths: injured beside them is refused, naming the parameter
+    figures_before = tree_digest(project / "figures")
+    result = run_cli(project, "report", "context", "metric=injured")
+    assert result.returncode != 0
+    assert "parameter metric='injured': OHCHR's yearly figures count civilians killed" in result.stderr
+    assert not list((project / "reports" / "custom" / "figures").glob("*/*.png"))
+    assert tree_digest(project / "figures") == figures_before

@@ -267,18 +267,32 @@ def distances_from(places: pd.DataFrame, reference: str) -> pd.DataFrame:
     return places.assign(distance_km=pd.array(distance, dtype="Float64"))
 
 
-def provenance_table(claims: pd.DataFrame, totals: pd.DataFrame, *, event: str = "all", status: str = "all") -> pd.DataFrame:
-    """Every figure with its wording, who said it, who published it, its status and its quote."""
+def provenance_table(claims: pd.DataFrame, totals: pd.DataFrame, *, event: str = "all", status: str = "all",
+                     sources: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every figure with its wording, who said it, who published it, its status, its quote and, for a
+    derived figure, what it was derived from. ``sources`` (``load_table("sources")``) gives the OHCHR
+    totals their document's publisher, date and address."""
     event_rows = with_labels(claims).assign(
         figure=lambda d: d["metric"].astype(str) + (" (" + d["population"].astype("string") + ")").fillna(""),
         who_said_it=claims["claimant_name"], published_by=claims["publisher"],
         reported_on=claims["reported_on"].dt.strftime("%Y-%m-%d"))
+    # OHCHR's totals are OHCHR's word, published in the document each row names (none for a figure
+    # whose document was not identified); they are about the event OHCHR's claims in claims.csv concern.
+    neutral = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].isna()
+    ohchr_events = claims.loc[neutral.fillna(False).astype(bool), "event_id"].dropna().unique()
+    docs = sources.set_index("source_id") if sources is not None else None
+    source = totals["source_id"]
     ohchr = with_labels(totals).assign(
-        claim_id=totals["figure_id"], event_id="donbas_war_2014_2021",
+        claim_id=totals["figure_id"], event_id=ohchr_events[0] if len(ohchr_events) == 1 else "",
         figure=totals["outcome"].astype(str) + " (" + totals["category"].astype(str) + ")",
-        who_said_it="OHCHR", published_by="OHCHR", reported_on="2022-01-27", url="")
+        who_said_it="OHCHR",
+        published_by=source.map(docs["publisher"]).fillna("no document identified") if docs is not None else "OHCHR",
+        reported_on=source.map(docs["published"]).dt.strftime("%Y-%m-%d").fillna("") if docs is not None else "",
+        url=source.map(docs["url"]) if docs is not None else "",
+        derived_from=pd.NA)
+    event_rows["derived_from"] = claims["derived_from"] if "derived_from" in claims.columns else pd.NA
     columns = ["claim_id", "event_id", "figure", "label", "who_said_it", "published_by", "reported_on",
-               "status", "quote", "quote_kind", "url"]
+               "status", "quote", "quote_kind", "derived_from", "url"]
     table = pd.concat([event_rows[columns], ohchr[columns]], ignore_index=True)
     table["status"] = table["status"].astype(str)
     table["quote_kind"] = table["quote_kind"].astype(str)

@@ -76,7 +76,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
         Parameter("event", str, "all", "event_id to list, or 'all'", data_choices="events.event_id",
                   extra_choices=("all",)),
         Parameter("status", str, "all", "verification status to list, or 'all'",
-                  choices=("all", "verified", "secondary", "unverified", "claimed")),
+                  choices=("all", "verified", "secondary", "unverified", "claimed", "derived")),
         _output_dir(),
     ),
     "explore": (
