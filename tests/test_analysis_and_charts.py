@@ -221,3 +221,13 @@ def test_weapon_types_are_named_not_coded():
     texts = "\n".join(_texts(ax))
     texts = " ".join(texts.split())
     assert "Counts are the claim of Russia's Defence Ministry." in texts and "'Adler' is Vilkha" in texts
+
+
+def test_figures_by_status_counts_every_figure(claims, totals):
+    table = analysis.provenance_table(claims, totals, sources=load_table("sources"))
+    ax = charts.plot_figures_by_status(table)
+    drawn = sum(p.get_width() for p in ax.patches if p.get_width() > 0 and p.get_height() < 1)
+    assert drawn == len(table)  # derived figures too
+    assert any(t.get_text().startswith("derived") for t in ax.get_legend().get_texts())
+    row = table.set_index("claim_id").loc["C008"]
+    assert row["status"] == "derived" and row["derived_from"].startswith("W005 + W006 + W007")

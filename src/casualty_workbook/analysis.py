@@ -223,7 +223,9 @@ def reconcile_civilians(totals: pd.DataFrame, by_year: pd.DataFrame, claims: pd.
     civilians = int(ohchr_figure(totals, "civilians", "killed")["value_low"])
     mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
     years_total = int(by_year["killed"].sum())
-    reported = claims[(claims["event_id"] == "donbas_war_2014_2021") & (claims["metric"] == "killed")
+    # the figure a report attributes to OHCHR: a UN claimant's civilians killed (no event named in code)
+    attributed = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].notna()
+    reported = claims[attributed.fillna(False).astype(bool) & (claims["metric"] == "killed")
                       & (claims["population"] == "civilians")]
     reported_value = int(reported["value_best"].iloc[0]) if len(reported) else None
     rows = [

@@ -356,7 +356,7 @@ def plot_figures_by_status(table: pd.DataFrame, *, ax: Axes | None = None, title
     if table.empty:
         return _nothing_to_draw(ax, title or "Figures by who said them", "figures")
     counts = table.groupby(["who_said_it", "status"]).size().unstack("status", fill_value=0)
-    order = [s for s in ("verified", "secondary", "unverified", "claimed") if s in counts.columns]
+    order = [s for s in STATUS_ORDER if s in counts.columns]  # every status, so no figure goes uncounted
     counts = counts[order].loc[counts.sum(axis=1).sort_values().index]
     left = pd.Series(0, index=counts.index)
     for status in order:
@@ -368,5 +368,6 @@ def plot_figures_by_status(table: pd.DataFrame, *, ax: Axes | None = None, title
     ax.set_xlabel("Figures recorded (count)")
     ax.set_title(title or "Figures by who said them and how far each was checked")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
-    add_source_line(ax, "Source: the workbook's claims.csv and ohchr_totals.csv, curated from the sources in sources.csv.")
+    add_source_line(ax, "Source: the workbook's claims.csv and ohchr_totals.csv, curated from the sources in sources.csv.",
+                    note=f"Status of the {len(table)} figures drawn: {analysis.status_caption(table['status'])}.")
     return ax
