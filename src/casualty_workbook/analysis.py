@@ -44,7 +44,9 @@ def event_claims(claims: pd.DataFrame, event: str, *, claimant: str = "all",
         chosen = chosen[chosen["claimant"] == claimant]
     if metrics is not None:
         chosen = chosen[chosen["metric"].astype(str).isin(metrics)]
-    return chosen.sort_values(["metric", "reported_on", "claim_id"], key=lambda s: s.astype(str)).reset_index(drop=True)
+    # by metric, then in the order reported (a revision after what it revises), as the revision chart has them
+    ordered = order_reported(chosen)
+    return ordered.sort_values("metric", key=lambda s: s.astype(str), kind="stable").reset_index(drop=True)
 
 
 def _revision_depth(claims: pd.DataFrame) -> pd.Series:
