@@ -76,8 +76,16 @@ def _sha(data: bytes) -> str:
 def _file_sha(path: Path) -> str | None:
     try:
         return _sha(path.read_bytes())
-    except FileNotFoundError:
+    except OSError:  # missing, a folder, unreadable: never equal to a recorded hash, so the report is stale
         return None
+
+
+def _data_sha(path: Path) -> str | None:
+    """A data file's hash; one the loader would refuse (a link out of the folder) never matches, so the
+    report is rebuilt and the loader names the problem."""
+    from .paths import file_problem
+
+    return None if file_problem(path) else _file_sha(path)
 
 
 def code_hash(layout: Layout) -> str:
@@ -96,7 +104,7 @@ def report_key(report: Report, layout: Layout, code: str, data_files: dict[str, 
         "notebook": _file_sha(report.notebook_path(layout.notebooks)),
         "parameters": report.parameters,
         "code": code,
-        "data": {name: _file_sha(data_dir / name) for name in sorted(data_files)},
+        "data": {name: _data_sha(data_dir / name) for name in sorted(data_files)},
     }
     return _sha(json.dumps(parts, sort_keys=True, default=str).encode())
 
