@@ -130,3 +130,49 @@ def test_only_with_an_unknown_report_is_an_error(built_copy):
     result = run_cli(built_copy, "build", "--only", "nope")
     assert result.returncode == 2
     assert "unknown report(s) nope" in result.stderr and "Traceback" not in result.stderr
+
+
+LITERAL = r"Officials (cost $5 and $6) $\undefinedcmd$"
+
+
+def test_text_with_dollar_signs_is_drawn_literally_on_every_text_path():
+    """The house style turns mathtext off: titles, labels, ticks, legends, annotations and free text alike."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from casualty_workbook.style import use_house_style
+
+    use_house_style()
+    fig, ax = plt.subplots()
+    try:
+        ax.bar([LITERAL], [1], label=LITERAL)
+        ax.set_title(LITERAL)
+        ax.set_xlabel(LITERAL)
+        ax.set_ylabel(LITERAL)
+        ax.legend(title=LITERAL)
+        ax.annotate(LITERAL, xy=(0, 0), xytext=(0, -30), textcoords="offset points")
+        ax.text(0, 0.5, LITERAL)
+        fig.suptitle(LITERAL)
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg")
+        fig.savefig(io.BytesIO(), format="png")
+    finally:
+        plt.close(fig)
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")) if t.get_text() == LITERAL]
+    assert len(texts) >= 8 and not any(t.get_parse_math() for t in texts)
+    assert svg.getvalue().decode().count(LITERAL) >= 8
+
+
+def test_names_and_quotes_with_dollar_signs_build_and_are_drawn_as_written(project):
+    from datatools import set_cell
+
+    set_cell(project / "data", "claimants", "ru_officials", "name", LITERAL)
+    set_cell(project / "data", "claims", "C001", "quote", r"causing at least 15 fatalities and 20 injuries $\undefinedcmd$")
+    validated = run_cli(project, "validate")
+    assert validated.returncode == 0, validated.stderr
+    reports = ("belgorod_strike", "context", "provenance", "explore")
+    result = run_cli(project, "build", "--jobs", "2", *[a for r in reports for a in ("--only", r)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    drawn = [p for r in reports for p in (project / "figures" / r).glob("*.svg") if LITERAL in p.read_text()]
+    assert drawn, "the claimant's name, as written, appears in no figure"
