@@ -261,6 +261,9 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     memo: dict[str, pd.DataFrame] = {}
     failures: dict[str, list[DataValidationError]] = {}
     folder = Path(data_dir) if data_dir else default_data_dir()
+    if not folder.is_dir():  # one line, not one per table
+        raise DataValidationError(folder, [Problem(None, None, None, "data folder not found" if not folder.exists()
+                                                   else "is not a folder")])
     for name in TABLES:
         _load(name, folder, memo, failures)
     _raise_failures(failures)

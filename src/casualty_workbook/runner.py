@@ -416,7 +416,8 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         stale = plan(reports, layout, state, data_dir, code, force=force)
         if not stale:
             _write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state, only_if_missing=True)
-            _progress(f"All {len(reports)} reports are up to date ({time.perf_counter() - started:.2f} s).")
+            _progress(f"All {_count(len(reports), 'report')} {'is' if len(reports) == 1 else 'are'} up to date "
+                      f"({time.perf_counter() - started:.2f} s).")
             return 0
         # Nothing runs on bad data or bad parameters: both are checked before any kernel starts.
         from .loading import load_all
@@ -425,7 +426,7 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         check_parameters(stale, layout.catalogue, tables)
         _prepare_environment(data_dir)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(stale)))
-        _progress(f"Building {len(stale)} of {len(reports)} reports with {workers} kernel(s) at once "
+        _progress(f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
                   f"({len(reports) - len(stale)} up to date).")
         outcomes = _run_all(stale, layout, workers, timeout)
         for outcome in outcomes:
@@ -451,6 +452,11 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         return 0
     finally:
         lock.release()
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 report', '7 reports'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _interrupt(signum, frame) -> None:
