@@ -320,7 +320,8 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
     for src in exports:
         _install(src, export_dir / src.name, staging)
         outputs[f"reports/{report.id}/{src.name}"] = _file_sha(src)
-    # Figures this run no longer makes are removed, after the new ones are in place.
+    # Exports this run no longer makes are removed, after the new ones are in place (a lost figure has
+    # already stopped the report: _check_no_figure_lost); an analyst's own folder is left alone.
     for folder, kept in ((figure_dir, {p.name for p in figures}), (export_dir, {p.name for p in exports})):
         if folder.is_dir() and not (folder == figure_dir and layout.figures_flat):
             for old in folder.iterdir():
