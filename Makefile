@@ -9,6 +9,12 @@ ENV_STAMP := $(VENV)/.installed
 PORT ?= 8888
 NOTEBOOK ?=
 PARAMS ?=
+# NOTEBOOK and PARAMS reach `workbook report` as plain words through the environment: their text is
+# never expanded by make ($(...)) nor run by the shell (';', '`', '$(...)', globs).
+override NOTEBOOK := $(value NOTEBOOK)
+override PARAMS := $(value PARAMS)
+override PORT := $(value PORT)
+export NOTEBOOK PARAMS PORT
 JOBS ?=
 BENCH_ARGS ?=
 
@@ -32,8 +38,8 @@ figures: $(ENV_STAMP)
 
 ## report: run one notebook with your parameters: make report NOTEBOOK=ohchr_2014_2021 PARAMS='include_mh17=false'
 report: $(ENV_STAMP)
-	@test -n "$(NOTEBOOK)" || { echo "error: give NOTEBOOK=<name>, e.g. make report NOTEBOOK=ohchr_2014_2021 PARAMS='year_from=2015'" >&2; exit 2; }
-	$(BIN)/workbook report $(NOTEBOOK) $(PARAMS)
+	@test -n "$$NOTEBOOK" || { echo "error: give NOTEBOOK=<name>, e.g. make report NOTEBOOK=ohchr_2014_2021 PARAMS='year_from=2015'" >&2; exit 2; }
+	@set -f; echo "$(BIN)/workbook report $$NOTEBOOK $$PARAMS"; exec $(BIN)/workbook report "$$NOTEBOOK" $$PARAMS
 
 ## validate: check every table in data/ and list what is wrong
 validate: $(ENV_STAMP)
@@ -45,11 +51,16 @@ test: $(ENV_STAMP)
 
 ## lab: start JupyterLab on 127.0.0.1 (PORT, default 8888) with a token, in notebooks/
 lab: $(ENV_STAMP)
-	@# Localhost only, and always a token: a fresh random one unless TOKEN is set (root, as in containers, is allowed).
-	@token="$${TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
-	echo "JupyterLab: http://127.0.0.1:$(PORT)/lab?token=$$token"; \
-	exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
-		--ServerApp.open_browser=False --ServerApp.root_dir=notebooks --IdentityProvider.token="$$token" \
+	@# Localhost only, and always a token: TOKEN from the environment or a fresh random one. The token goes to
+	@# JupyterLab in its environment (JUPYTER_TOKEN), never on a command line that `ps` shows to every user.
+	@# A taken port is named before anything is printed (root, as in containers, is allowed).
+	@case "$$PORT" in ''|*[!0-9]*) echo "error: PORT must be a port number, got '$$PORT'" >&2; exit 2;; esac; \
+	if (exec 3<>"/dev/tcp/127.0.0.1/$$PORT") 2>/dev/null; then \
+		echo "error: port $$PORT on 127.0.0.1 is taken (another JupyterLab?): stop it, or choose another port, e.g. PORT=9000 make lab" >&2; exit 1; fi; \
+	token="$${TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"; \
+	echo "JupyterLab: http://127.0.0.1:$$PORT/lab?token=$$token"; \
+	JUPYTER_TOKEN="$$token" exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="$$PORT" \
+		--ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir=notebooks \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## bench: time the build against plain scripts and papermill, and the loader at scale

@@ -99,6 +99,10 @@ def drop_row(data_dir: Path, table: str, key: str) -> None:
 EDIT_KINDS = (
     "set_cell", "drop_column", "rename_column", "add_column", "drop_row",
     "replace_text", "append_text", "content", "content_base64", "encoding",
+    # the table's metadata file (<table>.meta.yml)
+    "meta_content", "meta_replace_text", "meta_encoding",
+    # what stands at a file's place; the argument says which file: csv or meta
+    "delete", "folder", "symlink_outside", "broken_symlink",
 )
 
 
@@ -108,6 +112,11 @@ def apply_edit(data_dir: Path, table: str, edit: dict) -> None:
         raise ValueError(f"an edit has exactly one of the keys {', '.join(EDIT_KINDS)}: {edit!r}")
     (kind, arg), = edit.items()
     path = csv_path(data_dir, table)
+    if kind in ("delete", "folder", "symlink_outside", "broken_symlink"):
+        if arg not in ("csv", "meta"):
+            raise ValueError(f"{kind}: say which file, csv or meta, not {arg!r}")
+        path = path.with_suffix(".meta.yml") if arg == "meta" else path
+    meta = path.with_suffix(".meta.yml")
     if kind == "set_cell":
         set_cell(data_dir, table, str(arg["row"]), arg["column"], str(arg["value"]))
     elif kind == "drop_column":
@@ -132,12 +141,41 @@ def apply_edit(data_dir: Path, table: str, edit: dict) -> None:
     elif kind == "encoding":
         # re-encode the file as it stands now, e.g. as latin-1
         path.write_bytes(path.read_text(encoding="utf-8").encode(arg))
+    elif kind == "meta_content":
+        meta.write_bytes(arg.encode("utf-8"))
+    elif kind == "meta_replace_text":
+        text = meta.read_text(encoding="utf-8")
+        if arg["old"] not in text:
+            raise ValueError(f"{meta.name} does not contain {arg['old']!r}")
+        meta.write_text(text.replace(arg["old"], arg["new"], 1), encoding="utf-8")
+    elif kind == "meta_encoding":
+        meta.write_bytes(meta.read_text(encoding="utf-8").encode(arg))
+    elif kind == "delete":
+        path.unlink()
+    elif kind == "folder":
+        path.unlink()
+        path.mkdir()
+        (path / "note.txt").write_text("a folder where a file should be\n")
+    elif kind == "symlink_outside":
+        # the same bytes, but in a folder beside data/: the link leads out of the data folder
+        elsewhere = Path(data_dir).parent / "elsewhere"
+        elsewhere.mkdir(exist_ok=True)
+        target = elsewhere / path.name
+        shutil.move(path, target)
+        path.symlink_to(target)
+    elif kind == "broken_symlink":
+        path.unlink()
+        path.symlink_to(path.with_name(f"missing-{path.name}").name)
 
 
 def apply_case(data_dir: Path, case: dict) -> None:
-    """Apply a corpus case's edits, in order, to its table in ``data_dir``."""
+    """Apply a corpus case's edits, in order, to its table in ``data_dir``; then those of ``also``
+    (a list of {table, edits}: other files broken in the same run)."""
     for edit in case["edits"]:
         apply_edit(data_dir, case["table"], edit)
+    for other in case.get("also", []):
+        for edit in other["edits"]:
+            apply_edit(data_dir, other["table"], edit)
 
 
 # ---- benign variants spreadsheets write: each must load exactly as the original ---------------------

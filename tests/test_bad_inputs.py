@@ -63,14 +63,22 @@ def cli_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         return {key: future.result() for key, future in futures.items()}
 
 
+def expected_file(case: dict) -> str:
+    """The file a case's error must name first: its table's CSV unless ``file`` says (e.g. its .meta.yml)."""
+    return case.get("file", f"{case['table']}.csv")
+
+
 def test_corpus_is_large_and_well_formed():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 60
     seen_edits = set()
     for name, case in CASES.items():
-        assert set(case) == {"description", "table", "edits", "expect"}, name
+        assert {"description", "table", "edits", "expect"} <= set(case) <= {"description", "table", "file", "edits",
+                                                                          "also", "expect"}, name
         assert case["table"] in TABLES, name
-        assert case["edits"] and all(len(e) == 1 and next(iter(e)) in EDIT_KINDS for e in case["edits"]), name
-        assert f"{case['table']}.csv" in case["expect"], f"{name}: the error must name the file"
+        edits = case["edits"] + [e for other in case.get("also", []) for e in other["edits"]]
+        assert all(other["table"] in TABLES for other in case.get("also", [])), name
+        assert edits and all(len(e) == 1 and next(iter(e)) in EDIT_KINDS for e in edits), name
+        assert expected_file(case) in case["expect"], f"{name}: the error must name the file"
         assert len(case["expect"]) >= 2, f"{name}: expect the file and at least one rule text"
         key = (case["table"], yaml.safe_dump(case["edits"], sort_keys=True))
         assert key not in seen_edits, f"{name} repeats another case's edits"
@@ -86,7 +94,7 @@ def test_bad_input_fails_with_one_clear_message(case: str, cli_runs: dict):
     assert result.stderr.count("error:") == 1, result.stderr
     assert result.stderr.startswith("error: "), result.stderr
     first_line = result.stderr.splitlines()[0]
-    assert f"{CASES[case]['table']}.csv: invalid data" in first_line, result.stderr
+    assert f"{expected_file(CASES[case])}: invalid data" in first_line, result.stderr
     for text in expected:
         assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
     assert "all rules hold" not in result.stdout

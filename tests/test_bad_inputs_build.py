@@ -34,8 +34,8 @@ def build_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         return dict(zip(CASES, pool.map(run, CASES)))
 
 
-def test_the_corpus_has_at_least_30_cases():
-    assert len(CASES) >= 30
+def test_the_corpus_has_at_least_60_cases():
+    assert len(CASES) >= 60
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -130,3 +130,95 @@ def test_only_with_an_unknown_report_is_an_error(built_copy):
     result = run_cli(built_copy, "build", "--only", "nope")
     assert result.returncode == 2
     assert "unknown report(s) nope" in result.stderr and "Traceback" not in result.stderr
+
+
+LITERAL = r"Officials (cost $5 and $6) $\undefinedcmd$"
+
+
+def test_text_with_dollar_signs_is_drawn_literally_on_every_text_path():
+    """The house style turns mathtext off: titles, labels, ticks, legends, annotations and free text alike."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from casualty_workbook.style import use_house_style
+
+    use_house_style()
+    fig, ax = plt.subplots()
+    try:
+        ax.bar([LITERAL], [1], label=LITERAL)
+        ax.set_title(LITERAL)
+        ax.set_xlabel(LITERAL)
+        ax.set_ylabel(LITERAL)
+        ax.legend(title=LITERAL)
+        ax.annotate(LITERAL, xy=(0, 0), xytext=(0, -30), textcoords="offset points")
+        ax.text(0, 0.5, LITERAL)
+        fig.suptitle(LITERAL)
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg")
+        fig.savefig(io.BytesIO(), format="png")
+    finally:
+        plt.close(fig)
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")) if t.get_text() == LITERAL]
+    assert len(texts) >= 8 and not any(t.get_parse_math() for t in texts)
+    assert svg.getvalue().decode().count(LITERAL) >= 8
+
+
+def test_names_and_quotes_with_dollar_signs_build_and_are_drawn_as_written(project):
+    from datatools import set_cell
+
+    set_cell(project / "data", "claimants", "ru_officials", "name", LITERAL)
+    set_cell(project / "data", "claims", "C001", "quote", r"causing at least 15 fatalities and 20 injuries $\undefinedcmd$")
+    validated = run_cli(project, "validate")
+    assert validated.returncode == 0, validated.stderr
+    reports = ("belgorod_strike", "context", "provenance", "explore")
+    result = run_cli(project, "build", "--jobs", "2", *[a for r in reports for a in ("--only", r)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    drawn = [p for r in reports for p in (project / "figures" / r).glob("*.svg") if LITERAL in p.read_text()]
+    assert drawn, "the claimant's name, as written, appears in no figure"
+
+
+def test_metadata_is_an_input_of_every_report_that_reads_its_table(built_copy):
+    """The source line of a figure is drawn from the table's .meta.yml: editing it reruns those reports."""
+    expected = _reports_reading(built_copy, "ohchr_mine_share.meta.yml")
+    assert expected == _reports_reading(built_copy, "ohchr_mine_share.csv") == {"ohchr_2014_2021",
+                                                                                 "ohchr_2014_2021_excluding_mh17"}
+    assert _reports_reading(built_copy, "ohchr_totals.meta.yml") >= {"ohchr_2014_2021", "context"}
+    path = built_copy / "data" / "ohchr_mine_share.meta.yml"
+    path.write_text(path.read_text().replace("update as of 31 March 2021", "update as of 31 March 2021 (rev.)"))
+    result = run_cli(built_copy, "build")
+    assert result.returncode == 0, result.stderr
+    assert rerun_ids(result.stdout) == expected
+
+
+def test_broken_metadata_stops_even_a_build_with_nothing_else_changed(built_copy):
+    path = built_copy / "data" / "ohchr_totals.meta.yml"
+    path.write_text(path.read_text().replace("title: OHCHR totals", "title: 'OHCHR totals", 1))
+    result = run_cli(built_copy, "build")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "up to date" not in result.stdout and "Traceback" not in result.stderr
+    assert "ohchr_totals.meta.yml: invalid data" in result.stderr and "is not valid YAML at line" in result.stderr
+    path.unlink()
+    result = run_cli(built_copy, "build", "--force")
+    assert result.returncode == 2 and "ohchr_totals.meta.yml" in result.stderr and "metadata file not found" in result.stderr
+    assert tree_digest(built_copy / "figures") == tree_digest(REPO / "figures")
+
+
+def test_a_folder_or_a_link_out_of_the_data_folder_stops_a_build_that_has_state(built_copy, tmp_path):
+    """With a previous build's state the runner hashes the data files first: a folder in place of one is no
+    crash, and a link to the same bytes outside the data folder is refused, not taken as up to date."""
+    claims = built_copy / "data" / "claims.csv"
+    saved = tmp_path / "claims.csv"
+    claims.rename(saved)
+    claims.mkdir()
+    result = run_cli(built_copy, "build")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{claims}: invalid data" in result.stderr and "file: is a folder, not a file" in result.stderr
+    assert "Traceback" not in result.stderr
+    claims.rmdir()
+    claims.symlink_to(saved)
+    result = run_cli(built_copy, "build")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "up to date" not in result.stdout
+    assert f"{claims}: invalid data" in result.stderr and f"file: is a symbolic link to {saved}" in result.stderr
+    assert tree_digest(built_copy / "figures") == tree_digest(REPO / "figures")

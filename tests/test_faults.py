@@ -108,3 +108,40 @@ def test_two_builds_at_once_do_not_corrupt_each_other(project):
     assert second.returncode == 3
     assert "another build is running" in second.stderr and "Traceback" not in second.stderr
     assert tree_digest(project / "figures") == tree_digest(REPO / "figures")
+
+
+@pytest.mark.parametrize("exit_code", ["import sys\nsys.exit(0)", "raise SystemExit"], ids=["sys.exit(0)", "SystemExit"])
+def test_a_notebook_that_exits_early_fails_and_keeps_the_committed_figures(project, exit_code):
+    """An early exit is no error to the kernel, but the later cells never ran: the report failed."""
+    insert_cell(project, "context", exit_code)
+    figures_before = tree_digest(project / "figures")
+    result = run_cli(project, "build", "--only", "context")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "[1/1] FAILED context" in result.stdout
+    assert "context: the notebook stopped early after cell" in result.stderr
+    assert "later cell(s) never ran (does a cell call sys.exit() or raise SystemExit?)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree_digest(project / "figures") == figures_before
+    assert (project / "figures" / "context" / "toll_in_context.png").is_file()
+    assert (project / "reports" / "failed" / "context.ipynb").is_file()
+    assert not (project / "reports" / "context.html").exists()
+
+
+def test_a_run_that_makes_fewer_figures_removes_none_until_they_are_deleted_by_hand(project):
+    """Figures in place that a run no longer makes stop the report (named, kept); deleting them by hand,
+    as the message says, lets the next build succeed without them."""
+    position = len(nbformat.read(project / "notebooks" / "context.ipynb", as_version=4).cells) - 1
+    insert_cell(project, "context", "import pathlib\nfor made in pathlib.Path(output_dir).glob('toll_in_context.*'):\n"
+                                    "    made.unlink()", position=position)
+    figures_before = tree_digest(project / "figures")
+    result = run_cli(project, "build", "--only", "context")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "this run did not make 2 figure file(s) now in" in result.stderr
+    assert "toll_in_context.png, toll_in_context.svg; they are kept and nothing was published" in result.stderr
+    assert "delete them from that folder and build again" in result.stderr
+    assert tree_digest(project / "figures") == figures_before
+    for stale in (project / "figures" / "context").glob("toll_in_context.*"):
+        stale.unlink()
+    result = run_cli(project, "build", "--only", "context")
+    assert result.returncode == 0, result.stderr
+    assert not list((project / "figures" / "context").glob("toll_in_context.*"))

@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,34 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
+def _command_lines_holding(secret: str) -> list[str]:
+    """Command lines of running processes (what `ps` shows every user) that contain ``secret``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended meanwhile
+            continue
+        text = " ".join(w.decode(errors="replace") for w in words)
+        if secret in text:
+            found.append(text)
+    return found
+
+
+def test_make_lab_refuses_a_taken_port_before_printing_a_token(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "TOKEN": "never-shown-token", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+        result = subprocess.run(["make", "-s", "lab", f"PORT={port}"], cwd=REPO, env=env, capture_output=True,
+                                text=True, timeout=120)
+    assert result.returncode != 0
+    assert f"error: port {port} on 127.0.0.1 is taken" in result.stderr
+    assert "choose another port, e.g. PORT=9000 make lab" in result.stderr
+    assert "never-shown-token" not in result.stdout + result.stderr and "JupyterLab: http" not in result.stdout
+
+
 def test_make_lab_serves_the_notebooks_on_localhost_with_a_token(tmp_path):
     port, token = _free_port(), "test-token-123"
     env = {**os.environ, "PORT": str(port), "TOKEN": token, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
@@ -63,6 +92,7 @@ def test_make_lab_serves_the_notebooks_on_localhost_with_a_token(tmp_path):
         assert _get(f"{base}/api/contents?token=wrong") in (401, 403)
         assert _get(f"{base}/api/contents/event_report.ipynb?token={token}") == 200, "root is notebooks/"
         assert _listening_addresses(port) == {"127.0.0.1"}
+        assert not _command_lines_holding(token), "the token must not be visible to other users in `ps`"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

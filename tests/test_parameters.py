@@ -57,6 +57,8 @@ def test_command_line_words_are_typed_by_the_declaration(word, value):
     (["include_mh17=maybe"], "parameter include_mh17: expected true or false, got 'maybe'"),
     (["year_from"], "parameter 'year_from': write parameters as name=value"),
     (["nope=1"], "unknown parameter 'nope'"),
+    (["estimate=low", "estimate=high"], r"parameter estimate is given twice \('estimate=low' and 'estimate=high'\): give it once"),
+    (["year_from=2015", "year_from = 2015"], "parameter year_from is given twice"),
 ])
 def test_command_line_words_that_cannot_be_read(words, message):
     with pytest.raises(ParameterError, match=message):
@@ -69,6 +71,9 @@ def test_command_line_words_that_cannot_be_read(words, message):
     (["report", "ohchr_2014_2021", "include_mh17=perhaps"], "expected true or false, got 'perhaps'"),
     (["report", "ohchr_2014_2021", "colour=red"], "unknown parameter 'colour'"),
     (["report", "no_such_notebook"], "unknown notebook 'no_such_notebook'"),
+    (["report", "context", "event=belgorod_strike_2024", "event=kharkiv_advance_2024"], "parameter event is given twice"),
+    (["report"], "error: give the notebook to run, one of: context, event_report, explore"),
+    (["report", "ohchr_2014_2021", "output_dir=figures/mine"], "parameter output_dir:"),
 ])
 def test_bad_report_parameters_exit_non_zero_and_write_nothing(project, args, message):
     before = tree_digest(project / "figures"), tree_digest(project / "reports")
@@ -82,6 +87,11 @@ def test_bad_report_parameters_exit_non_zero_and_write_nothing(project, args, me
 def test_debug_shows_the_traceback(project):
     result = run_cli(project, "--debug", "report", "ohchr_2014_2021", "year_from=2013")
     assert result.returncode != 0 and "Traceback" in result.stderr
+    # "add --debug to a workbook command": after the subcommand too
+    result = run_cli(project, "report", "ohchr_2014_2021", "year_from=2013", "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr and "ParameterError" in result.stderr
+    result = run_cli(project, "validate", "--debug", "--data-dir", str(project / "missing"))
+    assert result.returncode != 0 and "Traceback" in result.stderr and "DataValidationError" in result.stderr
     result = run_cli(project, "report", "ohchr_2014_2021", "year_from=2013", DEBUG="1")
     assert "Traceback" in result.stderr
 
@@ -139,3 +149,46 @@ def test_bad_command_line_arguments_are_named(project, args, message):
     result = run_cli(project, *args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert (tree_digest(project / "figures"), tree_digest(project / "reports")) == before
+
+
+def test_report_with_no_notebook_names_what_is_missing(project):
+    result = run_cli(project, "report")
+    assert result.returncode == 2
+    assert "NAME=VALUE" not in result.stderr.split("error:")[1], "parameters are optional"
+    assert "ohchr_2014_2021" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "build", "report"])
+def test_every_subcommand_describes_itself(project, command):
+    result = run_cli(project, command, "--help")
+    assert result.returncode == 0
+    usage, _, rest = result.stdout.partition("\n\n")
+    description = rest.split("\n\n")[0]
+    assert description.strip() and not description.startswith(("options:", "positional arguments:")), result.stdout
+
+
+def test_make_report_passes_params_as_words_never_as_shell_code(tmp_path):
+    """PARAMS with ';', '$(...)' or a glob reaches `workbook report` as words: nothing runs, the words are refused."""
+    from conftest import REPO
+    import subprocess
+
+    marker = tmp_path / "ran"
+    for params in (f"estimate=low; touch {marker}", f"estimate=$(touch {marker})", f"estimate=`touch {marker}`",
+                   f"estimate=low $(shell touch {marker})"):
+        result = subprocess.run(["make", "-s", "report", "NOTEBOOK=ohchr_2014_2021", f"PARAMS={params}"], cwd=REPO,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode != 0, result.stdout + result.stderr
+        assert "error: parameter" in result.stderr, result.stderr
+        assert not marker.exists(), f"PARAMS={params!r} ran a command"
+
+
+def test_output_dir_puts_a_custom_run_s_figures_where_asked(project, tmp_path):
+    mine = tmp_path / "my figures"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("an analyst's own file")
+    before = tree_digest(project / "figures")
+    result = run_cli(project, "report", "context", "year_from=2016", f"output_dir={mine}")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt", "toll_in_context.png", "toll_in_context.svg"]
+    assert tree_digest(project / "figures") == before
+    assert not (project / "reports" / "custom" / "figures").exists()

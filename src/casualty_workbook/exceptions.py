@@ -24,9 +24,10 @@ class Problem:
     column: str | None
     value: object
     rule: str
+    field: str | None = None  # a field of a YAML file, e.g. "origin.producer"
 
     def describe(self) -> str:
-        where = []
+        where = [f"field {self.field}"] if self.field is not None else []
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
@@ -54,6 +55,17 @@ class DataValidationError(WorkbookError):
         if len(problems) > len(shown):
             lines.append(f"  … and {len(problems) - len(shown)} more")
         super().__init__("\n".join(lines))
+
+
+class InvalidDataFiles(DataValidationError):
+    """Several data files break rules: each file's message in turn, so one run lists them all."""
+
+    def __init__(self, errors: list[DataValidationError]):
+        self.errors = errors
+        self.path = errors[0].path
+        self.problems = [p for err in errors for p in err.problems]
+        names = ", ".join(err.path.name for err in errors)
+        WorkbookError.__init__(self, "\n".join(str(err) for err in errors) + f"\n{len(errors)} files have problems: {names}")
 
 
 class ParameterError(WorkbookError):

@@ -11,14 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
 from . import provenance
-from .exceptions import DataValidationError, Problem
-from .paths import default_data_dir
+from .exceptions import DataValidationError, InvalidDataFiles, Problem
+from .paths import check_file, default_data_dir
 from .rules import check_table
 from .schemas import TABLES, TableSpec, dtype_for, text_schema
 
@@ -93,10 +94,24 @@ def _read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
     return table.to_pandas(), header
 
 
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _other_separator(header: list[str], spec: TableSpec) -> str | None:
+    """A header read as one cell that splits into the expected names on ';', tab or '|': say so, once."""
+    if len(header) != 1:
+        return None
+    for sep, name in _SEPARATORS.items():
+        names = [c.strip() for c in header[0].split(sep)]
+        if len(names) > 1 and set(names) & set(spec.columns):
+            return (f"the cells are separated by {name} ({sep!r}), not commas: save the file as "
+                    "comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')")
+    return None
+
+
 def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
     """Read a CSV file as stripped text cells (empty cells are missing), checking its header."""
-    if not path.is_file():
-        raise DataValidationError(path, [Problem(None, None, None, "file not found")])
+    check_file(path)
     raw = path.read_bytes()
     fast = None if b"\x00" in raw[:65536] else _read_with_arrow(raw)
     if fast is not None:
@@ -105,6 +120,9 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
         frame, written = _read_carefully(path, raw, spec)
     header = ([c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)] if len(written) == len(frame.columns)
               else [str(c).strip() for c in frame.columns])
+    separator = _other_separator(header, spec)
+    if separator:
+        raise DataValidationError(path, [Problem(1, None, None, separator)])
     problems = [Problem(1, c, None, "appears twice in the header") for c in sorted({c for c in header if header.count(c) > 1})]
     problems += [Problem(1, c, None, "required column is missing") for c in spec.columns if c not in header]
     problems += [Problem(1, c, None, f"unexpected column (expected only: {', '.join(spec.columns)})")
@@ -157,41 +175,98 @@ def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(typed, index=frame.index)
 
 
-def _load(name: str, data_dir: Path, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    if name in memo:
-        return memo[name]
+def _spreadsheet_rows(path: Path, problems: list[Problem]) -> list[Problem]:
+    """Renumber problems' rows as a spreadsheet shows them: the readers skip blank lines, a spreadsheet does not.
+
+    Problems count the rows the reader kept (header = 1); here each becomes the number of its record in
+    the file, blank records included. Only run when there are problems, so a clean load pays nothing.
+    """
+    if not any(p.row for p in problems):
+        return problems
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    kept = [number for number, record in enumerate(csv.reader(io.StringIO(text)), start=1)
+            if not (len(record) <= 1 and not "".join(record).strip())]
+    if kept == list(range(1, len(kept) + 1)):
+        return problems
+    return [replace(p, row=kept[p.row - 1]) if p.row and p.row <= len(kept) else p for p in problems]
+
+
+def _load(name: str, data_dir: Path, memo: dict[str, pd.DataFrame],
+          failures: dict[str, list[DataValidationError]]) -> pd.DataFrame | None:
+    """Load one table into ``memo``, or record every problem of its files in ``failures`` and return None.
+
+    Both files of a table (the CSV and its .meta.yml) are checked even when one fails; a table whose
+    dependencies failed still has its own cells checked (the rules across tables wait for them).
+    """
+    if name in memo or name in failures:
+        return memo.get(name)
     spec = TABLES[name]
-    dependencies = {dep: _load(dep, data_dir, memo) for dep in spec.dependencies}
+    dependencies = {dep: _load(dep, data_dir, memo, failures) for dep in spec.dependencies}
     path = data_dir / spec.filename
-    text = read_text_table(path, spec)
+    errors: list[DataValidationError] = []
+    try:
+        metadata = provenance.read_metadata(path)
+    except DataValidationError as err:
+        errors.append(err)
+    try:
+        text = read_text_table(path, spec)
+    except DataValidationError as err:
+        failures[name] = [err, *errors]
+        return None
     problems = check_cells(path, spec, text)
     typed = to_typed(spec, text)
-    bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
-    clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
-    problems += check_table(name, clean, {**dependencies, name: typed}, complete=not bad_rows)
+    if all(frame is not None for frame in dependencies.values()):
+        bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
+        clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
+        problems += check_table(name, clean, {**dependencies, name: typed}, complete=not bad_rows)
     if problems:
-        raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
+        errors.insert(0, DataValidationError(path, _spreadsheet_rows(path, sorted(problems, key=lambda p: p.row or 0))))
+    if errors:
+        failures[name] = errors
+        return None
     provenance.record_read(path)
+    provenance.record_read(provenance.metadata_path(path))  # the source line is drawn from it: an input too
     typed.attrs["table"] = name
     typed.attrs["path"] = str(path)
-    typed.attrs["metadata"] = provenance.read_metadata(path)
+    typed.attrs["metadata"] = metadata
     memo[name] = typed
     return typed
+
+
+def _raise_failures(failures: dict[str, list[DataValidationError]]) -> None:
+    errors = [err for errs in failures.values() for err in errs]
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InvalidDataFiles(errors)
+
+
+def _load_checked(name: str, data_dir: str | Path | None, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    failures: dict[str, list[DataValidationError]] = {}
+    frame = _load(name, Path(data_dir) if data_dir else default_data_dir(), memo, failures)
+    _raise_failures(failures)
+    return frame
 
 
 def load_table(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Load one table of ``data/`` (and, to check references, the tables it points at)."""
     if name not in TABLES:
         raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}")
-    return _load(name, Path(data_dir) if data_dir else default_data_dir(), {})
+    return _load_checked(name, data_dir, {})
 
 
 def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    """Load and check every table; this is what ``make validate`` runs."""
+    """Load and check every table; this is what ``make validate`` runs. Every file's problems are
+    reported at once (``InvalidDataFiles`` when more than one file has them)."""
     memo: dict[str, pd.DataFrame] = {}
+    failures: dict[str, list[DataValidationError]] = {}
     folder = Path(data_dir) if data_dir else default_data_dir()
+    if not folder.is_dir():  # one line, not one per table
+        raise DataValidationError(folder, [Problem(None, None, None, "data folder not found" if not folder.exists()
+                                                   else "is not a folder")])
     for name in TABLES:
-        _load(name, folder, memo)
+        _load(name, folder, memo, failures)
+    _raise_failures(failures)
     return memo
 
 
@@ -210,13 +285,13 @@ def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFram
 def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Claims joined with who said them, who published them and the event's name."""
     memo: dict[str, pd.DataFrame] = {}
-    claims = _load("claims", Path(data_dir) if data_dir else default_data_dir(), memo)
+    claims = _load_checked("claims", data_dir, memo)
     return _with_who(claims, memo)
 
 
 def load_weapon_mentions(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Weapon mentions joined with their canonical system, who said them and who published them."""
     memo: dict[str, pd.DataFrame] = {}
-    mentions = _load("weapon_mentions", Path(data_dir) if data_dir else default_data_dir(), memo)
+    mentions = _load_checked("weapon_mentions", data_dir, memo)
     systems = memo["weapon_systems"][["system_id", "canonical_name", "type", "origin"]]
     return _with_who(mentions, memo).merge(systems, on="system_id", how="left")

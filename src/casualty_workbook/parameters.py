@@ -116,6 +116,7 @@ def parse_assignments(notebook: str, assignments: list[str]) -> dict[str, Any]:
     """Turn command-line ``name=value`` words into typed values by each parameter's declared type."""
     known = {p.name: p for p in spec(notebook)}
     values: dict[str, Any] = {}
+    words: dict[str, str] = {}
     for word in assignments:
         name, sep, text = word.partition("=")
         name = name.strip()
@@ -123,6 +124,9 @@ def parse_assignments(notebook: str, assignments: list[str]) -> dict[str, Any]:
             raise ParameterError(f"parameter {word!r}: write parameters as name=value, e.g. year_from=2015")
         if name not in known:
             raise ParameterError(_unknown(notebook, name))
+        if name in words:  # the last would silently win: say so instead
+            raise ParameterError(f"parameter {name} is given twice ({words[name]!r} and {word!r}): give it once")
+        words[name] = word
         values[name] = _parse(known[name], text.strip())
     return values
 

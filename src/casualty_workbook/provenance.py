@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import platform
 import subprocess
@@ -10,6 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from .exceptions import DataValidationError, Problem
+from .paths import check_file
 
 # Every data file read in this process, with its content hash: the build records it per report.
 _READS: dict[str, str] = {}
@@ -30,12 +34,83 @@ def data_reads() -> dict[str, str]:
     return {Path(p).name: h for p, h in sorted(_READS.items(), key=lambda kv: Path(kv[0]).name)}
 
 
+# A table's .meta.yml: these fields, each a string ('' allowed only where noted; dates YYYY-MM-DD).
+META_FIELDS = ("title", "description", "origin")
+ORIGIN_FIELDS = ("producer", "title", "date_published", "url", "date_accessed")
+_MAY_BE_EMPTY = {"origin.url"}
+_DATES = {"origin.date_published", "origin.date_accessed"}
+
+
+def metadata_path(table_path: Path) -> Path:
+    return Path(table_path).with_suffix(".meta.yml")
+
+
+def _check_text(problems: list, field: str, value: object) -> None:
+    """One field of a .meta.yml: a string (a YAML date is taken as its ISO text), non-empty unless allowed."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        value = value.isoformat()[:10]
+    if not isinstance(value, str):
+        shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
+        problems.append((field, f"must be text, got {shown}"))
+    elif not value.strip() and field not in _MAY_BE_EMPTY:
+        problems.append((field, "must not be empty"))
+    elif field in _DATES:
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            problems.append((field, f"must be a date written YYYY-MM-DD, got {value!r}"))
+
+
+def check_metadata(document: object) -> list[tuple[str, str]]:
+    """Every problem of a parsed .meta.yml, as (field, rule); empty when it is well formed."""
+    if not isinstance(document, dict):
+        return [("file", "must be a mapping with the fields " + ", ".join(META_FIELDS))]
+    problems: list[tuple[str, str]] = []
+    for name in sorted(set(map(str, document)) - set(META_FIELDS)):
+        problems.append((name, f"unexpected field (expected only: {', '.join(META_FIELDS)})"))
+    for name in META_FIELDS:
+        if name not in document:
+            problems.append((name, "required field is missing"))
+        elif name != "origin":
+            _check_text(problems, name, document[name])
+    origin = document.get("origin")
+    if "origin" in document and not isinstance(origin, dict):
+        problems.append(("origin", "must be a mapping with the fields " + ", ".join(ORIGIN_FIELDS)
+                         + f" (indented under origin:), got {origin!r}"))
+    elif isinstance(origin, dict):
+        for name in sorted(set(map(str, origin)) - set(ORIGIN_FIELDS)):
+            problems.append((f"origin.{name}", f"unexpected field (expected only: {', '.join(ORIGIN_FIELDS)})"))
+        for name in ORIGIN_FIELDS:
+            if name not in origin:
+                problems.append((f"origin.{name}", "required field is missing"))
+            else:
+                _check_text(problems, f"origin.{name}", origin[name])
+    return problems
+
+
 def read_metadata(table_path: Path) -> dict:
-    """The table's ``.meta.yml`` (title, description, origin), or an empty dict if it has none."""
-    meta_path = Path(table_path).with_suffix(".meta.yml")
-    if not meta_path.is_file():
-        return {}
-    return yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+    """The table's ``.meta.yml`` (title, description, origin), checked: any problem raises
+    ``DataValidationError`` naming the file and the field."""
+    meta_path = metadata_path(table_path)
+    fail = lambda *problems: DataValidationError(meta_path, [Problem(None, None, None, r, field=f) for f, r in problems])  # noqa: E731
+    check_file(meta_path, missing="metadata file not found: every table needs one beside it, with title, "
+                                  "description and origin (see data/README.md)")
+    try:
+        document = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise fail((None, "is not UTF-8 text (save it as UTF-8)")) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(err, "problem", None) or str(err)
+        raise fail((None, f"is not valid YAML{where}: {what}")) from None
+    problems = check_metadata(document)
+    if problems:
+        raise fail(*[(None if f == "file" else f, r) for f, r in problems])
+    # Dates as text, whichever way they were written, so the metadata hashes and prints one way.
+    origin = {k: (v.isoformat()[:10] if isinstance(v, (datetime.date, datetime.datetime)) else v)
+              for k, v in document["origin"].items()}
+    return {**document, "origin": origin}
 
 
 def _format_date(value: object) -> str:

@@ -42,6 +42,8 @@ class Layout:
     root: Path
     figures: Path
     reports: Path
+    # An analyst's own folder (output_dir=...): figures go straight into it, and nothing else there is touched.
+    figures_flat: bool = False
 
     @property
     def notebooks(self) -> Path:
@@ -76,8 +78,16 @@ def _sha(data: bytes) -> str:
 def _file_sha(path: Path) -> str | None:
     try:
         return _sha(path.read_bytes())
-    except FileNotFoundError:
+    except OSError:  # missing, a folder, unreadable: never equal to a recorded hash, so the report is stale
         return None
+
+
+def _data_sha(path: Path) -> str | None:
+    """A data file's hash; one the loader would refuse (a link out of the folder) never matches, so the
+    report is rebuilt and the loader names the problem."""
+    from .paths import file_problem
+
+    return None if file_problem(path) else _file_sha(path)
 
 
 def code_hash(layout: Layout) -> str:
@@ -96,7 +106,7 @@ def report_key(report: Report, layout: Layout, code: str, data_files: dict[str, 
         "notebook": _file_sha(report.notebook_path(layout.notebooks)),
         "parameters": report.parameters,
         "code": code,
-        "data": {name: _file_sha(data_dir / name) for name in sorted(data_files)},
+        "data": {name: _data_sha(data_dir / name) for name in sorted(data_files)},
     }
     return _sha(json.dumps(parts, sort_keys=True, default=str).encode())
 
@@ -183,8 +193,31 @@ def _read_provenance(nb) -> dict:
     return {}
 
 
+class StoppedEarly(Exception):
+    """The kernel finished without error, yet some cells never ran (a cell called sys.exit())."""
+
+
+def _check_every_cell_ran(nb) -> None:
+    """A report succeeded only if every code cell ran: ``sys.exit()`` or ``raise SystemExit`` in a cell
+    ends the run quietly (IPython shows it, the kernel reports no error) and the later cells are skipped."""
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    skipped = [c for c in code if c.get("execution_count") is None]
+    if not skipped:
+        return
+    last = max((c for c in code if c.get("execution_count") is not None), key=lambda c: c.execution_count, default=None)
+    cause = ""
+    for output in (last.get("outputs", []) if last is not None else []):
+        if output.get("output_type") == "error":
+            cause = f" ({output.get('ename')}: {output.get('evalue')})".replace(": )", ")")
+    where = f"after cell {last.execution_count}{cause}" if last is not None else "before its first cell"
+    raise StoppedEarly(f"the notebook stopped early {where}: {len(skipped)} later cell(s) never ran "
+                       "(does a cell call sys.exit() or raise SystemExit?); nothing was published")
+
+
 def _describe_failure(err: BaseException, timeout: int | None) -> str:
     name = type(err).__name__
+    if isinstance(err, (StoppedEarly, ShrunkFigures)):
+        return str(err)
     if name == "PapermillExecutionError":
         return f"cell {err.exec_count}: {err.ename}: {err.evalue}".strip()
     if "Timeout" in name:
@@ -204,7 +237,10 @@ def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | Non
     out_dir = staging / "out"
     out_dir.mkdir(parents=True)
     executed = staging / f"{report.id}.ipynb"
+    # An analyst's output_dir=None (show the figures only) is kept; any other folder is the staging one.
     params = {**report.parameters, "output_dir": str(out_dir)}
+    if "output_dir" in report.parameters and report.parameters["output_dir"] is None:
+        params["output_dir"] = None
     pm.execute_notebook(
         str(report.notebook_path(layout.notebooks)), str(executed), parameters=params,
         kernel_name="python3", cwd=str(layout.notebooks), progress_bar=False, log_output=False,
@@ -213,6 +249,7 @@ def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | Non
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
     )
     nb = nbformat.read(executed, as_version=4)
+    _check_every_cell_ran(nb)
     reads = _read_provenance(nb)
     record = {
         "report": report.id,
@@ -246,11 +283,34 @@ def _install(src: Path, dest: Path, scratch: Path) -> None:
     _write_atomic(dest, data, scratch=scratch)
 
 
+class ShrunkFigures(Exception):
+    """A run made fewer figures than are in place: publishing would delete committed ones."""
+
+
+def _check_no_figure_lost(report: Report, layout: Layout, staging: Path) -> None:
+    """Figures in place that this run did not make stop the report: they are never removed silently.
+
+    A notebook that stops drawing a figure by mistake (an early exit, a branch not taken) would
+    otherwise delete it from figures/. If the figure was dropped on purpose, delete it by hand.
+    """
+    figure_dir = layout.figures / report.id
+    if layout.figures_flat or not figure_dir.is_dir():
+        return
+    made = {p.name for p in (staging / "out").glob("*")} if (staging / "out").is_dir() else set()
+    lost = sorted(p.name for p in figure_dir.iterdir()
+                  if p.suffix in FIGURE_SUFFIXES and p.is_file() and not p.name.startswith(".") and p.name not in made)
+    if lost:
+        raise ShrunkFigures(
+            f"this run did not make {len(lost)} figure file(s) now in {figure_dir}: {', '.join(lost)}; they are "
+            "kept and nothing was published. If the notebook no longer makes them on purpose, delete them "
+            "from that folder and build again")
+
+
 def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging: Path) -> dict[str, str]:
     """Move a successful report's outputs into figures/ and reports/; returns their hashes."""
     outputs: dict[str, str] = {}
     produced = sorted((staging / "out").iterdir()) if (staging / "out").is_dir() else []
-    figure_dir = layout.figures / report.id
+    figure_dir = layout.figures if layout.figures_flat else layout.figures / report.id
     export_dir = layout.reports / report.id
     figures = [p for p in produced if p.suffix in FIGURE_SUFFIXES and p.is_file()]
     exports = [p for p in produced if p.suffix not in FIGURE_SUFFIXES and p.is_file()]
@@ -260,9 +320,10 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
     for src in exports:
         _install(src, export_dir / src.name, staging)
         outputs[f"reports/{report.id}/{src.name}"] = _file_sha(src)
-    # Figures this run no longer makes are removed, after the new ones are in place.
+    # Exports this run no longer makes are removed, after the new ones are in place (a lost figure has
+    # already stopped the report: _check_no_figure_lost); an analyst's own folder is left alone.
     for folder, kept in ((figure_dir, {p.name for p in figures}), (export_dir, {p.name for p in exports})):
-        if folder.is_dir():
+        if folder.is_dir() and not (folder == figure_dir and layout.figures_flat):
             for old in folder.iterdir():
                 if old.name not in kept and not old.name.startswith("."):
                     old.unlink()
@@ -282,6 +343,7 @@ def run_report(report: Report, layout: Layout, *, timeout: int | None) -> Outcom
     try:
         try:
             executed, record = execute(report, layout, staging, timeout=timeout)
+            _check_no_figure_lost(report, layout, staging)
         except Exception as err:  # the notebook failed: keep what papermill wrote, publish nothing
             failed = staging / f"{report.id}.ipynb"
             if failed.is_file():
@@ -355,7 +417,8 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         stale = plan(reports, layout, state, data_dir, code, force=force)
         if not stale:
             _write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state, only_if_missing=True)
-            _progress(f"All {len(reports)} reports are up to date ({time.perf_counter() - started:.2f} s).")
+            _progress(f"All {_count(len(reports), 'report')} {'is' if len(reports) == 1 else 'are'} up to date "
+                      f"({time.perf_counter() - started:.2f} s).")
             return 0
         # Nothing runs on bad data or bad parameters: both are checked before any kernel starts.
         from .loading import load_all
@@ -364,7 +427,7 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         check_parameters(stale, layout.catalogue, tables)
         _prepare_environment(data_dir)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(stale)))
-        _progress(f"Building {len(stale)} of {len(reports)} reports with {workers} kernel(s) at once "
+        _progress(f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
                   f"({len(reports) - len(stale)} up to date).")
         outcomes = _run_all(stale, layout, workers, timeout)
         for outcome in outcomes:
@@ -390,6 +453,11 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         return 0
     finally:
         lock.release()
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 report', '7 reports'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _interrupt(signum, frame) -> None:
@@ -445,18 +513,41 @@ def run_custom_report(notebook: str, assignments: list[str], *, timeout: int | N
     values = parameters.parse_assignments(notebook, assignments)
     if not (layout.notebooks / f"{notebook}.ipynb").is_file():
         raise ParameterError(f"notebook {notebook!r} not found in {layout.notebooks}")
+    has_output_dir = "output_dir" in values
+    output_dir = _custom_output_dir(values.pop("output_dir", None), layout)
     data_dir = default_data_dir().resolve()
     tables = load_all(data_dir)
     parameters.check(notebook, values, where=f"notebook {notebook}", tables=tables)
     slug = "-".join(f"{k}={v}" for k, v in sorted(values.items())) or "defaults"
     name = f"{notebook}--{slug}".replace("/", "_").replace(" ", "_")
+    if has_output_dir and output_dir is None:
+        values["output_dir"] = None  # figures shown in the report only, saved nowhere
     report = Report(name, notebook, f"{notebook} ({slug})", values)
-    custom = Layout(layout.root, layout.reports / "custom" / "figures", layout.reports / "custom")
+    custom = Layout(layout.root, output_dir or layout.reports / "custom" / "figures", layout.reports / "custom",
+                    figures_flat=output_dir is not None)
     _prepare_environment(data_dir)
     _progress(f"Running {notebook} with {slug} …")
     outcome = _run_all([report], custom, 1, timeout)[0]
     if not outcome.ok:
         raise BuildError(f"{name}: {outcome.error}\n  executed notebook: "
                          f"{custom.reports / 'failed' / (name + '.ipynb')}")
-    _progress(f"Wrote {custom.reports / (name + '.html')} and figures in {custom.figures / name}")
+    if has_output_dir and output_dir is None:
+        _progress(f"Wrote {custom.reports / (name + '.html')} (output_dir=None: figures shown there, not saved)")
+    else:
+        _progress(f"Wrote {custom.reports / (name + '.html')} and figures in "
+                  f"{custom.figures if custom.figures_flat else custom.figures / name}")
     return 0
+
+
+def _custom_output_dir(value: str | None, layout: Layout) -> Path | None:
+    """Where an analyst's ``output_dir=...`` puts the figures: any folder but the committed figures/."""
+    if value is None:
+        return None
+    folder = Path(value).expanduser().resolve()
+    committed = layout.figures.resolve()
+    if folder == committed or folder.is_relative_to(committed):
+        raise ParameterError(f"parameter output_dir: {folder} is inside the committed figures ({committed}); "
+                             "choose another folder (only the build writes there)")
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"parameter output_dir: {folder} exists and is not a folder")
+    return folder
