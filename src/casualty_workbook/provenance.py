@@ -37,7 +37,8 @@ def data_reads() -> dict[str, str]:
 # A table's .meta.yml: these fields, each a string ('' allowed only where noted; dates YYYY-MM-DD).
 META_FIELDS = ("title", "description", "origin")
 ORIGIN_FIELDS = ("producer", "title", "date_published", "url", "date_accessed")
-_MAY_BE_EMPTY = {"origin.url"}
+# An unknown publication date or a document with no address is left empty (the source line then omits it).
+_MAY_BE_EMPTY = {"origin.url", "origin.date_published"}
 _DATES = {"origin.date_published", "origin.date_accessed"}
 
 
@@ -54,7 +55,7 @@ def _check_text(problems: list, field: str, value: object) -> None:
         problems.append((field, f"must be text, got {shown}"))
     elif not value.strip() and field not in _MAY_BE_EMPTY:
         problems.append((field, "must not be empty"))
-    elif field in _DATES:
+    elif field in _DATES and value.strip():
         try:
             datetime.date.fromisoformat(value)
         except ValueError:
