@@ -93,7 +93,10 @@ def read_metadata(table_path: Path) -> dict:
     """The table's ``.meta.yml`` (title, description, origin), checked: any problem raises
     ``DataValidationError`` naming the file and the field."""
     meta_path = metadata_path(table_path)
-    fail = lambda *problems: DataValidationError(meta_path, [Problem(None, None, None, r, field=f) for f, r in problems])  # noqa: E731
+
+    def fail(*problems: tuple[str | None, str]) -> DataValidationError:
+        return DataValidationError(meta_path, [Problem(None, None, None, rule, field=field) for field, rule in problems])
+
     check_file(meta_path, missing="metadata file not found: every table needs one beside it, with title, "
                                   "description and origin (see data/README.md)")
     try:
@@ -108,7 +111,7 @@ def read_metadata(table_path: Path) -> dict:
     problems = check_metadata(document)
     if problems:
         raise fail(*[(None if f == "file" else f, r) for f, r in problems])
-    # Dates as text, whichever way they were written, so the metadata hashes and prints one way.
+    # Dates as text, quoted or not in the YAML, so that source lines print them one way.
     origin = {k: (v.isoformat()[:10] if isinstance(v, (datetime.date, datetime.datetime)) else v)
               for k, v in document["origin"].items()}
     return {**document, "origin": origin}
