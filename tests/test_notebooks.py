@@ -8,8 +8,8 @@ import re
 import nbformat
 import papermill as pm
 import pytest
-
 from conftest import REPO, run_cli, tree_digest
+
 from casualty_workbook import parameters
 from casualty_workbook.exceptions import ParameterError
 
@@ -54,13 +54,18 @@ def _notebook_with_cell(folder, source: str) -> None:
     nbformat.write(nb, folder / "notebooks" / "event_report.ipynb")
 
 
-@pytest.mark.parametrize("source, message", [
-    ('event = "x"  # e\nclaimant = "all"  # c\ncolour = "red"  # c\noutput_dir = None  # o',
-     "'colour' has no constraint in parameters.py"),
-    ('event = "x"  # e\noutput_dir = None  # o', "'claimant' is constrained but not set in the cell"),
-    ('event = "x"  # e\nclaimant = pick()  # c\noutput_dir = None  # o', "parameters cell, line 2"),
-    ('event = "x"  # e\nclaimant = ', "parameters cell, line 2: invalid syntax"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            'event = "x"  # e\nclaimant = "all"  # c\ncolour = "red"  # c\noutput_dir = None  # o',
+            "'colour' has no constraint in parameters.py",
+        ),
+        ('event = "x"  # e\noutput_dir = None  # o', "'claimant' is constrained but not set in the cell"),
+        ('event = "x"  # e\nclaimant = pick()  # c\noutput_dir = None  # o', "parameters cell, line 2"),
+        ('event = "x"  # e\nclaimant = ', "parameters cell, line 2: invalid syntax"),
+    ],
+)
 def test_a_parameters_cell_that_disagrees_with_the_constraints_is_named(tmp_path, monkeypatch, source, message):
     _notebook_with_cell(tmp_path, source)
     monkeypatch.setenv("WORKBOOK_ROOT", str(tmp_path))

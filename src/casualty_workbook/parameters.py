@@ -19,9 +19,10 @@ import ast
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .exceptions import ParameterError
 
