@@ -61,7 +61,8 @@ validate: $(ENV_STAMP)
 
 ## test: run the test suite on every core (data, notebooks, figures byte for byte, browser)
 test: $(ENV_STAMP)
-	$(BIN)/python -m pytest -n $(TEST_JOBS)
+	@# --dist loadfile: a module's tests share one worker, so its module-wide fixtures run once.
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 ## lint: ruff's checks and its formatting, without changing a file (LINT_PATHS says where)
 lint: $(ENV_STAMP)
