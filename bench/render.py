@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from build_runs import EDIT_FILE, BuildResults
+from build_runs import BuildResults
 from measure import fmt_s
 from scale_runs import ScaleSize
 from setup_runs import FreshSetup
@@ -280,31 +280,35 @@ def render(r: Results) -> str:
         lines += render_scale(r.scale)
     lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {v.target} | {v.measured} | {v.word} |" for v in verdicts(r)]
-    command = r.build.command if r.build else "make figures"
-    lines += [
-        "",
-        "## How each figure was measured",
-        "",
-        "- Fresh set-up: `git clone` of the repository's commit into a temporary folder, then `make env` "
-        "and `make figures` there, each timed; the clone is removed afterwards.",
-        "- Every other measurement runs on a copy of notebooks/, catalogue.yml, data/, figures/, src/ and "
-        "requirements.lock in a temporary folder (WORKBOOK_ROOT, WORKBOOK_DATA_DIR, WORKBOOK_FIGURES_DIR, "
-        "WORKBOOK_REPORTS_DIR, and PYTHONPATH for the package), so the repository is never written to. "
-        "SOURCE_DATE_EPOCH=0 and PYTHONHASHSEED=0 for every run, as the build sets them.",
-        "- (a) each notebook converted with nbconvert's PythonExporter after inserting, below its "
-        "`parameters` cell, the catalogue's parameters and an `output_dir` (as papermill injects them); run "
-        "with `.venv/bin/python` (no line needs IPython: `display()` prints outside it), MPLBACKEND=Agg, "
-        "cwd notebooks/, one subprocess per report, one after another. Conversion is not timed.",
-        "- (b) `.venv/bin/papermill <notebook> <out.ipynb> -k python3 --cwd notebooks --no-progress-bar "
-        "-p <name> <value> … -p output_dir <tmp>` per report, one after another (no HTML pages).",
-        f"- (c) reports/ and .build-state/ removed (what `make clean` removes that the build reads), then "
-        f"`{command}` timed as a whole: make, the CLI, validation, one kernel per core, "
-        "HTML pages and the index included. The committed figures stay in place, as after `make clean`.",
-        "- (d) the same command again with nothing changed.",
-        f"- (e) one note cell of `{r.build.edit_file if r.build else EDIT_FILE}` changed (new content each "
-        "repetition), the same command timed, and the reports it reran read from its `[i/n] ok <report>` lines.",
-        "",
-    ]
+    lines += ["", "## How each figure was measured", ""]
+    if r.setup:
+        lines.append(
+            "- Fresh set-up: `git clone` of the repository's commit into a temporary folder, then `make env` "
+            "and `make figures` there, each timed; the clone is removed afterwards."
+        )
+    if r.build or r.scale:
+        lines.append(
+            "- The build and scale runs use a copy of notebooks/, catalogue.yml, data/, figures/, src/ and "
+            "requirements.lock in a temporary folder (WORKBOOK_ROOT, WORKBOOK_DATA_DIR, WORKBOOK_FIGURES_DIR, "
+            "WORKBOOK_REPORTS_DIR, and PYTHONPATH for the package), so the repository is never written to. "
+            "SOURCE_DATE_EPOCH=0 and PYTHONHASHSEED=0 for every run, as the build sets them."
+        )
+    if r.build:
+        lines += [
+            "- (a) each notebook converted with nbconvert's PythonExporter after inserting, below its "
+            "`parameters` cell, the catalogue's parameters and an `output_dir` (as papermill injects them); run "
+            "with `.venv/bin/python` (no line needs IPython: `display()` prints outside it), MPLBACKEND=Agg, "
+            "cwd notebooks/, one subprocess per report, one after another. Conversion is not timed.",
+            "- (b) `.venv/bin/papermill <notebook> <out.ipynb> -k python3 --cwd notebooks --no-progress-bar "
+            "-p <name> <value> … -p output_dir <tmp>` per report, one after another (no HTML pages).",
+            f"- (c) reports/ and .build-state/ removed (what `make clean` removes that the build reads), then "
+            f"`{r.build.command}` timed as a whole: make, the CLI, validation, one kernel per core, "
+            "HTML pages and the index included. The committed figures stay in place, as after `make clean`.",
+            "- (d) the same command again with nothing changed.",
+            f"- (e) one note cell of `{r.build.edit_file}` changed (new content each repetition), the same "
+            "command timed, and the reports it reran read from its `[i/n] ok <report>` lines.",
+        ]
+    lines.append("")
     return "\n".join(lines)
 
 
