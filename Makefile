@@ -17,19 +17,39 @@ override PORT := $(value PORT)
 export NOTEBOOK PARAMS PORT
 JOBS ?=
 BENCH_ARGS ?=
+TEST_JOBS ?= auto
+# What `make lint` checks. Until src/, tests/ and notebooks/ are formatted once (`ruff format`),
+# the gate covers the files already clean; `make lint LINT_PATHS=.` shows everything.
+LINT_PATHS ?= bench tools tests/conftest.py tests/test_environment.py tests/test_notebooks.py
+BOOTSTRAP := tools/bootstrap.txt
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+# Every file is checked against the lock's hashes, so any index the machine's settings add may serve it.
+UV := $(BIN)/uv --quiet
+UV_SYNC := pip sync --index-strategy unsafe-best-match --require-hashes
 
 ## help: list the targets with one line each
 help:
 	@grep -E '^## [a-z]+: ' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z]+): /\1\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(ENV_STAMP): requirements.lock pyproject.toml
+$(ENV_STAMP): requirements.lock pyproject.toml $(BOOTSTRAP)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PYTHON) -m venv --clear --without-pip $(VENV)
+	@# uv (pinned with its hashes) installs the lock, pip included, in seconds; where uv cannot be
+	@# installed (no pip outside the venv, or no access to the package index), pip does the same.
+	@if $(PYTHON) -m pip --quiet --disable-pip-version-check --python $(BIN)/python install --require-hashes \
+			-r $(BOOTSTRAP) && $(BIN)/uv --version; then \
+		echo "$(UV) $(UV_SYNC) requirements.lock"; \
+		$(UV) $(UV_SYNC) --python $(BIN)/python requirements.lock \
+		&& $(UV) pip install --python $(BIN)/python --no-deps --no-build-isolation -e .; \
+	else \
+		echo "uv could not be installed: installing requirements.lock with pip" >&2; \
+		$(BIN)/python -m ensurepip --default-pip >/dev/null \
+		&& $(PIP) install --require-hashes -r requirements.lock \
+		&& $(PIP) install --no-deps --no-build-isolation -e .; \
+	fi
 	@touch $@
 
-## env: create .venv from the pinned lock (every other target does this first)
+## env: create .venv from the pinned lock with uv, or pip without it (every other target does this first)
 env: $(ENV_STAMP)
 
 ## figures: build every stale report and its figures (figures/, reports/)
@@ -45,9 +65,15 @@ report: $(ENV_STAMP)
 validate: $(ENV_STAMP)
 	$(BIN)/workbook validate
 
-## test: run the test suite (data, notebooks, figures byte for byte, browser)
+## test: run the test suite on every core (data, notebooks, figures byte for byte, browser)
 test: $(ENV_STAMP)
-	$(BIN)/python -m pytest
+	@# --dist loadfile: a module's tests share one worker, so its module-wide fixtures run once.
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+
+## lint: ruff's checks and its formatting, without changing a file (LINT_PATHS says where)
+lint: $(ENV_STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 ## lab: start JupyterLab on 127.0.0.1 (PORT, default 8888) with a token, in notebooks/
 lab: $(ENV_STAMP)
@@ -63,11 +89,11 @@ lab: $(ENV_STAMP)
 		--ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir=notebooks \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-## bench: time the build against plain scripts and papermill, and the loader at scale
+## bench: time a fresh set-up, the build against plain scripts and papermill, and the loader at scale
 bench: $(ENV_STAMP)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
-## lock: refresh requirements.lock from requirements.in, then environment.yml from the lock
+## lock: refresh requirements.lock from requirements.in, then environment.yml and tools/bootstrap.txt from it
 lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet pip-tools
@@ -80,4 +106,4 @@ clean:
 	rm -rf reports .pytest_cache .build-state bench/out
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} + -o -name '*.egg-info' -type d -exec rm -rf {} +
 
-.PHONY: help env figures report validate test lab bench lock clean
+.PHONY: help env figures report validate test lint lab bench lock clean

@@ -22,25 +22,83 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["claim_id", "event_id", "metric", "population", "value_low", "value_best", "value_high", "qualifier",
-           "unit", "claimant", "source_id", "reported_on", "status", "quote", "quote_kind", "revises", "note"]
+COLUMNS = [
+    "claim_id",
+    "event_id",
+    "metric",
+    "population",
+    "value_low",
+    "value_best",
+    "value_high",
+    "qualifier",
+    "unit",
+    "claimant",
+    "source_id",
+    "reported_on",
+    "status",
+    "quote",
+    "quote_kind",
+    "revises",
+    "note",
+]
 
 # metric -> unit, as in the real data
 METRIC_UNITS = {
-    "killed": "people", "injured": "people", "casualties": "people", "missing": "people", "rescued": "people",
-    "munitions_launched": "munitions", "munitions_intercepted": "munitions", "storeys_collapsed": "storeys",
-    "settlements_captured": "settlements", "villages_captured": "settlements",
+    "killed": "people",
+    "injured": "people",
+    "casualties": "people",
+    "missing": "people",
+    "rescued": "people",
+    "munitions_launched": "munitions",
+    "munitions_intercepted": "munitions",
+    "storeys_collapsed": "storeys",
+    "settlements_captured": "settlements",
+    "villages_captured": "settlements",
 }
 POPULATIONS = ("all", "civilians", "children")
 STATUSES = ("verified", "secondary", "unverified", "claimed")
 QUOTE_KINDS = ("verbatim", "as_recorded")
-WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+)
 # qualifier: share of rows (roughly as in real reporting: exact and lower bounds dominate)
-QUALIFIER_SHARES = {"exact": 0.35, "at_least": 0.25, "about": 0.1, "estimate": 0.05, "up_to": 0.05,
-                    "range": 0.15, "not_reported": 0.05}
-NOTES = ("", "", "", "Figure given at a press briefing.", "Later reports repeat it.",
-         "The report's own wording; see the source for context.")
+QUALIFIER_SHARES = {
+    "exact": 0.35,
+    "at_least": 0.25,
+    "about": 0.1,
+    "estimate": 0.05,
+    "up_to": 0.05,
+    "range": 0.15,
+    "not_reported": 0.05,
+}
+NOTES = (
+    "",
+    "",
+    "",
+    "Figure given at a press briefing.",
+    "Later reports repeat it.",
+    "The report's own wording; see the source for context.",
+)
 
 
 def _ids(data_dir: Path, table: str, column: str) -> np.ndarray:
@@ -101,22 +159,31 @@ def synthetic_claims(n: int, data_dir: Path, *, seed: int = 20240512, start: int
     put("not_reported", None, None, None, lambda m: what[m] + " were reported, without a number")
 
     days = (pd.Timestamp("2024-12-31") - pd.Timestamp("2014-04-14")).days
-    reported = (pd.Timestamp("2014-04-14") + pd.to_timedelta(rng.integers(0, days + 1, n), unit="D")).strftime("%Y-%m-%d")
-    return pd.DataFrame({
-        "claim_id": pd.Series(np.arange(start, start + n)).map("S{:07d}".format).to_numpy(dtype=object),
-        "event_id": events[rng.integers(0, len(events), n)],
-        "metric": metric, "population": population,
-        "value_low": value_low, "value_best": value_best, "value_high": value_high,
-        "qualifier": qualifier, "unit": unit,
-        "claimant": claimants[rng.integers(0, len(claimants), n)],
-        "source_id": sources[rng.integers(0, len(sources), n)],
-        "reported_on": np.asarray(reported, dtype=object),
-        "status": np.array(STATUSES, dtype=object)[rng.integers(0, len(STATUSES), n)],
-        "quote": quote,
-        "quote_kind": np.array(QUOTE_KINDS, dtype=object)[rng.integers(0, 2, n)],
-        "revises": empty,
-        "note": np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)],
-    }, columns=COLUMNS)
+    reported = (pd.Timestamp("2014-04-14") + pd.to_timedelta(rng.integers(0, days + 1, n), unit="D")).strftime(
+        "%Y-%m-%d"
+    )
+    return pd.DataFrame(
+        {
+            "claim_id": pd.Series(np.arange(start, start + n)).map("S{:07d}".format).to_numpy(dtype=object),
+            "event_id": events[rng.integers(0, len(events), n)],
+            "metric": metric,
+            "population": population,
+            "value_low": value_low,
+            "value_best": value_best,
+            "value_high": value_high,
+            "qualifier": qualifier,
+            "unit": unit,
+            "claimant": claimants[rng.integers(0, len(claimants), n)],
+            "source_id": sources[rng.integers(0, len(sources), n)],
+            "reported_on": np.asarray(reported, dtype=object),
+            "status": np.array(STATUSES, dtype=object)[rng.integers(0, len(STATUSES), n)],
+            "quote": quote,
+            "quote_kind": np.array(QUOTE_KINDS, dtype=object)[rng.integers(0, 2, n)],
+            "revises": empty,
+            "note": np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)],
+        },
+        columns=COLUMNS,
+    )
 
 
 def write_claims(data_dir: Path, rows: int, *, seed: int = 20240512) -> Path:

@@ -31,24 +31,37 @@ def copy_project(root: Path, *, with_figures: bool = True) -> Path:
 
 def cli_env(root: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK_") and k != "DEBUG"}
-    env.update(WORKBOOK_ROOT=str(root), WORKBOOK_DATA_DIR=str(root / "data"),
-               WORKBOOK_FIGURES_DIR=str(root / "figures"), WORKBOOK_REPORTS_DIR=str(root / "reports"))
+    env.update(
+        WORKBOOK_ROOT=str(root),
+        WORKBOOK_DATA_DIR=str(root / "data"),
+        WORKBOOK_FIGURES_DIR=str(root / "figures"),
+        WORKBOOK_REPORTS_DIR=str(root / "reports"),
+    )
     env.update(extra)
     return env
 
 
 def run_cli(root: Path, *args: str, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
     """Run ``workbook ARGS`` against the project copy at ``root``."""
-    return subprocess.run([sys.executable, "-m", "casualty_workbook.cli", *args], cwd=root, env=cli_env(root, **extra),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "casualty_workbook.cli", *args],
+        cwd=root,
+        env=cli_env(root, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (relative path → SHA-256); empty when the folder is absent."""
     if not folder.exists():
         return {}
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture

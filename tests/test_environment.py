@@ -9,7 +9,7 @@ import sys
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
-import sync_environment  # noqa: E402
+import sync_environment
 
 
 def test_environment_yml_matches_the_lock():
@@ -17,11 +17,19 @@ def test_environment_yml_matches_the_lock():
     assert (REPO / "environment.yml").read_text() == expected, "run `make lock` to regenerate environment.yml"
 
 
+def test_the_bootstrap_pins_uv_as_the_lock_does():
+    """`make env` installs uv from tools/bootstrap.txt first: the same version and hashes as the lock."""
+    expected = sync_environment.render_bootstrap(REPO / "requirements.lock")
+    assert (REPO / "tools" / "bootstrap.txt").read_text() == expected, "run `make lock` to regenerate it"
+    assert "uv==" in expected and "--hash=sha256:" in expected
+
+
 def test_every_direct_requirement_is_pinned_with_hashes():
     lock = (REPO / "requirements.lock").read_text()
     for name in sync_environment.direct_requirements(REPO / "requirements.in"):
-        block = re.search(rf"^{re.escape(name)}==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{{64}}.*\n)+)", lock,
-                          flags=re.M | re.I)
+        block = re.search(
+            rf"^{re.escape(name)}==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{{64}}.*\n)+)", lock, flags=re.M | re.I
+        )
         assert block, f"{name} is not pinned with hashes in requirements.lock"
 
 
@@ -42,7 +50,7 @@ def test_installed_versions_are_the_locked_ones():
 
 def test_make_help_lists_every_target_with_a_line():
     out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    for target in ("figures", "report", "validate", "test", "lab", "bench", "clean", "lock", "env"):
+    for target in ("figures", "report", "validate", "test", "lint", "lab", "bench", "clean", "lock", "env"):
         assert re.search(rf"^  {target}\s+\S", out, flags=re.M), target
 
 
@@ -50,11 +58,11 @@ def test_notebooks_kernel_resolves_to_this_environment():
     """JupyterLab and papermill start the same interpreter: the project's environment."""
     from pathlib import Path
 
-    from jupyter_client.kernelspec import KernelSpecManager
-
     import nbformat
 
-    names = {nbformat.read(p, as_version=4).metadata["kernelspec"]["name"] for p in (REPO / "notebooks").glob("*.ipynb")}
+    names = {
+        nbformat.read(p, as_version=4).metadata["kernelspec"]["name"] for p in (REPO / "notebooks").glob("*.ipynb")
+    }
     assert names == {"python3"}
     from jupyter_client import KernelManager
 

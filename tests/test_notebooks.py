@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import papermill as pm
 import pytest
-
 from conftest import REPO, run_cli, tree_digest
+
 from casualty_workbook import parameters
+from casualty_workbook.exceptions import ParameterError
 
 NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
 
@@ -28,13 +30,55 @@ def test_every_notebook_has_a_non_default_case():
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_parameters_cell_matches_the_declared_parameters(notebook):
-    declared = parameters.defaults(notebook)
+def test_parameters_are_read_from_the_cell_as_papermill_reads_them(notebook):
+    """The defaults the build checks and records are the ones papermill's own reading of the cell finds."""
+    declared = {p.name: p for p in parameters.spec(notebook)}
     found = pm.inspect_notebook(str(REPO / "notebooks" / f"{notebook}.ipynb"))
-    assert sorted(found) == sorted(declared)
+    assert list(found) == list(declared)
     for name, info in found.items():
-        assert eval(info["default"]) == declared[name], name  # the cell's literal default
-        assert info["help"], f"{notebook}: parameter {name} has no comment explaining it"
+        assert eval(info["default"]) == declared[name].default, name  # the cell's literal default
+        assert info["help"] == declared[name].help, name
+        assert declared[name].help, f"{notebook}: parameter {name} has no comment explaining it"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_every_default_meets_its_own_constraint(notebook):
+    defaults = {k: v for k, v in parameters.defaults(notebook).items() if k not in parameters.RESERVED}
+    assert parameters.check(notebook, defaults) == parameters.defaults(notebook)
+
+
+def _notebook_with_cell(folder, source: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]})]
+    (folder / "notebooks").mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / "notebooks" / "event_report.ipynb")
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            'event = "x"  # e\nclaimant = "all"  # c\ncolour = "red"  # c\noutput_dir = None  # o',
+            "'colour' has no constraint in parameters.py",
+        ),
+        ('event = "x"  # e\noutput_dir = None  # o', "'claimant' is constrained but not set in the cell"),
+        ('event = "x"  # e\nclaimant = pick()  # c\noutput_dir = None  # o', "parameters cell, line 2"),
+        ('event = "x"  # e\nclaimant = ', "parameters cell, line 2: invalid syntax"),
+    ],
+)
+def test_a_parameters_cell_that_disagrees_with_the_constraints_is_named(tmp_path, monkeypatch, source, message):
+    _notebook_with_cell(tmp_path, source)
+    monkeypatch.setenv("WORKBOOK_ROOT", str(tmp_path))
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        parameters.spec("event_report")
+
+
+def test_a_changed_cell_is_read_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_ROOT", str(tmp_path))
+    _notebook_with_cell(tmp_path, 'event = "a"  # e\nclaimant = "all"  # c\noutput_dir = None  # o')
+    assert parameters.defaults("event_report")["event"] == "a"
+    _notebook_with_cell(tmp_path, 'event = "bb"  # e\nclaimant = "all"  # c\noutput_dir = None  # o')
+    assert parameters.defaults("event_report")["event"] == "bb"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)

@@ -1,6 +1,9 @@
-"""Write environment.yml (the conda spec) with the versions pinned in requirements.lock.
+"""Write environment.yml (the conda spec) and tools/bootstrap.txt from requirements.lock.
 
-Run by `make lock`; tests/test_environment.py fails when the two disagree.
+environment.yml: the same packages at the versions pinned in the lock, for conda users.
+tools/bootstrap.txt: uv, pinned with its hashes as in the lock, which `make env` installs
+first to install the rest. Run by `make lock`; tests/test_environment.py fails when either
+disagrees with the lock.
 """
 
 from __future__ import annotations
@@ -38,12 +41,33 @@ def render(requirements_in: Path, lock: Path) -> str:
         "dependencies:",
         "  - python=3.11",
     ]
-    for name in sorted(direct_requirements(requirements_in)):
+    for name in sorted(set(direct_requirements(requirements_in)) - {"pip"}):
         lines.append(f"  - {CONDA_NAMES.get(name, name)}={versions[name]}")
-    lines += ["  - pip", "  - pip:", "      - --no-deps", "      - -e ."]
+    lines += [
+        f"  - pip={versions['pip']}" if "pip" in versions else "  - pip",
+        "  - pip:",
+        "      - --no-deps",
+        "      - -e .",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def render_bootstrap(lock: Path, name: str = "uv") -> str:
+    """The lock's block for ``name`` (its pin and every hash), as a requirements file of its own."""
+    block = re.search(
+        rf"^{re.escape(name)}==\S+ \\\n(?:\s+--hash=sha256:[0-9a-f]{{64}}(?: \\)?\n)+",
+        lock.read_text(),
+        flags=re.M | re.I,
+    )
+    if not block:
+        raise SystemExit(f"{lock}: {name} is not pinned with hashes; add it to requirements.in and run make lock")
+    return (
+        f"# {name}, pinned with its hashes as in requirements.lock (written by tools/sync_environment.py):\n"
+        f"# `make env` installs it first, then installs the lock with it.\n" + block.group(0)
+    )
 
 
 if __name__ == "__main__":
     (ROOT / "environment.yml").write_text(render(ROOT / "requirements.in", ROOT / "requirements.lock"))
-    print("environment.yml written from requirements.lock")
+    (ROOT / "tools" / "bootstrap.txt").write_text(render_bootstrap(ROOT / "requirements.lock"))
+    print("environment.yml and tools/bootstrap.txt written from requirements.lock")

@@ -1,93 +1,132 @@
 """The parameters each notebook accepts, and their checks, run before any kernel starts.
 
-Papermill alone only logs an unknown parameter and takes any type; here an unknown name,
-a wrong type or a value out of range stops the run with a message naming it and what is
-allowed. Values that must exist in the data (an event, a claimant, a place) are checked
-against the loaded tables.
+A notebook's ``parameters`` cell is the one place its parameters' names, defaults and help
+are written (``name = default  # help``); this module reads them from there and adds only
+what the cell cannot say: each value's type, range and allowed values, with vocabularies
+from ``schemas``. Papermill alone only logs an unknown parameter and takes any type; here an
+unknown name, a wrong type or a value out of range stops the run with a message naming it
+and what is allowed. Values that must exist in the data (an event, a claimant, a place) are
+checked against the loaded tables.
+
+The no-op build reads every notebook's parameters: so the cell is parsed with ``ast`` (not
+papermill, a slow import) and ``schemas`` (pandas, pandera) is imported only when a
+parameter's choices or range are first needed.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 from .exceptions import ParameterError
 
-YEARS = (2014, 2021)
 RESERVED = ("output_dir",)  # set by the build, never by a user
+ALL = ("all",)
+
+
+@functools.cache
+def _vocabulary(name: str) -> tuple:
+    """A vocabulary of ``schemas`` by name, imported on first use (schemas pulls in pandas)."""
+    from . import schemas
+
+    return tuple(getattr(schemas, name))
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """What a parameter's value must be; its name, default and help come from the notebook."""
+
+    type: type
+    choices: Callable[[], tuple] | None = None  # the allowed values, looked up when first needed
+    data_choices: str | None = None  # "table.column" whose values are allowed
+    extra_choices: tuple = ()  # allowed besides the data's values (e.g. "all")
+    range: Callable[[], tuple[int, int]] | None = None  # (min, max), looked up when first needed
+    nullable: bool = False
 
 
 @dataclass(frozen=True)
 class Parameter:
+    """One parameter of one notebook: the cell's name, default and help with its constraint."""
+
     name: str
-    type: type
     default: Any
     help: str
-    choices: tuple | None = None
-    data_choices: str | None = None  # "table.column" whose values are allowed
-    extra_choices: tuple = ()  # allowed besides the data's values (e.g. "all")
-    min: int | None = None
-    max: int | None = None
-    nullable: bool = False
+    constraint: Constraint
+
+    @property
+    def type(self) -> type:
+        return self.constraint.type
+
+    @property
+    def choices(self) -> tuple | None:
+        return self.constraint.choices() if self.constraint.choices else None
+
+    @property
+    def data_choices(self) -> str | None:
+        return self.constraint.data_choices
+
+    @property
+    def extra_choices(self) -> tuple:
+        return self.constraint.extra_choices
+
+    @property
+    def min(self) -> int | None:
+        return self.constraint.range()[0] if self.constraint.range else None
+
+    @property
+    def max(self) -> int | None:
+        return self.constraint.range()[1] if self.constraint.range else None
+
+    @property
+    def nullable(self) -> bool:
+        return self.constraint.nullable
 
 
-def _output_dir() -> Parameter:
-    return Parameter("output_dir", str, None, "folder the figures and exports are written to (None: show only)",
-                     nullable=True)
+# ---- the constraints, each declared once ----------------------------------------------------------
+
+def _ohchr_years() -> tuple[int, int]:
+    return _vocabulary("OHCHR_YEARS")
 
 
-def _years() -> tuple[Parameter, Parameter]:
-    return (
-        Parameter("year_from", int, YEARS[0], "first year shown", min=YEARS[0], max=YEARS[1]),
-        Parameter("year_to", int, YEARS[1], "last year shown", min=YEARS[0], max=YEARS[1]),
-    )
+def _metrics_beside_ohchr() -> tuple:
+    # A claimed figure is set beside OHCHR's yearly figures only where they count the same thing:
+    # those figures are deaths, so an injured count beside them is refused before any kernel starts.
+    return ("killed",)
 
 
-def _event(default: str) -> Parameter:
-    return Parameter("event", str, default, "event_id of the event (events.csv)", data_choices="events.event_id")
+EVENT = Constraint(str, data_choices="events.event_id")
+ANY_EVENT = Constraint(str, data_choices="events.event_id", extra_choices=ALL)
+CLAIMANT = Constraint(str, data_choices="claimants.claimant_id", extra_choices=ALL)
+PLACE = Constraint(str, data_choices="places.place_id")
+OHCHR_YEAR = Constraint(int, range=_ohchr_years)
+YEARS = {"year_from": OHCHR_YEAR, "year_to": OHCHR_YEAR}
+OUTPUT_DIR = Constraint(str, nullable=True)
 
-
-NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
-    "event_report": (
-        _event("belgorod_strike_2024"),
-        Parameter("claimant", str, "all", "claimant_id whose claims are shown, or 'all'",
-                  data_choices="claimants.claimant_id", extra_choices=("all",)),
-        _output_dir(),
-    ),
-    "ohchr_2014_2021": (
-        Parameter("include_mh17", bool, True, "count the 298 civilians killed aboard MH17 (17 July 2014)"),
-        *_years(),
-        Parameter("estimate", str, "best", "which of OHCHR's values bars are drawn to", choices=("low", "best", "high")),
-        _output_dir(),
-    ),
-    "context": (
-        _event("belgorod_strike_2024"),
-        Parameter("metric", str, "killed", "the claimed figure set beside OHCHR's", choices=("killed", "injured")),
-        *_years(),
-        _output_dir(),
-    ),
-    "kharkiv_front": (
-        _event("kharkiv_advance_2024"),
-        Parameter("reference_place", str, "belgorod", "place_id distances are measured from",
-                  data_choices="places.place_id"),
-        _output_dir(),
-    ),
-    "provenance": (
-        Parameter("event", str, "all", "event_id to list, or 'all'", data_choices="events.event_id",
-                  extra_choices=("all",)),
-        Parameter("status", str, "all", "verification status to list, or 'all'",
-                  choices=("all", "verified", "secondary", "unverified", "claimed", "derived")),
-        _output_dir(),
-    ),
-    "explore": (
-        _event("belgorod_strike_2024"),
-        Parameter("claimant", str, "all", "claimant_id, or 'all'", data_choices="claimants.claimant_id",
-                  extra_choices=("all",)),
-        Parameter("metric", str, "killed", "metric to chart", choices=("killed", "injured", "missing")),
-        *_years(),
-        _output_dir(),
-    ),
+CONSTRAINTS: dict[str, dict[str, Constraint]] = {
+    "event_report": {"event": EVENT, "claimant": CLAIMANT},
+    "ohchr_2014_2021": {
+        "include_mh17": Constraint(bool),
+        **YEARS,
+        "estimate": Constraint(str, choices=lambda: ("low", "best", "high")),
+    },
+    "context": {"event": EVENT, "metric": Constraint(str, choices=_metrics_beside_ohchr), **YEARS},
+    "kharkiv_front": {"event": EVENT, "reference_place": PLACE},
+    "provenance": {"event": ANY_EVENT, "status": Constraint(str, choices=lambda: ALL + _vocabulary("STATUSES"))},
+    "explore": {
+        "event": EVENT,
+        "claimant": CLAIMANT,
+        "metric": Constraint(str, choices=lambda: _vocabulary("PEOPLE_METRICS")),
+        **YEARS,
+    },
 }
+# Every notebook takes output_dir: where its figures go (None: only show them).
+CONSTRAINTS = {notebook: {**declared, "output_dir": OUTPUT_DIR} for notebook, declared in CONSTRAINTS.items()}
 
 
 def _year_order(values: dict) -> str | None:
@@ -102,10 +141,72 @@ CROSS_RULES: tuple[Callable[[dict], str | None], ...] = (_year_order,)
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 
 
+# ---- the notebooks' parameters cells --------------------------------------------------------------
+
+def notebooks_dir() -> Path:
+    """The notebooks folder of the project ($WORKBOOK_ROOT, as the build uses, else this checkout)."""
+    root = os.environ.get("WORKBOOK_ROOT") or Path(__file__).resolve().parents[2]
+    return Path(root) / "notebooks"
+
+
+def read_parameters_cell(path: Path) -> dict[str, tuple[Any, str]]:
+    """``name -> (default, help)`` from the notebook's cell tagged ``parameters``.
+
+    Each line is ``name = literal  # help``, as papermill reads it; anything else is an error
+    naming the notebook and line.
+    """
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError) as err:
+        raise ParameterError(f"{path}: cannot read the notebook: {err}") from None
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise ParameterError(f"{path}: expected exactly one cell tagged 'parameters', found {len(tagged)}")
+    source = "".join(tagged[0]["source"])
+    lines = source.splitlines()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        raise ParameterError(f"{path}: parameters cell, line {err.lineno}: {err.msg}") from None
+    found: dict[str, tuple[Any, str]] = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        try:
+            if not isinstance(target, ast.Name):
+                raise ValueError("expected name = value")
+            default = ast.literal_eval(node.value)
+        except ValueError as err:
+            raise ParameterError(f"{path}: parameters cell, line {node.lineno}: {err}; "
+                                 "write each parameter as name = literal  # help") from None
+        _, hash_, comment = lines[node.end_lineno - 1][node.end_col_offset:].partition("#")
+        found[target.id] = (default, comment.strip() if hash_ else "")
+    return found
+
+
+@functools.cache
+def _cell(path: Path, mtime_ns: int, size: int) -> dict[str, tuple[Any, str]]:
+    return read_parameters_cell(path)  # cached per file version: the build asks once per report
+
+
 def spec(notebook: str) -> tuple[Parameter, ...]:
-    if notebook not in NOTEBOOKS:
-        raise ParameterError(f"unknown notebook {notebook!r}; known notebooks: {', '.join(sorted(NOTEBOOKS))}")
-    return NOTEBOOKS[notebook]
+    """The notebook's parameters: names, defaults and help from its cell, each with its constraint."""
+    if notebook not in CONSTRAINTS:
+        raise ParameterError(f"unknown notebook {notebook!r}; known notebooks: {', '.join(sorted(CONSTRAINTS))}")
+    path = notebooks_dir() / f"{notebook}.ipynb"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ParameterError(f"notebook {notebook!r} not found as {path}") from None
+    cell = _cell(path, stat.st_mtime_ns, stat.st_size)
+    constraints = CONSTRAINTS[notebook]
+    unconstrained = [name for name in cell if name not in constraints]
+    unset = [name for name in constraints if name not in cell]
+    if unconstrained or unset:
+        raise ParameterError(
+            f"{path}: the parameters cell and the parameters' constraints disagree: "
+            + "; ".join([f"{name!r} has no constraint in parameters.py" for name in unconstrained]
+                        + [f"{name!r} is constrained but not set in the cell" for name in unset]))
+    return tuple(Parameter(name, default, help_, constraints[name]) for name, (default, help_) in cell.items())
 
 
 def defaults(notebook: str) -> dict[str, Any]:

@@ -35,6 +35,9 @@ PLACE_MENTIONS = ("seed_report", "ukraine_military", "context")
 WEAPON_TYPES = ("ballistic_missile", "mlrs", "guided_mlrs", "cruise_missile", "drone", "artillery")
 OHCHR_CATEGORIES = ("all", "civilians", "civilians_mh17", "ukrainian_forces", "armed_groups")
 OHCHR_OUTCOMES = ("killed", "injured", "casualties")
+# Shared with parameters and charts: one home each.
+OHCHR_YEARS = (2014, 2021)  # first and last year of OHCHR's yearly figures
+PEOPLE_METRICS = ("killed", "injured", "missing")  # the metrics about people a claim can be charted by
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
 

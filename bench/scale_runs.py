@@ -1,0 +1,203 @@
+"""The loader at scale: synthetic claims tables in the real schema (``synthetic.py``) at each size.
+
+Each size is timed in a fresh process (this file run with ``--child-scale``): load + validation
+(``load_table("claims")``: read, every cell rule, every rule across rows and tables), a group-by
+aggregation and one chart saved with ``save_figure``; wall time and peak memory (max RSS).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shlex
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __name__ != "__main__":  # the children import only the workbook
+    from measure import BenchError, Project, Stats, log, run
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    """One fresh process at one size (seconds, and MiB of resident memory)."""
+
+    rows: int
+    groups: int
+    import_s: float
+    load_validate_s: float
+    aggregate_s: float
+    chart_s: float
+    total_s: float
+    rss_after_import_mib: float
+    peak_rss_mib: float
+
+
+@dataclass
+class ScaleSize:
+    """Every run at one size, with where the load's time goes and, optionally, a profile."""
+
+    rows: int
+    file_mib: float
+    runs: list[ScaleRun] = field(default_factory=list)
+    breakdown: dict[str, float] = field(default_factory=dict)  # step -> seconds (one run)
+    breakdown_error: str = ""
+    profile: str = ""
+
+    def stat(self, name: str) -> Stats:
+        return Stats([getattr(r, name) for r in self.runs])
+
+
+# ---- in the child process -------------------------------------------------------------------------
+
+
+def child_scale(data_dir: str, out_dir: str) -> None:
+    """Load + validate the claims, aggregate, chart; print one JSON line (a ScaleRun)."""
+    import resource
+
+    def rss_mib() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+    t0 = time.perf_counter()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from casualty_workbook import charts, loading
+    from casualty_workbook.figures import save_figure
+
+    t1 = time.perf_counter()
+    base_mib = rss_mib()
+    claims = loading.load_table("claims", data_dir)  # read, every cell rule, every cross-row rule
+    t2 = time.perf_counter()
+    totals = (
+        claims.groupby(["event_id", "metric", "claimant"], observed=True)
+        .agg(claims=("claim_id", "size"), value_best=("value_best", "sum"), latest=("reported_on", "max"))
+        .reset_index()
+        .sort_values("value_best", ascending=False)
+    )
+    t3 = time.perf_counter()
+    # One chart: the twelve latest claims of the Belgorod death toll, with who said and who published them.
+    names = loading.load_table("claimants", data_dir)[["claimant_id", "name"]].rename(
+        columns={"claimant_id": "claimant", "name": "claimant_name"}
+    )
+    publishers = loading.load_table("sources", data_dir)[["source_id", "publisher"]]
+    toll = claims[(claims["event_id"] == "belgorod_strike_2024") & (claims["metric"] == "killed")]
+    latest = toll.sort_values(["reported_on", "claim_id"]).tail(12)
+    latest = latest.merge(names, on="claimant", how="left").merge(publishers, on="source_id", how="left")
+    ax = charts.plot_claims(latest, title=f"Belgorod death toll: the 12 latest of {len(claims):,} claims")
+    save_figure(ax.figure, "scale_chart", out_dir)
+    plt.close("all")
+    t4 = time.perf_counter()
+    run_ = {
+        "rows": len(claims), "groups": len(totals), "import_s": t1 - t0, "load_validate_s": t2 - t1,
+        "aggregate_s": t3 - t2, "chart_s": t4 - t3, "total_s": t4 - t1,
+        "rss_after_import_mib": base_mib, "peak_rss_mib": rss_mib(),
+    }  # fmt: skip
+    print(json.dumps(run_))
+
+
+def child_breakdown(data_dir: str) -> None:
+    """Where load_table's time goes, step by step (uses the loader's internals: best effort)."""
+    from casualty_workbook import loading, rules
+    from casualty_workbook.schemas import TABLES
+
+    spec, folder = TABLES["claims"], Path(data_dir)
+    deps = {name: loading.load_table(name, folder) for name in spec.dependencies}
+    steps = {}
+    t = time.perf_counter()
+    text = loading.read_text_table(folder / spec.filename, spec)
+    steps["read CSV as text, strip cells (read_text_table)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    problems = loading.check_cells(folder / spec.filename, spec, text)
+    steps["cell rules with pandera (check_cells)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    typed = loading.to_typed(spec, text)
+    steps["type the columns (to_typed)"] = time.perf_counter() - t
+    tables = {**deps, "claims": typed}
+    for label, call in (
+        ("references resolve (check_references)", lambda: rules.check_references(spec, typed, tables)),
+        ("low ≤ best ≤ high, qualifiers (check_values)", lambda: rules.check_values("claims", typed)),
+        ("numbers stand in quotes (check_quotes)", lambda: rules.check_quotes("claims", typed)),
+        (
+            "  of which: the best value in its quote (number_stands_in)",
+            lambda: (rules.number_stands_in(typed["quote"], typed["value_best"]), [])[1],
+        ),
+        ("revisions (check_revisions)", lambda: rules.check_revisions(typed)),
+    ):
+        t = time.perf_counter()
+        problems += call()
+        steps[label] = time.perf_counter() - t
+    print(json.dumps({"steps": steps, "problems": len(problems)}))
+
+
+# ---- in the benchmark -----------------------------------------------------------------------------
+
+
+def child_json(cmd: list[str], env: dict, log_file: Path) -> dict:
+    out = run(cmd, env=env, log_file=log_file).output
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if not lines:
+        raise BenchError(f"no result from {shlex.join(cmd)}:\n{out[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def measure_scale(project: Project, sizes: list[int], repeat: int, profile: bool) -> list[ScaleSize]:
+    from synthetic import write_claims
+
+    env = {**project.env, "MPLBACKEND": "Agg"}
+    child = [sys.executable, __file__]
+    results = []
+    for n in sizes:
+        data = project.root / "scale" / str(n) / "data"
+        shutil.copytree(project.root / "data", data)
+        t = time.perf_counter()
+        path = write_claims(data, n)
+        size = ScaleSize(rows=n, file_mib=path.stat().st_size / 2**20)
+        log(f"  scale {n:>9,} rows: synthetic table written ({size.file_mib:.1f} MiB, {time.perf_counter() - t:.1f} s)")
+        for rep in range(repeat):
+            out = project.root / "scale" / str(n) / f"out{rep}"
+            r = ScaleRun(**child_json([*child, "--child-scale", str(data), str(out)], env, project.logs / "scale.log"))
+            if r.rows != n:
+                raise BenchError(f"scale: loaded {r.rows} rows, expected {n}")
+            size.runs.append(r)
+            log(
+                f"    rep {rep + 1}: total {r.total_s:.2f} s (load+validate {r.load_validate_s:.2f} s, aggregate "
+                f"{r.aggregate_s:.2f} s, chart {r.chart_s:.2f} s), peak RSS {r.peak_rss_mib:.0f} MiB"
+            )
+        if n == sizes[-1]:
+            try:
+                size.breakdown = child_json([*child, "--child-breakdown", str(data)], env, project.logs / "scale.log")[
+                    "steps"
+                ]
+            except (BenchError, ValueError, KeyError) as err:  # internals renamed: the breakdown is informative only
+                size.breakdown_error = str(err).splitlines()[0]
+            if profile:
+                size.profile = profile_child(project, data, env)
+        results.append(size)
+        shutil.rmtree(data)  # the 10^6-row table is ~200 MB
+    return results
+
+
+def profile_child(project: Project, data: Path, env: dict) -> str:
+    import pstats
+
+    prof = project.root / "profile.out"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), __file__, "--child-scale", str(data)]
+    run([*cmd, str(project.root / "scale" / "profile")], env=env, log_file=project.logs / "scale.log")
+    buffer = io.StringIO()
+    pstats.Stats(str(prof), stream=buffer).sort_stats("cumulative").print_stats(40)
+    return buffer.getvalue()
+
+
+if __name__ == "__main__":
+    sys.dont_write_bytecode = True
+    if sys.argv[1] == "--child-scale":
+        child_scale(*sys.argv[2:4])
+    elif sys.argv[1] == "--child-breakdown":
+        child_breakdown(sys.argv[2])
+    else:
+        sys.exit(f"usage: {sys.argv[0]} --child-scale DATA OUT | --child-breakdown DATA (run by bench.py)")
