@@ -73,9 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _notebook_names() -> str:
-    from .parameters import NOTEBOOKS
+    from .parameters import CONSTRAINTS
 
-    return ", ".join(sorted(NOTEBOOKS))
+    return ", ".join(sorted(CONSTRAINTS))
 
 
 def _run(args: argparse.Namespace) -> int:
