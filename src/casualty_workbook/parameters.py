@@ -43,33 +43,35 @@ def _years() -> tuple[Parameter, Parameter]:
     )
 
 
-def _event(default: str) -> Parameter:
-    return Parameter("event", str, default, "event_id of the event (events.csv)", data_choices="events.event_id")
+def _event() -> Parameter:
+    # None: the notebook picks the most recent event (narrative.choose_event), so no event is written here.
+    return Parameter("event", str, None, "event_id of the event (events.csv); None: the most recent event",
+                     data_choices="events.event_id", nullable=True)
 
 
 NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
     "event_report": (
-        _event("belgorod_strike_2024"),
+        _event(),
         Parameter("claimant", str, "all", "claimant_id whose claims are shown, or 'all'",
                   data_choices="claimants.claimant_id", extra_choices=("all",)),
         _output_dir(),
     ),
     "ohchr_2014_2021": (
-        Parameter("include_mh17", bool, True, "count the 298 civilians killed aboard MH17 (17 July 2014)"),
+        Parameter("include_mh17", bool, True, "count the civilians_mh17 figure (ohchr_totals.csv) among the civilians"),
         *_years(),
         Parameter("estimate", str, "best", "which of OHCHR's values bars are drawn to", choices=("low", "best", "high")),
         _output_dir(),
     ),
     "context": (
-        _event("belgorod_strike_2024"),
+        _event(),
         Parameter("metric", str, "killed", "the claimed figure set beside OHCHR's", choices=("killed", "injured")),
         *_years(),
         _output_dir(),
     ),
-    "kharkiv_front": (
-        _event("kharkiv_advance_2024"),
-        Parameter("reference_place", str, "belgorod", "place_id distances are measured from",
-                  data_choices="places.place_id"),
+    "places": (
+        _event(),
+        Parameter("reference_place", str, None, "place_id distances are measured from; None: the event's own place",
+                  data_choices="places.place_id", nullable=True),
         _output_dir(),
     ),
     "provenance": (
@@ -80,7 +82,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
         _output_dir(),
     ),
     "explore": (
-        _event("belgorod_strike_2024"),
+        _event(),
         Parameter("claimant", str, "all", "claimant_id, or 'all'", data_choices="claimants.claimant_id",
                   extra_choices=("all",)),
         Parameter("metric", str, "killed", "metric to chart", choices=("killed", "injured", "missing")),
