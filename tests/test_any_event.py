@@ -161,3 +161,16 @@ def test_a_systems_note_is_shown_only_when_a_mention_uses_the_name_it_explains()
     assert narrative.munitions_axis_label(counted, claims) == \
         f"Munitions claimed {narrative.MUNITION_VERBS[metric]} (count)"
     assert narrative.munitions_axis_label(counted, None) == "Munitions claimed (count)"
+
+
+def test_the_readme_gallery_and_recipe_match_the_project():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"\]\((figures/[^)]+\.png)\)", text)
+    assert images and all((REPO / image).is_file() for image in images), "every gallery image exists"
+    recipe = text[text.index("## Add your own event"):]
+    event_id, _ = fixture_event()
+    assert event_id in recipe and "tests/fixtures/fictional_event/" in recipe
+    for step in ("make validate", "make report", "make figures", "git add data/ figures/"):
+        assert step in recipe, step
+    for notebook in sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb")):
+        assert f"| `{notebook}` |" in text, f"the README's notebook table lacks {notebook}"
