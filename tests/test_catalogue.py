@@ -158,3 +158,17 @@ def test_a_listed_value_missing_from_the_data_is_refused_before_any_kernel(tmp_p
     assert "report event_report--zulu_2099" in str(caught.value)
     assert "'zulu_2099' is not allowed" in str(caught.value)
     assert "alpha_2031:" not in str(caught.value)
+
+
+def test_the_projects_catalogue_has_one_event_report_per_event():
+    import csv
+
+    with (REPO / "data" / "events.csv").open(encoding="utf-8-sig", newline="") as handle:
+        events = [row["event_id"] for row in csv.DictReader(handle)]
+    reports = read_catalogue(REPO / "catalogue.yml", REPO / "notebooks", REPO / "data")
+    expanded = [r for r in reports if r.group == "event_report"]
+    assert sorted(r.parameters["event"] for r in expanded) == sorted(events)
+    assert all(r.id == f"event_report--{r.parameters['event']}" and r.notebook == "event_report" for r in expanded)
+    # Their committed figures live in one folder per event; no folder is left from a removed report.
+    folders = {p.name for p in (REPO / "figures").iterdir() if p.is_dir()}
+    assert folders <= {r.id for r in reports}, folders - {r.id for r in reports}
