@@ -174,3 +174,48 @@ def test_the_readme_gallery_and_recipe_match_the_project():
         assert step in recipe, step
     for notebook in sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb")):
         assert f"| `{notebook}` |" in text, f"the README's notebook table lacks {notebook}"
+
+
+def test_event_dates_are_as_precise_as_recorded():
+    row = {"date_start": pd.Timestamp("2025-03-14"), "date_end": pd.Timestamp("2025-03-14"), "date_precision": "day"}
+    assert narrative.event_dates(pd.Series(row)) == "14 March 2025"
+    assert narrative.event_dates(pd.Series({**row, "date_precision": "approximate"})) == "about 14 March 2025"
+    assert narrative.event_dates(pd.Series({**row, "date_end": pd.Timestamp("2026-01-02"), "date_precision": "range"})) \
+        == "14 March 2025 to 2 January 2026"
+    assert narrative.event_dates(pd.Series({**row, "date_precision": "month"})) == "March 2025"
+
+
+def test_an_event_without_weapons_revisions_or_places_says_so():
+    from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
+
+    claims, events, places = load_claims(), load_table("events"), load_table("places")
+    # An event of the data whose region holds no recorded place and which has no weapon mention.
+    mentioned = set(load_weapon_mentions()["event_id"].astype(str))
+    regions = set(places["admin_area"].astype(str))
+    [bare, *_] = [e for e in events.itertuples() if str(e.event_id) not in mentioned
+                  and str(e.region) not in regions and pd.isna(e.place_id)]
+    event = str(bare.event_id)
+    assert narrative.event_places(places, events, event).empty
+    assert "no map to draw" in narrative.places_intro(event, events, places.iloc[0:0], load_table("sources"))
+    assert "no chart is drawn" in narrative.weapons_intro(load_weapon_mentions().iloc[0:0], None, claims)
+    history = claims[(claims["event_id"] == event) & (claims["metric"] == "killed")].assign(revises=pd.NA)
+    assert not narrative.has_revisions(history)
+    assert "no revision to chart" in narrative.revisions_intro(history) or history.empty
+    intro = narrative.event_intro(event, events, claims)
+    assert intro.startswith(f"# {bare.name}\n") and str(bare.description) in intro
+
+
+def test_an_events_places_are_its_own_place_its_region_and_the_reference():
+    from casualty_workbook.loading import load_table
+
+    events, places = load_table("events"), load_table("places")
+    for e in events.itertuples():
+        chosen = narrative.event_places(places, events, str(e.event_id))
+        assert set(chosen["admin_area"].astype(str)) <= {str(e.region)} | set(
+            places.loc[places["place_id"] == e.place_id, "admin_area"].astype(str))
+        if pd.notna(e.place_id):
+            assert e.place_id in set(chosen["place_id"])
+            assert narrative.reference_place(None, events, str(e.event_id), places) in (e.place_id, None)
+    other = str(places["place_id"].iloc[-1])
+    first = str(events["event_id"].iloc[0])
+    assert other in set(narrative.event_places(places, events, first, other)["place_id"])
