@@ -219,3 +219,23 @@ def test_an_events_places_are_its_own_place_its_region_and_the_reference():
     other = str(places["place_id"].iloc[-1])
     first = str(events["event_id"].iloc[0])
     assert other in set(narrative.event_places(places, events, first, other)["place_id"])
+
+
+def test_place_colours_and_legend_come_from_the_countries_in_the_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from casualty_workbook import charts
+
+    places = pd.DataFrame({
+        "place_id": ["a", "b", "c"], "name": ["Alpha", "A place whose name runs on for a long while", "Gamma"],
+        "admin_area": ["North", "North", "South"], "country": ["Freedonia", "Sylvania", "Freedonia"],
+        "latitude": pd.array([1.0, 1.5, None], dtype="Float64"), "longitude": pd.array([2.0, 2.5, None], dtype="Float64"),
+        "coord_source_id": ["atlas", "atlas", None], "mentioned_in": ["gazette", None, "gazette"],
+    })
+    ax = charts.plot_places(places, title="t")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Freedonia", "Sylvania"]
+    texts = [t.get_text() for t in ax.texts]
+    assert any("A place whose name runs\non for a long while" in t for t in texts), "long names wrap"
+    assert any("Gamma (South)" in t for t in texts), "a place without coordinates is listed, not placed"
+    assert len(set(charts.country_colours(places["country"]).values())) == 2
