@@ -19,7 +19,7 @@ NON_DEFAULT = {
     "event_report": ["claimant=ru_emergencies"],
     "ohchr_2014_2021": ["include_mh17=false", "year_from=2015", "estimate=low"],
     "context": ["year_from=2018"],
-    "kharkiv_front": ["reference_place=morokhovets"],
+    "places": ["event=kharkiv_advance_2024", "reference_place=morokhovets"],
     "provenance": ["status=verified", "event=donbas_war_2014_2021"],
     "explore": ["claimant=ru_mod", "metric=missing", "year_from=2016", "year_to=2019"],
 }

@@ -157,6 +157,7 @@ REFERENCE_CASES = [
     ("claims", "C011", "revises", "C099", "must name a claim_id listed in claims.csv"),
     ("events", "belgorod_strike_2024", "place_id", "atlantis", "must name a place_id listed in places.csv"),
     ("places", "lyptsi", "coord_source_id", "wikipedia", "must name a source_id listed in sources.csv"),
+    ("places", "krasne", "mentioned_in", "ukraine_military", "must name a source_id listed in sources.csv"),
     ("weapon_mentions", "W001", "system_id", "adler", "must name a system_id listed in weapon_systems.csv"),
     ("weapon_mentions", "W001", "claimant", "ru_bloggers", "must name a claimant_id listed in claimants.csv"),
     ("weapon_mentions", "W006", "part_of_claim", "C099", "must name a claim_id listed in claims.csv"),

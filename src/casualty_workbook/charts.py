@@ -7,6 +7,7 @@ from the data's provenance. Lower bounds are drawn open-ended and ranges as rang
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -16,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from . import analysis, provenance
+from . import analysis, narrative, provenance
 from .style import CLAIMANT_PALETTE, STATUS_COLOURS, STATUS_HATCHES, STATUS_LABELS, STATUS_ORDER, use_house_style
 
 METRIC_LABELS = {
@@ -172,10 +173,15 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
     return ax
 
 
-def plot_weapons(weapons: pd.DataFrame, mentions: pd.DataFrame, *, ax: Axes | None = None,
-                 title: str | None = None) -> Axes:
-    """Munitions claimed by canonical system; systems named without a count say so instead of a zero bar."""
-    ax = _axes(ax, (8, 3.6))
+def plot_weapons(weapons: pd.DataFrame, mentions: pd.DataFrame, *, systems: pd.DataFrame | None = None,
+                 claims: pd.DataFrame | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Munitions claimed by canonical system; systems named without a count say so instead of a zero bar.
+
+    The axis says what was counted from the metric of the claim the counts break down (``claims``:
+    launched or intercepted); the caption adds a system's own note (``systems``, weapon_systems.csv)
+    only where a mention uses a name that note explains.
+    """
+    ax = _axes(ax, (8, max(3.6, 0.55 * len(weapons) + 1.8)))
     if weapons.empty:
         return _nothing_to_draw(ax, title or "Weapons named, by system", "weapon mentions")
     data = weapons.iloc[::-1].reset_index(drop=True)
@@ -187,22 +193,19 @@ def plot_weapons(weapons: pd.DataFrame, mentions: pd.DataFrame, *, ax: Axes | No
         # a mix of statuses is drawn as the least checked of them
         status = max(row["status"].split(", "), key=STATUS_ORDER.index)
         _bar(ax, y, float(row["count_claimed"]), status, label=f"{int(row['count_claimed'])}   ({names})")
-    ax.set_yticks(range(len(data)), [f"{r.canonical_name}\n{WEAPON_TYPE_LABELS.get(r.type, r.type)}"
+    ax.set_yticks(range(len(data)), [f"{narrative.wrap(str(r.canonical_name), 22)}\n{WEAPON_TYPE_LABELS.get(r.type, r.type)}"
                                      for r in data.itertuples()])
     counts = data["count_claimed"].dropna()
     ax.set_xlim(0, (float(counts.max()) if len(counts) else 1) * 2.2)
-    _whole_numbers(ax.xaxis)
-    ax.set_xlabel("Munitions claimed intercepted (count)")
+    _whole_numbers(ax.xaxis)  # munitions are counted whole
+    pad = max(0.0, (3 - len(data)) / 2)  # one or two systems keep bars of a usual thickness
+    ax.set_ylim(-0.6 - pad, len(data) - 0.4 + pad)
+    ax.set_xlabel(narrative.munitions_axis_label(mentions, claims))
     ax.set_title(title or "Weapons named, by system")
     used = mentions[mentions["count_best"].notna()]
     _status_legend(ax, sorted(set(map(str, (used if len(used) else mentions)["status"]))))
-    counted_by = sorted(set(used["claimant_name"].astype(str))) if len(used) else []
-    renamed = mentions[mentions["name_as_reported"] != mentions["canonical_name"]]
-    aliases = sorted({f"'{a}' is {c}" for a, c in zip(renamed["name_as_reported"], renamed["canonical_name"])
-                      if not str(c).startswith(str(a))})  # 'Tochka' for Tochka-U is a short form, not another name
-    note = (f"Counts are the claim of {' and '.join(counted_by)}. " if counted_by else "") \
-        + (f"Names as reported: {'; '.join(aliases)}." if aliases else "")
-    add_source_line(ax, provenance.claim_source_line(used if len(used) else mentions), note=note.strip() or None)
+    add_source_line(ax, provenance.claim_source_line(used if len(used) else mentions),
+                    note=narrative.weapons_caption(mentions, systems, claims))
     return ax
 
 
@@ -302,51 +305,88 @@ def plot_toll_in_context(event_claims: pd.DataFrame, yearly: pd.DataFrame, by_ye
     return ax
 
 
-def plot_places(places: pd.DataFrame, *, reference: str, sources: pd.DataFrame | None = None,
+# Colour-blind-safe colours (Okabe and Ito) given to countries in alphabetical order.
+COUNTRY_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+
+def country_colours(countries: pd.Series) -> dict[str, str]:
+    """One colour per country named in the data, stable for the same set of countries."""
+    names = sorted(set(countries.dropna().astype(str)))
+    return {name: COUNTRY_COLOURS[i % len(COUNTRY_COLOURS)] for i, name in enumerate(names)}
+
+
+def _places_source_line(places: pd.DataFrame, sources: pd.DataFrame | None) -> str:
+    """Who located the places and who named them, from places.csv and (when given) sources.csv."""
+    if sources is None:
+        return "Source: places.csv (coordinates from the source in coord_source_id; names from mentioned_in)."
+    titles = sources.set_index(sources["source_id"].astype(str))["title"].astype(str)
+    located = sorted(set(places["coord_source_id"].dropna().astype(str)))
+    named = sorted(set(places["mentioned_in"].dropna().astype(str)))
+    parts = []
+    if located:
+        parts.append("coordinates from " + "; ".join(titles.get(s, s) for s in located) + ", verified")
+    if named:
+        parts.append("places as named in " + "; ".join(titles.get(s, s) for s in named))
+    if places["mentioned_in"].isna().any():
+        parts.append("other places named by no recorded source (their notes in places.csv say why they are shown)")
+    return "Source: " + "; ".join(parts) + "." if parts else ""
+
+
+def plot_places(places: pd.DataFrame, *, reference: str | None = None, sources: pd.DataFrame | None = None,
                 ax: Axes | None = None, title: str | None = None) -> Axes:
     """Places with verified coordinates plotted (longitude, latitude); the others listed, never guessed.
 
-    ``sources`` (``load_table("sources")``) names the entries the coordinates come from in the source line.
+    Colours stand for the country each place lies in (from the data); distances are drawn from
+    ``reference`` when one is given and the table has ``distance_km`` (``analysis.distances_from``).
     """
     ax = _axes(ax, (8, 6))
+    title = title or "Places named, where coordinates are verified"
+    if places.empty:
+        return _nothing_to_draw(ax, title, "places")
     located = places[places["latitude"].notna()]
     unlocated = places[places["latitude"].isna()]
-    ref = places.set_index("place_id").loc[reference]
+    by_id = places.set_index("place_id")
+    ref = by_id.loc[reference] if reference is not None and reference in by_id.index else None
+    colours = country_colours(places["country"])
     for row in located.itertuples():
-        is_ref = row.place_id == reference
-        colour = "#D55E00" if row.country == "Russia" else "#0072B2"
+        is_ref = ref is not None and row.place_id == reference
         ax.scatter(row.longitude, row.latitude, s=120 if is_ref else 50, marker="*" if is_ref else "o",
-                   color=colour, zorder=3, edgecolor="black", linewidth=0.4)
-        label = row.name
-        if not is_ref and pd.notna(getattr(row, "distance_km", None)):
-            label += f"\n{row.distance_km:.0f} km from {ref['name']}"
+                   color=colours[str(row.country)], zorder=3, edgecolor="black", linewidth=0.4)
+        label = narrative.wrap(str(row.name), 24)
+        if ref is not None and not is_ref and pd.notna(getattr(row, "distance_km", None)):
+            label += f"\n{row.distance_km:.0f} km from {narrative.wrap(str(ref['name']), 24)}"
             ax.plot([ref["longitude"], row.longitude], [ref["latitude"], row.latitude], color="#999999",
                     lw=0.7, ls=":", zorder=1)
         ax.annotate(label, (row.longitude, row.latitude), xytext=(6, 4), textcoords="offset points", fontsize=8)
-    ax.set_aspect(1 / max(0.1, float(pd.Series(located["latitude"]).astype(float).mean() and
-                                     __import__("math").cos(__import__("math").radians(float(located["latitude"].mean()))))))
-    ax.margins(0.25)
-    ax.grid(axis="both")
-    ax.set_xlabel("Longitude (° E)")
-    ax.set_ylabel("Latitude (° N)")
-    ax.set_title(title or "Places named, where coordinates are verified")
+    if len(located):
+        lat = located["latitude"].astype(float)
+        lon = located["longitude"].astype(float)
+        squeeze = max(0.1, math.cos(math.radians(float(lat.mean()))))
+        ax.set_aspect(1 / squeeze)
+        # A quarter of the spread on each side, and at least ~0.2° of latitude, so one place is not a flat line.
+        half_lat = max((lat.max() - lat.min()) * 0.75, 0.2)
+        half_lon = max((lon.max() - lon.min()) * 0.75, 0.2 / squeeze)
+        ax.set_ylim((lat.max() + lat.min()) / 2 - half_lat, (lat.max() + lat.min()) / 2 + half_lat)
+        ax.set_xlim((lon.max() + lon.min()) / 2 - half_lon, (lon.max() + lon.min()) / 2 + half_lon)
+        ax.xaxis.set_major_locator(MaxNLocator(5))  # long longitude labels never run into each other
+        ax.grid(axis="both")
+        ax.set_xlabel("Longitude (° E)")
+        ax.set_ylabel("Latitude (° N)")
+        for country in sorted({str(c) for c in located["country"]}):
+            ax.scatter([], [], color=colours[country], label=narrative.wrap(country, 24))
+        ax.legend(loc="lower left")
+    else:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "No place here has verified coordinates: nothing to draw on a map.", ha="center",
+                va="center", transform=ax.transAxes)
+    ax.set_title(title)
     if len(unlocated):
-        listing = "\n".join(f"• {r.name} ({r.admin_area})" for r in unlocated.itertuples())
+        listing = "\n".join(f"• {narrative.wrap(f'{r.name} ({r.admin_area})', 30)}" for r in unlocated.itertuples())
         ax.text(1.02, 1.0, "No verified coordinates\n(not plotted):\n" + listing, transform=ax.transAxes,
                 va="top", fontsize=8, bbox={"facecolor": "#f4f4f4", "edgecolor": "#cccccc"})
-    ax.scatter([], [], color="#D55E00", label="Russia")
-    ax.scatter([], [], color="#0072B2", label="Ukraine")
-    ax.legend(loc="lower left")
-    used = located["coord_source_id"].dropna().astype(str)
-    if sources is not None and len(used):
-        entries = sources[sources["source_id"].isin(list(used))]
-        by_publisher = entries.groupby("publisher", sort=True)["title"].agg(lambda s: ", ".join(sorted(s)))
-        cited = "; ".join(f"{publisher} entries {titles}" for publisher, titles in by_publisher.items())
-        line = f"Source: coordinates (verified) from {cited}."
-    else:
-        line = "Source: coordinates (verified) from the sources named in places.csv."
-    add_source_line(ax, line, note="Distances are great-circle distances. Villages without verified coordinates "
-                                   "are listed, not placed.")
+    add_source_line(ax, _places_source_line(places, sources),
+                    note=("Distances are great-circle distances. " if ref is not None and len(located) > 1 else "")
+                    + "Places without verified coordinates are listed, not placed.")
     return ax
 
 

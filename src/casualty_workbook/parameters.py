@@ -100,10 +100,12 @@ def _metrics_beside_ohchr() -> tuple:
     return ("killed",)
 
 
-EVENT = Constraint(str, data_choices="events.event_id")
+# An event left as None: the notebook picks the most recent event (narrative.choose_event), so no
+# event is named in a notebook; likewise a reference place left as None is the event's own place.
+EVENT = Constraint(str, data_choices="events.event_id", nullable=True)
 ANY_EVENT = Constraint(str, data_choices="events.event_id", extra_choices=ALL)
 CLAIMANT = Constraint(str, data_choices="claimants.claimant_id", extra_choices=ALL)
-PLACE = Constraint(str, data_choices="places.place_id")
+PLACE = Constraint(str, data_choices="places.place_id", nullable=True)
 OHCHR_YEAR = Constraint(int, range=_ohchr_years)
 YEARS = {"year_from": OHCHR_YEAR, "year_to": OHCHR_YEAR}
 OUTPUT_DIR = Constraint(str, nullable=True)
@@ -116,7 +118,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
         "estimate": Constraint(str, choices=lambda: ("low", "best", "high")),
     },
     "context": {"event": EVENT, "metric": Constraint(str, choices=_metrics_beside_ohchr), **YEARS},
-    "kharkiv_front": {"event": EVENT, "reference_place": PLACE},
+    "places": {"event": EVENT, "reference_place": PLACE},
     "provenance": {"event": ANY_EVENT, "status": Constraint(str, choices=lambda: ALL + _vocabulary("STATUSES"))},
     "explore": {
         "event": EVENT,

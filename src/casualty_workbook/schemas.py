@@ -31,7 +31,6 @@ SOURCE_KINDS = ("news_report", "official_statement", "un_report", "reference")
 SIDES = ("russia", "ukraine", "un", "media", "independent", "unknown")
 CLAIMANT_KINDS = ("government", "military", "media", "un_agency", "unknown")
 PLACE_KINDS = ("city", "town", "village", "region")
-PLACE_MENTIONS = ("seed_report", "ukraine_military", "context")
 WEAPON_TYPES = ("ballistic_missile", "mlrs", "guided_mlrs", "cruise_missile", "drone", "artillery")
 OHCHR_CATEGORIES = ("all", "civilians", "civilians_mh17", "ukrainian_forces", "armed_groups")
 OHCHR_OUTCOMES = ("killed", "injured", "casualties")
@@ -111,9 +110,11 @@ TABLES: dict[str, TableSpec] = {
             _f("kind", "vocab", vocab=PLACE_KINDS), _f("admin_area", "text"), _f("country", "text"),
             _f("latitude", "latitude", required=False), _f("longitude", "longitude", required=False),
             _f("coord_status", "vocab", vocab=("verified", "unverified")),
-            _f("coord_source_id", "id", required=False), _f("mentioned_in", "vocab", vocab=PLACE_MENTIONS),
+            _f("coord_source_id", "id", required=False), _f("mentioned_in", "id", required=False),
             _f("note", "text", required=False),
-        ), references=(Reference("coord_source_id", "sources", "source_id"),)),
+        ), references=(Reference("coord_source_id", "sources", "source_id"),
+                       # The source that names the place: any report can, so it is a source, not a code.
+                       Reference("mentioned_in", "sources", "source_id"))),
         TableSpec("events", (
             _f("event_id", "id", unique=True), _f("name", "text"), _f("date_start", "date"),
             _f("date_end", "date"), _f("date_precision", "vocab", vocab=DATE_PRECISIONS),

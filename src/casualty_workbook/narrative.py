@@ -1,0 +1,254 @@
+"""Prose about an event, written from the data: what notebooks say of an event comes from here.
+
+No event's name, place or weapon is written in code: titles, paragraphs and captions are
+built from ``events.csv`` (name, dates, region, description), the claims drawn (their metric,
+claimants, publishers and statuses), the weapon systems' own notes and the places table.
+Functions return Markdown (or plain text for charts); ``show`` displays Markdown in a notebook.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from .style import STATUS_LABELS
+
+# What a count of munitions is a count of, by the metric of the claim it breaks down.
+MUNITION_VERBS = {"munitions_launched": "launched", "munitions_intercepted": "intercepted"}
+METRIC_WORDS = {
+    "killed": "killed", "injured": "injured", "casualties": "casualties (killed and injured together)",
+    "missing": "missing", "rescued": "rescued", "munitions_launched": "munitions launched",
+    "munitions_intercepted": "munitions intercepted", "storeys_collapsed": "storeys collapsed",
+    "settlements_captured": "settlements claimed taken", "villages_captured": "villages claimed taken",
+}
+STATUS_ORDER = ("verified", "secondary", "unverified", "claimed")
+DEFAULT_EVENT_RULE = ("the most recent event of events.csv (latest date_end; on a tie, the one with more claims, "
+                      "then the first event_id)")
+
+
+def show(markdown: str) -> None:
+    """Display Markdown built here as a notebook output (prose that depends on the data)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown))
+
+
+def choose_event(event: str | None, events: pd.DataFrame, claims: pd.DataFrame) -> str:
+    """``event`` itself, or for None the default: the most recent event (see ``DEFAULT_EVENT_RULE``)."""
+    if event is not None:
+        if event not in set(events["event_id"].astype(str)):
+            raise ValueError(f"event {event!r} is not an event_id of events.csv")
+        return event
+    if events.empty:
+        raise ValueError("events.csv has no events to report on")
+    counts = claims["event_id"].astype(str).value_counts()
+    ranked = events.assign(_claims=events["event_id"].astype(str).map(counts).fillna(0),
+                           _id=events["event_id"].astype(str))
+    ranked = ranked.sort_values(["date_end", "_claims", "_id"], ascending=[False, False, True])
+    return str(ranked["_id"].iloc[0])
+
+
+def event_row(event: str, events: pd.DataFrame) -> pd.Series:
+    return events.set_index(events["event_id"].astype(str)).loc[event]
+
+
+def _day(value: object) -> str:
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%B %Y}"
+
+
+def event_dates(row: pd.Series) -> str:
+    """'12 May 2024', 'about 12 May 2024' or '14 April 2014 to 31 December 2021', as precise as recorded."""
+    start, end = pd.Timestamp(row["date_start"]), pd.Timestamp(row["date_end"])
+    precision = str(row["date_precision"])
+    if precision == "month" and start.to_period("M") == end.to_period("M"):
+        text = f"{start:%B %Y}"
+    elif precision == "year" and start.year == end.year:
+        text = str(start.year)
+    elif start == end:
+        text = _day(start)
+    else:
+        text = f"{_day(start)} to {_day(end)}"
+    return f"about {text}" if precision == "approximate" else text
+
+
+def _listing(words: list[str]) -> str:
+    words = list(dict.fromkeys(w for w in words if w))
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def status_summary(statuses: pd.Series) -> str:
+    """'2 claimed by a party, not independently verified; 1 secondary (...)' from the statuses drawn."""
+    counts = statuses.astype(str).value_counts()
+    return "; ".join(f"{counts[s]} {STATUS_LABELS[s]}" for s in STATUS_ORDER if s in counts)
+
+
+def who_said_it(claims: pd.DataFrame) -> str:
+    """The claimants and publishers of the claims, most frequent first, as one sentence."""
+    if claims.empty:
+        return "No figure is recorded for this event."
+    claimants = claims["claimant_name"].astype(str).value_counts(sort=True)
+    publishers = claims["publisher"].astype(str).value_counts(sort=True)
+    return (f"{len(claims)} figure{'s' if len(claims) != 1 else ''}, stated by {_listing(list(claimants.index))} "
+            f"and published by {_listing(list(publishers.index))}. How far they were checked: "
+            f"{status_summary(claims['status'])}.")
+
+
+def event_intro(event: str, events: pd.DataFrame, claims: pd.DataFrame) -> str:
+    """The opening of an event's report: its name, when and where, what happened, who gave the figures."""
+    row = event_row(event, events)
+    chosen = claims[claims["event_id"].astype(str) == event]
+    where = ", ".join(str(row[c]) for c in ("region", "country") if pd.notna(row[c]))
+    return (f"# {row['name']}\n\n*{event_dates(row)}, {where}.* {row['description']}\n\n"
+            f"**Every number below is a claim** by the party named, carried by the outlet named: "
+            f"{who_said_it(chosen)} A figure is charted with its wording (\"at least\" is drawn open-ended) "
+            "and coloured by how far it was checked.")
+
+
+def munitions_verb(mentions: pd.DataFrame, claims: pd.DataFrame | None) -> str | None:
+    """'launched' or 'intercepted' when every counted mention breaks down a claim of that metric, else None."""
+    counted = mentions[mentions["count_best"].notna()]
+    if claims is None or counted.empty or counted["part_of_claim"].isna().any():
+        return None
+    metrics = claims.set_index("claim_id")["metric"].astype(str)
+    verbs = {MUNITION_VERBS.get(metrics.get(str(c), ""), "") for c in counted["part_of_claim"]}
+    return verbs.pop() if len(verbs) == 1 and "" not in verbs else None
+
+
+def munitions_axis_label(mentions: pd.DataFrame, claims: pd.DataFrame | None) -> str:
+    verb = munitions_verb(mentions, claims)
+    return f"Munitions claimed {verb} (count)" if verb else "Munitions claimed (count)"
+
+
+def naming_notes(mentions: pd.DataFrame, systems: pd.DataFrame | None) -> list[str]:
+    """A system's own note, for each name a mention uses that is not the canonical name and that the note explains."""
+    if systems is None or mentions.empty:
+        return []
+    by_id = systems.set_index(systems["system_id"].astype(str))
+    notes = []
+    pairs = mentions[["name_as_reported", "system_id"]].astype(str).drop_duplicates().sort_values(["system_id", "name_as_reported"])
+    for name, system in pairs.itertuples(index=False):
+        if system not in by_id.index:
+            continue
+        canonical, note = str(by_id.loc[system, "canonical_name"]), by_id.loc[system, "note"]
+        if name != canonical and pd.notna(note) and name.lower() in str(note).lower():
+            notes.append(f"'{name}', as reported, is the {canonical} system: {note}")
+    return notes
+
+
+def weapons_caption(mentions: pd.DataFrame, systems: pd.DataFrame | None, claims: pd.DataFrame | None) -> str:
+    """What the weapons chart's counts are (whose claim, of what) and what the reported names mean."""
+    counted = mentions[mentions["count_best"].notna()]
+    verb = munitions_verb(mentions, claims)
+    parts = []
+    if len(counted):
+        who = _listing(sorted(set(counted["claimant_name"].astype(str))))
+        parts.append(f"The counts are of munitions {verb}, as claimed by {who}." if verb
+                     else f"The counts are as claimed by {who}.")
+    else:
+        parts.append("No mention gives a count.")
+    return " ".join(parts + naming_notes(mentions, systems))
+
+
+def weapons_intro(mentions: pd.DataFrame, systems: pd.DataFrame | None, claims: pd.DataFrame | None) -> str:
+    """The weapons section's paragraph, or a sentence saying no weapon is recorded."""
+    if mentions.empty:
+        return "No weapon is named in the recorded mentions for this event (with the chosen claimant): no chart is drawn."
+    names = _listing(sorted(set(mentions["name_as_reported"].astype(str))))
+    return (f"Weapons named, as reported: {names}. Each mention keeps the name as reported and maps it to its "
+            f"canonical system. {weapons_caption(mentions, systems, claims)}")
+
+
+def has_revisions(history: pd.DataFrame) -> bool:
+    """Whether a metric's history holds at least one claim that revises another."""
+    return bool(len(history) and history["revises"].notna().any())
+
+
+def revisions_intro(history: pd.DataFrame, metric: str = "killed") -> str:
+    word = METRIC_WORDS.get(metric, metric)
+    if history.empty:
+        return f"No figure for {word} is recorded for this event: there is no toll to follow over time."
+    if not has_revisions(history):
+        return (f"{len(history)} figure{'s' if len(history) != 1 else ''} for {word}, none revising another: "
+                "no revision to chart.")
+    revised = int(history["revises"].notna().sum())
+    return (f"{len(history)} figures for {word}, {revised} of them revising an earlier one. A later figure does "
+            "not overwrite an earlier one: it is a new claim that points at the one it revises, so the toll's "
+            "history stays visible.")
+
+
+def event_places(places: pd.DataFrame, events: pd.DataFrame, event: str,
+                 reference: str | None = None) -> pd.DataFrame:
+    """The places an event's report shows: the event's own place, those in its region, and the reference."""
+    row = event_row(event, events)
+    keep = places["admin_area"].astype(str).str.casefold() == str(row["region"]).casefold()
+    wanted = {str(row["place_id"])} if pd.notna(row["place_id"]) else set()
+    if reference is not None:
+        wanted.add(reference)
+    keep |= places["place_id"].astype(str).isin(wanted)
+    return places[keep].reset_index(drop=True)
+
+
+def reference_place(reference: str | None, events: pd.DataFrame, event: str, places: pd.DataFrame) -> str | None:
+    """``reference``, or for None the event's own place when it has verified coordinates (else no reference)."""
+    if reference is not None:
+        return reference
+    place = event_row(event, events)["place_id"]
+    located = set(places.loc[places["latitude"].notna(), "place_id"].astype(str))
+    return str(place) if pd.notna(place) and str(place) in located else None
+
+
+def places_intro(event: str, events: pd.DataFrame, places: pd.DataFrame, sources: pd.DataFrame) -> str:
+    """The places section's paragraph: which places are shown and who named them."""
+    row = event_row(event, events)
+    if places.empty:
+        return f"No place of {row['region']} is recorded in places.csv for {row['name']}: there is no map to draw."
+    titles = sources.set_index(sources["source_id"].astype(str))["title"].astype(str)
+    named = places[places["mentioned_in"].notna()]
+    by_source = [f"in {titles.get(str(source), str(source))}: {_listing(list(group['name'].astype(str)))}"
+                 for source, group in named.groupby(named["mentioned_in"].astype(str), sort=True)]
+    located = places["latitude"].notna()
+    text = (f"# {row['name']}: places\n\nThe places of {row['region']} recorded in the workbook, with the event's own "
+            f"place and the place distances are measured from, if any. Named "
+            f"{'; '.join(by_source) if by_source else 'by no recorded source'}.")
+    context = places[places["mentioned_in"].isna()]
+    if len(context):
+        text += f" Not named by a recorded source (see their notes): {_listing(list(context['name'].astype(str)))}."
+    text += (f" {int(located.sum())} of {len(places)} have verified coordinates and are drawn on the map; "
+             "the others are **listed, not guessed**.")
+    return text
+
+
+def context_intro(event: str, events: pd.DataFrame, claims: pd.DataFrame, metric: str) -> str:
+    """The context report's opening: the event's claimed figure set beside OHCHR's yearly civilian deaths."""
+    row = event_row(event, events)
+    chosen = claims[(claims["event_id"].astype(str) == event) & (claims["metric"].astype(str) == metric)]
+    word = METRIC_WORDS.get(metric, metric)
+    if chosen.empty:
+        figures = f"No figure for {word} is recorded for {row['name']}; only OHCHR's counts are drawn."
+    else:
+        figures = f"{row['name']} ({event_dates(row)}, {row['region']}), figures for {word}: {who_said_it(chosen)}"
+    return f"# {row['name']}: a claimed figure in context\n\n{figures}"
+
+
+def ohchr_intro(totals: pd.DataFrame) -> str:
+    """OHCHR's headline totals, written from ohchr_totals.csv (its own wording and status)."""
+    from .analysis import format_value
+
+    lines = []
+    for r in totals.itertuples():  # in the table's own order
+        value = format_value(r.value_low, r.value_best, r.value_high, str(r.qualifier))
+        lines.append(f"- {str(r.outcome)} ({str(r.category).replace('_', ' ')}): {value}, {r.status}"
+                     + (f": {r.note}" if pd.notna(r.note) else ""))
+    origin = totals.attrs.get("metadata", {}).get("origin", {})
+    source = (f"From {origin.get('producer', 'OHCHR')}, *{origin.get('title', '')}* "
+              f"(published {origin.get('date_published', 'on an unknown date')}). ") if origin else ""
+    return source + "OHCHR's totals as recorded, each with its status:\n\n" + "\n".join(lines)
+
+
+def wrap(text: str, width: int = 28) -> str:
+    """A long name on several lines, so a tick label or a map label stays readable."""
+    return "\n".join(textwrap.wrap(text, width)) or text
