@@ -176,7 +176,7 @@ def test_names_and_quotes_with_dollar_signs_build_and_are_drawn_as_written(proje
     set_cell(project / "data", "claims", "C001", "quote", r"causing at least 15 fatalities and 20 injuries $\undefinedcmd$")
     validated = run_cli(project, "validate")
     assert validated.returncode == 0, validated.stderr
-    reports = ("belgorod_strike", "context", "provenance", "explore")
+    reports = ("event_report--belgorod_strike_2024", "context", "provenance", "explore")
     result = run_cli(project, "build", "--jobs", "2", *[a for r in reports for a in ("--only", r)])
     assert result.returncode == 0, result.stdout + result.stderr
     drawn = [p for r in reports for p in (project / "figures" / r).glob("*.svg") if LITERAL in p.read_text()]
