@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("params", nargs="*", metavar="NAME=VALUE", help="parameters, e.g. include_mh17=false year_from=2015")
     report.add_argument("--timeout", type=_positive("seconds"), default=CELL_TIMEOUT,
                         help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})")
+    from .imports.commands import add_commands  # import ucdp|acled, export hxl
+
+    add_commands(commands)
     return parser
 
 
@@ -75,6 +78,10 @@ def _run(args: argparse.Namespace) -> int:
         from .runner import run_custom_report
 
         return run_custom_report(args.notebook, args.params, timeout=args.timeout)
+    if args.command in ("import", "export"):
+        from .imports.commands import run
+
+        return run(args)
     raise AssertionError(args.command)
 
 
