@@ -44,8 +44,10 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("metric", "Metric", "#indicator+code"),
     ("population", "Population", "#meta+population"),
     ("unit", "Unit", ""),
-    ("value_low", "Low", "#indicator+value+num+min"),
+    # Best before low and high: an HXL tag pattern matches every column with at least its attributes,
+    # so a tool asking for #indicator+value+num takes the first such column.
     ("value_best", "Best", "#indicator+value+num"),
+    ("value_low", "Low", "#indicator+value+num+min"),
     ("value_high", "High", "#indicator+value+num+max"),
     ("killed", "Killed (best)", "#affected+killed"),
     ("injured", "Injured (best)", "#affected+injured"),
