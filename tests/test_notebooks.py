@@ -19,6 +19,7 @@ NON_DEFAULT = {
     "context": ["metric=injured", "year_from=2018"],
     "kharkiv_front": ["reference_place=morokhovets"],
     "provenance": ["status=verified", "event=donbas_war_2014_2021"],
+    "coded_events": ["metric=injured", "radius_km=100", "days=10"],
     "explore": ["claimant=ru_mod", "metric=missing", "year_from=2016", "year_to=2019"],
 }
 

@@ -79,6 +79,13 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
                   choices=("all", "verified", "secondary", "unverified", "claimed")),
         _output_dir(),
     ),
+    "coded_events": (
+        _event("belgorod_strike_2024"),
+        Parameter("metric", str, "killed", "the figure compared", choices=("killed", "injured")),
+        Parameter("radius_km", int, 25, "how far from the event's point a coded event may lie (km)", min=1, max=500),
+        Parameter("days", int, 3, "days before or after the event's dates a coded event may fall", min=0, max=60),
+        _output_dir(),
+    ),
     "explore": (
         _event("belgorod_strike_2024"),
         Parameter("claimant", str, "all", "claimant_id, or 'all'", data_choices="claimants.claimant_id",
