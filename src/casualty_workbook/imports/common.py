@@ -99,22 +99,58 @@ class ImportSummary:
 
 # ---- reading a dataset's file --------------------------------------------------------------------
 
-def read_dataset(path: Path, fields: tuple[Field, ...], name: str, *, dates: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_dataset(path: Path, fields: tuple[Field, ...], name: str, *, dates: tuple[str, ...] = (),
+                 used: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The file's cells as stripped text (empty cells missing), every known column present and
     every cell well formed, or a ``DataValidationError`` naming the file, row and column.
 
     Columns the dataset adds beyond ``fields`` are kept as optional text: exports gain columns.
-    A date written with a midnight time (``dates``) is taken as the date.
+    A date written with a midnight time (``dates``) is taken as the date. With ``used``, only
+    those columns are read and checked (every column must still be in the header): a whole
+    dataset is read in seconds; a file Arrow cannot read is read by the loader's careful reader,
+    which names what is wrong.
     """
     path = Path(path)
     header = _header(path)
     extra = tuple(Field(c, "text", required=False) for c in header if c and c not in {f.name for f in fields})
     spec = TableSpec(name, fields + extra)
-    frame = read_text_table(path, spec)
+    frame = _read_columns(path, header, spec, used) if used else None
+    if frame is None:
+        frame = read_text_table(path, spec)
+    else:
+        spec = TableSpec(name, tuple(f for f in fields if f.name in used))
     strip_midnight(frame, dates)
     problems = check_cells(path, spec, frame)
     if problems:
         raise DataValidationError(path, problems)
+    return frame
+
+
+def _read_columns(path: Path, header: list[str], spec: TableSpec, used: tuple[str, ...]) -> pd.DataFrame | None:
+    """Only the ``used`` columns, with Arrow; None when anything is odd (the careful reader then explains)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if sorted(set(header)) != sorted(header) or any(c not in header for c in spec.columns):
+        return None
+    raw = path.read_bytes()
+    if b"\x00" in raw[:65536]:
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(include_columns=list(used),
+                                                 column_types={c: pa.string() for c in used},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if table.num_rows == 0:
+        return None
+    frame = table.to_pandas()
+    for column in frame.columns:
+        stripped = frame[column].str.strip()
+        frame[column] = stripped.mask(stripped == "")
     return frame
 
 
@@ -152,15 +188,30 @@ def _read_table(data_dir: Path, name: str) -> pd.DataFrame:
     """A table as written (text, empty cells ''), in its file's own column order.
 
     The file's header decides the columns: a column this code does not know (added by a newer
-    schema) is kept, and imported rows leave it empty.
+    schema) is kept, and imported rows leave it empty. Read with Arrow: tables grow to a
+    dataset's hundreds of thousands of rows.
     """
-    frame = pd.read_csv(data_dir / TABLES[name].filename, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = data_dir / TABLES[name].filename
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(raw[:65536].decode("utf-8", errors="replace"))), [])
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(raw), parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        frame = table.to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowException):  # an odd file (blank lines, ragged rows): the careful reader
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
 def _aligned(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return rows.reindex(columns=columns, fill_value="").fillna("").astype(str)
+    aligned = rows.reindex(columns=columns, fill_value="").fillna("")
+    return aligned.astype({c: "string" for c in columns if not pd.api.types.is_string_dtype(aligned[c])})
 
 
 def _merge_keyed(existing: pd.DataFrame, new: pd.DataFrame, key: str, *, update: bool) -> tuple[pd.DataFrame, int, int]:
@@ -235,6 +286,7 @@ def apply_import(path: Path, mapped: Mapped, *, rows_read: int, rows_selected: i
     """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables."""
     folder = Path(data_dir) if data_dir else default_data_dir()
     tables = {name: _read_table(folder, name) for name in WRITE_ORDER}
+    originals = dict(tables)
     added: dict[str, int] = {}
     updated: dict[str, int] = {}
     tables["claims"], added["claims"], revisions = _merge_claims(tables["claims"], mapped.claims, mapped.claim_rows, path)
@@ -251,11 +303,12 @@ def apply_import(path: Path, mapped: Mapped, *, rows_read: int, rows_selected: i
     changed = [t for t in WRITE_ORDER if added.get(t) or updated.get(t)]
     summary = ImportSummary(Path(path), rows_read, rows_selected, added, updated, revisions)
     if changed:
-        _write_checked(folder, {t: tables[t] for t in changed}, Path(path))
+        _write_checked(folder, {t: tables[t] for t in changed}, Path(path), originals)
     return summary
 
 
-def _write_checked(folder: Path, tables: dict[str, pd.DataFrame], source: Path) -> None:
+def _write_checked(folder: Path, tables: dict[str, pd.DataFrame], source: Path,
+                   originals: dict[str, pd.DataFrame]) -> None:
     """Write the tables to scratch files, load every table from them with all rules, then rename
     them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
     scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
@@ -267,7 +320,7 @@ def _write_checked(folder: Path, tables: dict[str, pd.DataFrame], source: Path) 
                     shutil.copy2(path, target)
         for name, frame in tables.items():
             _write_preserving(folder / TABLES[name].filename, scratch / TABLES[name].filename, frame,
-                              TABLES[name].fields[0].name)
+                              TABLES[name].fields[0].name, originals[name])
         try:
             load_all(scratch)
         except DataValidationError as err:
@@ -299,18 +352,17 @@ def _records(text: str) -> list[str]:
     return out
 
 
-def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: str) -> None:
+def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: str, parsed: pd.DataFrame) -> None:
     """Write ``frame`` to ``target`` keeping every unchanged row of ``original`` byte for byte
     (its quoting, its line endings), so an import's change to a file is only the rows it adds or updates.
 
-    The merge keeps the file's rows first, in their order, and appends the new ones after them.
+    The merge keeps the file's rows first, in their order, and appends the new ones after them;
+    ``parsed`` is the file as ``_read_table`` read it before the merge.
     """
     text = original.read_bytes().decode("utf-8")
     records = _records(text)
     newline = "\r\n" if records and records[0].endswith("\r\n") else "\n"
     ended = lambda r: r if r.endswith(("\n", "\r")) else r + newline  # noqa: E731
-    parsed = pd.read_csv(io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False)
-    parsed.columns = list(frame.columns)
     body = pd.Series([ended(r) for r in records[1:] if r.strip()], index=parsed[key])  # blank lines: skipped by both
     known = frame[key].isin(parsed[key]).to_numpy()
     kept = frame[known]

@@ -56,6 +56,13 @@ FIELDS: tuple[Field, ...] = tuple(
     for c in COLUMNS
 )
 
+# The columns an import reads (the others must be in the file, but are not imported).
+USED = (
+    "id", "relid", "code_status", "type_of_violence", "conflict_name", "dyad_name", "source_article",
+    "source_original", "where_prec", "where_coordinates", "where_description", "adm_1", "latitude", "longitude",
+    "country", "event_clarity", "date_prec", "date_start", "date_end", *COUNTS,
+)
+
 CLAIMANT = "ucdp"
 DOWNLOADS = "https://ucdp.uu.se/downloads/"
 
@@ -69,7 +76,7 @@ def release_from_name(path: Path) -> str | None:
 
 
 def _checked(path: Path) -> pd.DataFrame:
-    frame = read_dataset(path, FIELDS, "ucdp_ged", dates=("date_start", "date_end"))
+    frame = read_dataset(path, FIELDS, "ucdp_ged", dates=("date_start", "date_end"), used=USED)
     numbers = {c: pd.to_numeric(frame[c]) for c in ("best", "low", "high", "deaths_civilians")}
     problems = row_problems(frame, numbers["low"] > numbers["best"], "low", "must not be above best")
     problems += row_problems(frame, numbers["best"] > numbers["high"], "high", "must not be below best")
