@@ -173,3 +173,14 @@ def test_bad_options_are_refused_before_reading(root: Path) -> None:
         assert result.returncode == 2 and message in result.stderr, result.stderr
     result = run_cli(root, "import", "ucdp", str(FIXTURES / "acled_export_fictional_1.csv"))
     assert result.returncode == 2 and "--release" in result.stderr
+
+
+def test_an_import_that_would_break_a_rule_writes_nothing(root: Path) -> None:
+    # An older release imported after a newer one would revise a later claim: every table stays as it was.
+    imported(root, "ucdp", str(GED_2), "--release", "90.2", "--released", "2025-07-01")
+    before = tree_digest(root / "data")
+    result = run_cli(root, "import", "ucdp", str(GED_1), "--released", "2025-06-01")
+    assert result.returncode == 2
+    assert str(GED_1) in result.stderr and "claims.csv" in result.stderr
+    assert "column revises" in result.stderr and "reported on or before" in result.stderr
+    assert tree_digest(root / "data") == before

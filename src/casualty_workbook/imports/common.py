@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import DataValidationError, Problem, WorkbookError
-from ..loading import check_cells, load_all, read_text_table
+from ..loading import check_cells, read_text_table
 from ..paths import default_data_dir
 from ..schemas import TABLES, Field, TableSpec
 
@@ -309,30 +309,53 @@ def apply_import(path: Path, mapped: Mapped, *, rows_read: int, rows_selected: i
 
 def _write_checked(folder: Path, tables: dict[str, pd.DataFrame], source: Path,
                    originals: dict[str, pd.DataFrame]) -> None:
-    """Write the tables to scratch files, load every table from them with all rules, then rename
-    them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
+    """Check the changed tables with every rule of the loader, write them to scratch files, then
+    rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
+    try:
+        check_tables(folder, tables)
+    except DataValidationError as err:
+        raise ImportRefused(f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n"
+                            + str(err)) from None
     scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
     try:
-        for path in folder.iterdir():
-            if path.is_file() and (path.suffix == ".csv" or path.name.endswith(".meta.yml")):
-                target = scratch / path.name
-                if path.stem not in tables:
-                    shutil.copy2(path, target)
         for name, frame in tables.items():
             _write_preserving(folder / TABLES[name].filename, scratch / TABLES[name].filename, frame,
                               TABLES[name].fields[0].name, originals[name])
-        try:
-            load_all(scratch)
-        except DataValidationError as err:
-            table = err.path.name
-            raise ImportRefused(
-                f"{source}: importing it would break the rules of {folder / table}, so nothing was written:\n"
-                + str(err).replace(str(err.path), str(folder / table))) from None
         for name in WRITE_ORDER:
             if name in tables:
                 os.replace(scratch / TABLES[name].filename, folder / TABLES[name].filename)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check_tables(folder: Path, changed: dict[str, pd.DataFrame]) -> None:
+    """Every rule of ``load_all`` on the tables as they would be: ``changed`` (text cells, in
+    memory) and the others as ``folder`` holds them. Raises the loader's ``DataValidationError``.
+
+    Checked in memory, not re-read from the files to be written: a whole dataset's rows are
+    checked once, in seconds.
+    """
+    from ..loading import load_table, to_typed
+    from ..rules import check_table
+
+    typed: dict[str, pd.DataFrame] = {}
+    for name, spec in TABLES.items():  # the loader's order: each table after those it refers to
+        if name not in changed:
+            continue
+        dependencies = {dep: typed[dep] if dep in typed else load_table(dep, folder) for dep in spec.dependencies}
+        text = changed[name].copy()
+        for column in text.columns:
+            stripped = text[column].astype("string").str.strip()
+            text[column] = stripped.mask(stripped == "")
+        path = folder / spec.filename
+        problems = check_cells(path, spec, text)
+        table = to_typed(spec, text)
+        bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
+        clean = table.drop(index=list(bad_rows)) if bad_rows else table
+        problems += check_table(name, clean, {**dependencies, name: table}, complete=not bad_rows)
+        if problems:
+            raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
+        typed[name] = table
 
 
 def _records(text: str) -> list[str]:
