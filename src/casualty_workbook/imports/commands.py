@@ -33,8 +33,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for name, what in (("ucdp", "a UCDP GED CSV export (e.g. GEDEvent_v24_1.csv)"), ("acled", "an ACLED CSV export")):
         sub = formats.add_parser(name, help=f"import {what}")
         sub.add_argument("file", type=Path, help=what)
-        sub.add_argument("--country", help="only events in this country (as the file names it, e.g. Ukraine)")
-        sub.add_argument("--admin1", help="only events in this first-level admin area (e.g. Belgorod)")
+        sub.add_argument("--country", help="only events in this country, as the file names it")
+        sub.add_argument("--admin1", help="only events in this first-level admin area, as the file names it")
         sub.add_argument("--since", type=_date, help="only events ending on or after this date (YYYY-MM-DD)")
         sub.add_argument("--until", type=_date, help="only events starting on or before this date (YYYY-MM-DD)")
         sub.add_argument("--bbox", type=_bbox, metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT",

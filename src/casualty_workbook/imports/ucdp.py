@@ -9,13 +9,14 @@ are kept in each claim's note. The codes' meanings are those of the GED codebook
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from ..exceptions import DataValidationError, ParameterError
 from ..schemas import Field
 from .common import Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, slug, today
-from ..exceptions import DataValidationError
 
 COLUMNS = (
     "id", "relid", "year", "active_year", "code_status", "type_of_violence", "conflict_dset_id",
@@ -69,8 +70,6 @@ DOWNLOADS = "https://ucdp.uu.se/downloads/"
 
 def release_from_name(path: Path) -> str | None:
     """'GEDEvent_v24_1.csv' → '24.1' (UCDP names its files so); None when the name does not say."""
-    import re
-
     found = re.search(r"v(\d+)[._](\d+)(?:[._](\d+))?", Path(path).name)
     return ".".join(g for g in found.groups() if g) if found else None
 
@@ -154,8 +153,6 @@ def import_ucdp(path: str | Path, *, release: str | None = None, released: str |
     path = Path(path)
     release = release or release_from_name(path)
     if not release:
-        from ..exceptions import ParameterError
-
         raise ParameterError(f"--release: {path.name} does not name its GED version (as GEDEvent_v24_1.csv does); "
                              "give it, e.g. --release 24.1")
     frame = _checked(path)
