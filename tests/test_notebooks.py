@@ -21,6 +21,7 @@ NON_DEFAULT = {
     "context": ["year_from=2018"],
     "places": ["event=kharkiv_advance_2024", "reference_place=morokhovets"],
     "provenance": ["status=verified", "event=donbas_war_2014_2021"],
+    "coded_events": ["metric=injured", "radius_km=100", "days=10"],
     "explore": ["claimant=ru_mod", "metric=missing", "year_from=2016", "year_to=2019"],
 }
 

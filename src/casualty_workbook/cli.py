@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="parameters (optional), e.g. include_mh17=false year_from=2015")
     report.add_argument("--timeout", type=_positive("seconds"), default=CELL_TIMEOUT,
                         help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})")
+    from .imports.commands import add_commands  # import ucdp|acled, export hxl
+
+    add_commands(commands)
     return parser
 
 
@@ -97,6 +100,10 @@ def _run(args: argparse.Namespace) -> int:
         from .runner import run_custom_report
 
         return run_custom_report(args.notebook, args.params, timeout=args.timeout)
+    if args.command in ("import", "export"):
+        from .imports.commands import run
+
+        return run(args)
     raise AssertionError(args.command)
 
 

@@ -119,6 +119,12 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
     },
     "context": {"event": EVENT, "metric": Constraint(str, choices=_metrics_beside_ohchr), **YEARS},
     "places": {"event": EVENT, "reference_place": PLACE},
+    "coded_events": {
+        "event": EVENT,
+        "metric": Constraint(str, choices=lambda: ("killed", "injured")),
+        "radius_km": Constraint(int, range=lambda: (1, 500)),
+        "days": Constraint(int, range=lambda: (0, 60)),
+    },
     "provenance": {"event": ANY_EVENT, "status": Constraint(str, choices=lambda: ALL + _vocabulary("STATUSES"))},
     "explore": {
         "event": EVENT,

@@ -1,0 +1,1 @@
+"""Dataset imports: UCDP GED and ACLED exports become events and claims (``workbook import``)."""

@@ -1,0 +1,186 @@
+"""`workbook import ucdp|acled`: dataset rows become events and claims, safe to repeat, a newer
+release's changed figures become revisions, and a bad file is refused with nothing in data/ changed."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from casualty_workbook.analysis import revision_history
+from casualty_workbook.loading import load_all
+from conftest import REPO, run_cli, tree_digest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GED_1 = FIXTURES / "GEDEvent_v90_1_fictional.csv"
+GED_2 = FIXTURES / "GEDEvent_v90_2_fictional.csv"
+ACLED_1 = FIXTURES / "acled_export_fictional_1.csv"
+ACLED_2 = FIXTURES / "acled_export_fictional_2.csv"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A folder holding a copy of data/ to import into."""
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    return tmp_path
+
+
+def claims(root: Path) -> pd.DataFrame:
+    return pd.read_csv(root / "data" / "claims.csv", dtype=str, keep_default_na=False).set_index("claim_id")
+
+
+def imported(root: Path, *args: str) -> str:
+    result = run_cli(root, "import", *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_ucdp_rows_become_events_and_claims_by_ucdp(root: Path) -> None:
+    out = imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    assert "4 of 4 rows selected" in out
+    tables = load_all(root / "data")  # every rule of `workbook validate` holds
+    table = claims(root)
+    killed = table.loc["ucdp-ged-900001-killed-v90_1"]
+    assert (killed["value_low"], killed["value_best"], killed["value_high"]) == ("12", "14", "19")
+    assert (killed["qualifier"], killed["claimant"], killed["source_id"]) == ("estimate", "ucdp", "ucdp_ged_v90_1")
+    assert killed["status"] == "secondary" and killed["reported_on"] == "2025-06-01"
+    assert "Fictional regional governor" in killed["note"]  # who UCDP relied on is kept
+    civilians = table.loc["ucdp-ged-900001-civilians-v90_1"]
+    assert (civilians["population"], civilians["value_best"], civilians["value_low"]) == ("civilians", "14", "")
+    event = tables["events"].set_index("event_id").loc["ucdp-ged-900001"]
+    assert str(event["date_start"].date()) == "2024-05-12" and event["date_precision"] == "day"
+    assert (event["latitude"], event["longitude"], event["region"]) == (50.6, 36.6, "Belgorod Oblast")
+    assert "where_prec 1" in event["description"]
+    spread = tables["events"].set_index("event_id").loc["ucdp-ged-900002"]
+    assert spread["date_precision"] == "range" and str(spread["date_end"].date()) == "2024-05-11"
+    source = tables["sources"].set_index("source_id").loc["ucdp_ged_v90_1"]
+    assert source["kind"] == "dataset" and "90.1" in source["title"]
+
+
+def test_the_same_file_twice_changes_nothing(root: Path) -> None:
+    imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    imported(root, "acled", str(ACLED_1))
+    before = tree_digest(root / "data")
+    assert "nothing changed" in imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    assert "nothing changed" in imported(root, "acled", str(ACLED_1))
+    assert tree_digest(root / "data") == before
+
+
+def test_hand_made_rows_are_kept_byte_for_byte(root: Path) -> None:
+    originals = {name: (REPO / "data" / name).read_bytes() for name in ("claims.csv", "events.csv", "sources.csv")}
+    imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    for name, data in originals.items():
+        assert (root / "data" / name).read_bytes().startswith(data), name
+
+
+def test_a_newer_release_revises_the_changed_figures_only(root: Path) -> None:
+    imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    out = imported(root, "ucdp", str(GED_2), "--released", "2025-07-01")
+    assert "2 revised figures" in out
+    load_all(root / "data")
+    table = claims(root)
+    assert table.loc["ucdp-ged-900001-killed-v90_2", "revises"] == "ucdp-ged-900001-killed-v90_1"
+    assert table.loc["ucdp-ged-900001-killed-v90_2", "value_best"] == "17"
+    assert table.loc["ucdp-ged-900001-civilians-v90_2", "revises"] == "ucdp-ged-900001-civilians-v90_1"
+    assert "ucdp-ged-900002-killed-v90_2" not in table.index  # its figure did not change
+    assert table.loc["ucdp-ged-900005-killed-v90_2", "revises"] == ""  # a new event
+    # The revision is on the event's toll history like a hand-made one.
+    history = revision_history(load_all(root / "data")["claims"], "ucdp-ged-900001", "killed")
+    assert list(history["claim_id"]) == ["ucdp-ged-900001-civilians-v90_1", "ucdp-ged-900001-killed-v90_1",
+                                         "ucdp-ged-900001-civilians-v90_2", "ucdp-ged-900001-killed-v90_2"]
+
+
+def test_a_changed_figure_under_the_same_release_is_refused(root: Path, tmp_path: Path) -> None:
+    imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    before = tree_digest(root / "data")
+    text = GED_1.read_text(encoding="utf-8").replace(",14,19,12,", ",15,19,12,", 1)
+    changed = tmp_path / "GEDEvent_v90_1_edited.csv"
+    changed.write_text(text, encoding="utf-8")
+    result = run_cli(root, "import", "ucdp", str(changed), "--released", "2025-06-01")
+    assert result.returncode == 2
+    assert str(changed) in result.stderr and "row 2" in result.stderr and "newer release" in result.stderr
+    assert tree_digest(root / "data") == before
+
+
+def test_filters_country_dates_box_and_admin_area(root: Path) -> None:
+    out = imported(root, "ucdp", str(GED_1), "--country", "ukraine", "--since", "2024-05-01", "--until", "2024-05-31")
+    assert "1 of 4 rows selected" in out
+    assert set(claims(root).query("claimant == 'ucdp'")["event_id"]) == {"ucdp-ged-900002"}
+    out = imported(root, "ucdp", str(GED_1), "--bbox", "36.0,50.0,37.0,51.0")
+    assert "1 of 4 rows selected" in out
+    out = imported(root, "acled", str(ACLED_1), "--admin1", "Belgorod")
+    assert "1 of 3 rows selected" in out
+    load_all(root / "data")
+
+
+def test_acled_fatalities_are_a_lower_bound_and_a_newer_export_revises(root: Path) -> None:
+    imported(root, "acled", str(ACLED_1))
+    table = claims(root)
+    first = table.loc["acled-XRU9001-killed-1715817600"]
+    assert (first["qualifier"], first["value_low"], first["value_best"], first["value_high"]) == ("at_least", "13", "13", "")
+    assert first["reported_on"] == "2024-05-16" and "fictional test strike" in first["quote"]
+    assert "Fictional Wire" in first["note"]
+    out = imported(root, "acled", str(ACLED_2))
+    assert "1 revised figures" in out
+    load_all(root / "data")
+    assert claims(root).loc["acled-XRU9001-killed-1716422400", "revises"] == "acled-XRU9001-killed-1715817600"
+
+
+def _without_column(data: bytes, column: str) -> bytes:
+    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False).drop(columns=[column])
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _bad_copy(folder: Path, source: Path, edit) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / source.name
+    path.write_bytes(edit(source.read_bytes()))
+    return path
+
+
+BAD_FILES = {
+    "renamed column": (GED_1, lambda b: b.replace(b",best,", b",best_estimate,", 1), "row 1, column best: required column is missing"),
+    "missing column": (ACLED_1, lambda b: _without_column(b, "fatalities"), "row 1, column fatalities: required column is missing"),
+    "non-numeric count": (GED_1, lambda b: b.replace(b",0,5,8,5,", b",0,5,eight,5,", 1), "row 5, column high, value 'eight'"),
+    "date not a date": (ACLED_1, lambda b: b.replace(b"2024-05-11", b"2024-05-41", 1), "row 3, column event_date"),
+    "unknown encoding": (GED_1, lambda b: b.replace(b"Fictional village (fictional", "Fictional villag\xe9 (".encode("latin-1"), 1),
+                         "row 3: is not UTF-8 text"),
+    "low above best": (GED_1, lambda b: b.replace(b",0,5,8,5,", b",0,5,8,7,", 1), "row 5, column low"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_bad_file_is_refused_naming_file_row_and_column(root: Path, tmp_path: Path, case: str) -> None:
+    source, edit, message = BAD_FILES[case]
+    bad = _bad_copy(tmp_path / "in", source, edit)
+    assert bad.read_bytes() != source.read_bytes()
+    before = tree_digest(root / "data")
+    kind = "ucdp" if source.name.startswith("GED") else "acled"
+    result = run_cli(root, "import", kind, str(bad))
+    assert result.returncode == 2, result.stdout
+    assert str(bad) in result.stderr and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree_digest(root / "data") == before
+
+
+def test_bad_options_are_refused_before_reading(root: Path) -> None:
+    for args, message in ((["--bbox", "36,50,35,51"], "--bbox"), (["--since", "2024-13-01"], "--since"),
+                          (["--since", "2024-06-01", "--until", "2024-05-01"], "--since")):
+        result = run_cli(root, "import", "ucdp", str(GED_1), *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    result = run_cli(root, "import", "ucdp", str(FIXTURES / "acled_export_fictional_1.csv"))
+    assert result.returncode == 2 and "--release" in result.stderr
+
+
+def test_an_import_that_would_break_a_rule_writes_nothing(root: Path) -> None:
+    # An older release imported after a newer one would revise a later claim: every table stays as it was.
+    imported(root, "ucdp", str(GED_2), "--release", "90.2", "--released", "2025-07-01")
+    before = tree_digest(root / "data")
+    result = run_cli(root, "import", "ucdp", str(GED_1), "--released", "2025-06-01")
+    assert result.returncode == 2
+    assert str(GED_1) in result.stderr and "claims.csv" in result.stderr
+    assert "column revises" in result.stderr and "reported on or before" in result.stderr
+    assert tree_digest(root / "data") == before
