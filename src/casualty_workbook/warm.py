@@ -77,7 +77,6 @@ def _become_kernel(request: dict, protocol_fds: tuple[int, int]) -> None:
         # option's default was read from the environment when the server imported ipykernel.)
         os.environ["JPY_PARENT_PID"] = str(os.getppid())
         argv = [*request["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
-        sys.path.insert(0, os.getcwd())  # as `python -m ipykernel_launcher` run in this folder has it
         if "numpy" in sys.modules:  # a new interpreter seeds numpy's global generator afresh
             sys.modules["numpy"].random.seed()
         sys.argv = [request["argv0"], *request["argv"]]
