@@ -112,7 +112,7 @@ class LocalExecutor:
     def __enter__(self) -> LocalExecutor:
         from . import warm
 
-        if self.warm:
+        if self.warm and warm.enabled():
             warm.prestart()  # its imports overlap with the first kernels' start
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="report")
         return self
@@ -128,7 +128,7 @@ class LocalExecutor:
         from . import warm
 
         self._pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
-        if kind is None:
+        if kind is None:  # (when interrupted, the runner stops the server and its kernels together)
             warm.shutdown()
 
 

@@ -11,8 +11,8 @@ report code: no variable, rcParams, style or module state can pass from one repo
 next. The child resets what a new interpreter would have fresh (signals, working directory,
 environment, numpy's global random state) before the kernel starts.
 
-Fork servers need POSIX ``fork``; elsewhere, or when a kernel would not be this
-interpreter's ipykernel, ``WarmKernelManager`` starts the kernel the ordinary way.
+Fork servers need POSIX ``fork``; elsewhere, when a kernel would not be this interpreter's
+ipykernel, or with WORKBOOK_WARM_KERNELS=0, ``WarmKernelManager`` starts the kernel the ordinary way.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from importlib import import_module
 
 from jupyter_client.manager import AsyncKernelManager
@@ -49,6 +52,11 @@ _STARTUP_PREFIXES = ("PYTHON", "MPL", "WORKBOOK_", "SOURCE_DATE_EPOCH", "LC_", "
 def supported() -> bool:
     """Fork servers run where ``os.fork`` is safe to use this way (Linux, the BSDs; not Windows or macOS)."""
     return hasattr(os, "fork") and sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+
+
+def enabled() -> bool:
+    """Warm kernels are used unless unsupported here or turned off with WORKBOOK_WARM_KERNELS=0."""
+    return supported() and os.environ.get("WORKBOOK_WARM_KERNELS", "1") != "0"
 
 
 def _startup_env(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -182,6 +190,17 @@ class ForkServer:
                 pass
 
 
+_RUNTIME: list[str] = []
+
+
+def _runtime_dir() -> str:
+    """A private folder (mode 0700) for this process's kernels' connection files and sockets."""
+    if not _RUNTIME or not os.path.isdir(_RUNTIME[0]):
+        _RUNTIME[:] = [tempfile.mkdtemp(prefix="workbook-kernels-")]
+        atexit.register(shutil.rmtree, _RUNTIME[0], True)
+    return _RUNTIME[0]
+
+
 _SERVERS: dict[tuple, ForkServer] = {}
 _SERVERS_LOCK = threading.Lock()
 
@@ -198,7 +217,7 @@ def server_for(env: dict[str, str]) -> ForkServer:
 
 def prestart(env: dict[str, str] | None = None) -> None:
     """Start the server now, so its imports overlap with whatever the caller does next."""
-    if supported():
+    if enabled():
         server_for(dict(os.environ if env is None else env))
 
 
@@ -274,6 +293,17 @@ class WarmKernelManager(AsyncKernelManager):
     kernel_env: dict[str, str] = {}
     use_fork_server: bool = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if os.name == "posix":
+            # Unix sockets in a private folder, not TCP ports: a port picked free by one process (one
+            # Dask worker) can be taken by another's kernel before it binds, and two kernels then
+            # share a port. Socket paths are unique and short (a socket's path has a length limit).
+            base = os.path.join(_runtime_dir(), f"k-{uuid.uuid4().hex[:12]}")
+            self.transport = "ipc"
+            self.connection_file = base + ".json"
+            self.ip = base + "-ipc"
+
     async def _async_pre_start_kernel(self, **kw):
         if self.kernel_env:
             kw["env"] = {**(kw.get("env") or os.environ), **self.kernel_env}
@@ -283,7 +313,7 @@ class WarmKernelManager(AsyncKernelManager):
         from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
         argv = self._ipykernel_arguments(kernel_cmd)
-        if not (self.use_fork_server and supported() and argv is not None
+        if not (self.use_fork_server and enabled() and argv is not None
                 and type(self.provisioner) is LocalProvisioner):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         env = {k: str(v) for k, v in (kw.get("env") or os.environ).items()}
