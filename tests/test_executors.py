@@ -65,7 +65,8 @@ state = {
     "str_hash": hash("casualty"),
     "backend": mpl.get_backend(),
 }
-print("STATE " + json.dumps({"state": state, "warm_imports": warm_imports, "random": np.random.random()}))
+stdin = os.readlink("/proc/self/fd/0") if os.path.exists("/proc/self/fd/0") else "n/a"
+print("STATE " + json.dumps({"state": state, "warm_imports": warm_imports, "random": np.random.random(), "stdin": stdin}))
 '''
 
 
@@ -120,6 +121,9 @@ def test_no_state_leaks_from_one_report_to_the_next(probe_layout):
         assert state == cold["state"], name
     # Each kernel draws its own random numbers, as a new process does (not the server's state).
     assert first["random"] != second["random"]
+    # The server's pipes were replaced in place: the kernel's stdin is /dev/null, not a descriptor
+    # number the kernel's own event loop took over (closing "stdin" then stalled replies).
+    assert first["stdin"] in ("/dev/null", "n/a") and second["stdin"] in ("/dev/null", "n/a")
 
 
 @pytest.mark.slow
@@ -195,3 +199,14 @@ def test_the_no_op_build_imports_neither_dask_nor_the_kernel_machinery(built_cop
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout and result.stdout.strip().endswith("[]"), result.stdout
+
+
+def test_a_result_read_from_other_data_is_refused(tmp_path):
+    from casualty_workbook.executors import _check_data
+
+    (tmp_path / "claims.csv").write_text("claim_id\nA1\n")
+    good = Execution("r", True, 1.0, record={"data": {"claims.csv": __import__("hashlib").sha256(b"claim_id\nA1\n").hexdigest()}})
+    assert _check_data(good, tmp_path) is good
+    other = Execution("r", True, 1.0, record={"data": {"claims.csv": "0" * 64}}, worker="w1:42")
+    refused = _check_data(other, tmp_path)
+    assert not refused.ok and "w1:42" in refused.error and "claims.csv" in refused.error

@@ -170,18 +170,36 @@ class DaskExecutor:
             future = self.client.submit(execute_report, report, self.layout, timeout, env=env, expect=expect,
                                         pure=False, key=f"report-{report.id}-{os.urandom(4).hex()}")
             futures[future] = report
+        data_dir = Path(env.get("WORKBOOK_DATA_DIR") or self.layout.root / "data")
         for future in dask_completed(futures):
             report = futures[future]
             try:
-                yield future.result()
+                execution = future.result()
             except Exception as err:  # noqa: BLE001 - the task never returned: a lost worker, or one that cannot run it
                 yield Execution(report.id, False, 0.0, error=_describe_task_failure(err))
+                continue
+            yield _check_data(execution, data_dir)
 
     def __exit__(self, kind, value, traceback) -> None:
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _check_data(execution: Execution, data_dir: Path) -> Execution:
+    """A worker's result counts only if the data it read (recorded by hash) is the coordinator's data."""
+    from .runner import _file_sha
+
+    if not execution.ok:
+        return execution
+    differing = sorted(name for name, digest in (execution.record or {}).get("data", {}).items()
+                       if _file_sha(data_dir / name) != digest)
+    if differing:
+        return Execution(execution.report_id, False, execution.seconds, error=(
+            f"the worker ({execution.worker}) read data that differs from {data_dir}: {', '.join(differing)}; "
+            "workers need the project's data at the same path, at the same commit"), worker=execution.worker)
+    return execution
 
 
 def _describe_task_failure(err: BaseException) -> str:

@@ -30,7 +30,11 @@ import time
 import uuid
 from importlib import import_module
 
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
+from queue import Empty
+from traitlets import DottedObjectName, Type
 
 # Imported once by the server: what the notebooks import, and the kernel itself. Only imports:
 # nothing here may create figures, read data or set styles (that would be state shared by reports).
@@ -72,12 +76,14 @@ def _become_kernel(request: dict, protocol_fds: tuple[int, int]) -> None:
         os.setsid()  # its own process group: the kernel manager signals the group, never the server
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the server's reaper is not the kernel's business
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        for fd in protocol_fds:
-            os.close(fd)
+        # The server's pipes are its stdin and stdout: replace them in place. (Closing them first would
+        # let the kernel's own descriptors take numbers 0 and 1, and a later close of "stdin" would
+        # then close one of the kernel's event descriptors: a reply waits until something else wakes it.)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
-        os.close(devnull)
         os.dup2(2, 1)  # the kernel's own stdout (rarely used) goes where the server's stderr goes
+        for fd in {devnull, *protocol_fds} - {0, 1, 2}:
+            os.close(fd)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -282,6 +288,29 @@ def _alive(pid: int) -> bool:
         return True
 
 
+class _ShellChannel(AsyncZMQSocketChannel):
+    """The shell channel, polled in short slices.
+
+    A cell that displays widgets makes nbclient send widget messages on this socket while it
+    waits for the cell's reply on it; now and then that wait then misses the reply and sleeps
+    until its timeout (minutes). Polling again every half second bounds the delay.
+    """
+
+    async def get_msg(self, timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            step = 0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))
+            try:
+                return await super().get_msg(timeout=step)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
+class WorkbookKernelClient(AsyncKernelClient):
+    shell_channel_class = Type(_ShellChannel)
+
+
 class WarmKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, but the kernel process is forked from a warm server when it can be.
 
@@ -290,6 +319,8 @@ class WarmKernelManager(AsyncKernelManager):
     process environment.
     """
 
+    client_class = DottedObjectName("casualty_workbook.warm.WorkbookKernelClient")
+    client_factory = Type(klass="casualty_workbook.warm.WorkbookKernelClient")
     kernel_env: dict[str, str] = {}
     use_fork_server: bool = True
 
