@@ -186,11 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     runs = []
-    plan = [(n, "local", []) for n in args.counts]
-    plan += [(n, "local, cold kernels", ["COLD"]) for n in args.cold_counts]
+    # Smallest first, so that a run stopped early has measured every kind of build.
+    plan = [(n, "local", []) for n in args.counts[:1]]
+    plan += [(n, "local, cold kernels", ["COLD"]) for n in args.cold_counts[:1]]
     if args.dask_count:
         plan += [(args.dask_count, "dask, 1 worker", ["--executor", "dask", "--jobs", "1"]),
                  (args.dask_count, "dask, 2 workers", ["--executor", "dask", "--jobs", "2"])]
+    plan += [(n, "local", []) for n in args.counts[1:]]
+    plan += [(n, "local, cold kernels", ["COLD"]) for n in args.cold_counts[1:]]
     with tempfile.TemporaryDirectory(prefix="workbook-scale-") as tmp:
         projects: dict[int, tuple[Path, dict]] = {}
         for n, label, build_args in plan:
@@ -206,13 +209,9 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
             print(f"  {run['wall_s']:.1f} s, {run['reports_per_s']:.2f} reports/s "
                   f"(steady {fmt_rate(run['steady_reports_per_s'])}), CPU {run['cpu_s']:.1f} s", flush=True)
-    result = {
-        "command": " ".join([os.path.relpath(sys.executable, REPO), "bench/scale.py", *(argv or sys.argv[1:])]),
-        "started": started, "load_before": load_before,
-        "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}",
-        "runs": runs,
-    }
+            if not args.no_write:  # what is measured so far is kept, should a long run be stopped
+                write_section(args.out, render(_result(argv, started, load_before, runs)))
+    result = _result(argv, started, load_before, runs)
     section = render(result)
     print("\n" + section)
     raw = REPO / "bench" / "out" / "scale.json"
@@ -222,6 +221,16 @@ def main(argv: list[str] | None = None) -> int:
         write_section(args.out, section)
         print(f"Wrote the section to {args.out} (every number in {raw}).")
     return 0
+
+
+def _result(argv, started: str, load_before: str, runs: list[dict]) -> dict:
+    return {
+        "command": " ".join([os.path.relpath(sys.executable, REPO), "bench/scale.py", *(argv or sys.argv[1:])]),
+        "started": started, "load_before": load_before,
+        "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}",
+        "runs": runs,
+    }
 
 
 if __name__ == "__main__":
