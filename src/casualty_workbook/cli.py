@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from .exceptions import WorkbookError
+from .exceptions import ParameterError, WorkbookError
 
 
 # A cell of these notebooks takes seconds; ten minutes means it hangs, and the build stops it.
@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--only", action="append", default=[], metavar="REPORT", help="build only this report (repeatable)")
     build.add_argument("--timeout", type=_positive("seconds"), default=CELL_TIMEOUT,
                        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})")
+    build.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where notebooks run: local kernels (default) or a Dask cluster")
+    build.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a "
+                            "LocalCluster of --jobs workers)")
 
     report = commands.add_parser("report", parents=[common],
                                  help="run one notebook with your own parameters into reports/custom/",
@@ -95,7 +100,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "build":
         from .runner import build_catalogue
 
-        return build_catalogue(jobs=args.jobs, force=args.force, only=args.only, timeout=args.timeout)
+        if args.scheduler and args.executor != "dask":
+            raise ParameterError("--scheduler ADDRESS goes with --executor dask")
+        return build_catalogue(jobs=args.jobs, force=args.force, only=args.only, timeout=args.timeout,
+                               executor=args.executor, scheduler=args.scheduler)
     if args.command == "report":
         from .runner import run_custom_report
 

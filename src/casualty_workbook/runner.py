@@ -23,7 +23,6 @@ import signal
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,8 +226,12 @@ def _describe_failure(err: BaseException, timeout: int | None) -> str:
     return f"{name}: {err}"
 
 
-def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | None) -> tuple[Path, dict]:
-    """Run one notebook with papermill into ``staging``; returns the executed notebook and its record."""
+def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | None,
+            kernel_manager_class: type | None = None) -> tuple[Path, dict]:
+    """Run one notebook with papermill into ``staging``; returns the executed notebook and its record.
+
+    ``kernel_manager_class`` (nbclient's) decides how the kernel starts: ``warm.py``'s forks it warm.
+    """
     import nbformat
     import papermill as pm
 
@@ -247,6 +250,7 @@ def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | Non
         execution_timeout=timeout, start_timeout=120, report_mode=False,
         # The kernel's own log (transport warnings, shutdown notices) is noise in a build's output.
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
     )
     nb = nbformat.read(executed, as_version=4)
     _check_every_cell_ran(nb)
@@ -336,22 +340,44 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
 
 
 def run_report(report: Report, layout: Layout, *, timeout: int | None) -> Outcome:
+    """Execute one report in this process's kernels and publish it."""
+    from .executors import execute_report
+
+    execution = execute_report(report, layout, timeout, scratch=layout.state_dir / "staging")
+    return publish_execution(report, layout, execution)
+
+
+def publish_execution(report: Report, layout: Layout, execution) -> Outcome:
+    """Publish what an executor handed back (``executors.Execution``: bytes, from wherever it ran).
+
+    Only this, the coordinating process, writes into figures/ and reports/: the bytes go to a
+    staging folder under the build state, then into place file by file, as ``publish`` does.
+    """
     start = time.perf_counter()
     staging_root = layout.state_dir / "staging"
     staging_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=staging_root))
     try:
+        if not execution.ok:  # the notebook failed: keep what papermill wrote, publish nothing
+            if execution.notebook:
+                _write_atomic(layout.reports / "failed" / f"{report.id}.ipynb", execution.notebook, scratch=staging)
+            return Outcome(report, False, execution.seconds, execution.error)
+        executed = staging / f"{report.id}.ipynb"
+        executed.write_bytes(execution.notebook)
+        (staging / "out").mkdir()
+        for name, data in execution.files.items():
+            if Path(name).name != name or name in ("", ".", ".."):  # bytes from a worker name no other folder
+                return Outcome(report, False, execution.seconds, f"the worker handed back a file named {name!r}")
+            (staging / "out" / name).write_bytes(data)
         try:
-            executed, record = execute(report, layout, staging, timeout=timeout)
             _check_no_figure_lost(report, layout, staging)
-        except Exception as err:  # the notebook failed: keep what papermill wrote, publish nothing
-            failed = staging / f"{report.id}.ipynb"
-            if failed.is_file():
-                _install(failed, layout.reports / "failed" / f"{report.id}.ipynb", staging)
-            return Outcome(report, False, time.perf_counter() - start, _describe_failure(err, timeout))
+        except ShrunkFigures as err:  # the run is kept for reading; nothing is published
+            _write_atomic(layout.reports / "failed" / f"{report.id}.ipynb", execution.notebook, scratch=staging)
+            return Outcome(report, False, execution.seconds, str(err))
         html = to_html(executed, report.title)
         outputs = publish(report, layout, executed, html, staging)
-        return Outcome(report, True, time.perf_counter() - start, record=record, outputs=outputs)
+        return Outcome(report, True, execution.seconds + time.perf_counter() - start, record=execution.record,
+                       outputs=outputs)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -394,8 +420,13 @@ def _acquire_lock(layout: Layout):
 
 
 def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[str] | None = None,
-                    timeout: int | None = None, layout: Layout | None = None) -> int:
-    """Build the stale reports of the catalogue; returns the exit code (0 when all succeeded)."""
+                    timeout: int | None = None, layout: Layout | None = None, executor: str = "local",
+                    scheduler: str | None = None) -> int:
+    """Build the stale reports of the catalogue; returns the exit code (0 when all succeeded).
+
+    ``executor`` is where notebooks run (``executors.EXECUTORS``): ``local`` kernels, or ``dask``
+    tasks on the cluster at ``scheduler`` (a LocalCluster of ``jobs`` workers when None).
+    """
     from .paths import default_data_dir
 
     layout = layout or default_layout()
@@ -429,7 +460,7 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         workers = max(1, min(jobs or os.cpu_count() or 1, len(stale)))
         _progress(f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
                   f"({len(reports) - len(stale)} up to date).")
-        outcomes = _run_all(stale, layout, workers, timeout)
+        outcomes = _run_all(stale, layout, workers, timeout, executor=executor, scheduler=scheduler)
         for outcome in outcomes:
             if outcome.ok:
                 state["reports"][outcome.report.id] = {
@@ -465,29 +496,31 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _run_all(stale: list[Report], layout: Layout, workers: int, timeout: int | None) -> list[Outcome]:
+def _run_all(stale: list[Report], layout: Layout, workers: int, timeout: int | None, *, executor: str = "local",
+             scheduler: str | None = None) -> list[Outcome]:
+    """Execute the reports where ``executor`` says; publish each here, in this process, as it comes back."""
+    from .executors import open_executor
+
     outcomes: list[Outcome] = []
+    by_id = {r.id: r for r in stale}
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report")
     try:
-        futures = {pool.submit(run_report, r, layout, timeout=timeout): r for r in stale}
-        for done, future in enumerate(as_completed(futures), start=1):
-            outcome = future.result()
-            outcomes.append(outcome)
-            mark = "ok " if outcome.ok else "FAILED"
-            _progress(f"[{done}/{len(stale)}] {mark} {outcome.report.id} ({outcome.seconds:.1f} s)"
-                      + ("" if outcome.ok else f": {outcome.error}"))
+        with open_executor(executor, jobs=workers, layout=layout, scheduler=scheduler) as running:
+            for done, execution in enumerate(running.run(stale, timeout), start=1):
+                outcome = publish_execution(by_id[execution.report_id], layout, execution)
+                outcomes.append(outcome)
+                mark = "ok " if outcome.ok else "FAILED"
+                _progress(f"[{done}/{len(stale)}] {mark} {outcome.report.id} ({outcome.seconds:.1f} s)"
+                          + ("" if outcome.ok else f": {outcome.error}"))
     except KeyboardInterrupt:
         _kill_children()
-        pool.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
         raise
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous)
-    pool.shutdown(wait=True)
     return sorted(outcomes, key=lambda o: [r.id for r in stale].index(o.report.id))
 
 

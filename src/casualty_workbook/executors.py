@@ -1,0 +1,221 @@
+"""Where reports execute: on this machine (the default) or on a Dask cluster.
+
+Executing a report is a task: run its notebook with papermill into a private scratch folder
+and hand back the executed notebook and every file it saved, as bytes (an ``Execution``).
+The coordinating process alone publishes them (``runner.publish_execution``), atomically, as
+for a local build: a worker never writes into figures/ or reports/, so a worker lost in the
+middle of a report loses nothing. Dask reruns the task elsewhere; if it keeps losing workers
+the report is reported failed.
+
+- ``local``: a thread per kernel on this machine; each kernel is forked from a warm server
+  (``warm.py``) that has already imported pandas, matplotlib and the rest.
+- ``dask``: each report is a task on a ``distributed`` cluster (``--scheduler ADDRESS``, or a
+  ``LocalCluster`` started for the build). Workers need the same environment (the lock and
+  this package) and the project's notebooks and data at the same path as the coordinator;
+  the worker checks both and says so when they differ.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalogue import Report
+from .exceptions import ParameterError
+
+EXECUTORS = ("local", "dask")
+# What a kernel needs from the build's environment wherever it runs (``runner._prepare_environment``).
+KERNEL_ENV_KEYS = ("WORKBOOK_DATA_DIR", "SOURCE_DATE_EPOCH", "PYTHONHASHSEED", "MPLBACKEND")
+
+
+@dataclass
+class Execution:
+    """What a worker hands back for one report: everything the coordinator needs to publish it."""
+
+    report_id: str
+    ok: bool
+    seconds: float
+    notebook: bytes = b""  # the executed notebook, or the failed run as far as it got
+    files: dict[str, bytes] = field(default_factory=dict)  # what the notebook saved, by file name
+    record: dict | None = None
+    error: str = ""
+    worker: str = ""
+
+
+def kernel_env() -> dict[str, str]:
+    """The build's settings every kernel gets, read from this (the coordinating) process."""
+    return {k: os.environ[k] for k in KERNEL_ENV_KEYS if k in os.environ}
+
+
+def execute_report(report: Report, layout, timeout: int | None, *, env: dict[str, str] | None = None,
+                   scratch: Path | None = None, warm: bool = True, expect: dict | None = None) -> Execution:
+    """Run one report here (a thread of the build, or a task on a worker) and return its outputs as bytes.
+
+    ``expect`` (from the coordinator) holds the sha256 of the notebook and of the package code:
+    a worker whose copies differ refuses the task rather than build something else.
+    """
+    from . import runner, warm as warm_kernels
+
+    start = time.perf_counter()
+    where = f"{socket.gethostname()}:{os.getpid()}"
+    if expect:
+        problem = _check_expected(report, layout, expect)
+        if problem:
+            return Execution(report.id, False, 0.0, error=problem, worker=where)
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=scratch))
+    try:
+        manager = warm_kernels.kernel_manager_class(env, warm=warm)
+        try:
+            executed, record = runner.execute(report, layout, staging, timeout=timeout, kernel_manager_class=manager)
+        except Exception as err:  # the notebook failed: hand back what papermill wrote, nothing to publish
+            failed = staging / f"{report.id}.ipynb"
+            return Execution(report.id, False, time.perf_counter() - start,
+                             notebook=failed.read_bytes() if failed.is_file() else b"",
+                             error=runner._describe_failure(err, timeout), worker=where)
+        out = staging / "out"
+        files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()} if out.is_dir() else {}
+        return Execution(report.id, True, time.perf_counter() - start, executed.read_bytes(), files, record,
+                         worker=where)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_expected(report: Report, layout, expect: dict) -> str:
+    from .runner import _file_sha, code_hash
+
+    notebook = report.notebook_path(layout.notebooks)
+    if _file_sha(notebook) != expect.get("notebook"):
+        return (f"the worker's {notebook} is missing or differs from the coordinator's; workers need the "
+                "project's files at the same path, at the same commit")
+    if code_hash(layout) != expect.get("code"):
+        return ("the worker's casualty_workbook package or requirements.lock differs from the coordinator's; "
+                "install the same commit and lock on every worker")
+    return ""
+
+
+class LocalExecutor:
+    """Reports on this machine: ``jobs`` kernels at once, each forked from a warm server."""
+
+    def __init__(self, jobs: int, layout, *, warm: bool = True):
+        self.jobs, self.layout, self.warm = jobs, layout, warm
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        from . import warm
+
+        if self.warm and warm.enabled():
+            warm.prestart()  # its imports overlap with the first kernels' start
+        self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="report")
+        return self
+
+    def run(self, reports: list[Report], timeout: int | None) -> Iterator[Execution]:
+        scratch = self.layout.state_dir / "staging"
+        futures = [self._pool.submit(execute_report, r, self.layout, timeout, scratch=scratch, warm=self.warm)
+                   for r in reports]
+        for future in as_completed(futures):
+            yield future.result()
+
+    def __exit__(self, kind, value, traceback) -> None:
+        from . import warm
+
+        self._pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
+        if kind is None:  # (when interrupted, the runner stops the server and its kernels together)
+            warm.shutdown()
+
+
+class DaskExecutor:
+    """Reports as tasks on a Dask cluster: at ``scheduler``, or a ``LocalCluster`` of ``jobs`` workers."""
+
+    def __init__(self, jobs: int, layout, *, scheduler: str | None = None):
+        self.jobs, self.layout, self.scheduler = jobs, layout, scheduler
+        self.cluster = self.client = None
+
+    def __enter__(self) -> DaskExecutor:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ParameterError("--executor dask needs the 'distributed' package (it is in requirements.lock: "
+                                 "make env)") from None
+        if self.scheduler:
+            try:
+                self.client = Client(self.scheduler, timeout="30s")
+            except (OSError, TimeoutError) as err:
+                raise ParameterError(f"--scheduler {self.scheduler}: no Dask scheduler answered ({err})") from None
+        else:
+            # One single-threaded worker process per kernel: a report is one task, its kernel one process.
+            self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=50)
+            self.client = Client(self.cluster)
+        return self
+
+    def run(self, reports: list[Report], timeout: int | None) -> Iterator[Execution]:
+        from distributed import as_completed as dask_completed
+
+        from .runner import _file_sha, code_hash
+
+        env = kernel_env()
+        code = code_hash(self.layout)
+        futures = {}
+        for report in reports:
+            expect = {"notebook": _file_sha(report.notebook_path(self.layout.notebooks)), "code": code}
+            future = self.client.submit(execute_report, report, self.layout, timeout, env=env, expect=expect,
+                                        pure=False, key=f"report-{report.id}-{os.urandom(4).hex()}")
+            futures[future] = report
+        data_dir = Path(env.get("WORKBOOK_DATA_DIR") or self.layout.root / "data")
+        for future in dask_completed(futures):
+            report = futures[future]
+            try:
+                execution = future.result()
+            except Exception as err:  # noqa: BLE001 - the task never returned: a lost worker, or one that cannot run it
+                yield Execution(report.id, False, 0.0, error=_describe_task_failure(err))
+                continue
+            yield _check_data(execution, data_dir)
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _check_data(execution: Execution, data_dir: Path) -> Execution:
+    """A worker's result counts only if the data it read (recorded by hash) is the coordinator's data."""
+    from .runner import _file_sha
+
+    if not execution.ok:
+        return execution
+    differing = sorted(name for name, digest in (execution.record or {}).get("data", {}).items()
+                       if _file_sha(data_dir / name) != digest)
+    if differing:
+        return Execution(execution.report_id, False, execution.seconds, error=(
+            f"the worker ({execution.worker}) read data that differs from {data_dir}: {', '.join(differing)}; "
+            "workers need the project's data at the same path, at the same commit"), worker=execution.worker)
+    return execution
+
+
+def _describe_task_failure(err: BaseException) -> str:
+    name = type(err).__name__
+    if name == "KilledWorker":
+        return ("the worker running it died, again on every retry (Dask's KilledWorker); nothing of it "
+                "was published")
+    return f"the task failed on its worker: {name}: {err}"
+
+
+def open_executor(kind: str, *, jobs: int, layout, scheduler: str | None = None):
+    """The executor named on the command line, ready to use as a context manager."""
+    if kind == "local":
+        if scheduler:
+            raise ParameterError("--scheduler goes with --executor dask")
+        return LocalExecutor(jobs, layout)
+    if kind == "dask":
+        return DaskExecutor(jobs, layout, scheduler=scheduler)
+    raise ParameterError(f"--executor {kind!r}: expected one of {', '.join(EXECUTORS)}")

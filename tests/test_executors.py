@@ -1,0 +1,212 @@
+"""Executors: warm kernels give each report a clean state of its own; the coordinator alone publishes."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+
+from casualty_workbook import warm
+from casualty_workbook.catalogue import Report
+from casualty_workbook.executors import Execution, LocalExecutor, execute_report
+from casualty_workbook.runner import Layout, publish_execution
+from conftest import REPO, run_cli
+
+# A report that changes every kind of state a later report could see if kernels were reused.
+POLLUTE = r'''
+leaked_variable = "from an earlier report"
+import os, sys, json
+import numpy as np
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import seaborn as sns
+import casualty_workbook as wb
+from casualty_workbook import provenance, style
+mpl.rcParams["lines.linewidth"] = 9.0
+plt.style.use("dark_background")
+sns.set_theme(style="darkgrid", context="poster", palette="rocket")
+wb.use_house_style()
+mpl.rcParams["font.size"] = 31.0
+style.STATUS_COLOURS["verified"] = "#000000"
+wb.load_claims()
+provenance._READS["leaked.csv"] = "0" * 64
+json.LEAKED = True
+sys.modules["leaked_module"] = json
+os.environ["LEAKED_ENV"] = "1"
+np.random.seed(1)
+os.chdir("/")
+plt.figure()
+'''
+
+# What a report sees when it starts: printed as one JSON line.
+FINGERPRINT = r'''
+import hashlib, json, os, sys
+warm_imports = "pandas" in sys.modules
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from casualty_workbook import provenance, style
+state = {
+    "leaked_variable": "leaked_variable" in globals(),
+    "rcparams": hashlib.sha256(repr(sorted((k, repr(v)) for k, v in mpl.rcParams.items())).encode()).hexdigest(),
+    "linewidth": mpl.rcParams["lines.linewidth"],
+    "font_size": mpl.rcParams["font.size"],
+    "verified_colour": style.STATUS_COLOURS["verified"],
+    "reads": sorted(provenance._READS),
+    "json_attr": hasattr(json, "LEAKED"),
+    "leaked_module": "leaked_module" in sys.modules,
+    "leaked_env": "LEAKED_ENV" in os.environ,
+    "cwd": os.getcwd(),
+    "sys_path": sys.path,
+    "figures_open": plt.get_fignums(),
+    "hash_seed": os.environ.get("PYTHONHASHSEED"),
+    "str_hash": hash("casualty"),
+    "backend": mpl.get_backend(),
+}
+stdin = os.readlink("/proc/self/fd/0") if os.path.exists("/proc/self/fd/0") else "n/a"
+print("STATE " + json.dumps({"state": state, "warm_imports": warm_imports, "random": np.random.random(), "stdin": stdin}))
+'''
+
+
+def _notebook(path, source: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def probe_layout(tmp_path, monkeypatch):
+    root = tmp_path / "probe"
+    (root / "notebooks").mkdir(parents=True)
+    _notebook(root / "notebooks" / "pollute.ipynb", POLLUTE)
+    _notebook(root / "notebooks" / "fingerprint.ipynb", FINGERPRINT)
+    monkeypatch.setenv("WORKBOOK_DATA_DIR", str(REPO / "data"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    yield Layout(root, root / "figures", root / "reports")
+    warm.shutdown()
+
+
+def _state(execution: Execution) -> dict:
+    assert execution.ok, execution.error
+    nb = nbformat.reads(execution.notebook.decode(), as_version=4)
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+    return json.loads(text.split("STATE ", 1)[1])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not warm.supported(), reason="fork servers need POSIX fork")
+def test_no_state_leaks_from_one_report_to_the_next(probe_layout):
+    """One kernel at a time through one warm server: a report sees what a fresh kernel sees, never the last one's state."""
+    reports = [Report("pollute", "pollute", "pollute"), Report("first", "fingerprint", "first"),
+               Report("pollute2", "pollute", "pollute again"), Report("second", "fingerprint", "second")]
+    with LocalExecutor(1, probe_layout) as executor:
+        done = {e.report_id: e for e in executor.run(reports, 120)}
+    assert done["pollute"].ok and done["pollute2"].ok, done["pollute"].error + done["pollute2"].error
+    first, second = _state(done["first"]), _state(done["second"])
+    cold = _state(execute_report(Report("cold", "fingerprint", "cold"), probe_layout, 120, warm=False))
+
+    assert first["warm_imports"] and second["warm_imports"], "the reports did not run in warm kernels"
+    assert not cold["warm_imports"], "the reference kernel should be an ordinary one"
+    for name, seen in (("first", first), ("second", second)):
+        state = seen["state"]
+        assert not state["leaked_variable"] and not state["json_attr"] and not state["leaked_module"], name
+        assert not state["leaked_env"] and state["reads"] == [] and state["figures_open"] == [], name
+        assert state["verified_colour"] == "#0072B2" and state["font_size"] != 31.0, name
+        # Everything a fresh kernel would see (rcParams, backend, cwd, sys.path, hash seed): the same.
+        assert state == cold["state"], name
+    # Each kernel draws its own random numbers, as a new process does (not the server's state).
+    assert first["random"] != second["random"]
+    # The server's pipes were replaced in place: the kernel's stdin is /dev/null, not a descriptor
+    # number the kernel's own event loop took over (closing "stdin" then stalled replies).
+    assert first["stdin"] in ("/dev/null", "n/a") and second["stdin"] in ("/dev/null", "n/a")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not warm.supported(), reason="fork servers need POSIX fork")
+def test_a_warm_kernel_goes_away_with_its_server(probe_layout, tmp_path):
+    """A killed build (its server gone) leaves no kernel running on."""
+    import asyncio
+    import time
+
+    import psutil
+
+    async def start():
+        km = warm.kernel_manager_class()()
+        await km.start_kernel(cwd=str(tmp_path))
+        client = km.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=120)
+        client.stop_channels()
+        return km
+
+    km = asyncio.run(start())
+    pid = km.provisioner.pid
+    server = warm.server_for(dict(os.environ))
+    assert psutil.Process(pid).ppid() == server.process.pid, "the kernel was not forked by the server"
+    server.process.kill()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and warm._alive(pid):
+        time.sleep(0.2)
+    assert not warm._alive(pid), "the kernel outlived its server"
+
+
+def test_a_failed_execution_writes_only_the_failed_run(tmp_path):
+    layout = Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")
+    report = Report("r", "nb", "R")
+    outcome = publish_execution(report, layout, Execution("r", False, 1.0, notebook=b"{}", error="cell 3: boom"))
+    assert not outcome.ok and outcome.error == "cell 3: boom"
+    assert (tmp_path / "reports" / "failed" / "r.ipynb").read_bytes() == b"{}"
+    assert not (tmp_path / "figures").exists()
+    assert sorted(p.name for p in (tmp_path / "reports").rglob("*")) == ["failed", "r.ipynb"]
+
+
+@pytest.mark.parametrize("name", ["../escape.png", "sub/dir.png", "..", "/abs.png"])
+def test_a_file_name_from_a_worker_cannot_leave_the_report_folder(tmp_path, name):
+    layout = Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")
+    nb = nbformat.writes(nbformat.v4.new_notebook()).encode()
+    execution = Execution("r", True, 1.0, notebook=nb, files={"ok.png": b"png", name: b"x"}, record={"data": {}})
+    outcome = publish_execution(Report("r", "nb", "R"), layout, execution)
+    assert not outcome.ok and "file named" in outcome.error
+    assert not (tmp_path / "figures").exists() and not (tmp_path / "escape.png").exists()
+
+
+def test_scheduler_without_the_dask_executor_is_an_error(project):
+    result = run_cli(project, "build", "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.returncode == 2
+    assert "--scheduler ADDRESS goes with --executor dask" in result.stderr and "Traceback" not in result.stderr
+    assert not (project / "reports").exists()
+
+
+def test_an_unknown_executor_is_refused(project):
+    result = run_cli(project, "build", "--executor", "spark")
+    assert result.returncode == 2 and "invalid choice: 'spark'" in result.stderr
+
+
+def test_the_no_op_build_imports_neither_dask_nor_the_kernel_machinery(built_copy):
+    """Nothing stale: no distributed, papermill or jupyter_client import (the no-op build stays fast)."""
+    from conftest import cli_env
+    import subprocess
+    import sys
+
+    code = ("import sys; from casualty_workbook.cli import main; code = main(['build']); "
+            "print(sorted(m for m in ('distributed', 'dask', 'papermill', 'jupyter_client', 'pandas') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=built_copy, env=cli_env(built_copy),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout and result.stdout.strip().endswith("[]"), result.stdout
+
+
+def test_a_result_read_from_other_data_is_refused(tmp_path):
+    from casualty_workbook.executors import _check_data
+
+    (tmp_path / "claims.csv").write_text("claim_id\nA1\n")
+    good = Execution("r", True, 1.0, record={"data": {"claims.csv": __import__("hashlib").sha256(b"claim_id\nA1\n").hexdigest()}})
+    assert _check_data(good, tmp_path) is good
+    other = Execution("r", True, 1.0, record={"data": {"claims.csv": "0" * 64}}, worker="w1:42")
+    refused = _check_data(other, tmp_path)
+    assert not refused.ok and "w1:42" in refused.error and "claims.csv" in refused.error
