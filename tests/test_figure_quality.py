@@ -223,7 +223,8 @@ def test_every_figure_passes(drawn, check):
 
 @pytest.fixture
 def fig():
-    figure, ax = plt.subplots(figsize=(4, 3))
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):  # the catalogue's figures are still open
+        figure, ax = plt.subplots(figsize=(4, 3))
     yield figure
     plt.close(figure)
 
