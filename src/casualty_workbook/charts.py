@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from . import analysis, provenance
+from . import analysis, figure_data, provenance
 from .style import STATUS_COLOURS, STATUS_HATCHES, STATUS_LABELS, use_house_style
 
 METRIC_LABELS = {
@@ -50,6 +50,7 @@ def _nothing_to_draw(ax: Axes, title: str, what: str) -> Axes:
     ax.set_title(title)
     ax.set_axis_off()
     ax.text(0.5, 0.5, f"No {what} match the chosen parameters.", ha="center", va="center", transform=ax.transAxes)
+    figure_data.attach(ax, figure_data.empty_rows())
     return ax
 
 
@@ -101,6 +102,7 @@ def plot_claims(claims: pd.DataFrame, *, ax: Axes | None = None, title: str | No
     add_source_line(ax, provenance.claim_source_line(data),
                     note="Each bar is a claim by the party named, not an established fact; "
                          "≥ marks a lower bound ('at least').")
+    figure_data.attach(ax, figure_data.claim_rows(data.iloc[::-1]))
     return ax
 
 
@@ -140,6 +142,7 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
     add_source_line(ax, provenance.claim_source_line(data),
                     note="Arrows link a later figure to the one it revises; ▲ marks a lower bound ('at least'). "
                          "Earlier figures are kept, not overwritten.")
+    figure_data.attach(ax, figure_data.claim_rows(data, mark="point"))
     return ax
 
 
@@ -167,6 +170,7 @@ def plot_weapons(weapons: pd.DataFrame, mentions: pd.DataFrame, *, ax: Axes | No
     add_source_line(ax, provenance.claim_source_line(used if len(used) else mentions),
                     note="Counts are the Russian Defence Ministry's claim of what it intercepted; "
                          "'Adler' in the report is the Vilkha system.")
+    figure_data.attach(ax, figure_data.weapon_rows(weapons, mentions))
     return ax
 
 
@@ -192,6 +196,7 @@ def plot_killed_by_category(killed: pd.DataFrame, totals: pd.DataFrame, *, ax: A
     add_source_line(ax, provenance.table_source_line(totals),
                     note="Error bars show OHCHR's ranges; a range's best estimate is its midpoint. "
                          "OHCHR counts only corroborated deaths; the actual numbers are likely higher.")
+    figure_data.attach(ax, figure_data.ohchr_category_rows(killed, totals))
     return ax
 
 
@@ -220,6 +225,7 @@ def plot_civilian_deaths_by_year(yearly: pd.DataFrame, by_year: pd.DataFrame, *,
               loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
     add_source_line(ax, provenance.table_source_line(by_year),
                     note="2014 counts from 14 April. Yearly figures are marked with how far each was checked.")
+    figure_data.attach(ax, figure_data.yearly_rows(yearly, by_year))
     return ax
 
 
@@ -248,6 +254,7 @@ def plot_toll_in_context(event_claims: pd.DataFrame, yearly: pd.DataFrame, by_ye
                     + provenance.claim_source_line(event_claims).replace("Source: ", "Claims: ", 1),
                     note="Different counters and methods: OHCHR's verified annual counts of civilians in eastern "
                          "Ukraine against one event's toll claimed by a party to the war. Not like for like.")
+    figure_data.attach(ax, figure_data.context_rows(event_claims, yearly, by_year))
     return ax
 
 
@@ -286,6 +293,7 @@ def plot_places(places: pd.DataFrame, *, reference: str = "belgorod", ax: Axes |
     add_source_line(ax, "Source: coordinates from encyclopaedia entries, verified; places as named in the report "
                         "and by Ukraine's military.",
                     note="Distances are great-circle distances. Villages without verified coordinates are listed, not placed.")
+    figure_data.attach(ax, figure_data.place_rows(places))
     return ax
 
 
@@ -308,4 +316,5 @@ def plot_figures_by_status(table: pd.DataFrame, *, ax: Axes | None = None, title
     ax.set_title(title or "Figures by who said them and how far each was checked")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
     add_source_line(ax, "Source: the workbook's claims.csv and ohchr_totals.csv, curated from the sources in sources.csv.")
+    figure_data.attach(ax, figure_data.status_count_rows(table))
     return ax
