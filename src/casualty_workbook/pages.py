@@ -27,6 +27,11 @@ from pathlib import Path
 
 import nh3
 import pandas as pd
+from pygments import highlight
+from pygments.formatters.html import HtmlFormatter
+# Imported from its module, not pygments.lexers: that package's lazy loader can fail when two
+# reports' pages are rendered at once in the build's threads.
+from pygments.lexers.python import PythonLexer
 
 from .figures import FIGURE_MIME
 
@@ -57,10 +62,6 @@ def markdown_html(text: str) -> str:
 
 
 def _code_html(source: str) -> str:
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
-
     return highlight(source, PythonLexer(), HtmlFormatter(nowrap=True, noclasses=True))
 
 
