@@ -94,7 +94,8 @@ def data_table_html(table: pd.DataFrame, table_id: str) -> str:
 
     return to_html_datatable(
         table, table_id=table_id, connected=False, showIndex=False, display_logo_when_loading=False,
-        layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info", "bottomEnd": "paging"},
+        # Not itables' default layout, which it hides for a table that fits one page: the search box stays.
+        layout={"topStart": "search", "topEnd": "info", "bottomStart": "pageLength", "bottomEnd": "paging"},
         classes="display compact", maxBytes=0, allow_html=False, warn_on_undocumented_option=False,
         # A click on a column's heading sorts it (not only on its small icon); widths are not
         # measured up front, since the table starts in a hidden tab.
