@@ -335,15 +335,20 @@ def test_report_page_data_tab_sorts_searches_and_offers_the_csv(reader, reports_
     def numbers() -> list[float]:
         return [float(v) for v in cells.all_inner_texts() if v.strip()]
 
-    table.locator("thead th").nth(column - 1).click()
+    from playwright.sync_api import expect
+
+    heading = table.locator("thead th").nth(column - 1)
+    heading.click()
+    expect(heading).to_have_attribute("aria-sort", "ascending")
     ascending = numbers()
     assert len(ascending) >= 3 and ascending == sorted(ascending), ascending
-    table.locator("thead th").nth(column - 1).click()
+    heading.click()
+    expect(heading).to_have_attribute("aria-sort", "descending")
     assert numbers() == sorted(ascending, reverse=True), "a second click sorts the other way, as numbers"
     rows = table.locator("tbody tr").count()
     figure.locator("input[type=search]").fill("claimed")
-    page.wait_for_function("n => document.querySelectorAll('section.figure table.dataTable tbody tr').length < n",
-                           arg=rows)
+    page.wait_for_function("([id, n]) => document.querySelectorAll('#' + id + ' tbody tr').length < n",
+                           arg=[table.get_attribute("id"), rows])
     assert all("claimed" in row for row in table.locator("tbody tr").all_inner_texts())
     figure.locator("label", has_text="Sources").click()
     assert figure.locator(".sources li").count() >= 1
