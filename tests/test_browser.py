@@ -262,3 +262,127 @@ def test_notebook_runs_in_browser(notebook, request):
         + describe(cells)
     )
     assert shot.is_file() and shot.stat().st_size > 0
+
+
+# --------------------------------------------------------------------------
+# the report pages and the index, opened from disk as a reader would
+
+_LOCAL = ("file:", "data:", "blob:", "about:")
+
+
+@pytest.fixture(scope="module")
+def reports_dir(built_project) -> Path:
+    root, result = built_project
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root / "reports"
+
+
+@pytest.fixture
+def reader(browser):
+    """A page with no network (offline), recording every request that is not for a local file."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if not request.url.startswith(_LOCAL) else None)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page, fetched, errors
+    finally:
+        context.close()
+
+
+def _dataframes(executed: Path) -> int:
+    """The DataFrames a report's notebook displayed (their HTML carries pandas' class)."""
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    return sum(1 for cell in nb["cells"] for output in cell.get("outputs", [])
+               if 'class="dataframe"' in "".join(output.get("data", {}).get("text/html", "")))
+
+
+def test_report_page_renders_headings_and_tables_not_markup(reader, reports_dir):
+    page, fetched, errors = reader
+    page.goto((reports_dir / "belgorod_strike.html").as_uri())
+    page.wait_for_load_state("load")
+    assert page.locator("main h1").count() >= 1, "the notebook's title is a heading"
+    assert page.locator("main h2").count() >= 2, "its sections are headings"
+    text = page.locator("body").inner_text()
+    for shown in ("<h1", "<h2", "<p>", "<style", "PosixPath", ".build-state", "output_dir"):
+        assert shown not in text, f"the page shows {shown!r} as text"
+    outputs = page.locator("main .output.html")
+    assert outputs.count() == _dataframes(reports_dir / "belgorod_strike.ipynb") >= 1
+    for i in range(outputs.count()):
+        assert outputs.nth(i).locator("table th").count() >= 2, "each DataFrame is a table with headings"
+    assert page.locator("main .code").first.is_hidden(), "code is hidden by default"
+    page.locator("label[for=show-code]").click()
+    assert page.locator("main .code").first.is_visible(), "and shown on request"
+    assert fetched == [], f"the page loaded from the network: {fetched}"
+    assert errors == [], errors
+
+
+def test_report_page_data_tab_sorts_searches_and_offers_the_csv(reader, reports_dir):
+    page, fetched, errors = reader
+    page.goto((reports_dir / "belgorod_strike.html").as_uri())
+    figure = page.locator("section.figure").first
+    assert figure.locator(".chart img").evaluate("img => img.complete && img.naturalWidth > 0"), "the chart shows"
+    figure.locator("label", has_text="Data").click()
+    table = figure.locator("table.dataTable")
+    table.wait_for(state="visible")
+    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    column = headers.index("best") + 1
+    cells = table.locator(f"tbody tr td:nth-child({column})")
+
+    def numbers() -> list[float]:
+        return [float(v) for v in cells.all_inner_texts() if v.strip()]
+
+    from playwright.sync_api import expect
+
+    heading = table.locator("thead th").nth(column - 1)
+    heading.click()
+    expect(heading).to_have_attribute("aria-sort", "ascending")
+    ascending = numbers()
+    assert len(ascending) >= 3 and ascending == sorted(ascending), ascending
+    heading.click()
+    expect(heading).to_have_attribute("aria-sort", "descending")
+    assert numbers() == sorted(ascending, reverse=True), "a second click sorts the other way, as numbers"
+    rows = table.locator("tbody tr").count()
+    figure.locator("input[type=search]").fill("claimed")
+    page.wait_for_function("([id, n]) => document.querySelectorAll('#' + id + ' tbody tr').length < n",
+                           arg=[table.get_attribute("id"), rows])
+    assert all("claimed" in row for row in table.locator("tbody tr").all_inner_texts())
+    figure.locator("label", has_text="Sources").click()
+    assert figure.locator(".sources li").count() >= 1
+    href = figure.locator("a.csv").get_attribute("href")
+    csv_file = reports_dir / href
+    assert csv_file.is_file() and csv_file.suffix == ".csv", href
+    assert csv_file.read_bytes() == (reports_dir.parent / "figures" / href).read_bytes()
+    assert fetched == [], f"the page loaded from the network: {fetched}"
+    assert errors == [], errors
+
+
+def test_index_shows_every_thumbnail_from_the_reports_folder_and_filters_by_event(reader, reports_dir):
+    page, fetched, errors = reader
+    page.goto((reports_dir / "index.html").as_uri())
+    page.wait_for_load_state("load")
+    images = page.locator("img")
+    pngs = sorted((reports_dir.parent / "figures").rglob("*.png"))
+    assert images.count() == len(pngs)
+    assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    for src in page.eval_on_selector_all("img", "imgs => imgs.map(i => i.getAttribute('src'))"):
+        assert not src.startswith(".."), src
+    sections = page.locator("section.report")
+    total = sections.count()
+    page.select_option("#event-filter", "belgorod_strike_2024")
+    visible = [s for s in range(total) if sections.nth(s).is_visible()]
+    assert 0 < len(visible) < total
+    assert page.locator("#report-belgorod_strike").is_visible()
+    assert not page.locator("#report-ohchr_2014_2021").is_visible()
+    page.select_option("#event-filter", "")
+    assert all(sections.nth(s).is_visible() for s in range(total))
+    assert fetched == [], f"the index loaded from the network: {fetched}"
+    assert errors == [], errors
+
+
+def test_no_page_names_the_build_state(reports_dir):
+    for page in sorted(reports_dir.glob("*.html")):
+        assert ".build-state" not in page.read_text(encoding="utf-8"), page.name

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+from casualty_workbook import figure_data  # noqa: E402
 from casualty_workbook.figures import save_figure  # noqa: E402
 from casualty_workbook.style import STATUS_COLOURS, use_house_style  # noqa: E402
 
@@ -17,6 +18,7 @@ def _figure():
     fig, ax = plt.subplots()
     ax.bar(["a", "b"], [1, 2])
     ax.set_title("t")
+    figure_data.attach(ax, figure_data.empty_rows())
     return fig
 
 
@@ -25,11 +27,11 @@ def test_saving_twice_gives_identical_bytes(tmp_path):
     first = [p.read_bytes() for p in save_figure(fig, "f", tmp_path / "1")]
     second = [p.read_bytes() for p in save_figure(_figure(), "f", tmp_path / "2")]
     assert first == second
-    assert sorted(p.name for p in (tmp_path / "1").iterdir()) == ["f.png", "f.svg"]
+    assert sorted(p.name for p in (tmp_path / "1").iterdir()) == ["f.csv", "f.png", "f.svg"]
 
 
 def test_no_dates_or_versions_in_the_files(tmp_path):
-    png, svg = save_figure(_figure(), "f", tmp_path)
+    png, svg, _ = save_figure(_figure(), "f", tmp_path)
     assert b"Software" not in png.read_bytes() and b"matplotlib.org" not in png.read_bytes()
     text = svg.read_text()
     assert "<dc:date>" not in text and "Matplotlib v" not in text

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from . import analysis, narrative, provenance
+from . import analysis, figure_data, narrative, provenance
 from .style import CLAIMANT_PALETTE, STATUS_COLOURS, STATUS_HATCHES, STATUS_LABELS, STATUS_ORDER, use_house_style
 
 METRIC_LABELS = {
@@ -57,6 +57,7 @@ def _nothing_to_draw(ax: Axes, title: str, what: str) -> Axes:
     ax.set_title(title)
     ax.set_axis_off()
     ax.text(0.5, 0.5, f"No {what} match the chosen parameters.", ha="center", va="center", transform=ax.transAxes)
+    figure_data.attach(ax, figure_data.empty_rows())
     return ax
 
 
@@ -114,6 +115,7 @@ def plot_claims(claims: pd.DataFrame, *, ax: Axes | None = None, title: str | No
     add_source_line(ax, provenance.claim_source_line(data),
                     note=f"Status of the figures drawn: {analysis.status_caption(data['status'])}. Each bar is a claim "
                          "by the party named, not an established fact; ≥ marks a lower bound ('at least').")
+    figure_data.attach(ax, figure_data.claim_rows(data.iloc[::-1]))
     return ax
 
 
@@ -170,6 +172,7 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
                          "report, in the order given (top first); arrows link a figure to the one it revises; "
                          "counts that disagree are each kept, none picked."
                          + (" Times are as the outlet gives them, with their UTC offset." if timed else ""))
+    figure_data.attach(ax, figure_data.claim_rows(data, mark="point"))
     return ax
 
 
@@ -206,6 +209,7 @@ def plot_weapons(weapons: pd.DataFrame, mentions: pd.DataFrame, *, systems: pd.D
     _status_legend(ax, sorted(set(map(str, (used if len(used) else mentions)["status"]))))
     add_source_line(ax, provenance.claim_source_line(used if len(used) else mentions),
                     note=narrative.weapons_caption(mentions, systems, claims))
+    figure_data.attach(ax, figure_data.weapon_rows(weapons, mentions))
     return ax
 
 
@@ -234,6 +238,7 @@ def plot_killed_by_category(killed: pd.DataFrame, totals: pd.DataFrame, *, ax: A
     add_source_line(ax, provenance.table_source_line(totals),
                     note="Error bars show OHCHR's ranges; a range's best estimate is its midpoint."
                          + derived_note + " OHCHR counts only corroborated deaths; the actual numbers are likely higher.")
+    figure_data.attach(ax, figure_data.ohchr_category_rows(killed, totals))
     return ax
 
 
@@ -266,6 +271,7 @@ def plot_civilian_deaths_by_year(yearly: pd.DataFrame, by_year: pd.DataFrame, *,
                     note=f"Status: {analysis.status_caption(yearly['status'], yearly['year'])}"
                          + "".join(f" ({int(r.year)}: its count less the MH17 victims)" for r in derived.itertuples())
                          + ". 2014 counts from 14 April.")
+    figure_data.attach(ax, figure_data.yearly_rows(yearly, by_year))
     return ax
 
 
@@ -302,6 +308,7 @@ def plot_toll_in_context(event_claims: pd.DataFrame, yearly: pd.DataFrame, by_ye
                     + provenance.claim_source_line(event_claims).replace("Source: ", "Claims: ", 1),
                     note=f"OHCHR's yearly counts of civilians killed in eastern Ukraine ({ohchr_status}) against one "
                          f"event's toll ({claim_status}). Different counters and methods: not like for like.")
+    figure_data.attach(ax, figure_data.context_rows(event_claims, yearly, by_year))
     return ax
 
 
@@ -387,6 +394,7 @@ def plot_places(places: pd.DataFrame, *, reference: str | None = None, sources: 
     add_source_line(ax, _places_source_line(places, sources),
                     note=("Distances are great-circle distances. " if ref is not None and len(located) > 1 else "")
                     + "Places without verified coordinates are listed, not placed.")
+    figure_data.attach(ax, figure_data.place_rows(places))
     return ax
 
 
@@ -410,4 +418,5 @@ def plot_figures_by_status(table: pd.DataFrame, *, ax: Axes | None = None, title
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
     add_source_line(ax, "Source: the workbook's claims.csv and ohchr_totals.csv, curated from the sources in sources.csv.",
                     note=f"Status of the {len(table)} figures drawn: {analysis.status_caption(table['status'])}.")
+    figure_data.attach(ax, figure_data.status_count_rows(table))
     return ax

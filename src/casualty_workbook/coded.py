@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from . import analysis, provenance
+from . import analysis, figure_data, provenance
 from .charts import METRIC_LABELS, _axes, _nothing_to_draw, _status_legend, add_source_line
 from .style import STATUS_COLOURS
 
@@ -108,4 +108,5 @@ def plot_coded_beside_claims(claims: pd.DataFrame, coded: pd.DataFrame, *, ax: A
     add_source_line(ax, provenance.claim_source_line(data),
                     note="A coded figure is a dataset's own estimate from the reports it cites, matched here by place "
                          "and date, not by name; the parties' figures are claims, not established facts.")
+    figure_data.attach(ax, figure_data.claim_rows(data, mark="point"))
     return ax

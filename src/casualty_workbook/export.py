@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -23,20 +24,30 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def export_csv(frame: pd.DataFrame, name: str, directory: str | Path | None) -> Path | None:
-    """Write ``directory/name.csv`` (UTF-8, formulas neutralised) atomically; nothing when directory is None."""
-    if directory is None:
-        return None
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.csv"
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".csv.tmp", dir=folder)
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV bytes, formulas neutralised, no index."""
+    handle = io.StringIO(newline="")
+    # CRLF, as RFC 4180 and spreadsheets expect; it also makes the writer quote any cell holding \r or \n.
+    neutralise_formulas(frame).to_csv(handle, index=False, lineterminator="\r\n")
+    return handle.getvalue().encode("utf-8")
+
+
+def write_atomic(target: Path, data: bytes) -> Path:
+    """Write ``target`` whole or not at all: a temporary file in the same folder, renamed when complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            # CRLF, as RFC 4180 and spreadsheets expect; it also makes the writer quote any cell holding \r or \n.
-            neutralise_formulas(frame).to_csv(handle, index=False, lineterminator="\r\n")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def export_csv(frame: pd.DataFrame, name: str, directory: str | Path | None) -> Path | None:
+    """Write ``directory/name.csv`` (UTF-8, formulas neutralised) atomically; nothing when directory is None."""
+    if directory is None:
+        return None
+    return write_atomic(Path(directory) / f"{name}.csv", csv_bytes(frame))

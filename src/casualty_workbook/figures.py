@@ -1,4 +1,4 @@
-"""The one function that saves figures: every format, no dates or versions, atomic writes."""
+"""The one function that saves figures: every format plus the table drawn, no dates or versions, atomic writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from pathlib import Path
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
+from . import figure_data
+from .export import write_atomic
+
 FORMATS = ("png", "svg")
+# The executed notebook says which figure a cell saved, so a report page can show its chart, data and sources.
+FIGURE_MIME = "application/vnd.casualty-workbook.figure+json"
 # Metadata that would change between runs or machines is left out, so output is byte-identical.
 _METADATA = {
     "png": {"Software": None},
@@ -17,13 +22,30 @@ _METADATA = {
 }
 
 
-def save_figure(fig: plt.Figure, name: str, directory: str | Path | None, *, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Save ``fig`` as ``directory/name.<format>`` for each format; returns the paths written.
+def _announce(name: str, written: list[Path]) -> None:
+    """Inside a kernel, leave a (text-less) note in the cell's output naming the figure saved."""
+    try:
+        from IPython.core.interactiveshell import InteractiveShell
+    except ImportError:
+        return
+    if not InteractiveShell.initialized():
+        return
+    from IPython.display import display
 
-    Nothing is written when ``directory`` is None (an analyst exploring in JupyterLab).
-    Each file is written to a temporary name in the same folder and renamed when complete,
-    so an interrupted save never leaves a truncated figure.
+    display({FIGURE_MIME: {"name": name, "files": [p.name for p in written]}, "text/plain": ""}, raw=True)
+
+
+def save_figure(fig: plt.Figure, name: str, directory: str | Path | None, *,
+                formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Save ``fig`` as ``directory/name.<format>`` for each format and ``name.csv``; returns the paths written.
+
+    The CSV holds the rows the figure's chart functions attached (``figure_data``): a figure
+    with none is an error, raised before anything is written. Nothing is written when
+    ``directory`` is None (an analyst exploring in JupyterLab). Each file is written to a
+    temporary name in the same folder and renamed when complete, so an interrupted save
+    never leaves a truncated file.
     """
+    table = figure_data.collect(fig, name)
     if directory is None:
         return []
     folder = Path(directory)
@@ -42,4 +64,6 @@ def save_figure(fig: plt.Figure, name: str, directory: str | Path | None, *, for
                 Path(tmp).unlink(missing_ok=True)
                 raise
             written.append(target)
+    written.append(write_atomic(folder / f"{name}.csv", figure_data.csv_bytes(table)))
+    _announce(name, written)
     return written

@@ -1,52 +1,87 @@
-"""reports/index.html: every report of the catalogue, its status, its pages and its figures."""
+"""reports/index.html: every report of the catalogue with its figures, what it was built from, a filter by event.
+
+The page is self-contained and works from ``file://``: thumbnails point at the copies the
+build puts in ``reports/<id>/`` (never at ``../figures/``), so the reports folder alone, as CI
+keeps it, shows every image. Kept free of pandas: a build with nothing changed may write it.
+"""
 
 from __future__ import annotations
 
-import html
-import os
+import csv
+import json
 from pathlib import Path
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Casualty figures workbook: reports</title>
-<style>
-body {{ font-family: "DejaVu Sans", Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-h1 {{ font-size: 1.5rem; }} h2 {{ font-size: 1.15rem; margin-top: 2rem; }}
-.figures img {{ max-width: 28rem; border: 1px solid #ddd; margin: 0.3rem; }}
-.missing {{ color: #b00; }} .note {{ color: #555; font-size: 0.9rem; }}
-</style></head><body>
-<h1>Casualty figures workbook: reports</h1>
-<p class="note">Every figure charted here is a claim by the party named, with its verification status;
-each report lists who said each number, who published it and the data files it read.</p>
-{sections}
-</body></html>
-"""
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def _rel(target: Path, start: Path) -> str:
-    return Path(os.path.relpath(target, start)).as_posix()
+def _record(layout, report_id: str) -> dict:
+    """What the build recorded in the executed notebook (commit, data read), or nothing."""
+    try:
+        nb = json.loads((layout.reports / f"{report_id}.ipynb").read_text(encoding="utf-8"))
+        return nb.get("metadata", {}).get("casualty_workbook", {}) or {}
+    except (OSError, ValueError):
+        return {}
 
 
-def render_index(reports, state: dict, layout) -> str:
-    sections = []
+def _csv_rows(path: Path) -> list[dict]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return list(csv.DictReader(handle))
+    except OSError:
+        return []
+
+
+def event_names(data_dir: Path) -> dict[str, str]:
+    """event_id → name, from the data's events table (empty when it cannot be read)."""
+    return {row["event_id"]: row.get("name") or row["event_id"] for row in _csv_rows(data_dir / "events.csv")
+            if row.get("event_id")}
+
+
+def _report_events(report, figures: list[Path]) -> list[str]:
+    """The events a report speaks of: its ``event`` parameter and the events in its figures' tables."""
+    events = set()
+    chosen = report.parameters.get("event")
+    if chosen and chosen != "all":
+        events.add(str(chosen))
+    for png in figures:
+        for row in _csv_rows(png.with_suffix(".csv")):
+            events.update(part.strip() for part in (row.get("event") or "").split(";") if part.strip())
+    return sorted(events)
+
+
+def render_index(reports, state: dict, layout, *, data_dir: Path | None = None) -> str:
+    """The index page's HTML (escaped throughout: titles and names come from files a user edits)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from .paths import default_data_dir
+
+    names = event_names(Path(data_dir) if data_dir else default_data_dir())
+    entries = []
     for report in reports:
         entry = state.get("reports", {}).get(report.id)
-        title = html.escape(report.title)
-        params = html.escape(", ".join(f"{k}={v}" for k, v in sorted(report.parameters.items())) or "defaults")
+        params = sorted((k, json.dumps(v)) for k, v in report.parameters.items())
         if not entry:
             failed = layout.reports / "failed" / f"{report.id}.ipynb"
-            link = f' (<a href="{html.escape(_rel(failed, layout.reports))}">failed run</a>)' if failed.is_file() else ""
-            sections.append(f'<h2>{title}</h2><p class="missing">Not built{link}.</p>')
+            entries.append({"id": report.id, "title": report.title, "notebook": report.notebook, "parameters": params,
+                            "built": False, "failed": f"failed/{report.id}.ipynb" if failed.is_file() else "",
+                            "events": [], "figures": []})
             continue
-        figures = sorted(rel for rel in entry.get("outputs", {}) if rel.startswith("figures/") and rel.endswith(".png"))
-        images = "".join(
-            f'<a href="{html.escape(_rel(layout.figures / rel.split("/", 1)[1], layout.reports))}">'
-            f'<img src="{html.escape(_rel(layout.figures / rel.split("/", 1)[1], layout.reports))}" '
-            f'alt="{html.escape(Path(rel).stem)}"></a>'
-            for rel in figures)
-        sections.append(
-            f'<h2>{title}</h2><p>Notebook <code>{html.escape(report.notebook)}</code>, parameters <code>{params}</code>. '
-            f'<a href="{html.escape(report.id)}.html">Report</a> · '
-            f'<a href="{html.escape(report.id)}.ipynb">executed notebook</a></p>'
-            f'<div class="figures">{images}</div>')
-    return _PAGE.format(sections="\n".join(sections))
+        pngs = sorted(rel.split("/", 2)[2] for rel in entry.get("outputs", {})
+                      if rel.startswith(f"figures/{report.id}/") and rel.endswith(".png"))
+        copies = [layout.reports / report.id / name for name in pngs]
+        record = _record(layout, report.id)
+        events = _report_events(report, copies)
+        entries.append({
+            "id": report.id, "title": report.title, "notebook": report.notebook, "parameters": params, "built": True,
+            "failed": "", "commit": record.get("git_commit", "unknown"),
+            "data": sorted((record.get("data") or entry.get("data") or {}).items()),
+            "events": events, "event_names": [names.get(e, e) for e in events],
+            "figures": [{"name": Path(n).stem, "png": f"{report.id}/{n}", "csv": f"{report.id}/{Path(n).stem}.csv",
+                         "anchor": f"{report.id}.html#figure-{Path(n).stem}"} for n in pngs],
+        })
+    used = sorted({e for entry in entries for e in entry["events"]}, key=lambda e: names.get(e, e))
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("index.html").render(
+        reports=entries, events=[(e, names.get(e, e)) for e in used],
+        any_without_event=any(not entry["events"] for entry in entries))

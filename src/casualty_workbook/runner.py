@@ -30,7 +30,7 @@ from .catalogue import Report, check_parameters, read_catalogue
 from .exceptions import BuildError, BuildLockedError, ParameterError
 
 PROVENANCE_MIME = "application/vnd.casualty-workbook.provenance+json"
-FIGURE_SUFFIXES = (".png", ".svg")
+FIGURE_SUFFIXES = (".png", ".svg", ".csv")
 STATE_VERSION = 1
 
 
@@ -268,17 +268,6 @@ def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | Non
     return executed, record
 
 
-def to_html(executed: Path, title: str) -> bytes:
-    """The executed notebook as a standalone HTML page; output HTML is sanitised (no script runs)."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab")
-    exporter.sanitize_html = True
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4), resources={"metadata": {"name": title}})
-    return body.encode("utf-8")
-
-
 def _install(src: Path, dest: Path, scratch: Path) -> None:
     """Put ``src`` at ``dest`` atomically; a file whose bytes are unchanged is left alone."""
     data = src.read_bytes()
@@ -316,8 +305,13 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
     produced = sorted((staging / "out").iterdir()) if (staging / "out").is_dir() else []
     figure_dir = layout.figures if layout.figures_flat else layout.figures / report.id
     export_dir = layout.reports / report.id
-    figures = [p for p in produced if p.suffix in FIGURE_SUFFIXES and p.is_file()]
-    exports = [p for p in produced if p.suffix not in FIGURE_SUFFIXES and p.is_file()]
+    # A figure is its PNG, SVG and CSV (pages.figure_names); reports/<id>/ gets copies too, so the
+    # reports folder alone shows and offers every figure.
+    from .pages import figure_names
+
+    names = figure_names(produced)
+    figures = [p for p in produced if p.stem in names and p.suffix in FIGURE_SUFFIXES and p.is_file()]
+    exports = [p for p in produced if p not in figures and p.is_file()] + figures
     for src in figures:
         _install(src, figure_dir / src.name, staging)
         outputs[f"figures/{report.id}/{src.name}"] = _file_sha(src)
@@ -374,7 +368,9 @@ def publish_execution(report: Report, layout: Layout, execution) -> Outcome:
         except ShrunkFigures as err:  # the run is kept for reading; nothing is published
             _write_atomic(layout.reports / "failed" / f"{report.id}.ipynb", execution.notebook, scratch=staging)
             return Outcome(report, False, execution.seconds, str(err))
-        html = to_html(executed, report.title)
+        from .pages import render_report
+
+        html = render_report(executed, report, execution.record, staging / "out")
         outputs = publish(report, layout, executed, html, staging)
         return Outcome(report, True, execution.seconds + time.perf_counter() - start, record=execution.record,
                        outputs=outputs)

@@ -1,0 +1,251 @@
+"""Report pages built for reading: the notebook's narrative, each figure as Chart | Data | Sources.
+
+Why not nbconvert's HTML exporter: with ``sanitize_html`` on, its ``clean_html`` filter runs
+bleach with ``strip=False`` and an allowlist without headings, paragraphs, ``thead``/``th``
+or ``style``, so every markdown cell's ``<h1>``/``<p>`` and every DataFrame's
+``<style scoped>`` were *escaped* into visible text; its templates also load require.js and
+MathJax from a CDN. Here markdown is rendered with mistune and every piece of HTML that came
+from a notebook (markdown, ``text/html`` outputs) goes through one allowlist sanitiser
+(``sanitize``, ammonia via nh3): markup is kept, scripts, styles, event handlers and images
+that would load from elsewhere are removed, not shown. The page's own markup comes from a
+template (``templates/report.html``), its interactive tables from itables in offline mode
+(the DataTables bundle inlined, nothing fetched), so a page works from ``file://``.
+
+Nothing build-specific reaches a page: the injected-parameters cell (it names the build's
+scratch folder) is left out, stderr is left out, and the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import nh3
+import pandas as pd
+from pygments import highlight
+from pygments.formatters.html import HtmlFormatter
+# Imported from its module, not pygments.lexers: that package's lazy loader can fail when two
+# reports' pages are rendered at once in the build's threads.
+from pygments.lexers.python import PythonLexer
+
+from .figures import FIGURE_MIME
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# Tags a notebook's HTML may keep. No img: an output's images come as image/png, and an
+# <img> in HTML could load from the network.
+_TAGS = set(nh3.ALLOWED_TAGS) - {"img"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def sanitize(fragment: str) -> str:
+    """Keep the markup of ``fragment``; remove scripts, styles (with their content), handlers and images."""
+    return nh3.clean(fragment, tags=_TAGS, clean_content_tags={"script", "style"},
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+
+
+@cache
+def _markdown():
+    import mistune
+
+    return mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
+
+
+def markdown_html(text: str) -> str:
+    """Markdown as sanitised HTML (headings, paragraphs, lists, tables, emphasis, links)."""
+    return sanitize(_markdown()(text))
+
+
+def _code_html(source: str) -> str:
+    return highlight(source, PythonLexer(), HtmlFormatter(nowrap=True, noclasses=True))
+
+
+@dataclass(frozen=True)
+class FigureFiles:
+    """One saved figure of a report: its name and the table it drew."""
+
+    name: str
+    table: pd.DataFrame  # the CSV as text, exactly as written
+
+
+def read_figure(out_dir: Path, name: str) -> FigureFiles:
+    path = out_dir / f"{name}.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8") if path.is_file() else pd.DataFrame()
+    return FigureFiles(name, table)
+
+
+@cache
+def _itables_init() -> str:
+    """The DataTables bundle and its CSS, inlined once per page (itables' offline mode)."""
+    from itables.javascript import generate_init_offline_itables_html
+    from itables.utils import find_package_file
+
+    return generate_init_offline_itables_html(find_package_file("html/dt_bundle.js"))
+
+
+def data_table_html(table: pd.DataFrame, table_id: str) -> str:
+    """A sortable, searchable table (itables, offline) of the CSV's text cells; DataTables sorts numbers as numbers."""
+    from itables import to_html_datatable
+
+    return to_html_datatable(
+        table, table_id=table_id, connected=False, showIndex=False, display_logo_when_loading=False,
+        # Not itables' default layout, which it hides for a table that fits one page: the search box stays.
+        layout={"topStart": "search", "topEnd": "info", "bottomStart": "pageLength", "bottomEnd": "paging"},
+        classes="display compact", maxBytes=0, allow_html=False, warn_on_undocumented_option=False,
+        # A click on a column's heading sorts it (not only on its small icon); widths are not
+        # measured up front, since the table starts in a hidden tab.
+        text_in_header_can_be_selected=False, autoWidth=False)
+
+
+def _sources_of(table: pd.DataFrame, sources: pd.DataFrame) -> list[dict]:
+    ids = sorted({part.strip() for cell in table.get("source", pd.Series([], dtype=str))
+                  for part in str(cell).split(";") if part.strip()})
+    by_id = sources.set_index("source_id") if len(sources) else pd.DataFrame()
+    listed = []
+    for source_id in ids:
+        if source_id in getattr(by_id, "index", []):
+            row = by_id.loc[source_id]
+            published = row.get("published")
+            listed.append({
+                "id": source_id, "title": str(row.get("title") or ""), "publisher": str(row.get("publisher") or ""),
+                "date": "" if pd.isna(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
+                "url": str(row.get("url")) if isinstance(row.get("url"), str) and row.get("url") else "",
+            })
+        else:
+            listed.append({"id": source_id, "title": "", "publisher": "", "date": "", "url": ""})
+    return listed
+
+
+def _load_sources(data_dir: Path | None) -> pd.DataFrame:
+    from .loading import load_table
+
+    try:
+        return load_table("sources", data_dir)
+    except Exception:  # a page without a sources list is better than no page: the figure's CSV still names them
+        return pd.DataFrame(columns=["source_id"])
+
+
+def _image_tag(data: str, mime: str, alt: str) -> str:
+    payload = data if mime != "image/svg+xml" else base64.b64encode(data.encode("utf-8")).decode("ascii")
+    return f'<img src="data:{mime};base64,{payload.strip()}" alt="{html.escape(alt)}">'
+
+
+def _output_html(output: dict) -> str | None:
+    """One cell output as HTML for a reader; None for what a reader should not see."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        if output.get("name") != "stdout":
+            return None  # warnings and logs: they stay in the executed notebook
+        return f'<pre class="output">{html.escape(_ANSI.sub("", output.get("text", "")))}</pre>'
+    if kind == "error":
+        return f'<pre class="output error">{html.escape(output.get("ename", ""))}: {html.escape(output.get("evalue", ""))}</pre>'
+    data = output.get("data", {})
+    if WIDGET_MIME in data:
+        return ('<p class="note">Interactive controls: open the notebook in JupyterLab (<code>make lab</code>) '
+                "to use them.</p>")
+    if "text/html" in data:
+        return f'<div class="output html">{sanitize(_join(data["text/html"]))}</div>'
+    if "text/markdown" in data:
+        return f'<div class="output markdown">{markdown_html(_join(data["text/markdown"]))}</div>'
+    for mime in ("image/png", "image/jpeg", "image/svg+xml"):
+        if mime in data:
+            return f'<div class="output image">{_image_tag(_join(data[mime]), mime, "figure")}</div>'
+    text = _join(data.get("text/plain", ""))
+    return f'<pre class="output">{html.escape(_ANSI.sub("", text))}</pre>' if text.strip() else None
+
+
+def _join(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _cells(nb, report_id: str, out_dir: Path, sources: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    """The page's blocks in notebook order, and the figures among them."""
+    blocks: list[dict] = []
+    figures: list[dict] = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags:
+            continue  # it names the build's scratch folder; the parameters are in the page's header
+        if cell.cell_type == "markdown":
+            blocks.append({"kind": "markdown", "html": markdown_html(cell.source)})
+            continue
+        if cell.cell_type != "code":
+            continue
+        if cell.source.strip():
+            blocks.append({"kind": "code", "html": _code_html(cell.source)})
+        outputs = list(cell.get("outputs", []))
+        saved = [o for o in outputs if FIGURE_MIME in o.get("data", {})]
+        # The inline backend shows a cell's figures after its other outputs, in the order made:
+        # the first images stand for the figures saved, which the figure blocks show instead.
+        skip_images = len(saved)
+        for output in outputs:
+            data = output.get("data", {})
+            if FIGURE_MIME in data:
+                figure = _figure_block(data[FIGURE_MIME]["name"], report_id, out_dir, sources, len(figures) + 1)
+                figures.append(figure)
+                blocks.append({"kind": "figure", "figure": figure})
+                continue
+            if skip_images and "image/png" in data:
+                skip_images -= 1
+                continue
+            rendered = _output_html(output)
+            if rendered:
+                blocks.append({"kind": "output", "html": rendered})
+    return blocks, figures
+
+
+def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFrame, number: int) -> dict:
+    files = read_figure(out_dir, name)
+    slug = re.sub(r"[^A-Za-z0-9_-]", "-", name)
+    return {
+        "name": name, "slug": slug, "number": number,
+        "png": f"{report_id}/{name}.png", "svg": f"{report_id}/{name}.svg", "csv": f"{report_id}/{name}.csv",
+        "rows": len(files.table),
+        "table": data_table_html(files.table, f"data-{slug}") if len(files.table.columns) else "",
+        "sources": _sources_of(files.table, sources),
+        "claimants": sorted({c for c in files.table.get("claimant", []) if c}),
+    }
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_report(executed: Path, report, record: dict, out_dir: Path, *, data_dir: Path | None = None) -> bytes:
+    """The report page of an executed notebook: UTF-8 HTML bytes, the same for the same inputs.
+
+    Figures are linked as ``<report id>/<name>.png|svg|csv`` beside the page (the build copies
+    them there); ``record`` is what the build recorded (parameters, data read, commit).
+    """
+    import nbformat
+    from markupsafe import Markup
+
+    nb = nbformat.read(executed, as_version=4)
+    blocks, figures = _cells(nb, report.id, out_dir, _load_sources(data_dir))
+    for block in blocks:
+        if "html" in block:
+            block["html"] = Markup(block["html"])
+    for figure in figures:
+        figure["table"] = Markup(figure["table"])
+    page = _environment().get_template("report.html").render(
+        title=report.title, report_id=report.id, notebook=record.get("notebook", ""),
+        parameters=sorted((k, json.dumps(v)) for k, v in (record.get("parameters") or {}).items()),
+        commit=record.get("git_commit", "unknown"), data=sorted((record.get("data") or {}).items()),
+        packages=sorted((record.get("packages") or {}).items()), blocks=blocks, figures=figures,
+        itables=Markup(_itables_init()) if figures else "",
+    )
+    return page.encode("utf-8")
+
+
+def figure_names(produced: list[Path]) -> set[str]:
+    """The figures among a report's files: every name with a PNG (its SVG and CSV go with it)."""
+    return {p.stem for p in produced if p.suffix == ".png"}
+

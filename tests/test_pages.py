@@ -1,0 +1,93 @@
+"""Report pages and the index render for a reader: markup kept, nothing unsafe, nothing internal, offline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from casualty_workbook import drift
+from casualty_workbook.pages import markdown_html, sanitize
+from conftest import REPO, run_cli, tree_digest
+
+# Anything a browser would fetch by itself: a src, a stylesheet link, a CSS url() or an import.
+_FETCHED = re.compile(r"""(?:\bsrc\s*=\s*["']?|<link[^>]+href\s*=\s*["']?|url\(\s*["']?|import\s*\(?\s*["'])(https?:)?//""", re.I)
+
+
+def test_sanitising_keeps_markup_and_removes_scripts_styles_handlers_and_remote_images():
+    dirty = ('<h1>Title</h1><p onclick="steal()">text</p><style>.x { color: red }</style>'
+             '<script>alert(1)</script><table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>'
+             '<img src="https://example.org/pixel.png"><a href="javascript:alert(1)">link</a>')
+    clean = sanitize(dirty)
+    assert "<h1>Title</h1>" in clean and "<p>text</p>" in clean
+    assert "<thead>" in clean and "<th>a</th>" in clean and "<td>1</td>" in clean
+    for gone in ("onclick", "<style", "color: red", "<script", "alert(1)", "<img", "example.org", "javascript:"):
+        assert gone not in clean, gone
+
+
+def test_markdown_becomes_headings_and_paragraphs_not_text():
+    rendered = markdown_html("# An event\n\nSome **bold** text.\n\n## Part\n\n<script>x()</script>")
+    assert "<h1>An event</h1>" in rendered and "<h2>Part</h2>" in rendered
+    assert "<strong>bold</strong>" in rendered and "&lt;h1" not in rendered and "<script" not in rendered
+
+
+def test_a_figure_that_changed_shows_its_changed_numbers_before_the_images():
+    committed = {"r/f.csv": b"panel,id,best,status\r\n1,C1,15,claimed\r\n1,C2,20,claimed\r\n", "r/f.png": b"a"}
+    regenerated = {"r/f.csv": b"panel,id,best,status\r\n1,C1,16,claimed\r\n1,C3,9,claimed\r\n", "r/f.png": b"b"}
+    message = drift.format_drift(drift.compare_files(committed, regenerated))
+    assert "row C1: best: '15' → '16'" in message
+    assert "row C3 added" in message and "row C2 removed" in message
+    assert message.index("row C1") < message.index("Images that differ: r/f.png")
+    assert drift.compare_files(committed, committed) == []
+
+
+@pytest.mark.slow
+def test_pages_show_no_build_internals_and_fetch_nothing(built_project):
+    root, result = built_project
+    assert result.returncode == 0, result.stderr
+    pages = sorted((root / "reports").glob("*.html"))
+    assert len(pages) >= 2
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for internal in (".build-state", "PosixPath", "staging/", "&lt;h1", "&lt;style", "&lt;p&gt;"):
+            assert internal not in text, f"{page.name} shows {internal!r}"
+        assert not _FETCHED.search(text), f"{page.name} loads something from the network: {_FETCHED.search(text)}"
+        assert "../figures/" not in text, f"{page.name} points outside the reports folder"
+
+
+@pytest.mark.slow
+def test_reports_folder_alone_holds_every_figure_and_its_data(built_project):
+    root, _ = built_project
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    for png in sorted((root / "figures").rglob("*.png")):
+        report_id = png.parent.name
+        for suffix in (".png", ".svg", ".csv"):
+            copy = root / "reports" / report_id / png.with_suffix(suffix).name
+            assert copy.read_bytes() == png.with_suffix(suffix).read_bytes(), copy
+        assert f'src="{report_id}/{png.name}"' in index
+        page = (root / "reports" / f"{report_id}.html").read_text(encoding="utf-8")
+        assert f'href="{report_id}/{png.stem}.csv"' in page and f'href="{report_id}/{png.stem}.svg"' in page
+
+
+@pytest.mark.slow
+def test_the_same_inputs_give_byte_identical_pages(built_copy):
+    before = {name: digest for name, digest in tree_digest(built_copy / "reports").items()
+              if name.endswith(".html") and "/" not in name}
+    result = run_cli(built_copy, "build", "--force", "--only", "context", "--only", "kharkiv_front")
+    assert result.returncode == 0, result.stderr
+    after = {name: digest for name, digest in tree_digest(built_copy / "reports").items()
+             if name.endswith(".html") and "/" not in name}
+    assert after == before
+
+
+@pytest.mark.slow
+def test_changing_one_value_in_the_data_shows_in_the_drift_message(built_copy):
+    places = built_copy / "data" / "places.csv"
+    places.write_text(places.read_text(encoding="utf-8").replace("50.2092", "50.3092"), encoding="utf-8")
+    result = run_cli(built_copy, "build", "--only", "kharkiv_front")
+    assert result.returncode == 0, result.stderr
+    message = drift.format_drift(drift.compare(REPO / "figures", built_copy / "figures"))
+    assert "kharkiv_front/places" in message
+    assert "row lyptsi: " in message and "latitude: '50.2092' → '50.3092'" in message
+    assert message.index("latitude") < message.index("Images that differ")
+    assert "kharkiv_front/places.png" in message
