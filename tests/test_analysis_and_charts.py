@@ -137,7 +137,7 @@ def test_places_chart_lists_unlocated_places_instead_of_guessing():
     ax = charts.plot_places(analysis.distances_from(load_table("places"), "belgorod"), reference="belgorod",
                             sources=load_table("sources"))
     texts = "\n".join(_texts(ax))
-    assert "Wikipedia (English) entries Belgorod, Lyptsi, Morokhovets, Vovchansk" in texts
+    assert "coordinates (verified) from Wikipedia (English): Belgorod, Lyptsi, Morokhovets, Vovchansk" in " ".join(texts.split())
     assert "No verified coordinates" in texts and "Hatyshche" in texts
     plotted = sum(len(c.get_offsets()) for c in ax.collections)
     assert plotted == 4  # Belgorod, Morokhovets, Lyptsi, Vovchansk
@@ -212,15 +212,30 @@ def test_revision_chart_gives_every_report_its_own_row(claims):
     assert ax.get_xlabel() == "Injured (people)"
 
 
+def test_revision_chart_draws_an_up_to_figure_at_its_high_and_keeps_a_row_without_a_number(claims):
+    history = analysis.with_labels(analysis.revision_history(claims, "belgorod_strike_2024", "injured"))
+    up_to = history.index[1]
+    history.loc[up_to, ["value_low", "value_best", "drawn"]] = pd.NA
+    history.loc[up_to, "qualifier"] = "up_to"
+    blank = history.index[2]
+    history.loc[blank, ["value_low", "value_best", "value_high", "drawn"]] = pd.NA
+    ax = charts.plot_toll_revisions(history, title="t")
+    points = [tuple(p) for c in ax.collections for p in c.get_offsets()]
+    assert (float(history.loc[up_to, "value_high"]), 1.0) in points
+    assert len(points) == len(history) - 1  # the row with no number keeps its line, with no mark
+    assert len(ax.get_yticklabels()) == len(history)
+
+
 def test_weapon_types_are_named_not_coded():
     mentions = load_weapon_mentions()
     ax = charts.plot_weapons(analysis.weapons_claimed(mentions, "belgorod_strike_2024"),
-                             mentions[mentions["event_id"] == "belgorod_strike_2024"])
+                             mentions[mentions["event_id"] == "belgorod_strike_2024"],
+                             systems=load_table("weapon_systems"), claims=load_claims())
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert any("MLRS" in t for t in labels) and not any("mlrs" in t for t in labels)
     texts = "\n".join(_texts(ax))
     texts = " ".join(texts.split())
-    assert "Counts are the claim of Russia's Defence Ministry." in texts and "'Adler' is Vilkha" in texts
+    assert "as claimed by Russia's Defence Ministry" in texts and "'Adler', as reported, is the Vilkha system" in texts
 
 
 def test_figures_by_status_counts_every_figure(claims, totals):

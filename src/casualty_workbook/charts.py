@@ -106,7 +106,7 @@ def plot_claims(claims: pd.DataFrame, *, ax: Axes | None = None, title: str | No
     ticks = [f"{METRIC_LABELS.get(str(r.metric), r.metric)} · {r.claimant_name}\n{r.publisher}, {r.reported_on:%d %b %Y}"
              for r in data.itertuples()]
     ax.set_yticks(range(len(data)), ticks, fontsize=8)
-    top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
+    top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0 if data["drawn"].notna().any() else 1.0
     ax.set_xlim(0, top * 1.45 + 2)
     _whole_numbers(ax.xaxis)
     ax.set_xlabel(f"Number claimed ({unit})")
@@ -134,9 +134,13 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
         data = analysis.with_labels(data)
     if "when" not in data.columns:
         data = data.assign(when=[f"{d.day} {d:%b %Y}" for d in data["reported_on"]])
+    # "up to N" has only a high value: it is drawn there; a row with no number at all keeps its line, unmarked.
+    data = data.assign(drawn=data["drawn"].fillna(data["value_high"]))
     claimants = list(dict.fromkeys(data["claimant_name"].astype(str)))
     colour = {name: CLAIMANT_PALETTE[i % len(CLAIMANT_PALETTE)] for i, name in enumerate(claimants)}
     for y, row in data.iterrows():
+        if pd.isna(row["drawn"]):
+            continue
         value = float(row["drawn"])
         marker = "^" if row["qualifier"] == "at_least" else "o"
         ax.scatter(value, y, s=55, marker=marker, color=colour[str(row["claimant_name"])], zorder=3,
@@ -144,15 +148,15 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
         ax.annotate(row["label"], xy=(value, y), xytext=(8, 0), textcoords="offset points", va="center",
                     fontsize=8, fontweight="bold")
     rows = {claim: y for y, claim in enumerate(data["claim_id"])}
-    for y, row in data[data["revises"].notna()].iterrows():
-        if row["revises"] in rows:
+    for y, row in data[data["revises"].notna() & data["drawn"].notna()].iterrows():
+        if row["revises"] in rows and pd.notna(data.loc[rows[row["revises"]], "drawn"]):
             before = rows[row["revises"]]
             ax.annotate("", xy=(float(row["drawn"]), y), xytext=(float(data.loc[before, "drawn"]), before),
                         arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 0.9, "shrinkA": 5, "shrinkB": 5,
                                     "connectionstyle": "arc3,rad=0.3"}, zorder=2)
     ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=7.5)
     ax.set_ylim(len(data) - 0.4, -0.6)  # earliest at the top
-    top = float(data["drawn"].max())
+    top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
     ax.set_xlim(0, top * 1.2 + 2)
     _whole_numbers(ax.xaxis)
     ax.grid(axis="y", visible=False)
@@ -326,14 +330,22 @@ def _places_source_line(places: pd.DataFrame, sources: pd.DataFrame | None) -> s
     """Who located the places and who named them, from places.csv and (when given) sources.csv."""
     if sources is None:
         return "Source: places.csv (coordinates from the source in coord_source_id; names from mentioned_in)."
-    titles = sources.set_index(sources["source_id"].astype(str))["title"].astype(str)
+    by_id = sources.set_index(sources["source_id"].astype(str))
+
+    def cited(ids: list[str]) -> str:
+        # "Wikipedia (English): Belgorod, Lyptsi; The Gazette: its headline", one publisher at a time
+        known = by_id.loc[[i for i in ids if i in by_id.index]]
+        groups = known.groupby(known["publisher"].astype(str), sort=True)["title"]
+        text = [f"{publisher}: {', '.join(sorted(map(str, titles)))}" for publisher, titles in groups]
+        return "; ".join(text + [i for i in ids if i not in by_id.index])
+
     located = sorted(set(places["coord_source_id"].dropna().astype(str)))
     named = sorted(set(places["mentioned_in"].dropna().astype(str)))
     parts = []
     if located:
-        parts.append("coordinates from " + "; ".join(titles.get(s, s) for s in located) + ", verified")
+        parts.append("coordinates (verified) from " + cited(located))
     if named:
-        parts.append("places as named in " + "; ".join(titles.get(s, s) for s in named))
+        parts.append("places as named in " + cited(named))
     if places["mentioned_in"].isna().any():
         parts.append("other places named by no recorded source (their notes in places.csv say why they are shown)")
     return "Source: " + "; ".join(parts) + "." if parts else ""
