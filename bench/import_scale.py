@@ -45,25 +45,59 @@ def synthetic_ged(rows: int, path: Path, seed: int = 7) -> None:
     end = start + pd.to_timedelta(rng.integers(0, 3, rows), unit="D")
     countries = np.array([f"Fictional Country {i}" for i in range(60)])[rng.integers(0, 60, rows)]
     text = lambda prefix: np.char.add(prefix, (ids % 997).astype(str))  # noqa: E731
-    frame = pd.DataFrame({
-        "id": ids, "relid": np.char.add("FICT-", ids.astype(str)), "year": start.year, "active_year": 1,
-        "code_status": "Clear", "type_of_violence": rng.integers(1, 4, rows), "conflict_dset_id": ids % 500,
-        "conflict_new_id": ids % 500, "conflict_name": text("Fictional conflict "), "dyad_dset_id": ids % 900,
-        "dyad_new_id": ids % 900, "dyad_name": text("Fictional side A - Fictional side B "),
-        "side_a_dset_id": 1, "side_a_new_id": 1, "side_a": "Fictional side A", "side_b_dset_id": 2,
-        "side_b_new_id": 2, "side_b": "Fictional side B", "number_of_sources": rng.integers(1, 5, rows),
-        "source_article": text("Fictional Wire, \"headline, with a comma\" "), "source_office": "Fictional Wire",
-        "source_date": start.strftime("%Y-%m-%d"), "source_headline": text("Headline "),
-        "source_original": "Fictional officials; Fictional Wire", "where_prec": rng.integers(1, 8, rows),
-        "where_coordinates": text("Fictional town "), "where_description": text("Near fictional town "),
-        "adm_1": text("Fictional province "), "adm_2": text("Fictional district "),
-        "latitude": np.round(rng.uniform(-60, 70, rows), 4), "longitude": np.round(rng.uniform(-170, 170, rows), 4),
-        "geom_wkt": "", "priogrid_gid": ids % 259200, "country": countries, "country_id": 999, "region": "Fictional",
-        "event_clarity": rng.integers(1, 3, rows), "date_prec": rng.integers(1, 6, rows),
-        "date_start": start.strftime("%Y-%m-%d 00:00:00.000"), "date_end": end.strftime("%Y-%m-%d 00:00:00.000"),
-        "deaths_a": 0, "deaths_b": 0, "deaths_civilians": civ, "deaths_unknown": unknown, "best": best,
-        "high": high, "low": low, "gwnoa": 990, "gwnob": "",
-    })[list(COLUMNS)]
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "relid": np.char.add("FICT-", ids.astype(str)),
+            "year": start.year,
+            "active_year": 1,
+            "code_status": "Clear",
+            "type_of_violence": rng.integers(1, 4, rows),
+            "conflict_dset_id": ids % 500,
+            "conflict_new_id": ids % 500,
+            "conflict_name": text("Fictional conflict "),
+            "dyad_dset_id": ids % 900,
+            "dyad_new_id": ids % 900,
+            "dyad_name": text("Fictional side A - Fictional side B "),
+            "side_a_dset_id": 1,
+            "side_a_new_id": 1,
+            "side_a": "Fictional side A",
+            "side_b_dset_id": 2,
+            "side_b_new_id": 2,
+            "side_b": "Fictional side B",
+            "number_of_sources": rng.integers(1, 5, rows),
+            "source_article": text('Fictional Wire, "headline, with a comma" '),
+            "source_office": "Fictional Wire",
+            "source_date": start.strftime("%Y-%m-%d"),
+            "source_headline": text("Headline "),
+            "source_original": "Fictional officials; Fictional Wire",
+            "where_prec": rng.integers(1, 8, rows),
+            "where_coordinates": text("Fictional town "),
+            "where_description": text("Near fictional town "),
+            "adm_1": text("Fictional province "),
+            "adm_2": text("Fictional district "),
+            "latitude": np.round(rng.uniform(-60, 70, rows), 4),
+            "longitude": np.round(rng.uniform(-170, 170, rows), 4),
+            "geom_wkt": "",
+            "priogrid_gid": ids % 259200,
+            "country": countries,
+            "country_id": 999,
+            "region": "Fictional",
+            "event_clarity": rng.integers(1, 3, rows),
+            "date_prec": rng.integers(1, 6, rows),
+            "date_start": start.strftime("%Y-%m-%d 00:00:00.000"),
+            "date_end": end.strftime("%Y-%m-%d 00:00:00.000"),
+            "deaths_a": 0,
+            "deaths_b": 0,
+            "deaths_civilians": civ,
+            "deaths_unknown": unknown,
+            "best": best,
+            "high": high,
+            "low": low,
+            "gwnoa": 990,
+            "gwnob": "",
+        }
+    )[list(COLUMNS)]
     frame.to_csv(path, index=False)
 
 
@@ -71,9 +105,25 @@ def timed_import(ged: Path, data: Path) -> tuple[float, float, int, str]:
     """Seconds (wall and CPU), peak resident bytes and output of one ``workbook import ucdp`` in a new process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "casualty_workbook.cli", "--data-dir", str(data), "import", "ucdp",
-                             str(ged), "--release", "90.1", "--released", "2025-06-01"],
-                            capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "casualty_workbook.cli",
+            "--data-dir",
+            str(data),
+            "import",
+            "ucdp",
+            str(ged),
+            "--release",
+            "90.1",
+            "--released",
+            "2025-06-01",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"import failed:\n{result.stderr}")
@@ -95,11 +145,17 @@ def main() -> int:
         size = ged.stat().st_size / 1e6
         seconds, cpu, peak, out = timed_import(ged, root / "data")
         again, cpu_again, _, out_again = timed_import(ged, root / "data")
-        check = subprocess.run([sys.executable, "-m", "casualty_workbook.cli", "--data-dir", str(root / "data"),
-                                "validate"], capture_output=True, text=True, cwd=REPO)
+        check = subprocess.run(
+            [sys.executable, "-m", "casualty_workbook.cli", "--data-dir", str(root / "data"), "validate"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
     ok = seconds < LIMIT_SECONDS and peak < LIMIT_BYTES and check.returncode == 0
-    print(f"import ucdp: {args.rows:,} GED rows ({size:.0f} MB) in {seconds:.1f} s ({cpu:.1f} s of CPU), "
-          f"peak memory {peak / 1024**3:.2f} GiB (limits {LIMIT_SECONDS} s, 2 GiB): {'within' if ok else 'OVER'}")
+    print(
+        f"import ucdp: {args.rows:,} GED rows ({size:.0f} MB) in {seconds:.1f} s ({cpu:.1f} s of CPU), "
+        f"peak memory {peak / 1024**3:.2f} GiB (limits {LIMIT_SECONDS} s, 2 GiB): {'within' if ok else 'OVER'}"
+    )
     print(f"  load average while it ran: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  {out}")
     print(f"  the same file again: {again:.1f} s ({cpu_again:.1f} s of CPU); {out_again.split(': ', 1)[1]}")

@@ -47,6 +47,7 @@ TIMEOUT = 3600
 
 # ---- the synthetic project ------------------------------------------------------------------------
 
+
 def make_project(root: Path, events: int) -> dict[str, str]:
     """A copy of the project with ``events`` synthetic events, their claims and one report each; returns its env."""
     sys.path.insert(0, str(REPO / "bench"))
@@ -62,9 +63,22 @@ def make_project(root: Path, events: int) -> dict[str, str]:
         writer = csv.writer(handle, lineterminator="\n")
         for i, event_id in enumerate(ids, start=1):
             day = dt.date(2015, 1, 1) + dt.timedelta(days=7 * i)
-            writer.writerow([event_id, f"Synthetic event {i}", day.isoformat(), day.isoformat(), "day", "", "",
-                             "Synthetic region", "Synthetic country", "", "",
-                             "A synthetic event made by the scale benchmark."])
+            writer.writerow(
+                [
+                    event_id,
+                    f"Synthetic event {i}",
+                    day.isoformat(),
+                    day.isoformat(),
+                    "day",
+                    "",
+                    "",
+                    "Synthetic region",
+                    "Synthetic country",
+                    "",
+                    "",
+                    "A synthetic event made by the scale benchmark.",
+                ]
+            )
     # Only claims with a best value: the toll-revision chart cannot yet draw a death toll given only as
     # a range, an upper bound or "not reported" (a valid claim: a chart limitation, not bad data).
     claims = synthetic_claims(events * CLAIMS_PER_EVENT * 2, data, seed=20240512)
@@ -75,14 +89,26 @@ def make_project(root: Path, events: int) -> dict[str, str]:
         claims[COLUMNS].to_csv(handle, index=False, header=False, lineterminator="\n")
     catalogue = ["# Synthetic: one event report per synthetic event (bench/scale.py).", "reports:"]
     for i, event_id in enumerate(ids, start=1):
-        catalogue += [f"  - id: event_{i:04d}", "    notebook: event_report", f'    title: "Synthetic event {i}"',
-                      "    parameters:", f"      event: {event_id}", "      claimant: all"]
+        catalogue += [
+            f"  - id: event_{i:04d}",
+            "    notebook: event_report",
+            f'    title: "Synthetic event {i}"',
+            "    parameters:",
+            f"      event: {event_id}",
+            "      claimant: all",
+        ]
     (root / "catalogue.yml").write_text("\n".join(catalogue) + "\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK_") and k not in ("MAKEFLAGS", "JOBS")}
-    env.update(WORKBOOK_ROOT=str(root), WORKBOOK_DATA_DIR=str(data), WORKBOOK_FIGURES_DIR=str(root / "figures"),
-               WORKBOOK_REPORTS_DIR=str(root / "reports"), SOURCE_DATE_EPOCH="0", PYTHONHASHSEED="0",
-               PYTHONDONTWRITEBYTECODE="1",
-               PYTHONPATH=os.pathsep.join([str(root / "src")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])))
+    env.update(
+        WORKBOOK_ROOT=str(root),
+        WORKBOOK_DATA_DIR=str(data),
+        WORKBOOK_FIGURES_DIR=str(root / "figures"),
+        WORKBOOK_REPORTS_DIR=str(root / "reports"),
+        SOURCE_DATE_EPOCH="0",
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONPATH=os.pathsep.join([str(root / "src")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])),
+    )
     return env
 
 
@@ -93,13 +119,20 @@ def clean(root: Path) -> None:
 
 # ---- one timed build ------------------------------------------------------------------------------
 
+
 def timed_build(root: Path, env: dict[str, str], args: list[str], expected: int) -> dict:
     """A clean build; wall time, CPU time (every process it started), and when each report came back."""
     clean(root)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen([str(BIN / "workbook"), "build", *args], cwd=root, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(BIN / "workbook"), "build", *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     finished, lines = [], []
     for line in proc.stdout:
         lines.append(line)
@@ -112,13 +145,24 @@ def timed_build(root: Path, env: dict[str, str], args: list[str], expected: int)
     if proc.returncode != 0 or len(finished) != expected or "FAILED" in output:
         raise RuntimeError(f"build {' '.join(args)} failed (exit {proc.returncode}):\n{output[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    steady = (len(finished) - 1) / (finished[-1] - finished[0]) if len(finished) > 1 and finished[-1] > finished[0] else None
-    return {"args": args, "reports": expected, "wall_s": wall, "cpu_s": cpu, "first_s": finished[0],
-            "last_s": finished[-1], "reports_per_s": expected / wall, "steady_reports_per_s": steady,
-            "wall_per_report_s": wall / expected}
+    steady = (
+        (len(finished) - 1) / (finished[-1] - finished[0]) if len(finished) > 1 and finished[-1] > finished[0] else None
+    )
+    return {
+        "args": args,
+        "reports": expected,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "first_s": finished[0],
+        "last_s": finished[-1],
+        "reports_per_s": expected / wall,
+        "steady_reports_per_s": steady,
+        "wall_per_report_s": wall / expected,
+    }
 
 
 # ---- the report -----------------------------------------------------------------------------------
+
 
 def fmt_rate(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
@@ -142,15 +186,20 @@ def render(result: dict) -> str:
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['reports']} | {r['label']} | {r['wall_s']:.1f} s | {r['wall_per_report_s']:.2f} s "
-                     f"| {fmt_rate(r['reports_per_s'])} | {fmt_rate(r['steady_reports_per_s'])} "
-                     f"| {r['first_s']:.1f} s | {r['cpu_s']:.1f} s |")
+        lines.append(
+            f"| {r['reports']} | {r['label']} | {r['wall_s']:.1f} s | {r['wall_per_report_s']:.2f} s "
+            f"| {fmt_rate(r['reports_per_s'])} | {fmt_rate(r['steady_reports_per_s'])} "
+            f"| {r['first_s']:.1f} s | {r['cpu_s']:.1f} s |"
+        )
     dask = {r["label"]: r for r in rows if r["label"].startswith("dask")}
     if "dask, 1 worker" in dask and "dask, 2 workers" in dask:
         one, two = dask["dask, 1 worker"], dask["dask, 2 workers"]
-        lines += ["", f"Dask speed-up with 2 workers over 1 ({one['reports']} reports): "
-                      f"{one['wall_s'] / two['wall_s']:.2f}× in wall time, "
-                      f"{(two['steady_reports_per_s'] or 0) / (one['steady_reports_per_s'] or 1):.2f}× in the steady rate."]
+        lines += [
+            "",
+            f"Dask speed-up with 2 workers over 1 ({one['reports']} reports): "
+            f"{one['wall_s'] / two['wall_s']:.2f}× in wall time, "
+            f"{(two['steady_reports_per_s'] or 0) / (one['steady_reports_per_s'] or 1):.2f}× in the steady rate.",
+        ]
     lines += [""]
     return "\n".join(lines)
 
@@ -166,7 +215,7 @@ def write_section(path: Path, section: str) -> None:
         # Our own explanation (a "### " subsection written by hand) is kept below the table.
         own = text.find("\n### ", start + len(HEADING))
         end = len(text) if nxt < 0 else nxt + 1
-        keep = text[own + 1:end] if 0 <= own < end else ""
+        keep = text[own + 1 : end] if 0 <= own < end else ""
         text = text[:start] + section + ("\n" + keep if keep else "") + text[end:]
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
@@ -183,15 +232,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print the section, write no results file")
     args = parser.parse_args(argv)
-    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     runs = []
     # Smallest first, so that a run stopped early has measured every kind of build.
     plan = [(n, "local", []) for n in args.counts[:1]]
     plan += [(n, "local, cold kernels", ["COLD"]) for n in args.cold_counts[:1]]
     if args.dask_count:
-        plan += [(args.dask_count, "dask, 1 worker", ["--executor", "dask", "--jobs", "1"]),
-                 (args.dask_count, "dask, 2 workers", ["--executor", "dask", "--jobs", "2"])]
+        plan += [
+            (args.dask_count, "dask, 1 worker", ["--executor", "dask", "--jobs", "1"]),
+            (args.dask_count, "dask, 2 workers", ["--executor", "dask", "--jobs", "2"]),
+        ]
     plan += [(n, "local", []) for n in args.counts[1:]]
     plan += [(n, "local, cold kernels", ["COLD"]) for n in args.cold_counts[1:]]
     with tempfile.TemporaryDirectory(prefix="workbook-scale-") as tmp:
@@ -207,8 +258,11 @@ def main(argv: list[str] | None = None) -> int:
             run = timed_build(root, env, build_args, n)
             run["label"] = label
             runs.append(run)
-            print(f"  {run['wall_s']:.1f} s, {run['reports_per_s']:.2f} reports/s "
-                  f"(steady {fmt_rate(run['steady_reports_per_s'])}), CPU {run['cpu_s']:.1f} s", flush=True)
+            print(
+                f"  {run['wall_s']:.1f} s, {run['reports_per_s']:.2f} reports/s "
+                f"(steady {fmt_rate(run['steady_reports_per_s'])}), CPU {run['cpu_s']:.1f} s",
+                flush=True,
+            )
             if not args.no_write:  # what is measured so far is kept, should a long run be stopped
                 write_section(args.out, render(_result(argv, started, load_before, runs)))
     result = _result(argv, started, load_before, runs)
@@ -226,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
 def _result(argv, started: str, load_before: str, runs: list[dict]) -> dict:
     return {
         "command": " ".join([os.path.relpath(sys.executable, REPO), "bench/scale.py", *(argv or sys.argv[1:])]),
-        "started": started, "load_before": load_before,
+        "started": started,
+        "load_before": load_before,
         "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}",
         "runs": runs,

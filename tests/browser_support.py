@@ -17,6 +17,7 @@ cleanly on a machine without it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -99,10 +100,7 @@ def browser_unavailable_reason() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError as exc:
-        return (
-            "browser test skipped: the playwright Python package is not installed "
-            f"({exc}); pip install playwright"
-        )
+        return f"browser test skipped: the playwright Python package is not installed ({exc}); pip install playwright"
     return None
 
 
@@ -149,10 +147,7 @@ def write_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> Path:
     }
     nb.metadata["language_info"] = {"name": "python"}
     for cell_type, source, tags in cells:
-        if cell_type == "markdown":
-            cell = nbformat.v4.new_markdown_cell(source)
-        else:
-            cell = nbformat.v4.new_code_cell(source)
+        cell = nbformat.v4.new_markdown_cell(source) if cell_type == "markdown" else nbformat.v4.new_code_cell(source)
         if tags:
             cell.metadata["tags"] = list(tags)
         nb.cells.append(cell)
@@ -237,21 +232,25 @@ class LabServer:
         jupyter = Path(sys.executable).parent / "jupyter"
         head = [str(jupyter)] if jupyter.exists() else [sys.executable, "-m", "jupyter"]
         w = self.work_dir
-        return head + [
-            "lab",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",  # fail rather than drift to another port
-            f"--IdentityProvider.token={self.token}",
-            "--ServerApp.open_browser=False",
-            f"--ServerApp.root_dir={self.root_dir}",
-            f"--LabApp.user_settings_dir={w / 'lab-user-settings'}",
-            f"--LabApp.workspaces_dir={w / 'lab-workspaces'}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly",
-            "--ServerApp.log_level=INFO",
-        ] + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
+        return (
+            head
+            + [
+                "lab",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",  # fail rather than drift to another port
+                f"--IdentityProvider.token={self.token}",
+                "--ServerApp.open_browser=False",
+                f"--ServerApp.root_dir={self.root_dir}",
+                f"--LabApp.user_settings_dir={w / 'lab-user-settings'}",
+                f"--LabApp.workspaces_dir={w / 'lab-workspaces'}",
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.extension_manager=readonly",
+                "--ServerApp.log_level=INFO",
+            ]
+            + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
+        )
 
     def environment(self) -> dict[str, str]:
         w = self.work_dir
@@ -283,12 +282,12 @@ class LabServer:
         for sub in ("lab-workspaces", "jupyter-runtime", "jupyter-config", "jupyter-data", "ipython"):
             (self.work_dir / sub).mkdir(parents=True, exist_ok=True)
 
-    def start(self, timeout: float = SERVER_START_TIMEOUT) -> "LabServer":
+    def start(self, timeout: float = SERVER_START_TIMEOUT) -> LabServer:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._write_settings()
         self.port = self.port or free_port()
         self.log_path = self.work_dir / "jupyterlab.log"
-        log = open(self.log_path, "wb")
+        log = open(self.log_path, "wb")  # noqa: SIM115 - handed to the server process, closed in stop()
         try:
             self.proc = subprocess.Popen(
                 self.command(),
@@ -314,8 +313,7 @@ class LabServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"JupyterLab exited with code {self.proc.returncode} before "
-                    f"answering:\n{self.log_tail()}"
+                    f"JupyterLab exited with code {self.proc.returncode} before answering:\n{self.log_tail()}"
                 )
             try:
                 status, _, _ = http_get(self.url("api/status"), timeout=2)
@@ -325,10 +323,7 @@ class LabServer:
             except OSError as exc:
                 last = str(exc)
             time.sleep(0.25)
-        raise TimeoutError(
-            f"JupyterLab did not answer /api/status within {timeout:.0f} s "
-            f"({last}):\n{self.log_tail()}"
-        )
+        raise TimeoutError(f"JupyterLab did not answer /api/status within {timeout:.0f} s ({last}):\n{self.log_tail()}")
 
     def api(self, method: str, path: str, timeout: float = 10.0):
         """A REST call authenticated with the token header: (status, body)."""
@@ -347,10 +342,10 @@ class LabServer:
     def shutdown_kernels(self) -> None:
         """End every session and kernel, so each notebook starts afresh and
         finished kernels do not pile up."""
-        status, sessions = self.api("GET", "api/sessions")
+        _status, sessions = self.api("GET", "api/sessions")
         for session in sessions or []:
             self.api("DELETE", f"api/sessions/{session['id']}")
-        status, kernels = self.api("GET", "api/kernels")
+        _status, kernels = self.api("GET", "api/kernels")
         for kernel in kernels or []:
             self.api("DELETE", f"api/kernels/{kernel['id']}")
 
@@ -380,10 +375,8 @@ class LabServer:
             except subprocess.TimeoutExpired:
                 continue
         # kernels may outlive the server by a moment: make sure none is left
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 # --------------------------------------------------------------------------
@@ -395,9 +388,7 @@ class LabServer:
 # error's text is IPython's traceback: it has "Traceback (most recent call
 # last)" or, for a SyntaxError and the like, ends on "SomeError: message".
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
-_EXCEPTION_LINE = re.compile(
-    r"^(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception|Interrupt|Exit)\b(?::.*)?$"
-)
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception|Interrupt|Exit)\b(?::.*)?$")
 
 
 def looks_like_error(text: str) -> bool:
@@ -471,9 +462,7 @@ class NotebookPage:
         # the notebook's panel: the visible (current) notebook document
         self.panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
         self.panel.wait_for(state="visible", timeout=timeout * 1000)
-        self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(
-            state="attached", timeout=timeout * 1000
-        )
+        self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="attached", timeout=timeout * 1000)
         self.wait_kernel_idle(timeout)
         self.collapse_left_sidebar()
 
@@ -524,8 +513,7 @@ class NotebookPage:
                 settled = 0
             time.sleep(0.25)
         raise TimeoutError(
-            f"{self.name}: kernel not idle after {timeout:.0f} s "
-            f"(kernel {state[0]!r}, status {state[1]!r})"
+            f"{self.name}: kernel not idle after {timeout:.0f} s (kernel {state[0]!r}, status {state[1]!r})"
         )
 
     def dismiss_dialogs(self) -> None:
@@ -539,21 +527,17 @@ class NotebookPage:
     # -- running -----------------------------------------------------------
     def run_all(self, timeout: float = RUN_ALL_TIMEOUT) -> list[CellReport]:
         """Run → Run All Cells, then wait for execution to end."""
-        page = self.page
         # If the click lands before the notebook's kernel is attached,
         # JupyterLab quietly skips every cell; so if nothing has started after
         # a while and the kernel is idle, choose the menu item again.
-        for attempt in range(3):
+        for _attempt in range(3):
             self._click_run_all()
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 if self._execution_started() or self.kernel_status() != "idle":
                     return self.wait_finished(timeout)
                 time.sleep(0.25)
-        raise TimeoutError(
-            f"{self.name}: Run All Cells started nothing (3 tries, kernel "
-            f"{self.kernel_state()!r})"
-        )
+        raise TimeoutError(f"{self.name}: Run All Cells started nothing (3 tries, kernel {self.kernel_state()!r})")
 
     def _click_run_all(self) -> None:
         page = self.page
@@ -571,9 +555,7 @@ class NotebookPage:
 
     def _execution_started(self) -> bool:
         cells = self.read_cells()
-        return any(c.ran or "*" in c.prompt for c in cells) or not any(
-            c.source.strip() for c in cells
-        )
+        return any(c.ran or "*" in c.prompt for c in cells) or not any(c.source.strip() for c in cells)
 
     def read_cells(self) -> list[CellReport]:
         raw = self.panel.evaluate(_READ_CELLS_JS)
@@ -630,9 +612,7 @@ class NotebookPage:
             }"""
         )
         size = page.viewport_size or {"width": 1280, "height": 900}
-        page.set_viewport_size(
-            {"width": size["width"], "height": int(min(max(height, size["height"]), max_height))}
-        )
+        page.set_viewport_size({"width": size["width"], "height": int(min(max(height, size["height"]), max_height))})
         page.wait_for_timeout(300)  # let the layout settle
         # Run All leaves the last cell active and scrolled to: back to the top
         self.panel.evaluate(

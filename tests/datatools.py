@@ -74,7 +74,7 @@ def set_cells(data_dir: Path, table: str, key: str, values: dict[str, str]) -> i
 def drop_column(data_dir: Path, table: str, column: str) -> None:
     header, rows = read_rows(data_dir, table)
     i = header.index(column)
-    write_rows(data_dir, table, header[:i] + header[i + 1:], [r[:i] + r[i + 1:] for r in rows])
+    write_rows(data_dir, table, header[:i] + header[i + 1 :], [r[:i] + r[i + 1 :] for r in rows])
 
 
 def rename_column(data_dir: Path, table: str, old: str, new: str) -> None:
@@ -85,7 +85,7 @@ def rename_column(data_dir: Path, table: str, old: str, new: str) -> None:
 
 def add_column(data_dir: Path, table: str, name: str, value: str = "") -> None:
     header, rows = read_rows(data_dir, table)
-    write_rows(data_dir, table, header + [name], [r + [value] for r in rows])
+    write_rows(data_dir, table, [*header, name], [[*r, value] for r in rows])
 
 
 def drop_row(data_dir: Path, table: str, key: str) -> None:
@@ -97,12 +97,25 @@ def drop_row(data_dir: Path, table: str, key: str) -> None:
 # ---- declarative edits (the bad-input corpus) -----------------------------------------------------
 
 EDIT_KINDS = (
-    "set_cell", "drop_column", "rename_column", "add_column", "drop_row",
-    "replace_text", "append_text", "content", "content_base64", "encoding",
+    "set_cell",
+    "drop_column",
+    "rename_column",
+    "add_column",
+    "drop_row",
+    "replace_text",
+    "append_text",
+    "content",
+    "content_base64",
+    "encoding",
     # the table's metadata file (<table>.meta.yml)
-    "meta_content", "meta_replace_text", "meta_encoding",
+    "meta_content",
+    "meta_replace_text",
+    "meta_encoding",
     # what stands at a file's place; the argument says which file: csv or meta
-    "delete", "folder", "symlink_outside", "broken_symlink",
+    "delete",
+    "folder",
+    "symlink_outside",
+    "broken_symlink",
 )
 
 
@@ -110,7 +123,7 @@ def apply_edit(data_dir: Path, table: str, edit: dict) -> None:
     """Apply one declarative edit (a mapping with exactly one key of ``EDIT_KINDS``) to ``table``."""
     if len(edit) != 1 or next(iter(edit)) not in EDIT_KINDS:
         raise ValueError(f"an edit has exactly one of the keys {', '.join(EDIT_KINDS)}: {edit!r}")
-    (kind, arg), = edit.items()
+    ((kind, arg),) = edit.items()
     path = csv_path(data_dir, table)
     if kind in ("delete", "folder", "symlink_outside", "broken_symlink"):
         if arg not in ("csv", "meta"):
@@ -180,6 +193,7 @@ def apply_case(data_dir: Path, case: dict) -> None:
 
 # ---- benign variants spreadsheets write: each must load exactly as the original ---------------------
 
+
 def bom(data_dir: Path) -> None:
     for path in data_dir.glob("*.csv"):
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
@@ -206,5 +220,10 @@ def all_at_once(data_dir: Path) -> None:
         variant(data_dir)
 
 
-BENIGN_VARIANTS = {"bom": bom, "crlf": crlf, "trailing_blank_lines": trailing_blank_lines, "padded": padded,
-                   "all_at_once": all_at_once}
+BENIGN_VARIANTS = {
+    "bom": bom,
+    "crlf": crlf,
+    "trailing_blank_lines": trailing_blank_lines,
+    "padded": padded,
+    "all_at_once": all_at_once,
+}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import pandas as pd
+import pytest
 
-from casualty_workbook import analysis, charts  # noqa: E402
-from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions  # noqa: E402
+from casualty_workbook import analysis, charts
+from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +27,18 @@ def by_year():
     return load_table("ohchr_civilian_deaths_by_year")
 
 
-@pytest.mark.parametrize("low, best, high, qualifier, text", [
-    (15, 15, None, "at_least", "≥ 15"), (20, 20, 20, "exact", "20"), (None, 14000, None, "about", "≈ 14,000"),
-    (14200, None, 14400, "range", "14,200–14,400"), (None, None, 12, "up_to", "≤ 12"),
-    (4400, 4400, 4400, "estimate", "est. 4,400"), (None, None, None, "not_reported", "not reported"),
-])
+@pytest.mark.parametrize(
+    "low, best, high, qualifier, text",
+    [
+        (15, 15, None, "at_least", "≥ 15"),
+        (20, 20, 20, "exact", "20"),
+        (None, 14000, None, "about", "≈ 14,000"),
+        (14200, None, 14400, "range", "14,200–14,400"),
+        (None, None, 12, "up_to", "≤ 12"),
+        (4400, 4400, 4400, "estimate", "est. 4,400"),
+        (None, None, None, "not_reported", "not reported"),
+    ],
+)
 def test_format_value_keeps_the_wording(low, best, high, qualifier, text):
     assert analysis.format_value(low, best, high, qualifier) == text
 
@@ -60,16 +67,30 @@ def test_civilian_share_is_a_range(totals):
 
 
 def test_estimate_choice_picks_low_best_or_high(totals):
-    everyone = {e: analysis.killed_by_category(totals, estimate=e).set_index("category").loc["all", "drawn"]
-                for e in ("low", "best", "high")}
+    everyone = {
+        e: analysis.killed_by_category(totals, estimate=e).set_index("category").loc["all", "drawn"]
+        for e in ("low", "best", "high")
+    }
     assert everyone == {"low": 14200, "best": 14300, "high": 14400}
 
 
 def test_revision_history_runs_hour_by_hour(claims):
     history = analysis.revision_history(claims, "belgorod_strike_2024", "killed")
     # in the order reported; within a day a revision comes after what it revises
-    assert list(history["claim_id"]) == ["C018", "C019", "C020", "C001", "C023", "C021", "C022", "C003", "C009",
-                                         "C011", "C012", "C025"]
+    assert list(history["claim_id"]) == [
+        "C018",
+        "C019",
+        "C020",
+        "C001",
+        "C023",
+        "C021",
+        "C022",
+        "C003",
+        "C009",
+        "C011",
+        "C012",
+        "C025",
+    ]
     assert list(history["label"].iloc[:3]) == ["6", "11", "13"]
     assert history["when"].iloc[0] == "12 May 2024, 18:46 (UTC+03:00)" and history["when"].iloc[3] == "13 May 2024"
     position = {c: i for i, c in enumerate(history["claim_id"])}
@@ -80,9 +101,14 @@ def test_revision_history_runs_hour_by_hour(claims):
 
 
 def test_report_times_sort_in_utc():
-    frame = pd.DataFrame({"claim_id": ["a", "b"], "revises": [pd.NA, pd.NA],
-                          "reported_on": pd.to_datetime(["2024-05-12", "2024-05-12"]),
-                          "reported_time": ["18:00+03:00", "16:30+00:00"]})  # 15:00 UTC, then 16:30 UTC
+    frame = pd.DataFrame(
+        {
+            "claim_id": ["a", "b"],
+            "revises": [pd.NA, pd.NA],
+            "reported_on": pd.to_datetime(["2024-05-12", "2024-05-12"]),
+            "reported_time": ["18:00+03:00", "16:30+00:00"],
+        }
+    )  # 15:00 UTC, then 16:30 UTC
     assert list(analysis.order_reported(frame.iloc[::-1])["claim_id"]) == ["a", "b"]
 
 
@@ -134,10 +160,13 @@ def test_yearly_chart_marks_unverified_years(by_year, totals):
 
 
 def test_places_chart_lists_unlocated_places_instead_of_guessing():
-    ax = charts.plot_places(analysis.distances_from(load_table("places"), "belgorod"), reference="belgorod",
-                            sources=load_table("sources"))
+    ax = charts.plot_places(
+        analysis.distances_from(load_table("places"), "belgorod"), reference="belgorod", sources=load_table("sources")
+    )
     texts = "\n".join(_texts(ax))
-    assert "coordinates (verified) from Wikipedia (English): Belgorod, Lyptsi, Morokhovets, Vovchansk" in " ".join(texts.split())
+    assert "coordinates (verified) from Wikipedia (English): Belgorod, Lyptsi, Morokhovets, Vovchansk" in " ".join(
+        texts.split()
+    )
     assert "No verified coordinates" in texts and "Hatyshche" in texts
     plotted = sum(len(c.get_offsets()) for c in ax.collections)
     assert plotted == 4  # Belgorod, Morokhovets, Lyptsi, Vovchansk
@@ -149,13 +178,17 @@ def test_charts_say_so_when_nothing_matches(claims):
 
 
 def test_context_chart_carries_its_caveat(claims, by_year, totals):
-    ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"),
-                                     analysis.civilian_deaths_by_year(by_year, totals), by_year)
+    ax = charts.plot_toll_in_context(
+        analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"),
+        analysis.civilian_deaths_by_year(by_year, totals),
+        by_year,
+    )
     texts = "\n".join(_texts(ax))
     assert "not like for like" in texts and "Claims:" in texts and ax.get_xscale() == "log"
 
 
 # ---- captions and labels follow the data --------------------------------------------------------------
+
 
 def test_status_caption_says_what_the_rows_say(by_year, totals):
     yearly = analysis.civilian_deaths_by_year(by_year, totals)
@@ -195,7 +228,9 @@ def test_context_refuses_a_metric_that_is_not_deaths(claims, by_year, totals):
 
 def test_context_caption_names_the_statuses_drawn(claims, by_year, totals):
     yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=2020)
-    ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly, by_year)
+    ax = charts.plot_toll_in_context(
+        analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly, by_year
+    )
     texts = "\n".join(_texts(ax))
     texts = " ".join(texts.split())
     assert "(2021 verified; 2020 unverified)" in texts and "(2 claimed)" in texts
@@ -228,9 +263,12 @@ def test_revision_chart_draws_an_up_to_figure_at_its_high_and_keeps_a_row_withou
 
 def test_weapon_types_are_named_not_coded():
     mentions = load_weapon_mentions()
-    ax = charts.plot_weapons(analysis.weapons_claimed(mentions, "belgorod_strike_2024"),
-                             mentions[mentions["event_id"] == "belgorod_strike_2024"],
-                             systems=load_table("weapon_systems"), claims=load_claims())
+    ax = charts.plot_weapons(
+        analysis.weapons_claimed(mentions, "belgorod_strike_2024"),
+        mentions[mentions["event_id"] == "belgorod_strike_2024"],
+        systems=load_table("weapon_systems"),
+        claims=load_claims(),
+    )
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert any("MLRS" in t for t in labels) and not any("mlrs" in t for t in labels)
     texts = "\n".join(_texts(ax))

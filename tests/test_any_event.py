@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-
 from conftest import REPO, copy_project, run_cli
+
 from casualty_workbook import narrative, parameters
 
 FIXTURE = REPO / "tests" / "fixtures" / "fictional_event"
@@ -82,10 +82,11 @@ def fictional_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_words_to_keep_out_come_from_the_data():
     words = other_events_words()
-    event_id, name = fixture_event()
+    _event_id, name = fixture_event()
     assert len(words) > 10 and name not in words
-    assert not mentions(" ".join(p.read_text(encoding="utf-8") for p in FIXTURE.glob("*.csv")), words), \
+    assert not mentions(" ".join(p.read_text(encoding="utf-8") for p in FIXTURE.glob("*.csv")), words), (
         "the fixture must be clearly fictional, sharing no name with the project's events"
+    )
     assert mentions("a report on Zed-9 and zed-9", ["Zed-9"]) == ["Zed-9"]
     assert mentions("zed_9_2024", ["Zed"]) == []
 
@@ -98,14 +99,18 @@ def test_the_fixture_is_valid_data_added_to_the_project(fictional_project):
 def test_an_added_event_gets_its_own_report_in_the_catalogue(fictional_project):
     from casualty_workbook.catalogue import read_catalogue
 
-    reports = read_catalogue(fictional_project / "catalogue.yml", fictional_project / "notebooks", fictional_project / "data")
+    reports = read_catalogue(
+        fictional_project / "catalogue.yml", fictional_project / "notebooks", fictional_project / "data"
+    )
     event_id, name = fixture_event()
     [report] = [r for r in reports if r.parameters.get("event") == event_id]
     assert report.id == f"event_report--{event_id}" and report.group == "event_report" and name in report.title
 
 
 def test_the_default_event_is_chosen_by_a_rule_over_the_data():
-    events = pd.DataFrame({"event_id": ["a", "b", "c"], "date_end": pd.to_datetime(["2024-01-02", "2024-01-02", "2023-05-01"])})
+    events = pd.DataFrame(
+        {"event_id": ["a", "b", "c"], "date_end": pd.to_datetime(["2024-01-02", "2024-01-02", "2023-05-01"])}
+    )
     claims = pd.DataFrame({"event_id": ["b", "b", "a", "c", "c", "c"]})
     assert narrative.choose_event(None, events, claims) == "b"  # latest end, then most claims
     assert narrative.choose_event("c", events, claims) == "c"
@@ -147,8 +152,13 @@ def test_a_systems_note_is_shown_only_when_a_mention_uses_the_name_it_explains()
     from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
 
     mentions, systems, claims = load_weapon_mentions(), load_table("weapon_systems"), load_claims()
-    explained = {name for _, row in systems.iterrows() if pd.notna(row["note"])
-                 for name in str(row["other_names"]).split("; ") if name and name in str(row["note"])}
+    explained = {
+        name
+        for _, row in systems.iterrows()
+        if pd.notna(row["note"])
+        for name in str(row["other_names"]).split("; ")
+        if name and name in str(row["note"])
+    }
     assert explained, "the data holds at least one note explaining a reported name"
     name = sorted(explained)[0]
     using = mentions[mentions["name_as_reported"] == name]
@@ -158,8 +168,10 @@ def test_a_systems_note_is_shown_only_when_a_mention_uses_the_name_it_explains()
     # The axis names what was counted from the metric of the claim the counts break down.
     counted = mentions[mentions["count_best"].notna() & mentions["part_of_claim"].notna()]
     metric = str(claims.set_index("claim_id").loc[counted["part_of_claim"].iloc[0], "metric"])
-    assert narrative.munitions_axis_label(counted, claims) == \
-        f"Munitions claimed {narrative.MUNITION_VERBS[metric]} (count)"
+    assert (
+        narrative.munitions_axis_label(counted, claims)
+        == f"Munitions claimed {narrative.MUNITION_VERBS[metric]} (count)"
+    )
     assert narrative.munitions_axis_label(counted, None) == "Munitions claimed (count)"
 
 
@@ -167,7 +179,7 @@ def test_the_readme_gallery_and_recipe_match_the_project():
     text = (REPO / "README.md").read_text(encoding="utf-8")
     images = re.findall(r"\]\((figures/[^)]+\.png)\)", text)
     assert images and all((REPO / image).is_file() for image in images), "every gallery image exists"
-    recipe = text[text.index("## Add your own event"):]
+    recipe = text[text.index("## Add your own event") :]
     event_id, _ = fixture_event()
     assert event_id in recipe and "tests/fixtures/fictional_event/" in recipe
     for step in ("make validate", "make report", "make figures", "git add data/ figures/"):
@@ -180,8 +192,10 @@ def test_event_dates_are_as_precise_as_recorded():
     row = {"date_start": pd.Timestamp("2025-03-14"), "date_end": pd.Timestamp("2025-03-14"), "date_precision": "day"}
     assert narrative.event_dates(pd.Series(row)) == "14 March 2025"
     assert narrative.event_dates(pd.Series({**row, "date_precision": "approximate"})) == "about 14 March 2025"
-    assert narrative.event_dates(pd.Series({**row, "date_end": pd.Timestamp("2026-01-02"), "date_precision": "range"})) \
+    assert (
+        narrative.event_dates(pd.Series({**row, "date_end": pd.Timestamp("2026-01-02"), "date_precision": "range"}))
         == "14 March 2025 to 2 January 2026"
+    )
     assert narrative.event_dates(pd.Series({**row, "date_precision": "month"})) == "March 2025"
 
 
@@ -192,8 +206,11 @@ def test_an_event_without_weapons_revisions_or_places_says_so():
     # An event of the data whose region holds no recorded place and which has no weapon mention.
     mentioned = set(load_weapon_mentions()["event_id"].astype(str))
     regions = set(places["admin_area"].astype(str))
-    [bare, *_] = [e for e in events.itertuples() if str(e.event_id) not in mentioned
-                  and str(e.region) not in regions and pd.isna(e.place_id)]
+    [bare, *_] = [
+        e
+        for e in events.itertuples()
+        if str(e.event_id) not in mentioned and str(e.region) not in regions and pd.isna(e.place_id)
+    ]
     event = str(bare.event_id)
     assert narrative.event_places(places, events, event).empty
     assert "no map to draw" in narrative.places_intro(event, events, places.iloc[0:0], load_table("sources"))
@@ -212,7 +229,8 @@ def test_an_events_places_are_its_own_place_its_region_and_the_reference():
     for e in events.itertuples():
         chosen = narrative.event_places(places, events, str(e.event_id))
         assert set(chosen["admin_area"].astype(str)) <= {str(e.region)} | set(
-            places.loc[places["place_id"] == e.place_id, "admin_area"].astype(str))
+            places.loc[places["place_id"] == e.place_id, "admin_area"].astype(str)
+        )
         if pd.notna(e.place_id):
             assert e.place_id in set(chosen["place_id"])
             assert narrative.reference_place(None, events, str(e.event_id), places) in (e.place_id, None)
@@ -227,12 +245,18 @@ def test_place_colours_and_legend_come_from_the_countries_in_the_data():
     matplotlib.use("Agg")
     from casualty_workbook import charts
 
-    places = pd.DataFrame({
-        "place_id": ["a", "b", "c"], "name": ["Alpha", "A place whose name runs on for a long while", "Gamma"],
-        "admin_area": ["North", "North", "South"], "country": ["Freedonia", "Sylvania", "Freedonia"],
-        "latitude": pd.array([1.0, 1.5, None], dtype="Float64"), "longitude": pd.array([2.0, 2.5, None], dtype="Float64"),
-        "coord_source_id": ["atlas", "atlas", None], "mentioned_in": ["gazette", None, "gazette"],
-    })
+    places = pd.DataFrame(
+        {
+            "place_id": ["a", "b", "c"],
+            "name": ["Alpha", "A place whose name runs on for a long while", "Gamma"],
+            "admin_area": ["North", "North", "South"],
+            "country": ["Freedonia", "Sylvania", "Freedonia"],
+            "latitude": pd.array([1.0, 1.5, None], dtype="Float64"),
+            "longitude": pd.array([2.0, 2.5, None], dtype="Float64"),
+            "coord_source_id": ["atlas", "atlas", None],
+            "mentioned_in": ["gazette", None, "gazette"],
+        }
+    )
     ax = charts.plot_places(places, title="t")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Freedonia", "Sylvania"]
     texts = [t.get_text() for t in ax.texts]

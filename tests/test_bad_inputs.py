@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from datatools import BENIGN_VARIANTS, EDIT_KINDS, apply_case, copy_data
 
 from casualty_workbook.schemas import TABLES
-from datatools import BENIGN_VARIANTS, EDIT_KINDS, apply_case, copy_data
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(CORPUS.glob("*.yml"))}
@@ -72,8 +72,11 @@ def test_corpus_is_large_and_well_formed():
     assert len(CASES) >= 60
     seen_edits = set()
     for name, case in CASES.items():
-        assert {"description", "table", "edits", "expect"} <= set(case) <= {"description", "table", "file", "edits",
-                                                                          "also", "expect"}, name
+        assert (
+            {"description", "table", "edits", "expect"}
+            <= set(case)
+            <= {"description", "table", "file", "edits", "also", "expect"}
+        ), name
         assert case["table"] in TABLES, name
         edits = case["edits"] + [e for other in case.get("also", []) for e in other["edits"]]
         assert all(other["table"] in TABLES for other in case.get("also", [])), name

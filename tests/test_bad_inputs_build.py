@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import copy_project, run_cli, tree_digest
 from datatools import apply_case
 
@@ -31,7 +30,7 @@ def build_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         return result, before, (tree_digest(root / "figures"), tree_digest(root / "reports"))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(CASES, pool.map(run, CASES)))
+        return dict(zip(CASES, pool.map(run, CASES), strict=False))
 
 
 def test_the_corpus_has_at_least_60_cases():

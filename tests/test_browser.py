@@ -57,17 +57,13 @@ def lab_root(tmp_path_factory) -> Path:
             ("code", "n_points = 2", ["parameters"]),
             (
                 "code",
-                "import matplotlib.pyplot as plt\n"
-                "plt.plot(range(n_points))\n"
-                "plt.show()",
+                "import matplotlib.pyplot as plt\nplt.plot(range(n_points))\nplt.show()",
                 [],
             ),
             ("code", "", []),
             (
                 "code",
-                "import warnings\n"
-                "warnings.warn('a warning on stderr is not an error')\n"
-                "print('done')",
+                "import warnings\nwarnings.warn('a warning on stderr is not an error')\nprint('done')",
                 [],
             ),
         ],
@@ -124,9 +120,7 @@ def run_notebook(page, lab_server, name: str, screenshot: Path | None = None):
         notebook.open()
         return notebook.run_all()
     except Exception as exc:
-        raise AssertionError(
-            f"{name}: {exc}\n--- JupyterLab log ---\n{lab_server.log_tail()}"
-        ) from exc
+        raise AssertionError(f"{name}: {exc}\n--- JupyterLab log ---\n{lab_server.log_tail()}") from exc
     finally:
         if screenshot is not None and notebook.panel is not None:
             notebook.screenshot(screenshot)
@@ -149,9 +143,7 @@ def test_lab_listens_on_loopback_only_and_needs_the_token(lab_server):
     assert status in (401, 403), f"/api/contents without token answered {status}"
     status, headers, _ = bs.http_get(lab_server.url("lab", with_token=False))
     location = headers.get("Location", "")
-    assert status == 403 or (status == 302 and "/login" in location), (
-        f"/lab without token answered {status} {location}"
-    )
+    assert status == 403 or (status == 302 and "/login" in location), f"/lab without token answered {status} {location}"
     # a wrong token is no better
     status, _, _ = bs.http_get(
         lab_server.url("api/contents", with_token=False),
@@ -245,21 +237,14 @@ def test_notebook_runs_in_browser(notebook, request):
     shot = bs.SCREENSHOT_DIR / f"{notebook.stem}.png"
     cells = run_notebook(page, lab_server, notebook.name, screenshot=shot)
 
-    errors = [
-        f"cell {c.index + 1} {c.prompt}:\n{text}" for c in cells for text in c.error_texts
-    ]
-    assert not errors, (
-        f"{notebook.name} shows {len(errors)} error output(s) (screenshot {shot}):\n"
-        + "\n\n".join(errors)
+    errors = [f"cell {c.index + 1} {c.prompt}:\n{text}" for c in cells for text in c.error_texts]
+    assert not errors, f"{notebook.name} shows {len(errors)} error output(s) (screenshot {shot}):\n" + "\n\n".join(
+        errors
     )
     not_run = [c for c in cells if c.source.strip() and not c.ran]
-    assert not not_run, (
-        f"{notebook.name}: code cells that did not run (screenshot {shot}):\n"
-        + describe(not_run)
-    )
+    assert not not_run, f"{notebook.name}: code cells that did not run (screenshot {shot}):\n" + describe(not_run)
     assert sum(c.images for c in cells) >= 1, (
-        f"{notebook.name}: no figure rendered in any output (screenshot {shot}):\n"
-        + describe(cells)
+        f"{notebook.name}: no figure rendered in any output (screenshot {shot}):\n" + describe(cells)
     )
     assert shot.is_file() and shot.stat().st_size > 0
 
@@ -296,8 +281,12 @@ def reader(browser):
 def _dataframes(executed: Path) -> int:
     """The DataFrames a report's notebook displayed (their HTML carries pandas' class)."""
     nb = json.loads(executed.read_text(encoding="utf-8"))
-    return sum(1 for cell in nb["cells"] for output in cell.get("outputs", [])
-               if 'class="dataframe"' in "".join(output.get("data", {}).get("text/html", "")))
+    return sum(
+        1
+        for cell in nb["cells"]
+        for output in cell.get("outputs", [])
+        if 'class="dataframe"' in "".join(output.get("data", {}).get("text/html", ""))
+    )
 
 
 def test_report_page_renders_headings_and_tables_not_markup(reader, reports_dir):
@@ -347,8 +336,10 @@ def test_report_page_data_tab_sorts_searches_and_offers_the_csv(reader, reports_
     assert numbers() == sorted(ascending, reverse=True), "a second click sorts the other way, as numbers"
     rows = table.locator("tbody tr").count()
     figure.locator("input[type=search]").fill("claimed")
-    page.wait_for_function("([id, n]) => document.querySelectorAll('#' + id + ' tbody tr').length < n",
-                           arg=[table.get_attribute("id"), rows])
+    page.wait_for_function(
+        "([id, n]) => document.querySelectorAll('#' + id + ' tbody tr').length < n",
+        arg=[table.get_attribute("id"), rows],
+    )
     assert all("claimed" in row for row in table.locator("tbody tr").all_inner_texts())
     figure.locator("label", has_text="Sources").click()
     assert figure.locator(".sources li").count() >= 1

@@ -6,9 +6,9 @@ import json
 import re
 
 import nbformat
+from conftest import REPO, run_cli, tree_digest
 
 from casualty_workbook.catalogue import read_catalogue
-from conftest import REPO, run_cli, tree_digest
 
 # The reports the build makes, entries with for_each expanded (one event report per event).
 REPORTS = {r.id: r for r in read_catalogue(REPO / "catalogue.yml", REPO / "notebooks", REPO / "data")}
@@ -20,7 +20,7 @@ def rerun_ids(output: str) -> set[str]:
 
 
 def test_clean_build_succeeds(built_project):
-    root, result = built_project
+    _root, result = built_project
     assert result.returncode == 0, result.stderr
     assert rerun_ids(result.stdout) == set(REPORT_IDS)
     assert f"Built {len(REPORT_IDS)} report(s)" in result.stdout
@@ -83,16 +83,23 @@ def test_nothing_changed_skips_every_report(built_copy):
 
 
 def _reports_reading(root, filename: str) -> set[str]:
-    return {rid for rid in REPORT_IDS
-            if filename in nbformat.read(root / "reports" / f"{rid}.ipynb", as_version=4).metadata["casualty_workbook"]["data"]}
+    return {
+        rid
+        for rid in REPORT_IDS
+        if filename
+        in nbformat.read(root / "reports" / f"{rid}.ipynb", as_version=4).metadata["casualty_workbook"]["data"]
+    }
 
 
 def test_changing_one_data_file_reruns_exactly_the_reports_that_read_it(built_copy):
     expected = _reports_reading(built_copy, "ohchr_mine_share.csv")
     assert expected == {"ohchr_2014_2021", "ohchr_2014_2021_excluding_mh17"}
     path = built_copy / "data" / "ohchr_mine_share.csv"
-    path.write_text(path.read_text().replace("Mines and explosive remnants of war as a share",
-                                             "Mines and other explosive remnants of war as a share"))
+    path.write_text(
+        path.read_text().replace(
+            "Mines and explosive remnants of war as a share", "Mines and other explosive remnants of war as a share"
+        )
+    )
     result = run_cli(built_copy, "build")
     assert result.returncode == 0, result.stderr
     assert rerun_ids(result.stdout) == expected
@@ -101,10 +108,13 @@ def test_changing_one_data_file_reruns_exactly_the_reports_that_read_it(built_co
 def test_changing_weapons_reruns_only_the_event_report(built_copy):
     expected = _reports_reading(built_copy, "weapon_systems.csv")
     # Every event's report reads the weapons (an event without any says so); no other report does.
-    assert expected == {f"event_report--{e}" for e in ("belgorod_strike_2024", "kharkiv_advance_2024",
-                                                       "donbas_war_2014_2021")}
+    assert expected == {
+        f"event_report--{e}" for e in ("belgorod_strike_2024", "kharkiv_advance_2024", "donbas_war_2014_2021")
+    }
     path = built_copy / "data" / "weapon_systems.csv"
-    path.write_text(path.read_text().replace("The report calls it a Soviet-era missile.", "Soviet-era according to the report."))
+    path.write_text(
+        path.read_text().replace("The report calls it a Soviet-era missile.", "Soviet-era according to the report.")
+    )
     result = run_cli(built_copy, "build")
     assert rerun_ids(result.stdout) == expected, result.stdout + result.stderr
 
@@ -173,7 +183,9 @@ def test_names_and_quotes_with_dollar_signs_build_and_are_drawn_as_written(proje
     from datatools import set_cell
 
     set_cell(project / "data", "claimants", "ru_officials", "name", LITERAL)
-    set_cell(project / "data", "claims", "C001", "quote", r"causing at least 15 fatalities and 20 injuries $\undefinedcmd$")
+    set_cell(
+        project / "data", "claims", "C001", "quote", r"causing at least 15 fatalities and 20 injuries $\undefinedcmd$"
+    )
     validated = run_cli(project, "validate")
     assert validated.returncode == 0, validated.stderr
     reports = ("event_report--belgorod_strike_2024", "context", "provenance", "explore")
@@ -186,8 +198,11 @@ def test_names_and_quotes_with_dollar_signs_build_and_are_drawn_as_written(proje
 def test_metadata_is_an_input_of_every_report_that_reads_its_table(built_copy):
     """The source line of a figure is drawn from the table's .meta.yml: editing it reruns those reports."""
     expected = _reports_reading(built_copy, "ohchr_mine_share.meta.yml")
-    assert expected == _reports_reading(built_copy, "ohchr_mine_share.csv") == {"ohchr_2014_2021",
-                                                                                 "ohchr_2014_2021_excluding_mh17"}
+    assert (
+        expected
+        == _reports_reading(built_copy, "ohchr_mine_share.csv")
+        == {"ohchr_2014_2021", "ohchr_2014_2021_excluding_mh17"}
+    )
     assert _reports_reading(built_copy, "ohchr_totals.meta.yml") >= {"ohchr_2014_2021", "context"}
     path = built_copy / "data" / "ohchr_mine_share.meta.yml"
     path.write_text(path.read_text().replace("update as of 31 March 2021", "update as of 31 March 2021 (rev.)"))
@@ -205,7 +220,11 @@ def test_broken_metadata_stops_even_a_build_with_nothing_else_changed(built_copy
     assert "ohchr_totals.meta.yml: invalid data" in result.stderr and "is not valid YAML at line" in result.stderr
     path.unlink()
     result = run_cli(built_copy, "build", "--force")
-    assert result.returncode == 2 and "ohchr_totals.meta.yml" in result.stderr and "metadata file not found" in result.stderr
+    assert (
+        result.returncode == 2
+        and "ohchr_totals.meta.yml" in result.stderr
+        and "metadata file not found" in result.stderr
+    )
     assert tree_digest(built_copy / "figures") == tree_digest(REPO / "figures")
 
 

@@ -6,10 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from casualty_workbook.catalogue import read_catalogue
 from casualty_workbook.exceptions import CatalogueError
-from conftest import REPO
 
 EVENTS_HEADER = "event_id,name,date_start\n"
 
@@ -52,13 +52,16 @@ def test_adding_an_event_adds_its_report_with_no_catalogue_edit(tmp_path):
 
 
 def test_an_entry_expands_over_a_listed_set(tmp_path):
-    path, data = write(tmp_path, """
+    path, data = write(
+        tmp_path,
+        """
         reports:
           - id: context
             notebook: context
             title: "Context: {value}"
             for_each: {parameter: event, values: [alpha_2031, beta_2032]}
-    """)
+    """,
+    )
     reports = read_catalogue(path, REPO / "notebooks", data)
     assert [(r.id, r.title, r.parameters) for r in reports] == [
         ("context--alpha_2031", "Context: alpha_2031", {"event": "alpha_2031"}),
@@ -67,73 +70,145 @@ def test_an_entry_expands_over_a_listed_set(tmp_path):
 
 
 def test_plain_entries_are_unchanged(tmp_path):
-    path, data = write(tmp_path, """
+    path, data = write(
+        tmp_path,
+        """
         reports:
           - {id: provenance, notebook: provenance, title: Provenance, parameters: {}}
-    """)
+    """,
+    )
     (report,) = read_catalogue(path, REPO / "notebooks", data)
     assert (report.id, report.group, report.parameters) == ("provenance", None, {})
 
 
-@pytest.mark.parametrize(("catalogue", "events", "message"), [
-    (EVERY_EVENT, "", "gives no reports"),
-    ("""
+@pytest.mark.parametrize(
+    ("catalogue", "events", "message"),
+    [
+        (EVERY_EVENT, "", "gives no reports"),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: []}}
-     """, None, "gives no reports"),
-    ("""
+     """,
+            None,
+            "gives no reports",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: [a, a]}}
-     """, None, "listed twice"),
-    ("""
+     """,
+            None,
+            "listed twice",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: [a]}}
           - {id: event_report--a, notebook: provenance}
-     """, None, "must not contain '--'"),
-    ("""
+     """,
+            None,
+            "must not contain '--'",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: [a]}}
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: [b]}}
-     """, None, "'event_report' is used twice"),
-    ("""
+     """,
+            None,
+            "'event_report' is used twice",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, over: events.event_id, values: [a]}}
-     """, "a,A,2031-01-01\n", "exactly one of"),
-    ("""
+     """,
+            "a,A,2031-01-01\n",
+            "exactly one of",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, over: events}}
-     """, "a,A,2031-01-01\n", "table.column"),
-    ("""
+     """,
+            "a,A,2031-01-01\n",
+            "table.column",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, over: events.nope}}
-     """, "a,A,2031-01-01\n", "no column 'nope'"),
-    ("""
+     """,
+            "a,A,2031-01-01\n",
+            "no column 'nope'",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, over: nothere.event_id}}
-     """, None, "cannot read"),
-    ("""
+     """,
+            None,
+            "cannot read",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, title: "{place}", for_each: {parameter: event, over: events.event_id}}
-     """, "a,A,2031-01-01\n", "title uses {place}"),
-    ("""
+     """,
+            "a,A,2031-01-01\n",
+            "title uses {place}",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, title: "{}", for_each: {parameter: event, values: [a]}}
-     """, None, "name each field"),
-    ("""
+     """,
+            None,
+            "name each field",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: [a]}, parameters: {event: b}}
-     """, None, "remove it from 'parameters'"),
-    ("""
+     """,
+            None,
+            "remove it from 'parameters'",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: ["Not An Id"]}}
-     """, None, "cannot name a report"),
-    ("""
+     """,
+            None,
+            "cannot name a report",
+        ),
+        (
+            """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: [a], where: x}}
-     """, None, "unknown field(s) where"),
-], ids=["empty-data", "empty-list", "listed-twice", "separator-in-id", "entry-twice", "over-and-values",
-        "over-not-table-column", "over-unknown-column", "over-missing-table", "title-unknown-field",
-        "title-positional-field", "parameter-set-twice", "value-not-an-id", "unknown-for-each-field"])
+     """,
+            None,
+            "unknown field(s) where",
+        ),
+    ],
+    ids=[
+        "empty-data",
+        "empty-list",
+        "listed-twice",
+        "separator-in-id",
+        "entry-twice",
+        "over-and-values",
+        "over-not-table-column",
+        "over-unknown-column",
+        "over-missing-table",
+        "title-unknown-field",
+        "title-positional-field",
+        "parameter-set-twice",
+        "value-not-an-id",
+        "unknown-for-each-field",
+    ],
+)
 def test_a_bad_expansion_is_refused_naming_the_entry(tmp_path, catalogue, events, message):
     path, data = write(tmp_path, catalogue, events)
     with pytest.raises(CatalogueError) as caught:
@@ -147,10 +222,13 @@ def test_a_listed_value_missing_from_the_data_is_refused_before_any_kernel(tmp_p
 
     from casualty_workbook.catalogue import check_parameters
 
-    path, data = write(tmp_path, """
+    path, data = write(
+        tmp_path,
+        """
         reports:
           - {id: event_report, notebook: event_report, for_each: {parameter: event, values: [alpha_2031, zulu_2099]}}
-    """)
+    """,
+    )
     reports = read_catalogue(path, REPO / "notebooks", data)
     tables = {"events": pd.DataFrame({"event_id": ["alpha_2031"]}), "claimants": pd.DataFrame({"claimant_id": ["x"]})}
     with pytest.raises(CatalogueError) as caught:

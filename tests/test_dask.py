@@ -9,7 +9,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import REPO, cli_env, copy_project, run_cli, tree_digest
 from test_faults import assert_no_partial_outputs
 
@@ -35,12 +34,30 @@ def test_killing_a_worker_mid_build_finishes_or_fails_cleanly(project):
     """A worker killed while it runs a report: Dask reruns the report elsewhere; nothing is half-written."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         build = subprocess.Popen(
-            [sys.executable, "-m", "casualty_workbook.cli", "build", "--force", "--executor", "dask",
-             "--scheduler", cluster.scheduler_address],
-            cwd=project, env=cli_env(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "casualty_workbook.cli",
+                "build",
+                "--force",
+                "--executor",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+            ],
+            cwd=project,
+            env=cli_env(project),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             victim = _worker_running_a_report(client, timeout=300)
             assert victim, "no report ever started on the cluster"

@@ -7,15 +7,15 @@ import os
 
 import nbformat
 import pytest
+from conftest import REPO, run_cli
 
 from casualty_workbook import warm
 from casualty_workbook.catalogue import Report
 from casualty_workbook.executors import Execution, LocalExecutor, execute_report
 from casualty_workbook.runner import Layout, publish_execution
-from conftest import REPO, run_cli
 
 # A report that changes every kind of state a later report could see if kernels were reused.
-POLLUTE = r'''
+POLLUTE = r"""
 leaked_variable = "from an earlier report"
 import os, sys, json
 import numpy as np
@@ -38,10 +38,10 @@ os.environ["LEAKED_ENV"] = "1"
 np.random.seed(1)
 os.chdir("/")
 plt.figure()
-'''
+"""
 
 # What a report sees when it starts: printed as one JSON line.
-FINGERPRINT = r'''
+FINGERPRINT = r"""
 import hashlib, json, os, sys
 warm_imports = "pandas" in sys.modules
 import matplotlib as mpl
@@ -67,7 +67,7 @@ state = {
 }
 stdin = os.readlink("/proc/self/fd/0") if os.path.exists("/proc/self/fd/0") else "n/a"
 print("STATE " + json.dumps({"state": state, "warm_imports": warm_imports, "random": np.random.random(), "stdin": stdin}))
-'''
+"""
 
 
 def _notebook(path, source: str) -> None:
@@ -102,8 +102,12 @@ def _state(execution: Execution) -> dict:
 @pytest.mark.skipif(not warm.supported(), reason="fork servers need POSIX fork")
 def test_no_state_leaks_from_one_report_to_the_next(probe_layout):
     """One kernel at a time through one warm server: a report sees what a fresh kernel sees, never the last one's state."""
-    reports = [Report("pollute", "pollute", "pollute"), Report("first", "fingerprint", "first"),
-               Report("pollute2", "pollute", "pollute again"), Report("second", "fingerprint", "second")]
+    reports = [
+        Report("pollute", "pollute", "pollute"),
+        Report("first", "fingerprint", "first"),
+        Report("pollute2", "pollute", "pollute again"),
+        Report("second", "fingerprint", "second"),
+    ]
     with LocalExecutor(1, probe_layout) as executor:
         done = {e.report_id: e for e in executor.run(reports, 120)}
     assert done["pollute"].ok and done["pollute2"].ok, done["pollute"].error + done["pollute2"].error
@@ -189,14 +193,23 @@ def test_an_unknown_executor_is_refused(project):
 
 def test_the_no_op_build_imports_neither_dask_nor_the_kernel_machinery(built_copy):
     """Nothing stale: no distributed, papermill or jupyter_client import (the no-op build stays fast)."""
-    from conftest import cli_env
     import subprocess
     import sys
 
-    code = ("import sys; from casualty_workbook.cli import main; code = main(['build']); "
-            "print(sorted(m for m in ('distributed', 'dask', 'papermill', 'jupyter_client', 'pandas') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=built_copy, env=cli_env(built_copy),
-                            capture_output=True, text=True, timeout=120)
+    from conftest import cli_env
+
+    code = (
+        "import sys; from casualty_workbook.cli import main; code = main(['build']); "
+        "print(sorted(m for m in ('distributed', 'dask', 'papermill', 'jupyter_client', 'pandas') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=built_copy,
+        env=cli_env(built_copy),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout and result.stdout.strip().endswith("[]"), result.stdout
 
@@ -205,7 +218,9 @@ def test_a_result_read_from_other_data_is_refused(tmp_path):
     from casualty_workbook.executors import _check_data
 
     (tmp_path / "claims.csv").write_text("claim_id\nA1\n")
-    good = Execution("r", True, 1.0, record={"data": {"claims.csv": __import__("hashlib").sha256(b"claim_id\nA1\n").hexdigest()}})
+    good = Execution(
+        "r", True, 1.0, record={"data": {"claims.csv": __import__("hashlib").sha256(b"claim_id\nA1\n").hexdigest()}}
+    )
     assert _check_data(good, tmp_path) is good
     other = Execution("r", True, 1.0, record={"data": {"claims.csv": "0" * 64}}, worker="w1:42")
     refused = _check_data(other, tmp_path)

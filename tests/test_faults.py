@@ -10,7 +10,6 @@ import time
 
 import nbformat
 import pytest
-
 from conftest import REPO, cli_env, run_cli, tree_digest
 
 pytestmark = pytest.mark.slow
@@ -67,9 +66,15 @@ def test_a_hanging_cell_is_stopped_by_the_timeout(project):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_an_interrupted_build_leaves_no_partial_file_and_the_next_build_completes(project, sig):
-    process = subprocess.Popen([sys.executable, "-m", "casualty_workbook.cli", "build"], cwd=project,
-                               env=cli_env(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "casualty_workbook.cli", "build"],
+        cwd=project,
+        env=cli_env(project),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     # Interrupt while reports are being written: after the first one finishes.
     deadline = time.monotonic() + 120
     line = ""
@@ -99,18 +104,26 @@ def _group_alive(pgid: int) -> bool:
 
 
 def test_two_builds_at_once_do_not_corrupt_each_other(project):
-    first = subprocess.Popen([sys.executable, "-m", "casualty_workbook.cli", "build"], cwd=project,
-                             env=cli_env(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "casualty_workbook.cli", "build"],
+        cwd=project,
+        env=cli_env(project),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)
     second = run_cli(project, "build")
-    out, err = first.communicate(timeout=600)
+    _out, err = first.communicate(timeout=600)
     assert first.returncode == 0, err
     assert second.returncode == 3
     assert "another build is running" in second.stderr and "Traceback" not in second.stderr
     assert tree_digest(project / "figures") == tree_digest(REPO / "figures")
 
 
-@pytest.mark.parametrize("exit_code", ["import sys\nsys.exit(0)", "raise SystemExit"], ids=["sys.exit(0)", "SystemExit"])
+@pytest.mark.parametrize(
+    "exit_code", ["import sys\nsys.exit(0)", "raise SystemExit"], ids=["sys.exit(0)", "SystemExit"]
+)
 def test_a_notebook_that_exits_early_fails_and_keeps_the_committed_figures(project, exit_code):
     """An early exit is no error to the kernel, but the later cells never ran: the report failed."""
     insert_cell(project, "context", exit_code)
@@ -131,8 +144,12 @@ def test_a_run_that_makes_fewer_figures_removes_none_until_they_are_deleted_by_h
     """Figures in place that a run no longer makes stop the report (named, kept); deleting them by hand,
     as the message says, lets the next build succeed without them."""
     position = len(nbformat.read(project / "notebooks" / "context.ipynb", as_version=4).cells) - 1
-    insert_cell(project, "context", "import pathlib\nfor made in pathlib.Path(output_dir).glob('toll_in_context.*'):\n"
-                                    "    made.unlink()", position=position)
+    insert_cell(
+        project,
+        "context",
+        "import pathlib\nfor made in pathlib.Path(output_dir).glob('toll_in_context.*'):\n    made.unlink()",
+        position=position,
+    )
     figures_before = tree_digest(project / "figures")
     result = run_cli(project, "build", "--only", "context")
     assert result.returncode == 1, result.stdout + result.stderr

@@ -8,23 +8,27 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from conftest import REPO
 
-from casualty_workbook import analysis, charts, explore, figure_data  # noqa: E402
-from casualty_workbook.figures import save_figure  # noqa: E402
-from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions  # noqa: E402
-from conftest import REPO  # noqa: E402
+from casualty_workbook import analysis, charts, explore, figure_data
+from casualty_workbook.figures import save_figure
+from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
 
 EVENT = "belgorod_strike_2024"
 
 
 @pytest.fixture(scope="module")
 def tables():
-    return {"claims": load_claims(), "totals": load_table("ohchr_totals"),
-            "by_year": load_table("ohchr_civilian_deaths_by_year"), "mentions": load_weapon_mentions(),
-            "places": load_table("places")}
+    return {
+        "claims": load_claims(),
+        "totals": load_table("ohchr_totals"),
+        "by_year": load_table("ohchr_civilian_deaths_by_year"),
+        "mentions": load_weapon_mentions(),
+        "places": load_table("places"),
+    }
 
 
 def _rows(data: bytes) -> list[dict]:
@@ -57,7 +61,9 @@ def _draw(kind: str, t: dict):
         return charts.plot_places(places), len(places)
     if kind == "status":
         table = analysis.provenance_table(t["claims"], t["totals"])
-        return charts.plot_figures_by_status(table), len(table.groupby(["who_said_it", "status"]).size().loc[lambda s: s > 0])
+        return charts.plot_figures_by_status(table), len(
+            table.groupby(["who_said_it", "status"]).size().loc[lambda s: s > 0]
+        )
     raise ValueError(kind)
 
 
@@ -69,7 +75,7 @@ def test_every_chart_attaches_one_row_per_mark(kind, tables):
     ax, marks = _draw(kind, tables)
     table = figure_data.collect(ax.figure)
     plt.close(ax.figure)
-    assert list(table.columns[:len(figure_data.COLUMNS)]) == list(figure_data.COLUMNS)
+    assert list(table.columns[: len(figure_data.COLUMNS)]) == list(figure_data.COLUMNS)
     assert len(table) == marks
     assert table["id"].astype(str).str.len().gt(0).all(), "every row names its claim or figure"
     assert table["status"].astype(str).str.len().gt(0).all(), "every row says how far it was checked"
@@ -108,22 +114,35 @@ def test_attach_refuses_a_table_without_the_columns():
 
 def _one_row(**changes) -> pd.DataFrame:
     row = {c: "" for c in figure_data.COLUMNS if c != "panel"}
-    row.update(mark="bar", id="X1", metric="killed", low=14200, best=None, high=14400, drawn=14300.0,
-               qualifier="range", claimant="Someone", status="claimed", date=pd.Timestamp("2024-05-13"))
+    row.update(
+        mark="bar",
+        id="X1",
+        metric="killed",
+        low=14200,
+        best=None,
+        high=14400,
+        drawn=14300.0,
+        qualifier="range",
+        claimant="Someone",
+        status="claimed",
+        date=pd.Timestamp("2024-05-13"),
+    )
     row.update(changes)
     return pd.DataFrame([row])
 
 
 def test_csv_is_spreadsheet_safe_utf8_and_numbers_are_stable():
-    table = _one_row(claimant="=HYPERLINK(\"http://x\")", wording="≥ 15", drawn=41.25, low=15.0)
+    table = _one_row(claimant='=HYPERLINK("http://x")', wording="≥ 15", drawn=41.25, low=15.0)
     data = figure_data.csv_bytes(table.assign(panel=1))
     row = _rows(data)[0]
     assert row["claimant"].startswith("'="), "a formula-like cell is neutralised"
     assert row["wording"] == "≥ 15", "UTF-8 text survives"
     assert (row["low"], row["best"], row["drawn"]) == ("15", "", "41.25"), "no trailing .0, missing is empty"
     assert row["date"] == "2024-05-13"
-    assert _rows(figure_data.csv_bytes(_one_row(date=pd.Timestamp("2024-05-12 18:46")).assign(panel=1)))[0]["date"] \
-        == "2024-05-12 18:46", "a time of day is kept when the data has one"
+    assert (
+        _rows(figure_data.csv_bytes(_one_row(date=pd.Timestamp("2024-05-12 18:46")).assign(panel=1)))[0]["date"]
+        == "2024-05-12 18:46"
+    ), "a time of day is kept when the data has one"
 
 
 def test_the_same_chart_saves_the_same_csv_bytes(tmp_path, tables):
@@ -152,4 +171,4 @@ def test_every_committed_png_has_its_csv_with_the_values_drawn():
         data = png.with_suffix(".csv")
         assert data.is_file(), f"{png.relative_to(REPO)} has no CSV beside it"
         header = data.read_text(encoding="utf-8").splitlines()[0].split(",")
-        assert header[:len(figure_data.COLUMNS)] == list(figure_data.COLUMNS), data
+        assert header[: len(figure_data.COLUMNS)] == list(figure_data.COLUMNS), data

@@ -19,16 +19,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.collections import PathCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
+import matplotlib.pyplot as plt
+import nbformat
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
-from casualty_workbook import figures as figures_module  # noqa: E402
-from casualty_workbook.catalogue import read_catalogue  # noqa: E402
+from casualty_workbook import figures as figures_module
+from casualty_workbook.catalogue import read_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 # An axis counts things when its label says so: its ticks must then be whole numbers.
@@ -86,6 +86,7 @@ def drawn(tmp_path_factory) -> list[Drawn]:
 
 # ---- measuring ------------------------------------------------------------------------------------
 
+
 def _visible(artist) -> bool:
     while artist is not None:
         if not artist.get_visible():
@@ -122,7 +123,7 @@ def overlapping_labels(fig: Figure) -> list[str]:
     boxes = [(t, t.get_window_extent(renderer)) for t in text_labels(fig)]
     found = []
     for i, (a, box_a) in enumerate(boxes):
-        for b, box_b in boxes[i + 1:]:
+        for b, box_b in boxes[i + 1 :]:
             width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
             height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
             if width > OVERLAP_PX and height > OVERLAP_PX:
@@ -145,7 +146,11 @@ def markers(fig: Figure) -> list[tuple[float, int, float, float, float, str]]:
                 for k, (x, y) in enumerate(points):
                     radius = math.sqrt(sizes[k % len(sizes)] if len(sizes) else 36) * px_per_pt / 2
                     out.append((artist.get_zorder(), order, x, y, radius, f"{ax.get_title()!r} point {k}"))
-            elif isinstance(artist, Line2D) and artist.get_visible() and artist.get_marker() not in (None, "None", "", " "):
+            elif (
+                isinstance(artist, Line2D)
+                and artist.get_visible()
+                and artist.get_marker() not in (None, "None", "", " ")
+            ):
                 points = artist.get_transform().transform(artist.get_xydata())
                 radius = artist.get_markersize() * px_per_pt / 2
                 for k, (x, y) in enumerate(points):
@@ -158,7 +163,7 @@ def hidden_markers(fig: Figure) -> list[str]:
     drawn = sorted(markers(fig))
     found = []
     for i, (_, _, x, y, r, what) in enumerate(drawn):
-        for _, _, x2, y2, r2, other in drawn[i + 1:]:
+        for _, _, x2, y2, r2, other in drawn[i + 1 :]:
             if math.hypot(x - x2, y - y2) + r <= r2 + 0.5:
                 found.append(f"{what} is hidden under {other}")
                 break
@@ -186,9 +191,16 @@ def raw_identifiers(fig: Figure) -> list[str]:
     found = []
     for ax in fig.axes:
         legend = ax.get_legend()
-        texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label,
-                 *ax.get_xticklabels(), *ax.get_yticklabels(),
-                 *([*legend.get_texts(), legend.get_title()] if legend is not None else [])]
+        texts = [
+            ax.title,
+            ax._left_title,
+            ax._right_title,
+            ax.xaxis.label,
+            ax.yaxis.label,
+            *ax.get_xticklabels(),
+            *ax.get_yticklabels(),
+            *([*legend.get_texts(), legend.get_title()] if legend is not None else []),
+        ]
         found += [f"{t.get_text()!r}" for t in texts if RAW_ID.search(t.get_text())]
     if fig._suptitle is not None and RAW_ID.search(fig._suptitle.get_text()):
         found.append(repr(fig._suptitle.get_text()))
@@ -204,6 +216,7 @@ CHECKS = {
 
 
 # ---- every figure the build makes ------------------------------------------------------------------
+
 
 def test_every_committed_figure_is_measured(drawn):
     made = {f"{d.report}/{d.name}" for d in drawn}
@@ -221,10 +234,11 @@ def test_every_figure_passes(drawn, check):
 
 # ---- the checks can fail ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def fig():
     with matplotlib.rc_context({"figure.max_open_warning": 0}):  # the catalogue's figures are still open
-        figure, ax = plt.subplots(figsize=(4, 3))
+        figure, _ax = plt.subplots(figsize=(4, 3))
     yield figure
     plt.close(figure)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from casualty_workbook import figure_data  # noqa: E402
-from casualty_workbook.figures import save_figure  # noqa: E402
-from casualty_workbook.style import STATUS_COLOURS, use_house_style  # noqa: E402
+from casualty_workbook import figure_data
+from casualty_workbook.figures import save_figure
+from casualty_workbook.style import STATUS_COLOURS, use_house_style
 
 
 def _figure():

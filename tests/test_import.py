@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO, run_cli, tree_digest
 
 from casualty_workbook.analysis import revision_history
 from casualty_workbook.loading import load_all
-from conftest import REPO, run_cli, tree_digest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GED_1 = FIXTURES / "GEDEvent_v90_1_fictional.csv"
@@ -89,8 +89,12 @@ def test_a_newer_release_revises_the_changed_figures_only(root: Path) -> None:
     assert table.loc["ucdp-ged-900005-killed-v90_2", "revises"] == ""  # a new event
     # The revision is on the event's toll history like a hand-made one.
     history = revision_history(load_all(root / "data")["claims"], "ucdp-ged-900001", "killed")
-    assert list(history["claim_id"]) == ["ucdp-ged-900001-civilians-v90_1", "ucdp-ged-900001-killed-v90_1",
-                                         "ucdp-ged-900001-civilians-v90_2", "ucdp-ged-900001-killed-v90_2"]
+    assert list(history["claim_id"]) == [
+        "ucdp-ged-900001-civilians-v90_1",
+        "ucdp-ged-900001-killed-v90_1",
+        "ucdp-ged-900001-civilians-v90_2",
+        "ucdp-ged-900001-killed-v90_2",
+    ]
 
 
 def test_a_changed_figure_under_the_same_release_is_refused(root: Path, tmp_path: Path) -> None:
@@ -120,7 +124,12 @@ def test_acled_fatalities_are_a_lower_bound_and_a_newer_export_revises(root: Pat
     imported(root, "acled", str(ACLED_1))
     table = claims(root)
     first = table.loc["acled-XRU9001-killed-1715817600"]
-    assert (first["qualifier"], first["value_low"], first["value_best"], first["value_high"]) == ("at_least", "13", "13", "")
+    assert (first["qualifier"], first["value_low"], first["value_best"], first["value_high"]) == (
+        "at_least",
+        "13",
+        "13",
+        "",
+    )
     assert first["reported_on"] == "2024-05-16" and "fictional test strike" in first["quote"]
     assert "Fictional Wire" in first["note"]
     out = imported(root, "acled", str(ACLED_2))
@@ -142,12 +151,27 @@ def _bad_copy(folder: Path, source: Path, edit) -> Path:
 
 
 BAD_FILES = {
-    "renamed column": (GED_1, lambda b: b.replace(b",best,", b",best_estimate,", 1), "row 1, column best: required column is missing"),
-    "missing column": (ACLED_1, lambda b: _without_column(b, "fatalities"), "row 1, column fatalities: required column is missing"),
-    "non-numeric count": (GED_1, lambda b: b.replace(b",0,5,8,5,", b",0,5,eight,5,", 1), "row 5, column high, value 'eight'"),
+    "renamed column": (
+        GED_1,
+        lambda b: b.replace(b",best,", b",best_estimate,", 1),
+        "row 1, column best: required column is missing",
+    ),
+    "missing column": (
+        ACLED_1,
+        lambda b: _without_column(b, "fatalities"),
+        "row 1, column fatalities: required column is missing",
+    ),
+    "non-numeric count": (
+        GED_1,
+        lambda b: b.replace(b",0,5,8,5,", b",0,5,eight,5,", 1),
+        "row 5, column high, value 'eight'",
+    ),
     "date not a date": (ACLED_1, lambda b: b.replace(b"2024-05-11", b"2024-05-41", 1), "row 3, column event_date"),
-    "unknown encoding": (GED_1, lambda b: b.replace(b"Fictional village (fictional", "Fictional villag\xe9 (".encode("latin-1"), 1),
-                         "row 3: is not UTF-8 text"),
+    "unknown encoding": (
+        GED_1,
+        lambda b: b.replace(b"Fictional village (fictional", "Fictional villag\xe9 (".encode("latin-1"), 1),
+        "row 3: is not UTF-8 text",
+    ),
     "low above best": (GED_1, lambda b: b.replace(b",0,5,8,5,", b",0,5,8,7,", 1), "row 5, column low"),
 }
 
@@ -167,8 +191,11 @@ def test_a_bad_file_is_refused_naming_file_row_and_column(root: Path, tmp_path: 
 
 
 def test_bad_options_are_refused_before_reading(root: Path) -> None:
-    for args, message in ((["--bbox", "36,50,35,51"], "--bbox"), (["--since", "2024-13-01"], "--since"),
-                          (["--since", "2024-06-01", "--until", "2024-05-01"], "--since")):
+    for args, message in (
+        (["--bbox", "36,50,35,51"], "--bbox"),
+        (["--since", "2024-13-01"], "--since"),
+        (["--since", "2024-06-01", "--until", "2024-05-01"], "--since"),
+    ):
         result = run_cli(root, "import", "ucdp", str(GED_1), *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     result = run_cli(root, "import", "ucdp", str(FIXTURES / "acled_export_fictional_1.csv"))

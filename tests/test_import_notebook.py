@@ -8,7 +8,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import run_cli, tree_digest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -16,9 +15,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.mark.slow
 def test_coded_events_are_drawn_beside_the_claims(project: Path) -> None:
-    for args in (("ucdp", str(FIXTURES / "GEDEvent_v90_1_fictional.csv"), "--released", "2025-06-01"),
-                 ("ucdp", str(FIXTURES / "GEDEvent_v90_2_fictional.csv"), "--released", "2025-07-01"),
-                 ("acled", str(FIXTURES / "acled_export_fictional_1.csv"))):
+    for args in (
+        ("ucdp", str(FIXTURES / "GEDEvent_v90_1_fictional.csv"), "--released", "2025-06-01"),
+        ("ucdp", str(FIXTURES / "GEDEvent_v90_2_fictional.csv"), "--released", "2025-07-01"),
+        ("acled", str(FIXTURES / "acled_export_fictional_1.csv")),
+    ):
         assert run_cli(project, "import", *args).returncode == 0
     figures_before = tree_digest(project / "figures")
     result = run_cli(project, "report", "coded_events", "days=5")

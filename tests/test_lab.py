@@ -12,7 +12,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -37,7 +36,7 @@ def _get(url: str) -> int:
 def _listening_addresses(port: int) -> set[str]:
     """Local addresses with a listening TCP socket on ``port`` (from /proc/net/tcp)."""
     found = set()
-    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         local, state = line.split()[1], line.split()[3]
         address, hex_port = local.split(":")
         if state == "0A" and int(hex_port, 16) == port:
@@ -65,8 +64,9 @@ def test_make_lab_refuses_a_taken_port_before_printing_a_token(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         env = {**os.environ, "TOKEN": "never-shown-token", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-        result = subprocess.run(["make", "-s", "lab", f"PORT={port}"], cwd=REPO, env=env, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            ["make", "-s", "lab", f"PORT={port}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
     assert result.returncode != 0
     assert f"error: port {port} on 127.0.0.1 is taken" in result.stderr
     assert "choose another port, e.g. PORT=9000 make lab" in result.stderr
@@ -75,10 +75,23 @@ def test_make_lab_refuses_a_taken_port_before_printing_a_token(tmp_path):
 
 def test_make_lab_serves_the_notebooks_on_localhost_with_a_token(tmp_path):
     port, token = _free_port(), "test-token-123"
-    env = {**os.environ, "PORT": str(port), "TOKEN": token, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
-    process = subprocess.Popen(["make", "-s", "lab", f"PORT={port}"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "TOKEN": token,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+    }
+    process = subprocess.Popen(
+        ["make", "-s", "lab", f"PORT={port}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         first = process.stdout.readline()
         assert first.strip() == f"JupyterLab: http://127.0.0.1:{port}/lab?token={token}"

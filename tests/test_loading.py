@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from datatools import BENIGN_VARIANTS, DATA_DIR, copy_data, read_rows
 
 from casualty_workbook.exceptions import DataValidationError
 from casualty_workbook.loading import load_all, load_claims, load_table
 from casualty_workbook.schemas import TABLES
-from datatools import BENIGN_VARIANTS, DATA_DIR, copy_data, read_rows
 
 SEED = DATA_DIR.parents[1] / "shared" / "seeds" / "000_3f63b216a0e3273d.txt"
 CODEBOOK = DATA_DIR / "README.md"
@@ -31,8 +31,18 @@ def claims(tables) -> pd.DataFrame:
 # ---- types --------------------------------------------------------------------------------------
 
 EXPECTED_DTYPE = {
-    "count": "Int64", "year": "Int64", "number": "Float64", "latitude": "Float64", "longitude": "Float64",
-    "bool": "boolean", "date": "datetime64[s]", "id": "string", "text": "string", "time": "string", "time_offset": "string", "url": "string",
+    "count": "Int64",
+    "year": "Int64",
+    "number": "Float64",
+    "latitude": "Float64",
+    "longitude": "Float64",
+    "bool": "boolean",
+    "date": "datetime64[s]",
+    "id": "string",
+    "text": "string",
+    "time": "string",
+    "time_offset": "string",
+    "url": "string",
 }
 
 
@@ -46,8 +56,9 @@ def test_table_loads_with_expected_dtypes(tables, name):
         if f.kind == "vocab":
             assert isinstance(dtype, pd.CategoricalDtype), (f.name, dtype)
             assert list(dtype.categories) == list(f.vocab), f.name
-            assert frame[f.name].notna().sum() == sum(1 for r in read_rows(DATA_DIR, name)[1]
-                                                      if r[spec.columns.index(f.name)])
+            assert frame[f.name].notna().sum() == sum(
+                1 for r in read_rows(DATA_DIR, name)[1] if r[spec.columns.index(f.name)]
+            )
         elif f.kind in ("id", "text", "time", "time_offset", "url"):
             assert isinstance(dtype, pd.StringDtype), (f.name, dtype)
         else:
@@ -113,11 +124,14 @@ def test_data_dir_from_environment(monkeypatch, tmp_path):
 def test_missing_file_is_named(tmp_path):
     copy = copy_data(tmp_path)
     (copy / "claimants.csv").unlink()
-    with pytest.raises(DataValidationError, match=r"claimants\.csv: invalid data \(1 problem\)\n  file: file not found"):
+    with pytest.raises(
+        DataValidationError, match=r"claimants\.csv: invalid data \(1 problem\)\n  file: file not found"
+    ):
         load_table("claims", copy)
 
 
 # ---- load_claims: who said it, who published it ---------------------------------------------------
+
 
 def test_load_claims_joins_claimant_and_publisher(tables):
     joined = load_claims(DATA_DIR).set_index("claim_id")
@@ -129,7 +143,11 @@ def test_load_claims_joins_claimant_and_publisher(tables):
     assert joined.loc["C007", "claimant_name"] == "Russia's Defence Ministry"
     assert joined.loc["C008", "publisher"] == "Pravda.ru (English edition)"
     # the outlets name EMERCOM as the source of 16 and 17
-    assert joined.loc["C011", "claimant_name"] == joined.loc["C012", "claimant_name"] == "Russia's Emergencies Ministry (EMERCOM)"
+    assert (
+        joined.loc["C011", "claimant_name"]
+        == joined.loc["C012", "claimant_name"]
+        == "Russia's Emergencies Ministry (EMERCOM)"
+    )
     assert joined.loc["C012", "publisher"] == "Dagens"
     assert joined.loc["C017", "claimant_name"] == "OHCHR" and joined.loc["C017", "claimant_side"] == "un"
     assert joined.loc["C001", "event_name"] == "Belgorod apartment block collapse"
@@ -173,9 +191,9 @@ def test_the_report_figures_found_by_what_they_say(claims):
             rows = rows[rows[column].eq(value).fillna(False).astype(bool)]
         assert len(rows) >= 1, (metric, qualifier, values)
 
-    one("killed", "at_least", value_low=15)          # at least 15 killed
-    one("injured", "exact", value_best=20)           # 20 injured
-    one("missing", "at_least", value_low=1)          # at least one child missing
+    one("killed", "at_least", value_low=15)  # at least 15 killed
+    one("injured", "exact", value_best=20)  # 20 injured
+    one("missing", "at_least", value_low=1)  # at least one child missing
     one("munitions_launched", "at_least", value_low=12)
     one("storeys_collapsed", "at_least", value_low=10)
     one("settlements_captured", "at_least", value_low=9)
@@ -215,8 +233,10 @@ def test_a_war_partys_figures_are_claimed_whoever_relays_them(tables):
 def test_the_toll_reports_of_12_to_14_may(tables):
     claims = tables["claims"]
     belgorod = claims[claims["event_id"] == "belgorod_strike_2024"].sort_values(["reported_on", "claim_id"])
-    by_metric = {m: sorted(int(v) for v in belgorod.loc[belgorod["metric"] == m, "value_best"])
-                 for m in ("killed", "injured", "rescued")}
+    by_metric = {
+        m: sorted(int(v) for v in belgorod.loc[belgorod["metric"] == m, "value_best"])
+        for m in ("killed", "injured", "rescued")
+    }
     # 6, 11, 13, 14, 15 overnight; 15 (the report, Sputnik), at least 15 (officials), 14 (IANS); 16, 17, 17
     assert by_metric["killed"] == sorted([6, 11, 13, 14, 15, 15, 15, 15, 14, 16, 17, 17])
     assert by_metric["injured"] == sorted([17, 20, 20, 20, 30, 27, 20])
@@ -243,8 +263,10 @@ def test_casualties_are_never_deaths(tables):
 
 
 def test_not_reported_is_empty_never_zero(tables):
-    for name, columns in (("claims", ["value_low", "value_best", "value_high"]),
-                          ("weapon_mentions", ["count_low", "count_best", "count_high"])):
+    for name, columns in (
+        ("claims", ["value_low", "value_best", "value_high"]),
+        ("weapon_mentions", ["count_low", "count_best", "count_high"]),
+    ):
         frame = tables[name]
         assert not (frame[columns] == 0).any().any()
         unreported = frame[frame["qualifier"] == "not_reported"]
@@ -253,6 +275,7 @@ def test_not_reported_is_empty_never_zero(tables):
 
 
 # ---- weapons --------------------------------------------------------------------------------------
+
 
 def test_adler_is_kept_as_reported_and_mapped_to_vilkha(tables):
     mentions = tables["weapon_mentions"].set_index("mention_id")
@@ -274,11 +297,16 @@ def test_every_weapon_name_is_a_name_of_its_system(tables):
 def test_intercepted_breakdown_adds_up(tables, claims):
     parts = tables["weapon_mentions"]
     parts = parts[parts["part_of_claim"] == "C008"]
-    assert dict(zip(parts["system_id"], parts["count_best"])) == {"tochka_u": 6, "rm70_vampire": 4, "vilkha": 2}
+    assert dict(zip(parts["system_id"], parts["count_best"], strict=False)) == {
+        "tochka_u": 6,
+        "rm70_vampire": 4,
+        "vilkha": 2,
+    }
     assert parts["count_best"].sum() == claims.loc["C008", "value_best"] == 12
 
 
 # ---- revisions ------------------------------------------------------------------------------------
+
 
 def test_toll_revision_chain(claims):
     chain = ["C012"]
@@ -304,6 +332,7 @@ def test_revisions_point_backwards(claims):
 
 # ---- OHCHR ----------------------------------------------------------------------------------------
 
+
 def test_ohchr_years_add_up_to_the_total_which_includes_mh17(tables, claims):
     years = tables["ohchr_civilian_deaths_by_year"]
     totals = tables["ohchr_totals"].set_index("figure_id")
@@ -328,6 +357,7 @@ def test_coordinates_only_where_verified(tables):
 
 # ---- benign variants spreadsheets write -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("variant", list(BENIGN_VARIANTS.values()), ids=list(BENIGN_VARIANTS))
 def test_benign_variants_load_the_same(tables, tmp_path, variant):
     copy = copy_data(tmp_path)
@@ -339,6 +369,7 @@ def test_benign_variants_load_the_same(tables, tmp_path, variant):
 
 
 # ---- the codebook documents every column and every code --------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def codebook() -> str:

@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import REPO, run_cli, tree_digest
 
 from casualty_workbook import drift
 from casualty_workbook.pages import markdown_html, sanitize
-from conftest import REPO, run_cli, tree_digest
 
 # Anything a browser would fetch by itself: a src, a stylesheet link, a CSS url() or an import.
-_FETCHED = re.compile(r"""(?:\bsrc\s*=\s*["']?|<link[^>]+href\s*=\s*["']?|url\(\s*["']?|import\s*\(?\s*["'])(https?:)?//""", re.I)
+_FETCHED = re.compile(
+    r"""(?:\bsrc\s*=\s*["']?|<link[^>]+href\s*=\s*["']?|url\(\s*["']?|import\s*\(?\s*["'])(https?:)?//""", re.I
+)
 
 
 def test_sanitising_keeps_markup_and_removes_scripts_styles_handlers_and_remote_images():
-    dirty = ('<h1>Title</h1><p onclick="steal()">text</p><style>.x { color: red }</style>'
-             '<script>alert(1)</script><table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>'
-             '<img src="https://example.org/pixel.png"><a href="javascript:alert(1)">link</a>')
+    dirty = (
+        '<h1>Title</h1><p onclick="steal()">text</p><style>.x { color: red }</style>'
+        "<script>alert(1)</script><table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>"
+        '<img src="https://example.org/pixel.png"><a href="javascript:alert(1)">link</a>'
+    )
     clean = sanitize(dirty)
     assert "<h1>Title</h1>" in clean and "<p>text</p>" in clean
     assert "<thead>" in clean and "<th>a</th>" in clean and "<td>1</td>" in clean
@@ -71,12 +75,18 @@ def test_reports_folder_alone_holds_every_figure_and_its_data(built_project):
 
 @pytest.mark.slow
 def test_the_same_inputs_give_byte_identical_pages(built_copy):
-    before = {name: digest for name, digest in tree_digest(built_copy / "reports").items()
-              if name.endswith(".html") and "/" not in name}
+    before = {
+        name: digest
+        for name, digest in tree_digest(built_copy / "reports").items()
+        if name.endswith(".html") and "/" not in name
+    }
     result = run_cli(built_copy, "build", "--force", "--only", "context", "--only", "kharkiv_front")
     assert result.returncode == 0, result.stderr
-    after = {name: digest for name, digest in tree_digest(built_copy / "reports").items()
-             if name.endswith(".html") and "/" not in name}
+    after = {
+        name: digest
+        for name, digest in tree_digest(built_copy / "reports").items()
+        if name.endswith(".html") and "/" not in name
+    }
     assert after == before
 
 

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli, tree_digest
 
 from casualty_workbook import parameters
 from casualty_workbook.exceptions import ParameterError
-from conftest import run_cli, tree_digest
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"colour": "red"}, "unknown parameter 'colour' for notebook ohchr_2014_2021; allowed: include_mh17"),
-    ({"include_mh17": "no"}, "parameter include_mh17: expected true or false, got 'no' (str)"),
-    ({"year_from": 2015.5}, "parameter year_from: expected a whole number, got 2015.5 (float)"),
-    ({"year_from": True}, "parameter year_from: expected a whole number, got True (bool)"),
-    ({"year_from": 2013}, "parameter year_from: 2013 is out of range; allowed 2014 to 2021"),
-    ({"year_to": 2022}, "parameter year_to: 2022 is out of range; allowed 2014 to 2021"),
-    ({"year_from": 2020, "year_to": 2016}, "year_from (2020) is after year_to (2016): the range must run forwards"),
-    ({"estimate": "median"}, "parameter estimate: 'median' is not allowed; choose one of: low, best, high"),
-    ({"output_dir": "/tmp/x"}, "unknown parameter 'output_dir'"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"colour": "red"}, "unknown parameter 'colour' for notebook ohchr_2014_2021; allowed: include_mh17"),
+        ({"include_mh17": "no"}, "parameter include_mh17: expected true or false, got 'no' (str)"),
+        ({"year_from": 2015.5}, "parameter year_from: expected a whole number, got 2015.5 (float)"),
+        ({"year_from": True}, "parameter year_from: expected a whole number, got True (bool)"),
+        ({"year_from": 2013}, "parameter year_from: 2013 is out of range; allowed 2014 to 2021"),
+        ({"year_to": 2022}, "parameter year_to: 2022 is out of range; allowed 2014 to 2021"),
+        ({"year_from": 2020, "year_to": 2016}, "year_from (2020) is after year_to (2016): the range must run forwards"),
+        ({"estimate": "median"}, "parameter estimate: 'median' is not allowed; choose one of: low, best, high"),
+        ({"output_dir": "/tmp/x"}, "unknown parameter 'output_dir'"),
+    ],
+)
 def test_bad_parameters_are_named_with_what_is_allowed(values, message):
     with pytest.raises(ParameterError) as caught:
         parameters.check("ohchr_2014_2021", values)
@@ -27,8 +30,11 @@ def test_bad_parameters_are_named_with_what_is_allowed(values, message):
 
 
 def test_data_backed_choices_come_from_the_data():
-    with pytest.raises(ParameterError, match="parameter event: 'kyiv_2030' is not allowed; choose one of: "
-                                             "belgorod_strike_2024, donbas_war_2014_2021, kharkiv_advance_2024"):
+    with pytest.raises(
+        ParameterError,
+        match="parameter event: 'kyiv_2030' is not allowed; choose one of: "
+        "belgorod_strike_2024, donbas_war_2014_2021, kharkiv_advance_2024",
+    ):
         parameters.check("event_report", {"event": "kyiv_2030"})
     with pytest.raises(ParameterError, match="parameter claimant: 'kremlin' is not allowed; choose one of: all, ohchr"):
         parameters.check("event_report", {"claimant": "kremlin"})
@@ -45,36 +51,53 @@ def test_good_parameters_merge_over_defaults():
     assert merged == {"include_mh17": False, "year_from": 2014, "year_to": 2021, "estimate": "best", "output_dir": None}
 
 
-@pytest.mark.parametrize("word, value", [("include_mh17=false", False), ("include_mh17=Yes", True),
-                                         ("year_from=2016", 2016), ("estimate=low", "low")])
+@pytest.mark.parametrize(
+    "word, value",
+    [("include_mh17=false", False), ("include_mh17=Yes", True), ("year_from=2016", 2016), ("estimate=low", "low")],
+)
 def test_command_line_words_are_typed_by_the_declaration(word, value):
     name = word.split("=")[0]
     assert parameters.parse_assignments("ohchr_2014_2021", [word]) == {name: value}
 
 
-@pytest.mark.parametrize("words, message", [
-    (["year_from=twenty"], "parameter year_from: expected a whole number, got 'twenty'"),
-    (["include_mh17=maybe"], "parameter include_mh17: expected true or false, got 'maybe'"),
-    (["year_from"], "parameter 'year_from': write parameters as name=value"),
-    (["nope=1"], "unknown parameter 'nope'"),
-    (["estimate=low", "estimate=high"], r"parameter estimate is given twice \('estimate=low' and 'estimate=high'\): give it once"),
-    (["year_from=2015", "year_from = 2015"], "parameter year_from is given twice"),
-])
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        (["year_from=twenty"], "parameter year_from: expected a whole number, got 'twenty'"),
+        (["include_mh17=maybe"], "parameter include_mh17: expected true or false, got 'maybe'"),
+        (["year_from"], "parameter 'year_from': write parameters as name=value"),
+        (["nope=1"], "unknown parameter 'nope'"),
+        (
+            ["estimate=low", "estimate=high"],
+            r"parameter estimate is given twice \('estimate=low' and 'estimate=high'\): give it once",
+        ),
+        (["year_from=2015", "year_from = 2015"], "parameter year_from is given twice"),
+    ],
+)
 def test_command_line_words_that_cannot_be_read(words, message):
     with pytest.raises(ParameterError, match=message):
         parameters.parse_assignments("ohchr_2014_2021", words)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["report", "ohchr_2014_2021", "year_from=2013"], "parameter year_from: 2013 is out of range; allowed 2014 to 2021"),
-    (["report", "ohchr_2014_2021", "year_from=2020", "year_to=2015"], "the range must run forwards"),
-    (["report", "ohchr_2014_2021", "include_mh17=perhaps"], "expected true or false, got 'perhaps'"),
-    (["report", "ohchr_2014_2021", "colour=red"], "unknown parameter 'colour'"),
-    (["report", "no_such_notebook"], "unknown notebook 'no_such_notebook'"),
-    (["report", "context", "event=belgorod_strike_2024", "event=kharkiv_advance_2024"], "parameter event is given twice"),
-    (["report"], "error: give the notebook to run, one of: context, event_report, explore"),
-    (["report", "ohchr_2014_2021", "output_dir=figures/mine"], "parameter output_dir:"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["report", "ohchr_2014_2021", "year_from=2013"],
+            "parameter year_from: 2013 is out of range; allowed 2014 to 2021",
+        ),
+        (["report", "ohchr_2014_2021", "year_from=2020", "year_to=2015"], "the range must run forwards"),
+        (["report", "ohchr_2014_2021", "include_mh17=perhaps"], "expected true or false, got 'perhaps'"),
+        (["report", "ohchr_2014_2021", "colour=red"], "unknown parameter 'colour'"),
+        (["report", "no_such_notebook"], "unknown notebook 'no_such_notebook'"),
+        (
+            ["report", "context", "event=belgorod_strike_2024", "event=kharkiv_advance_2024"],
+            "parameter event is given twice",
+        ),
+        (["report"], "error: give the notebook to run, one of: context, event_report, explore"),
+        (["report", "ohchr_2014_2021", "output_dir=figures/mine"], "parameter output_dir:"),
+    ],
+)
 def test_bad_report_parameters_exit_non_zero_and_write_nothing(project, args, message):
     before = tree_digest(project / "figures"), tree_digest(project / "reports")
     result = run_cli(project, *args)
@@ -121,12 +144,19 @@ def test_a_bad_catalogue_stops_the_build_before_any_kernel(project, case):
     assert (tree_digest(project / "figures"), tree_digest(project / "reports")) == before
 
 
-@pytest.mark.parametrize("table, old, new, message", [
-    ("claims.csv", "C004,belgorod_strike_2024,injured,all,20,20,20", "C004,belgorod_strike_2024,injured,all,20,-20,20",
-     "row 5, column value_best, value '-20': must be a whole number"),
-    ("ohchr_civilian_deaths_by_year.csv", "2021,25,false", "2021,25,nope", "must be true or false"),
-    ("places.csv", "50.2731,36.4711", "95.2731,36.4711", "must be a latitude"),
-])
+@pytest.mark.parametrize(
+    "table, old, new, message",
+    [
+        (
+            "claims.csv",
+            "C004,belgorod_strike_2024,injured,all,20,20,20",
+            "C004,belgorod_strike_2024,injured,all,20,-20,20",
+            "row 5, column value_best, value '-20': must be a whole number",
+        ),
+        ("ohchr_civilian_deaths_by_year.csv", "2021,25,false", "2021,25,nope", "must be true or false"),
+        ("places.csv", "50.2731,36.4711", "95.2731,36.4711", "must be a latitude"),
+    ],
+)
 def test_bad_data_stops_the_build_and_touches_nothing(project, table, old, new, message):
     path = project / "data" / table
     path.write_text(path.read_text().replace(old, new, 1))
@@ -137,13 +167,16 @@ def test_bad_data_stops_the_build_and_touches_nothing(project, table, old, new, 
     assert (tree_digest(project / "figures"), tree_digest(project / "reports")) == before
 
 
-@pytest.mark.parametrize("args, message", [
-    (["build", "--timeout", "0"], "argument --timeout: expected a positive number of seconds, got 0"),
-    (["build", "--timeout", "soon"], "argument --timeout: expected a whole number of seconds, got 'soon'"),
-    (["build", "--jobs", "-2"], "argument --jobs: expected a positive number of kernels, got -2"),
-    (["report", "ohchr_2014_2021", "--timeout", "-1"], "argument --timeout: expected a positive number"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["build", "--timeout", "0"], "argument --timeout: expected a positive number of seconds, got 0"),
+        (["build", "--timeout", "soon"], "argument --timeout: expected a whole number of seconds, got 'soon'"),
+        (["build", "--jobs", "-2"], "argument --jobs: expected a positive number of kernels, got -2"),
+        (["report", "ohchr_2014_2021", "--timeout", "-1"], "argument --timeout: expected a positive number"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
 def test_bad_command_line_arguments_are_named(project, args, message):
     before = tree_digest(project / "figures"), tree_digest(project / "reports")
     result = run_cli(project, *args)
@@ -162,21 +195,31 @@ def test_report_with_no_notebook_names_what_is_missing(project):
 def test_every_subcommand_describes_itself(project, command):
     result = run_cli(project, command, "--help")
     assert result.returncode == 0
-    usage, _, rest = result.stdout.partition("\n\n")
+    _usage, _, rest = result.stdout.partition("\n\n")
     description = rest.split("\n\n")[0]
     assert description.strip() and not description.startswith(("options:", "positional arguments:")), result.stdout
 
 
 def test_make_report_passes_params_as_words_never_as_shell_code(tmp_path):
     """PARAMS with ';', '$(...)' or a glob reaches `workbook report` as words: nothing runs, the words are refused."""
-    from conftest import REPO
     import subprocess
 
+    from conftest import REPO
+
     marker = tmp_path / "ran"
-    for params in (f"estimate=low; touch {marker}", f"estimate=$(touch {marker})", f"estimate=`touch {marker}`",
-                   f"estimate=low $(shell touch {marker})"):
-        result = subprocess.run(["make", "-s", "report", "NOTEBOOK=ohchr_2014_2021", f"PARAMS={params}"], cwd=REPO,
-                                capture_output=True, text=True, timeout=300)
+    for params in (
+        f"estimate=low; touch {marker}",
+        f"estimate=$(touch {marker})",
+        f"estimate=`touch {marker}`",
+        f"estimate=low $(shell touch {marker})",
+    ):
+        result = subprocess.run(
+            ["make", "-s", "report", "NOTEBOOK=ohchr_2014_2021", f"PARAMS={params}"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode != 0, result.stdout + result.stderr
         assert "error: parameter" in result.stderr, result.stderr
         assert not marker.exists(), f"PARAMS={params!r} ran a command"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from datatools import copy_data, row_number, set_cell, set_cells
 
 from casualty_workbook.exceptions import DataValidationError, Problem
 from casualty_workbook.loading import load_table
 from casualty_workbook.rules import number_stands_in
 from casualty_workbook.schemas import TABLES
-from datatools import copy_data, row_number, set_cell, set_cells
 
 
 @pytest.fixture
@@ -31,8 +31,9 @@ def load_error(data_dir: Path, table: str) -> DataValidationError:
     return info.value
 
 
-def assert_problem(err: DataValidationError, *, file: str, row: int | None, column: str | None, rule: str,
-                   value: object = ...) -> Problem:
+def assert_problem(
+    err: DataValidationError, *, file: str, row: int | None, column: str | None, rule: str, value: object = ...
+) -> Problem:
     """The error is about ``file`` and lists a problem at exactly this row and column with this rule."""
     assert err.path.name == file
     text = str(err)
@@ -67,14 +68,41 @@ CELL_CASES = [
     ("vocab", "claims", "C004", "metric", "deaths", "must be one of: killed, injured, casualties, missing, rescued"),
     ("vocab", "claims", "C004", "metric", "Injured", "must be one of: killed, injured"),
     ("vocab", "claims", "C004", "population", "adults", "must be one of: all, civilians, children"),
-    ("vocab", "claims", "C016", "qualifier", "approximately",
-     "must be one of: exact, at_least, about, estimate, up_to, range, not_reported"),
+    (
+        "vocab",
+        "claims",
+        "C016",
+        "qualifier",
+        "approximately",
+        "must be one of: exact, at_least, about, estimate, up_to, range, not_reported",
+    ),
     ("vocab", "claims", "C016", "qualifier", "at least", "must be one of: exact, at_least"),
     ("vocab", "claims", "C004", "unit", "persons", "must be one of: people, munitions, storeys, settlements"),
-    ("vocab", "claims", "C004", "status", "confirmed", "must be one of: verified, secondary, unverified, claimed, derived"),
+    (
+        "vocab",
+        "claims",
+        "C004",
+        "status",
+        "confirmed",
+        "must be one of: verified, secondary, unverified, claimed, derived",
+    ),
     ("vocab", "claims", "C004", "quote_kind", "paraphrase", "must be one of: verbatim, as_recorded"),
-    ("vocab", "sources", "pravda_2024", "kind", "blog", "must be one of: news_report, official_statement, un_report, reference"),
-    ("vocab", "claimants", "ru_mod", "side", "kremlin", "must be one of: russia, ukraine, un, media, independent, unknown"),
+    (
+        "vocab",
+        "sources",
+        "pravda_2024",
+        "kind",
+        "blog",
+        "must be one of: news_report, official_statement, un_report, reference",
+    ),
+    (
+        "vocab",
+        "claimants",
+        "ru_mod",
+        "side",
+        "kremlin",
+        "must be one of: russia, ukraine, un, media, independent, unknown",
+    ),
     ("vocab", "places", "krasne", "coord_status", "approximate", "must be one of: verified, unverified"),
     ("vocab", "weapon_systems", "vilkha", "type", "rocket", "must be one of: ballistic_missile, mlrs, guided_mlrs"),
     ("vocab", "ohchr_totals", "all_killed", "outcome", "dead", "must be one of: killed, injured, casualties"),
@@ -92,7 +120,14 @@ CELL_CASES = [
     ("number", "ohchr_mine_share", "2020", "share_percent", "51%", "must be a number from 0 to 100"),
     ("latitude", "places", "lyptsi", "latitude", "90.5", "must be a latitude in decimal degrees, from -90 to 90"),
     ("latitude", "places", "lyptsi", "latitude", "50,2092", "must be a latitude in decimal degrees"),
-    ("longitude", "places", "lyptsi", "longitude", "-180.1", "must be a longitude in decimal degrees, from -180 to 180"),
+    (
+        "longitude",
+        "places",
+        "lyptsi",
+        "longitude",
+        "-180.1",
+        "must be a longitude in decimal degrees, from -180 to 180",
+    ),
     ("longitude", "events", "belgorod_strike_2024", "longitude", "36.60E", "must be a longitude in decimal degrees"),
     ("date", "claims", "C011", "reported_on", "2024-02-30", DATE),
     ("date", "claims", "C011", "reported_on", "2024-5-14", DATE),
@@ -105,10 +140,24 @@ CELL_CASES = [
     ("time", "events", "belgorod_strike_2024", "time_utc", "8:40", "must be a time written HH:MM (24-hour, UTC)"),
     ("time", "events", "belgorod_strike_2024", "time_utc", "24:00", "must be a time written HH:MM"),
     ("time", "events", "belgorod_strike_2024", "time_utc", "08:40 GMT", "must be a time written HH:MM"),
-    ("time_offset", "claims", "C018", "reported_time", "18:46", "must be a time with its UTC offset, written HH:MM+HH:MM"),
+    (
+        "time_offset",
+        "claims",
+        "C018",
+        "reported_time",
+        "18:46",
+        "must be a time with its UTC offset, written HH:MM+HH:MM",
+    ),
     ("time_offset", "claims", "C018", "reported_time", "18:46 MSK", "must be a time with its UTC offset"),
     ("time_offset", "claims", "C018", "reported_time", "25:00+03:00", "must be a time with its UTC offset"),
-    ("url", "sources", "pravda_2024", "url", "english.pravda.ru/news", "must be a web address starting with http:// or https://"),
+    (
+        "url",
+        "sources",
+        "pravda_2024",
+        "url",
+        "english.pravda.ru/news",
+        "must be a web address starting with http:// or https://",
+    ),
     ("url", "sources", "pravda_2024", "url", "ftp://example.org/x", "must be a web address starting with http://"),
     ("required", "claims", "C007", "source_id", "", "must not be empty"),
     ("required", "claims", "C007", "quote", "", "must not be empty"),
@@ -117,8 +166,11 @@ CELL_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "table", "key", "column", "value", "rule"), CELL_CASES,
-                         ids=[f"{c[0]}-{c[1]}-{c[3]}-{c[4] or 'empty'}" for c in CELL_CASES])
+@pytest.mark.parametrize(
+    ("kind", "table", "key", "column", "value", "rule"),
+    CELL_CASES,
+    ids=[f"{c[0]}-{c[1]}-{c[3]}-{c[4] or 'empty'}" for c in CELL_CASES],
+)
 def test_cell_rule_names_file_row_column_and_rule(data, kind, table, key, column, value, rule):
     err, row = broken(data, table, key, {column: value})
     assert_problem(err, file=f"{table}.csv", row=row, column=column, rule=rule, value=value or None)
@@ -167,8 +219,9 @@ REFERENCE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("table", "key", "column", "value", "rule"), REFERENCE_CASES,
-                         ids=[f"{c[0]}-{c[2]}" for c in REFERENCE_CASES])
+@pytest.mark.parametrize(
+    ("table", "key", "column", "value", "rule"), REFERENCE_CASES, ids=[f"{c[0]}-{c[2]}" for c in REFERENCE_CASES]
+)
 def test_reference_must_resolve(data, table, key, column, value, rule):
     err, row = broken(data, table, key, {column: value})
     assert_problem(err, file=f"{table}.csv", row=row, column=column, rule=rule, value=value)
@@ -183,15 +236,19 @@ def test_reference_to_a_row_with_a_bad_cell_is_not_reported_as_dangling(data):
 
 # ---- values: low <= best <= high, and each qualifier's requirement ---------------------------------
 
+
 def test_low_above_best(data):
     err, row = broken(data, "ohchr_totals", "forces_killed", {"value_low": "6500"})
-    assert_problem(err, file="ohchr_totals.csv", row=row, column="value_low", rule="must not be above value_best",
-                   value="6500")
+    assert_problem(
+        err, file="ohchr_totals.csv", row=row, column="value_low", rule="must not be above value_best", value="6500"
+    )
 
 
 def test_best_above_high(data):
     err, row = broken(data, "claims", "C013", {"value_high": "17"})  # "17 dead, 20 injured": 17 stands in the quote
-    assert_problem(err, file="claims.csv", row=row, column="value_high", rule="must not be below value_best", value="17")
+    assert_problem(
+        err, file="claims.csv", row=row, column="value_high", rule="must not be below value_best", value="17"
+    )
     assert_problem(err, file="claims.csv", row=row, column="value_high", rule="must not be below value_low")
 
 
@@ -202,30 +259,90 @@ def test_low_above_high_in_weapon_counts(data):
 
 QUALIFIER_CASES = [
     # (qualifier, table, key, edits, column named, rule)
-    ("exact", "claims", "C002", {"value_high": ""}, "value_best",
-     "qualifier 'exact' needs value_low = value_best = value_high, all given"),
+    (
+        "exact",
+        "claims",
+        "C002",
+        {"value_high": ""},
+        "value_best",
+        "qualifier 'exact' needs value_low = value_best = value_high, all given",
+    ),
     ("exact", "claims", "C008", {"value_low": "6"}, "value_best", "qualifier 'exact' needs value_low = value_best"),
-    ("at_least", "claims", "C005", {"value_high": "1"}, "value_low",
-     "qualifier 'at_least' needs value_low (and value_best equal to it, if given) and an empty value_high"),
+    (
+        "at_least",
+        "claims",
+        "C005",
+        {"value_high": "1"},
+        "value_low",
+        "qualifier 'at_least' needs value_low (and value_best equal to it, if given) and an empty value_high",
+    ),
     ("at_least", "claims", "C007", {"value_low": ""}, "value_low", "qualifier 'at_least' needs value_low"),
     ("at_least", "claims", "C014", {"value_best": "4"}, "value_low", "qualifier 'at_least' needs value_low"),
-    ("up_to", "claims", "C001", {"qualifier": "up_to"}, "value_high",
-     "qualifier 'up_to' needs value_high and an empty value_low"),
-    ("up_to", "claims", "C002", {"qualifier": "up_to"}, "value_high", "qualifier 'up_to' needs value_high and an empty value_low"),
+    (
+        "up_to",
+        "claims",
+        "C001",
+        {"qualifier": "up_to"},
+        "value_high",
+        "qualifier 'up_to' needs value_high and an empty value_low",
+    ),
+    (
+        "up_to",
+        "claims",
+        "C002",
+        {"qualifier": "up_to"},
+        "value_high",
+        "qualifier 'up_to' needs value_high and an empty value_low",
+    ),
     ("about", "claims", "C016", {"value_best": ""}, "value_best", "qualifier 'about' needs value_best"),
-    ("estimate", "ohchr_totals", "forces_killed", {"value_best": ""}, "value_best", "qualifier 'estimate' needs value_best"),
-    ("range", "ohchr_totals", "all_killed", {"value_high": "14200"}, "value_low",
-     "qualifier 'range' needs value_low below value_high, both given"),
-    ("range", "ohchr_totals", "all_killed", {"value_high": ""}, "value_low", "qualifier 'range' needs value_low below value_high"),
-    ("not_reported", "weapon_mentions", "W002", {"count_best": "0"}, "count_best",
-     "qualifier 'not_reported' means no value: leave the value columns empty (never 0)"),
-    ("not_reported", "claims", "C001", {"qualifier": "not_reported"}, "value_best",
-     "qualifier 'not_reported' means no value"),
+    (
+        "estimate",
+        "ohchr_totals",
+        "forces_killed",
+        {"value_best": ""},
+        "value_best",
+        "qualifier 'estimate' needs value_best",
+    ),
+    (
+        "range",
+        "ohchr_totals",
+        "all_killed",
+        {"value_high": "14200"},
+        "value_low",
+        "qualifier 'range' needs value_low below value_high, both given",
+    ),
+    (
+        "range",
+        "ohchr_totals",
+        "all_killed",
+        {"value_high": ""},
+        "value_low",
+        "qualifier 'range' needs value_low below value_high",
+    ),
+    (
+        "not_reported",
+        "weapon_mentions",
+        "W002",
+        {"count_best": "0"},
+        "count_best",
+        "qualifier 'not_reported' means no value: leave the value columns empty (never 0)",
+    ),
+    (
+        "not_reported",
+        "claims",
+        "C001",
+        {"qualifier": "not_reported"},
+        "value_best",
+        "qualifier 'not_reported' means no value",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("qualifier", "table", "key", "edits", "column", "rule"), QUALIFIER_CASES,
-                         ids=[f"{c[0]}-{c[2]}-{'-'.join(c[3])}" for c in QUALIFIER_CASES])
+@pytest.mark.parametrize(
+    ("qualifier", "table", "key", "edits", "column", "rule"),
+    QUALIFIER_CASES,
+    ids=[f"{c[0]}-{c[2]}-{'-'.join(c[3])}" for c in QUALIFIER_CASES],
+)
 def test_qualifier_requirement(data, qualifier, table, key, edits, column, rule):
     err, row = broken(data, table, key, edits)
     assert_problem(err, file=f"{table}.csv", row=row, column=column, rule=rule)
@@ -245,6 +362,7 @@ def test_not_reported_with_empty_values_is_fine(data):
 
 # ---- the number stands in the quote -----------------------------------------------------------------
 
+
 def test_number_absent_from_quote(data):
     err, row = broken(data, "claims", "C004", {"quote": "individuals were reported hurt"})
     rule = "must stand in the quote (in digits or words)"
@@ -259,8 +377,9 @@ def test_quote_number_in_digits_must_match(data):
 
 def test_quote_number_in_words_must_match(data):
     # C003's quote says "fifteen"; a different number word no longer supports the value 15.
-    err, row = broken(data, "claims", "C003",
-                      {"quote": "Russia’s emergency ministry said that sixteen people had died"})
+    err, row = broken(
+        data, "claims", "C003", {"quote": "Russia’s emergency ministry said that sixteen people had died"}
+    )
     assert_problem(err, file="claims.csv", row=row, column="value_best", rule="must stand in the quote", value="15")
 
 
@@ -286,14 +405,31 @@ def test_quote_thousands_separators_accepted(data, quote):
     assert load_table("claims", data).loc[15, "value_best"] == 14000
 
 
-@pytest.mark.parametrize("quote, value, stands", [
-    ("at least 15 fatalities and 20 injuries", 20, True), ("fifteen people", 15, True),
-    ("approximately 14,000", 14000, True), ("51,000–54,000", 54000, True), ("about 14\u00a0000", 14000, True),
-    ("1,000,000 people", 1000000, True), ("a dozen missiles", 12, True), ("At least ten stories", 10, True),
-    ("in 2014", 2014, True), ("RM-70 and 2.5", 70, True), ("115 and 15.", 15, True), ("15, 20 and 30", 15, True), ("2.5 million", 2, False), ("2.5 million", 5, False),
-    ("115 people", 15, False), ("14,0000", 14000, False), ("approximately 14,000", 14, False),
-    ("fifteen people", 16, False), ("one hundred", 101, False), (None, 3, False),
-])
+@pytest.mark.parametrize(
+    "quote, value, stands",
+    [
+        ("at least 15 fatalities and 20 injuries", 20, True),
+        ("fifteen people", 15, True),
+        ("approximately 14,000", 14000, True),
+        ("51,000–54,000", 54000, True),
+        ("about 14\u00a0000", 14000, True),
+        ("1,000,000 people", 1000000, True),
+        ("a dozen missiles", 12, True),
+        ("At least ten stories", 10, True),
+        ("in 2014", 2014, True),
+        ("RM-70 and 2.5", 70, True),
+        ("115 and 15.", 15, True),
+        ("15, 20 and 30", 15, True),
+        ("2.5 million", 2, False),
+        ("2.5 million", 5, False),
+        ("115 people", 15, False),
+        ("14,0000", 14000, False),
+        ("approximately 14,000", 14, False),
+        ("fifteen people", 16, False),
+        ("one hundred", 101, False),
+        (None, 3, False),
+    ],
+)
 def test_number_stands_in_its_quote(quote, value, stands):
     result = number_stands_in(pd.Series([quote], dtype="str"), pd.Series([value], dtype="Int64"))
     assert result.tolist() == [stands]
@@ -305,6 +441,7 @@ def test_a_missing_value_needs_no_quote():
 
 # ---- revisions ----------------------------------------------------------------------------------
 
+
 def test_revision_cannot_revise_itself(data):
     err, row = broken(data, "claims", "C011", {"revises": "C011"})
     assert_problem(err, file="claims.csv", row=row, column="revises", rule="a claim cannot revise itself", value="C011")
@@ -313,32 +450,58 @@ def test_revision_cannot_revise_itself(data):
 def test_revisions_cannot_form_a_cycle(data):
     # C009 revises C003 (both 13 May); C003 revising C009 in turn closes a loop.
     err, row = broken(data, "claims", "C003", {"revises": "C009"})
-    assert_problem(err, file="claims.csv", row=row, column="revises", value="C009",
-                   rule="revisions must not form a cycle")
-    assert_problem(err, file="claims.csv", row=row_number(data, "claims", "C009"), column="revises", value="C003",
-                   rule="revisions must not form a cycle")
+    assert_problem(
+        err, file="claims.csv", row=row, column="revises", value="C009", rule="revisions must not form a cycle"
+    )
+    assert_problem(
+        err,
+        file="claims.csv",
+        row=row_number(data, "claims", "C009"),
+        column="revises",
+        value="C003",
+        rule="revisions must not form a cycle",
+    )
     assert len(err.problems) == 2
 
 
 def test_revision_of_another_event(data):
     err, row = broken(data, "claims", "C011", {"revises": "C017"})
-    assert_problem(err, file="claims.csv", row=row, column="revises",
-                   rule="must name a claim of the same event and metric", value="C017")
+    assert_problem(
+        err,
+        file="claims.csv",
+        row=row,
+        column="revises",
+        rule="must name a claim of the same event and metric",
+        value="C017",
+    )
 
 
 def test_revision_of_another_metric(data):
     err, row = broken(data, "claims", "C012", {"revises": "C004"})
-    assert_problem(err, file="claims.csv", row=row, column="revises",
-                   rule="must name a claim of the same event and metric", value="C004")
+    assert_problem(
+        err,
+        file="claims.csv",
+        row=row,
+        column="revises",
+        rule="must name a claim of the same event and metric",
+        value="C004",
+    )
 
 
 def test_revision_of_a_later_claim(data):
     err, row = broken(data, "claims", "C003", {"revises": "C012"})
-    assert_problem(err, file="claims.csv", row=row, column="revises",
-                   rule="must name a claim reported on or before this one", value="C012")
+    assert_problem(
+        err,
+        file="claims.csv",
+        row=row,
+        column="revises",
+        rule="must name a claim reported on or before this one",
+        value="C012",
+    )
 
 
 # ---- breakdowns, coordinates, dates ----------------------------------------------------------------
+
 
 def test_breakdown_must_add_up(data):
     set_cells(data, "weapon_mentions", "W007", {"count_low": "4", "count_best": "4", "count_high": "4"})
@@ -356,15 +519,26 @@ def test_breakdown_not_reported_when_a_part_has_a_bad_cell(data):
 @pytest.mark.parametrize("table,key", [("places", "lyptsi"), ("events", "belgorod_strike_2024")])
 def test_coordinates_go_in_pairs(data, table, key):
     err, row = broken(data, table, key, {"longitude": ""})
-    assert_problem(err, file=f"{table}.csv", row=row, column="longitude",
-                   rule="latitude and longitude go together: give both or neither", value=None)
+    assert_problem(
+        err,
+        file=f"{table}.csv",
+        row=row,
+        column="longitude",
+        rule="latitude and longitude go together: give both or neither",
+        value=None,
+    )
 
 
 def test_coordinates_only_where_verified(data):
     err, row = broken(data, "places", "morokhovets", {"coord_status": "unverified"})
-    assert_problem(err, file="places.csv", row=row, column="latitude",
-                   rule="coordinates are kept only where verified: empty them or set coord_status to verified",
-                   value="50.2731")
+    assert_problem(
+        err,
+        file="places.csv",
+        row=row,
+        column="latitude",
+        rule="coordinates are kept only where verified: empty them or set coord_status to verified",
+        value="50.2731",
+    )
 
 
 def test_coordinates_on_unverified_place(data):
@@ -374,41 +548,70 @@ def test_coordinates_on_unverified_place(data):
 
 def test_verified_coordinates_need_a_source(data):
     err, row = broken(data, "places", "vovchansk", {"coord_source_id": ""})
-    assert_problem(err, file="places.csv", row=row, column="coord_source_id",
-                   rule="verified coordinates need the source they come from")
+    assert_problem(
+        err,
+        file="places.csv",
+        row=row,
+        column="coord_source_id",
+        rule="verified coordinates need the source they come from",
+    )
 
 
 def test_event_cannot_end_before_it_starts(data):
     err, row = broken(data, "events", "donbas_war_2014_2021", {"date_end": "2013-12-31"})
-    assert_problem(err, file="events.csv", row=row, column="date_end", rule="must not be before date_start",
-                   value="2013-12-31")
+    assert_problem(
+        err, file="events.csv", row=row, column="date_end", rule="must not be before date_start", value="2013-12-31"
+    )
 
 
 # ---- OHCHR tables -------------------------------------------------------------------------------
 
+
 def test_ohchr_category_and_outcome_appear_once(data):
     err, row = broken(data, "ohchr_totals", "all_injured", {"category": "civilians"})
     assert row == 9
-    assert_problem(err, file="ohchr_totals.csv", row=9, column="outcome",
-                   rule="each category and outcome appears once", value="injured")
+    assert_problem(
+        err,
+        file="ohchr_totals.csv",
+        row=9,
+        column="outcome",
+        rule="each category and outcome appears once",
+        value="injured",
+    )
     assert len(err.problems) == 1  # the first of the two (row 8) is not blamed
 
 
 def test_yearly_deaths_must_add_up_to_the_total(data):
     set_cell(data, "ohchr_civilian_deaths_by_year", "2015", "killed", "954")  # the later dataset's figure
     err = load_error(data, "ohchr_civilian_deaths_by_year")
-    assert_problem(err, file="ohchr_civilian_deaths_by_year.csv", row=None, column="killed",
-                   rule="the years must add up to OHCHR's civilians killed in ohchr_totals.csv (3404)", value="3403")
+    assert_problem(
+        err,
+        file="ohchr_civilian_deaths_by_year.csv",
+        row=None,
+        column="killed",
+        rule="the years must add up to OHCHR's civilians killed in ohchr_totals.csv (3404)",
+        value="3403",
+    )
     assert "  column killed, value '3403': the years must add up" in str(err)
 
 
 def test_yearly_deaths_follow_a_changed_total(data):
-    set_cells(data, "ohchr_totals", "civilians_killed",
-              {"value_low": "3405", "value_best": "3405", "quote": "at least 3,405 civilians"})
+    set_cells(
+        data,
+        "ohchr_totals",
+        "civilians_killed",
+        {"value_low": "3405", "value_best": "3405", "quote": "at least 3,405 civilians"},
+    )
     load_table("ohchr_totals", data)  # the total itself is well formed ...
     err = load_error(data, "ohchr_civilian_deaths_by_year")  # ... but the years no longer add up to it
-    assert_problem(err, file="ohchr_civilian_deaths_by_year.csv", row=None, column="killed",
-                   rule="must add up to OHCHR's civilians killed in ohchr_totals.csv (3405)", value="3404")
+    assert_problem(
+        err,
+        file="ohchr_civilian_deaths_by_year.csv",
+        row=None,
+        column="killed",
+        rule="must add up to OHCHR's civilians killed in ohchr_totals.csv (3405)",
+        value="3404",
+    )
 
 
 def test_yearly_sum_skipped_while_a_year_has_a_bad_cell(data):
@@ -419,12 +622,19 @@ def test_yearly_sum_skipped_while_a_year_has_a_bad_cell(data):
 
 def test_only_one_year_includes_mh17(data):
     err, row = broken(data, "ohchr_civilian_deaths_by_year", "2015", {"includes_mh17": "true"})
-    assert_problem(err, file="ohchr_civilian_deaths_by_year.csv", row=row, column="includes_mh17",
-                   rule="only one year can include the MH17 victims", value="true")
+    assert_problem(
+        err,
+        file="ohchr_civilian_deaths_by_year.csv",
+        row=row,
+        column="includes_mh17",
+        rule="only one year can include the MH17 victims",
+        value="true",
+    )
     assert len(err.problems) == 1  # 2014, the first, is not blamed
 
 
 # ---- every problem of a file at once ----------------------------------------------------------------
+
 
 def test_all_problems_of_a_file_are_reported_at_once(data):
     set_cell(data, "claims", "C004", "metric", "dead")
@@ -489,37 +699,59 @@ def test_a_neutral_claimants_figure_may_be_secondary(data):
     assert load_table("claims", data).set_index("claim_id").loc["C016", "status"] == "secondary"
 
 
-@pytest.mark.parametrize(("table", "key"), [("ohchr_totals", "all_injured"), ("claims", "C016"),
-                                            ("ohchr_civilian_deaths_by_year", "2015")])
+@pytest.mark.parametrize(
+    ("table", "key"), [("ohchr_totals", "all_injured"), ("claims", "C016"), ("ohchr_civilian_deaths_by_year", "2015")]
+)
 def test_verified_needs_a_verbatim_quote(data, table, key):
-    err, row = broken(data, table, key, {"status": "verified", "quote_kind": "as_recorded", "quote": "37,000–39,000 955"})
-    assert_problem(err, file=f"{table}.csv", row=row, column="quote_kind", rule="a verified figure needs a verbatim quote")
+    err, row = broken(
+        data, table, key, {"status": "verified", "quote_kind": "as_recorded", "quote": "37,000–39,000 955"}
+    )
+    assert_problem(
+        err, file=f"{table}.csv", row=row, column="quote_kind", rule="a verified figure needs a verbatim quote"
+    )
 
 
 def test_verified_needs_a_quote_column(data):
     err, row = broken(data, "ohchr_mine_share", "2018", {"status": "verified"})
-    assert_problem(err, file="ohchr_mine_share.csv", row=row, column="status",
-                   rule="a verified figure needs a verbatim quote, and this table has no quote column")
+    assert_problem(
+        err,
+        file="ohchr_mine_share.csv",
+        row=row,
+        column="status",
+        rule="a verified figure needs a verbatim quote, and this table has no quote column",
+    )
 
 
 def test_secondary_needs_a_carrying_source_not_the_producers_own_document(data):
     # OHCHR's figure "secondary" on OHCHR's own report: nothing carried it.
     err, row = broken(data, "claims", "C016", {"status": "secondary", "source_id": "ohchr_2022"})
-    assert_problem(err, file="claims.csv", row=row, column="source_id", rule="a secondary figure needs a carrying source")
+    assert_problem(
+        err, file="claims.csv", row=row, column="source_id", rule="a secondary figure needs a carrying source"
+    )
 
 
 def test_secondary_in_a_table_of_one_bodys_figures_needs_a_carrier(data):
     err, row = broken(data, "ohchr_civilian_deaths_by_year", "2020", {"status": "secondary"})
-    assert_problem(err, file="ohchr_civilian_deaths_by_year.csv", row=row, column="source_id",
-                   rule="not the producing body's own document")
+    assert_problem(
+        err,
+        file="ohchr_civilian_deaths_by_year.csv",
+        row=row,
+        column="source_id",
+        rule="not the producing body's own document",
+    )
     set_cell(data, "ohchr_civilian_deaths_by_year", "2020", "source_id", "dagens_2024")  # an outlet carries it
     assert len(load_table("ohchr_civilian_deaths_by_year", data)) == 8
 
 
 def test_a_figure_without_a_source_is_unverified(data):
     err, row = broken(data, "ohchr_totals", "all_injured", {"source_id": "", "status": "claimed"})
-    assert_problem(err, file="ohchr_totals.csv", row=row, column="source_id",
-                   rule="a figure with no source document can only be 'unverified'")
+    assert_problem(
+        err,
+        file="ohchr_totals.csv",
+        row=row,
+        column="source_id",
+        rule="a figure with no source document can only be 'unverified'",
+    )
 
 
 def test_derived_needs_its_inputs(data):
@@ -529,14 +761,18 @@ def test_derived_needs_its_inputs(data):
 
 def test_only_a_derived_figure_names_inputs(data):
     err, row = broken(data, "claims", "C016", {"derived_from": "C001 + C002"})
-    assert_problem(err, file="claims.csv", row=row, column="derived_from",
-                   rule="only a figure with status 'derived' names the figures it is derived from")
+    assert_problem(
+        err,
+        file="claims.csv",
+        row=row,
+        column="derived_from",
+        rule="only a figure with status 'derived' names the figures it is derived from",
+    )
 
 
 def test_derived_needs_a_derived_from_column(data):
     err, row = broken(data, "ohchr_totals", "mh17_killed", {"status": "derived"})
-    assert_problem(err, file="ohchr_totals.csv", row=row, column="status",
-                   rule="this table has no derived_from column")
+    assert_problem(err, file="ohchr_totals.csv", row=row, column="status", rule="this table has no derived_from column")
 
 
 def test_a_derived_figure_need_not_stand_in_its_quote(data):
@@ -550,22 +786,36 @@ def test_a_derived_figure_need_not_stand_in_its_quote(data):
 @pytest.mark.parametrize("url", ["https://www.dagens.com/", "https://ukraine.un.org", "http://sputnikglobe.com/"])
 def test_a_source_address_is_never_a_bare_site_root(data, url):
     err, row = broken(data, "sources", "dagens_2024", {"url": url})
-    assert_problem(err, file="sources.csv", row=row, column="url",
-                   rule="must be the document's full address, not the bare root of its site", value=url)
+    assert_problem(
+        err,
+        file="sources.csv",
+        row=row,
+        column="url",
+        rule="must be the document's full address, not the bare root of its site",
+        value=url,
+    )
 
 
 def test_a_source_without_an_address_says_why(data):
     err, row = broken(data, "sources", "seed_report", {"no_url_reason": ""})
-    assert_problem(err, file="sources.csv", row=row, column="no_url_reason",
-                   rule="a source without an address must say why")
+    assert_problem(
+        err, file="sources.csv", row=row, column="no_url_reason", rule="a source without an address must say why"
+    )
 
 
 def test_a_source_with_an_address_gives_no_reason_for_lacking_one(data):
     err, row = broken(data, "sources", "dagens_2024", {"no_url_reason": "not recorded"})
-    assert_problem(err, file="sources.csv", row=row, column="no_url_reason", rule="must be empty when the source has an address")
+    assert_problem(
+        err, file="sources.csv", row=row, column="no_url_reason", rule="must be empty when the source has an address"
+    )
 
 
 def test_own_document_names_a_claimant(data):
     err, row = broken(data, "sources", "ohchr_2022", {"own_document_of": "un"})
-    assert_problem(err, file="sources.csv", row=row, column="own_document_of",
-                   rule="must name a claimant_id listed in claimants.csv")
+    assert_problem(
+        err,
+        file="sources.csv",
+        row=row,
+        column="own_document_of",
+        rule="must name a claimant_id listed in claimants.csv",
+    )

@@ -6,12 +6,12 @@ import csv
 
 import pandas as pd
 import pytest
-
-from casualty_workbook.export import export_csv, neutralise_formulas
 from conftest import run_cli
 
+from casualty_workbook.export import export_csv, neutralise_formulas
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
 def test_formula_cells_are_neutralised(tmp_path, cell):
     path = export_csv(pd.DataFrame({"quote": [cell, "plain text"], "n": [1, -5]}), "out", tmp_path)
     rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
@@ -36,11 +36,17 @@ def test_export_to_none_writes_nothing(tmp_path):
 def test_html_reports_escape_strings_from_data(project):
     claims = project / "data" / "claims.csv"
     text = claims.read_text()
-    claims.write_text(text.replace('"20 individuals were reported hurt"',
-                                   '"<script>alert(1)</script> 20 individuals were reported hurt"'))
+    claims.write_text(
+        text.replace(
+            '"20 individuals were reported hurt"', '"<script>alert(1)</script> 20 individuals were reported hurt"'
+        )
+    )
     catalogue = project / "catalogue.yml"
-    catalogue.write_text(catalogue.read_text().replace(
-        'title: "Provenance: every figure, who said it and who published it"', 'title: "<b>Provenance</b>"'))
+    catalogue.write_text(
+        catalogue.read_text().replace(
+            'title: "Provenance: every figure, who said it and who published it"', 'title: "<b>Provenance</b>"'
+        )
+    )
     result = run_cli(project, "build", "--only", "provenance")
     assert result.returncode == 0, result.stderr
     page = (project / "reports" / "provenance.html").read_text()

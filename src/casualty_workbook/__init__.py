@@ -11,10 +11,18 @@ Names are imported on first use, so the command line's no-op build never pays fo
 from importlib import import_module
 
 _EXPORTS = {
-    "load_all": "loading", "load_claims": "loading", "load_table": "loading", "load_weapon_mentions": "loading",
-    "save_figure": "figures", "use_house_style": "style", "show_provenance": "provenance",
-    "format_value": "analysis", "add_source_line": "charts",
-    "WorkbookError": "exceptions", "DataValidationError": "exceptions", "ParameterError": "exceptions",
+    "load_all": "loading",
+    "load_claims": "loading",
+    "load_table": "loading",
+    "load_weapon_mentions": "loading",
+    "save_figure": "figures",
+    "use_house_style": "style",
+    "show_provenance": "provenance",
+    "format_value": "analysis",
+    "add_source_line": "charts",
+    "WorkbookError": "exceptions",
+    "DataValidationError": "exceptions",
+    "ParameterError": "exceptions",
 }
 __all__ = sorted(_EXPORTS)
 

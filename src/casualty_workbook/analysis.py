@@ -28,16 +28,21 @@ def format_value(low: object, best: object, high: object, qualifier: str) -> str
     return QUALIFIER_SYMBOLS.get(qualifier, "") + _fmt(value)
 
 
-def with_labels(claims: pd.DataFrame, low: str = "value_low", best: str = "value_best", high: str = "value_high") -> pd.DataFrame:
+def with_labels(
+    claims: pd.DataFrame, low: str = "value_low", best: str = "value_best", high: str = "value_high"
+) -> pd.DataFrame:
     """Add ``label`` (the wording) and ``drawn`` (the number a bar is drawn to: best, else low)."""
-    labels = [format_value(lo, be, hi, q) for lo, be, hi, q in
-              zip(claims[low], claims[best], claims[high], claims["qualifier"].astype(str))]
+    labels = [
+        format_value(lo, be, hi, q)
+        for lo, be, hi, q in zip(claims[low], claims[best], claims[high], claims["qualifier"].astype(str), strict=False)
+    ]
     drawn = claims[best].fillna(claims[low])
     return claims.assign(label=labels, drawn=drawn.astype("Float64"))
 
 
-def event_claims(claims: pd.DataFrame, event: str, *, claimant: str = "all",
-                 metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+def event_claims(
+    claims: pd.DataFrame, event: str, *, claimant: str = "all", metrics: tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """The claims about one event, optionally from one claimant and for some metrics, oldest first."""
     chosen = claims[claims["event_id"] == event]
     if claimant != "all":
@@ -77,11 +82,13 @@ def order_reported(claims: pd.DataFrame) -> pd.DataFrame:
     then by the time given (compared in UTC), then by id. A claim with no time is never given one."""
     times = claims["reported_time"] if "reported_time" in claims.columns else pd.Series(pd.NA, index=claims.index)
     text = times.astype("string")
-    offset = pd.to_timedelta(text.str[5:6].map({"+": 1, "-": -1}).astype("Float64").fillna(0).astype(float)
-                             * (pd.to_timedelta(text.str[6:] .fillna("00:00") + ":00")).dt.total_seconds(), unit="s")
+    offset = pd.to_timedelta(
+        text.str[5:6].map({"+": 1, "-": -1}).astype("Float64").fillna(0).astype(float)
+        * (pd.to_timedelta(text.str[6:].fillna("00:00") + ":00")).dt.total_seconds(),
+        unit="s",
+    )
     at_utc = pd.to_timedelta(text.str[:5].fillna("00:00") + ":00") - offset
-    keyed = claims.assign(_day=claims["reported_on"], _depth=_revision_depth(claims), _utc=at_utc,
-                          _untimed=text.isna())
+    keyed = claims.assign(_day=claims["reported_on"], _depth=_revision_depth(claims), _utc=at_utc, _untimed=text.isna())
     keyed = keyed.sort_values(["_day", "_depth", "_untimed", "_utc", "claim_id"], kind="stable")
     return keyed.drop(columns=["_day", "_depth", "_utc", "_untimed"]).reset_index(drop=True)
 
@@ -91,7 +98,7 @@ def revision_history(claims: pd.DataFrame, event: str, metric: str) -> pd.DataFr
     ``when`` (the day, and the time with its UTC offset where the outlet gave one)."""
     history = order_reported(claims[(claims["event_id"] == event) & (claims["metric"] == metric)])
     times = history["reported_time"] if "reported_time" in history.columns else [pd.NA] * len(history)
-    when = [report_time_label(d, t) for d, t in zip(history["reported_on"], times)]
+    when = [report_time_label(d, t) for d, t in zip(history["reported_on"], times, strict=False)]
     return with_labels(history).assign(when=when)
 
 
@@ -130,7 +137,8 @@ def check_comparable_with_ohchr_deaths(metric: str) -> None:
         raise ValueError(
             f"parameter metric={metric!r}: OHCHR's yearly figures count civilians killed, so a claimed "
             f"'{metric}' figure cannot be set beside them (that would compare {metric} with deaths). "
-            "Use metric='killed'.")
+            "Use metric='killed'."
+        )
 
 
 def latest_figures(claims: pd.DataFrame) -> pd.DataFrame:
@@ -141,7 +149,9 @@ def latest_figures(claims: pd.DataFrame) -> pd.DataFrame:
 
 def first_and_latest(claims: pd.DataFrame, event: str, metric: str) -> pd.DataFrame:
     """The first figure reported for an event's metric and the latest revision of it (one row if they coincide)."""
-    history = claims[(claims["event_id"] == event) & (claims["metric"] == metric)].sort_values(["reported_on", "claim_id"])
+    history = claims[(claims["event_id"] == event) & (claims["metric"] == metric)].sort_values(
+        ["reported_on", "claim_id"]
+    )
     if history.empty:
         return history
     current = latest_figures(history).sort_values(["reported_on", "claim_id"])
@@ -156,15 +166,19 @@ def weapons_claimed(mentions: pd.DataFrame, event: str) -> pd.DataFrame:
     """
     chosen = mentions[mentions["event_id"] == event]
     grouped = chosen.groupby("canonical_name", sort=True, observed=True)
-    table = pd.DataFrame({
-        "system_id": grouped["system_id"].first(),
-        "type": grouped["type"].first().astype(str),
-        "names_as_reported": grouped["name_as_reported"].agg(lambda s: ", ".join(sorted(set(s)))),
-        "count_claimed": grouped["count_best"].sum(min_count=1).astype("Int64"),
-        "mentions": grouped.size(),
-        "status": grouped["status"].agg(lambda s: ", ".join(sorted(set(map(str, s))))),
-    }).reset_index()
-    return table.sort_values(["count_claimed", "canonical_name"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "system_id": grouped["system_id"].first(),
+            "type": grouped["type"].first().astype(str),
+            "names_as_reported": grouped["name_as_reported"].agg(lambda s: ", ".join(sorted(set(s)))),
+            "count_claimed": grouped["count_best"].sum(min_count=1).astype("Int64"),
+            "mentions": grouped.size(),
+            "status": grouped["status"].agg(lambda s: ", ".join(sorted(set(map(str, s))))),
+        }
+    ).reset_index()
+    return table.sort_values(
+        ["count_claimed", "canonical_name"], ascending=[False, True], na_position="last"
+    ).reset_index(drop=True)
 
 
 # The OHCHR categories whose totals include the civilians killed aboard MH17 (a part of the civilians).
@@ -205,8 +219,14 @@ def killed_by_category(totals: pd.DataFrame, *, estimate: str = "best", include_
     return killed.sort_values("drawn", ascending=False).reset_index(drop=True)
 
 
-def civilian_deaths_by_year(by_year: pd.DataFrame, totals: pd.DataFrame, *, include_mh17: bool = True,
-                            year_from: int = 2014, year_to: int = 2021) -> pd.DataFrame:
+def civilian_deaths_by_year(
+    by_year: pd.DataFrame,
+    totals: pd.DataFrame,
+    *,
+    include_mh17: bool = True,
+    year_from: int = 2014,
+    year_to: int = 2021,
+) -> pd.DataFrame:
     """Civilians killed per year in the range; without MH17 the 298 come off the year that includes
     them, which is then ``derived`` (its count less the 298)."""
     table = by_year[(by_year["year"] >= year_from) & (by_year["year"] <= year_to)].copy()
@@ -227,8 +247,9 @@ def reconcile_civilians(totals: pd.DataFrame, by_year: pd.DataFrame, claims: pd.
     years_total = int(by_year["killed"].sum())
     # the figure a report attributes to OHCHR: a UN claimant's civilians killed (no event named in code)
     attributed = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].notna()
-    reported = claims[attributed.fillna(False).astype(bool) & (claims["metric"] == "killed")
-                      & (claims["population"] == "civilians")]
+    reported = claims[
+        attributed.fillna(False).astype(bool) & (claims["metric"] == "killed") & (claims["population"] == "civilians")
+    ]
     reported_value = int(reported["value_best"].iloc[0]) if len(reported) else None
     rows = [
         ("OHCHR: civilians killed, 14 April 2014 to 31 December 2021 (at least)", civilians),
@@ -266,20 +287,28 @@ def distances_from(places: pd.DataFrame, reference: str) -> pd.DataFrame:
         raise ValueError(f"place {reference!r} has no verified coordinates to measure from")
     distance = [
         round(haversine_km(ref["latitude"], ref["longitude"], lat, lon), 1) if pd.notna(lat) else None
-        for lat, lon in zip(places["latitude"], places["longitude"])
+        for lat, lon in zip(places["latitude"], places["longitude"], strict=False)
     ]
     return places.assign(distance_km=pd.array(distance, dtype="Float64"))
 
 
-def provenance_table(claims: pd.DataFrame, totals: pd.DataFrame, *, event: str = "all", status: str = "all",
-                     sources: pd.DataFrame | None = None) -> pd.DataFrame:
+def provenance_table(
+    claims: pd.DataFrame,
+    totals: pd.DataFrame,
+    *,
+    event: str = "all",
+    status: str = "all",
+    sources: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every figure with its wording, who said it, who published it, its status, its quote and, for a
     derived figure, what it was derived from. ``sources`` (``load_table("sources")``) gives the OHCHR
     totals their document's publisher, date and address."""
     event_rows = with_labels(claims).assign(
         figure=lambda d: d["metric"].astype(str) + (" (" + d["population"].astype("string") + ")").fillna(""),
-        who_said_it=claims["claimant_name"], published_by=claims["publisher"],
-        reported_on=claims["reported_on"].dt.strftime("%Y-%m-%d"))
+        who_said_it=claims["claimant_name"],
+        published_by=claims["publisher"],
+        reported_on=claims["reported_on"].dt.strftime("%Y-%m-%d"),
+    )
     # OHCHR's totals are OHCHR's word, published in the document each row names (none for a figure
     # whose document was not identified); they are about the event OHCHR's claims in claims.csv concern.
     neutral = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].isna()
@@ -287,16 +316,30 @@ def provenance_table(claims: pd.DataFrame, totals: pd.DataFrame, *, event: str =
     docs = sources.set_index("source_id") if sources is not None else None
     source = totals["source_id"]
     ohchr = with_labels(totals).assign(
-        claim_id=totals["figure_id"], event_id=ohchr_events[0] if len(ohchr_events) == 1 else "",
+        claim_id=totals["figure_id"],
+        event_id=ohchr_events[0] if len(ohchr_events) == 1 else "",
         figure=totals["outcome"].astype(str) + " (" + totals["category"].astype(str) + ")",
         who_said_it="OHCHR",
         published_by=source.map(docs["publisher"]).fillna("no document identified") if docs is not None else "OHCHR",
         reported_on=source.map(docs["published"]).dt.strftime("%Y-%m-%d").fillna("") if docs is not None else "",
         url=source.map(docs["url"]) if docs is not None else "",
-        derived_from=pd.NA)
+        derived_from=pd.NA,
+    )
     event_rows["derived_from"] = claims["derived_from"] if "derived_from" in claims.columns else pd.NA
-    columns = ["claim_id", "event_id", "figure", "label", "who_said_it", "published_by", "reported_on",
-               "status", "quote", "quote_kind", "derived_from", "url"]
+    columns = [
+        "claim_id",
+        "event_id",
+        "figure",
+        "label",
+        "who_said_it",
+        "published_by",
+        "reported_on",
+        "status",
+        "quote",
+        "quote_kind",
+        "derived_from",
+        "url",
+    ]
     table = pd.concat([event_rows[columns], ohchr[columns]], ignore_index=True)
     table["status"] = table["status"].astype(str)
     table["quote_kind"] = table["quote_kind"].astype(str)
@@ -304,4 +347,6 @@ def provenance_table(claims: pd.DataFrame, totals: pd.DataFrame, *, event: str =
         table = table[table["event_id"] == event]
     if status != "all":
         table = table[table["status"] == status]
-    return table.rename(columns={"label": "value_as_worded"}).sort_values(["event_id", "claim_id"]).reset_index(drop=True)
+    return (
+        table.rename(columns={"label": "value_as_worded"}).sort_values(["event_id", "claim_id"]).reset_index(drop=True)
+    )

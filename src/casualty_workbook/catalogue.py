@@ -56,7 +56,9 @@ def _title_fields(template: str) -> list[str]:
     try:
         names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as err:
-        raise ValueError(f"title {template!r} is not a valid template ({err}); write {{{{ and }}}} for braces") from None
+        raise ValueError(
+            f"title {template!r} is not a valid template ({err}); write {{{{ and }}}} for braces"
+        ) from None
     if any(not name.isidentifier() for name in names):
         raise ValueError(f"title {template!r}: name each field, e.g. {{value}} or {{name}}")
     return names
@@ -101,8 +103,13 @@ def expand(entry: dict, data_dir: Path) -> list[tuple[str, str, dict[str, Any]]]
         missing = [f for f in fields if f != "value" and f not in row]
         if missing:
             raise ValueError(f"title uses {{{missing[0]}}}, which is not a column of the rows it expands over")
-        expanded.append((f"{entry['id']}{EXPANDED_ID_SEPARATOR}{value}", title.format_map({**row, "value": value}),
-                         {name: value, **params}))
+        expanded.append(
+            (
+                f"{entry['id']}{EXPANDED_ID_SEPARATOR}{value}",
+                title.format_map({**row, "value": value}),
+                {name: value, **params},
+            )
+        )
     return expanded
 
 
@@ -145,8 +152,10 @@ def read_catalogue(path: Path, notebooks_dir: Path, data_dir: Path | None = None
             continue
         entry_ids.add(report_id)
         if EXPANDED_ID_SEPARATOR in report_id:
-            problems.append(f"{label}: id must not contain {EXPANDED_ID_SEPARATOR!r} (it joins an entry's id to "
-                            "the value of an expanded report)")
+            problems.append(
+                f"{label}: id must not contain {EXPANDED_ID_SEPARATOR!r} (it joins an entry's id to "
+                "the value of an expanded report)"
+            )
             continue
         if not isinstance(notebook, str) or not (notebooks_dir / f"{notebook}.ipynb").is_file():
             problems.append(f"{label}: notebook {notebook!r} not found as {notebooks_dir / f'{notebook}.ipynb'}")

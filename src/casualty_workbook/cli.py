@@ -13,7 +13,6 @@ from pathlib import Path
 
 from .exceptions import ParameterError, WorkbookError
 
-
 # A cell of these notebooks takes seconds; ten minutes means it hangs, and the build stops it.
 CELL_TIMEOUT = 600
 
@@ -36,44 +35,85 @@ def _positive(what: str):
 def _parser() -> argparse.ArgumentParser:
     # --debug and --data-dir are read before or after the subcommand ("add --debug to a workbook command").
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks (also: DEBUG=1)")
-    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                        help="folder of the data tables (default: data/)")
-    parser = argparse.ArgumentParser(prog="workbook", parents=[common],
-                                     description="Casualty figures workbook: check the data, build the reports "
-                                                 "and their figures, run a notebook with your own parameters.")
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks (also: DEBUG=1)"
+    )
+    common.add_argument(
+        "--data-dir", type=Path, default=argparse.SUPPRESS, help="folder of the data tables (default: data/)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="workbook",
+        parents=[common],
+        description="Casualty figures workbook: check the data, build the reports "
+        "and their figures, run a notebook with your own parameters.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("validate", parents=[common], help="check every table in data/ and say what is wrong",
-                        description="Check every table of the data folder and its .meta.yml against the rules "
-                                    "of data/README.md; list every problem of every file, or print a summary.")
+    commands.add_parser(
+        "validate",
+        parents=[common],
+        help="check every table in data/ and say what is wrong",
+        description="Check every table of the data folder and its .meta.yml against the rules "
+        "of data/README.md; list every problem of every file, or print a summary.",
+    )
 
-    build = commands.add_parser("build", parents=[common], help="build every stale report of the catalogue",
-                                description="Build the reports of catalogue.yml whose inputs (notebook, parameters, "
-                                            "data and metadata, code, style, lock) changed since their last good "
-                                            "build; their figures go to figures/<report>/, pages to reports/.")
-    build.add_argument("--jobs", type=_positive("kernels"), default=None, help="kernels at once (default: one per core)")
+    build = commands.add_parser(
+        "build",
+        parents=[common],
+        help="build every stale report of the catalogue",
+        description="Build the reports of catalogue.yml whose inputs (notebook, parameters, "
+        "data and metadata, code, style, lock) changed since their last good "
+        "build; their figures go to figures/<report>/, pages to reports/.",
+    )
+    build.add_argument(
+        "--jobs", type=_positive("kernels"), default=None, help="kernels at once (default: one per core)"
+    )
     build.add_argument("--force", action="store_true", help="rebuild even reports whose inputs are unchanged")
-    build.add_argument("--only", action="append", default=[], metavar="REPORT", help="build only this report (repeatable)")
-    build.add_argument("--timeout", type=_positive("seconds"), default=CELL_TIMEOUT,
-                       help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})")
-    build.add_argument("--executor", choices=("local", "dask"), default="local",
-                       help="where notebooks run: local kernels (default) or a Dask cluster")
-    build.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a "
-                            "LocalCluster of --jobs workers)")
+    build.add_argument(
+        "--only", action="append", default=[], metavar="REPORT", help="build only this report (repeatable)"
+    )
+    build.add_argument(
+        "--timeout",
+        type=_positive("seconds"),
+        default=CELL_TIMEOUT,
+        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})",
+    )
+    build.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where notebooks run: local kernels (default) or a Dask cluster",
+    )
+    build.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a "
+        "LocalCluster of --jobs workers)",
+    )
 
-    report = commands.add_parser("report", parents=[common],
-                                 help="run one notebook with your own parameters into reports/custom/",
-                                 description="Run one notebook with your parameters into reports/custom/ (figures in "
-                                             "reports/custom/figures/, or output_dir=FOLDER), never over figures/. "
-                                             "Parameters are checked before any kernel starts.")
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="run one notebook with your own parameters into reports/custom/",
+        description="Run one notebook with your parameters into reports/custom/ (figures in "
+        "reports/custom/figures/, or output_dir=FOLDER), never over figures/. "
+        "Parameters are checked before any kernel starts.",
+    )
     report.add_argument("notebook", nargs="?", help="notebook name, e.g. ohchr_2014_2021")
-    report.add_argument("params", nargs="*", default=[], metavar="NAME=VALUE",
-                        help="parameters (optional), e.g. include_mh17=false year_from=2015")
-    report.add_argument("--timeout", type=_positive("seconds"), default=CELL_TIMEOUT,
-                        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})")
+    report.add_argument(
+        "params",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="parameters (optional), e.g. include_mh17=false year_from=2015",
+    )
+    report.add_argument(
+        "--timeout",
+        type=_positive("seconds"),
+        default=CELL_TIMEOUT,
+        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})",
+    )
     from .imports.commands import add_commands  # import ucdp|acled, export hxl
 
     add_commands(commands)
@@ -102,8 +142,14 @@ def _run(args: argparse.Namespace) -> int:
 
         if args.scheduler and args.executor != "dask":
             raise ParameterError("--scheduler ADDRESS goes with --executor dask")
-        return build_catalogue(jobs=args.jobs, force=args.force, only=args.only, timeout=args.timeout,
-                               executor=args.executor, scheduler=args.scheduler)
+        return build_catalogue(
+            jobs=args.jobs,
+            force=args.force,
+            only=args.only,
+            timeout=args.timeout,
+            executor=args.executor,
+            scheduler=args.scheduler,
+        )
     if args.command == "report":
         from .runner import run_custom_report
 
@@ -119,9 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "report" and not args.notebook:
-        print("usage: workbook report NOTEBOOK [NAME=VALUE ...]\n"
-              f"error: give the notebook to run, one of: {_notebook_names()} "
-              "(parameters are optional, e.g. workbook report ohchr_2014_2021 year_from=2015)", file=sys.stderr)
+        print(
+            "usage: workbook report NOTEBOOK [NAME=VALUE ...]\n"
+            f"error: give the notebook to run, one of: {_notebook_names()} "
+            "(parameters are optional, e.g. workbook report ohchr_2014_2021 year_from=2015)",
+            file=sys.stderr,
+        )
         return 2
     debug = getattr(args, "debug", False) or os.environ.get("DEBUG", "") not in ("", "0")
     try:

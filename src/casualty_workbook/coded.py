@@ -28,8 +28,15 @@ def _km(lat: pd.Series, lon: pd.Series, lat0: float, lon0: float) -> pd.Series:
     return pd.Series(2 * 6371.0 * np.arcsin(np.sqrt(a)), index=lat.index)
 
 
-def coded_near(claims: pd.DataFrame, events: pd.DataFrame, event: str, *, metric: str = "killed",
-               radius_km: float = 25, days: int = 3) -> pd.DataFrame:
+def coded_near(
+    claims: pd.DataFrame,
+    events: pd.DataFrame,
+    event: str,
+    *,
+    metric: str = "killed",
+    radius_km: float = 25,
+    days: int = 3,
+) -> pd.DataFrame:
     """Claims about *other* events within ``radius_km`` of ``event``'s point whose dates come
     within ``days`` of its dates, for ``metric``; with ``distance_km`` and the events' dates.
 
@@ -39,26 +46,34 @@ def coded_near(claims: pd.DataFrame, events: pd.DataFrame, event: str, *, metric
     if pd.isna(target["latitude"]) or pd.isna(target["longitude"]):
         return claims.iloc[:0].assign(distance_km=pd.Series(dtype=float))
     others = events[(events["event_id"] != event) & events["latitude"].notna()].copy()
-    others["distance_km"] = _km(others["latitude"], others["longitude"], float(target["latitude"]),
-                                float(target["longitude"]))
+    others["distance_km"] = _km(
+        others["latitude"], others["longitude"], float(target["latitude"]), float(target["longitude"])
+    )
     window = pd.Timedelta(days=days)
-    near = others[(others["distance_km"] <= radius_km)
-                  & (others["date_start"] <= target["date_end"] + window)
-                  & (others["date_end"] >= target["date_start"] - window)]
+    near = others[
+        (others["distance_km"] <= radius_km)
+        & (others["date_start"] <= target["date_end"] + window)
+        & (others["date_end"] >= target["date_start"] - window)
+    ]
     picked = claims[claims["event_id"].isin(near["event_id"]) & (claims["metric"] == metric)]
     where = near[["event_id", "distance_km", "date_start", "date_end", "date_precision"]]
-    return picked.merge(where, on="event_id", how="left").sort_values(["reported_on", "claim_id"]).reset_index(drop=True)
+    return (
+        picked.merge(where, on="event_id", how="left").sort_values(["reported_on", "claim_id"]).reset_index(drop=True)
+    )
 
 
-def plot_coded_beside_claims(claims: pd.DataFrame, coded: pd.DataFrame, *, ax: Axes | None = None,
-                             title: str | None = None) -> Axes:
+def plot_coded_beside_claims(
+    claims: pd.DataFrame, coded: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None
+) -> Axes:
     """One row per figure: the parties' claims, then the datasets' coded figures.
 
     A range (low to high) is drawn as a line with its best value marked; a lower bound ('at
     least') as a point with a dashed arrow; colours say each figure's verification status.
     """
-    rows = pd.concat([claims.assign(group="claimed about the event"),
-                      coded.assign(group="coded by a dataset nearby")], ignore_index=True)
+    rows = pd.concat(
+        [claims.assign(group="claimed about the event"), coded.assign(group="coded by a dataset nearby")],
+        ignore_index=True,
+    )
     ax = _axes(ax, (8.5, max(2.8, 0.5 * len(rows) + 1.8)))
     if rows.empty:
         return _nothing_to_draw(ax, title or "Coded events beside the claims", "figures")
@@ -66,7 +81,7 @@ def plot_coded_beside_claims(claims: pd.DataFrame, coded: pd.DataFrame, *, ax: A
     top = 1.0
     for y, row in data.iterrows():
         colour = STATUS_COLOURS[str(row["status"])]
-        low, best, high = (row[c] for c in ("value_low", "value_best", "value_high"))
+        low, _best, high = (row[c] for c in ("value_low", "value_best", "value_high"))
         if pd.notna(low) and pd.notna(high) and low != high:
             ax.hlines(y, float(low), float(high), color=colour, lw=5, alpha=0.55)
             ax.vlines([float(low), float(high)], y - 0.18, y + 0.18, color=colour, lw=1.5)
@@ -77,13 +92,25 @@ def plot_coded_beside_claims(claims: pd.DataFrame, coded: pd.DataFrame, *, ax: A
         at_least = row["qualifier"] == "at_least"
         ax.plot(value, y, marker="^" if at_least else "o", ms=8, color=colour, mec="black", mew=0.5, zorder=3)
         if at_least:
-            ax.annotate("", xy=(value, y), xytext=(24, 0), textcoords="offset points",
-                        arrowprops={"arrowstyle": "<-", "color": colour, "linestyle": "--", "lw": 1.2})
+            ax.annotate(
+                "",
+                xy=(value, y),
+                xytext=(24, 0),
+                textcoords="offset points",
+                arrowprops={"arrowstyle": "<-", "color": colour, "linestyle": "--", "lw": 1.2},
+            )
         top = max(top, value)
-        ax.annotate(row["label"] if not (pd.notna(low) and pd.notna(high) and low != high)
-                    else f"{row['label']} ({int(low)}–{int(high)})",
-                    xy=(max(value, float(high) if pd.notna(high) else value), y), xytext=(28, 0),
-                    textcoords="offset points", va="center", fontsize=8, fontweight="bold")
+        ax.annotate(
+            row["label"]
+            if not (pd.notna(low) and pd.notna(high) and low != high)
+            else f"{row['label']} ({int(low)}–{int(high)})",
+            xy=(max(value, float(high) if pd.notna(high) else value), y),
+            xytext=(28, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+        )
     ticks = []
     for r in data.itertuples():
         via = "" if str(r.publisher).startswith(str(r.claimant_name)) else f", via {r.publisher}"
@@ -97,16 +124,22 @@ def plot_coded_beside_claims(claims: pd.DataFrame, coded: pd.DataFrame, *, ax: A
     ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)} (people)")
     ax.set_title(title or "Coded events beside the claims")
     _status_legend(ax, sorted(set(map(str, data["status"]))))
-    handles = [Line2D([], [], color="#555555", lw=5, alpha=0.55, label="low–high range"),
-               Line2D([], [], color="#555555", marker="o", lw=0, label="best / stated value"),
-               Line2D([], [], color="#555555", marker="^", lw=0, label="lower bound ('at least')")]
+    handles = [
+        Line2D([], [], color="#555555", lw=5, alpha=0.55, label="low–high range"),
+        Line2D([], [], color="#555555", marker="o", lw=0, label="best / stated value"),
+        Line2D([], [], color="#555555", marker="^", lw=0, label="lower bound ('at least')"),
+    ]
     legend = ax.get_legend()
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7, title="Marks",
-              title_fontsize=8)
+    ax.legend(
+        handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7, title="Marks", title_fontsize=8
+    )
     if legend is not None:
         ax.add_artist(legend)
-    add_source_line(ax, provenance.claim_source_line(data),
-                    note="A coded figure is a dataset's own estimate from the reports it cites, matched here by place "
-                         "and date, not by name; the parties' figures are claims, not established facts.")
+    add_source_line(
+        ax,
+        provenance.claim_source_line(data),
+        note="A coded figure is a dataset's own estimate from the reports it cites, matched here by place "
+        "and date, not by name; the parties' figures are claims, not established facts.",
+    )
     figure_data.attach(ax, figure_data.claim_rows(data, mark="point"))
     return ax

@@ -40,7 +40,7 @@ def _rows(data: bytes | None) -> tuple[list[str], dict[tuple, dict]]:
     for number, row in enumerate(reader, start=2):
         key = tuple(row.get(k, "") for k in KEY) if all(k in (reader.fieldnames or []) for k in KEY) else (str(number),)
         while key in rows:  # a repeated key keeps its own line, numbered
-            key = key + ("again",)
+            key = (*key, "again")
         rows[key] = row
     return list(reader.fieldnames or []), rows
 
@@ -66,8 +66,11 @@ def table_changes(committed: bytes | None, regenerated: bytes | None) -> list[st
     for key, row in new.items():
         if key not in old:
             continue
-        cells = [f"{c}: {old[key].get(c, '')!r} → {row.get(c, '')!r}" for c in new_columns
-                 if c not in KEY and old[key].get(c, "") != row.get(c, "")]
+        cells = [
+            f"{c}: {old[key].get(c, '')!r} → {row.get(c, '')!r}"
+            for c in new_columns
+            if c not in KEY and old[key].get(c, "") != row.get(c, "")
+        ]
         if cells:
             lines.append(f"{_label(key)}: " + "; ".join(cells))
     lines += [f"{_label(key)} added: {_summary(row)}" for key, row in new.items() if key not in old]
@@ -78,8 +81,11 @@ def table_changes(committed: bytes | None, regenerated: bytes | None) -> list[st
 def _files(folder: Path) -> dict[str, bytes]:
     if not folder.is_dir():
         return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def compare_files(committed: dict[str, bytes], regenerated: dict[str, bytes]) -> list[FigureDrift]:
@@ -129,20 +135,27 @@ def format_drift(drifts: list[FigureDrift]) -> str:
 
 def committed_files(root: Path, folder: str = "figures", ref: str = "HEAD") -> dict[str, bytes]:
     """The figure files of ``folder`` as committed at ``ref`` (relative to the folder)."""
-    listing = subprocess.run(["git", "ls-tree", "-r", "--name-only", ref, "--", folder], cwd=root,
-                             capture_output=True, text=True, check=True).stdout.split()
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", ref, "--", folder], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
     files = {}
     for path in listing:
         data = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=root, capture_output=True, check=True).stdout
-        files[path[len(folder) + 1:]] = data
+        files[path[len(folder) + 1 :]] = data
     return files
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m casualty_workbook.drift",
-                                     description="Show how regenerated figures differ from committed ones, numbers first.")
-    parser.add_argument("folders", nargs="*", metavar="FOLDER",
-                        help="COMMITTED REGENERATED folders; none: figures/ against the last commit's")
+    parser = argparse.ArgumentParser(
+        prog="python -m casualty_workbook.drift",
+        description="Show how regenerated figures differ from committed ones, numbers first.",
+    )
+    parser.add_argument(
+        "folders",
+        nargs="*",
+        metavar="FOLDER",
+        help="COMMITTED REGENERATED folders; none: figures/ against the last commit's",
+    )
     parser.add_argument("--ref", default="HEAD", help="the commit to compare figures/ with (default HEAD)")
     args = parser.parse_args(argv)
     if len(args.folders) == 2:

@@ -65,7 +65,9 @@ class InvalidDataFiles(DataValidationError):
         self.path = errors[0].path
         self.problems = [p for err in errors for p in err.problems]
         names = ", ".join(err.path.name for err in errors)
-        WorkbookError.__init__(self, "\n".join(str(err) for err in errors) + f"\n{len(errors)} files have problems: {names}")
+        WorkbookError.__init__(
+            self, "\n".join(str(err) for err in errors) + f"\n{len(errors)} files have problems: {names}"
+        )
 
 
 class ParameterError(WorkbookError):

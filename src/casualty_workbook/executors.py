@@ -54,14 +54,23 @@ def kernel_env() -> dict[str, str]:
     return {k: os.environ[k] for k in KERNEL_ENV_KEYS if k in os.environ}
 
 
-def execute_report(report: Report, layout, timeout: int | None, *, env: dict[str, str] | None = None,
-                   scratch: Path | None = None, warm: bool = True, expect: dict | None = None) -> Execution:
+def execute_report(
+    report: Report,
+    layout,
+    timeout: int | None,
+    *,
+    env: dict[str, str] | None = None,
+    scratch: Path | None = None,
+    warm: bool = True,
+    expect: dict | None = None,
+) -> Execution:
     """Run one report here (a thread of the build, or a task on a worker) and return its outputs as bytes.
 
     ``expect`` (from the coordinator) holds the sha256 of the notebook and of the package code:
     a worker whose copies differ refuses the task rather than build something else.
     """
-    from . import runner, warm as warm_kernels
+    from . import runner
+    from . import warm as warm_kernels
 
     start = time.perf_counter()
     where = f"{socket.gethostname()}:{os.getpid()}"
@@ -76,15 +85,21 @@ def execute_report(report: Report, layout, timeout: int | None, *, env: dict[str
         manager = warm_kernels.kernel_manager_class(env, warm=warm)
         try:
             executed, record = runner.execute(report, layout, staging, timeout=timeout, kernel_manager_class=manager)
-        except Exception as err:  # the notebook failed: hand back what papermill wrote, nothing to publish
+        except Exception as err:  # noqa: BLE001 - the notebook failed: hand back what papermill wrote, nothing to publish
             failed = staging / f"{report.id}.ipynb"
-            return Execution(report.id, False, time.perf_counter() - start,
-                             notebook=failed.read_bytes() if failed.is_file() else b"",
-                             error=runner._describe_failure(err, timeout), worker=where)
+            return Execution(
+                report.id,
+                False,
+                time.perf_counter() - start,
+                notebook=failed.read_bytes() if failed.is_file() else b"",
+                error=runner._describe_failure(err, timeout),
+                worker=where,
+            )
         out = staging / "out"
         files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()} if out.is_dir() else {}
-        return Execution(report.id, True, time.perf_counter() - start, executed.read_bytes(), files, record,
-                         worker=where)
+        return Execution(
+            report.id, True, time.perf_counter() - start, executed.read_bytes(), files, record, worker=where
+        )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -94,11 +109,15 @@ def _check_expected(report: Report, layout, expect: dict) -> str:
 
     notebook = report.notebook_path(layout.notebooks)
     if _file_sha(notebook) != expect.get("notebook"):
-        return (f"the worker's {notebook} is missing or differs from the coordinator's; workers need the "
-                "project's files at the same path, at the same commit")
+        return (
+            f"the worker's {notebook} is missing or differs from the coordinator's; workers need the "
+            "project's files at the same path, at the same commit"
+        )
     if code_hash(layout) != expect.get("code"):
-        return ("the worker's casualty_workbook package or requirements.lock differs from the coordinator's; "
-                "install the same commit and lock on every worker")
+        return (
+            "the worker's casualty_workbook package or requirements.lock differs from the coordinator's; "
+            "install the same commit and lock on every worker"
+        )
     return ""
 
 
@@ -119,8 +138,9 @@ class LocalExecutor:
 
     def run(self, reports: list[Report], timeout: int | None) -> Iterator[Execution]:
         scratch = self.layout.state_dir / "staging"
-        futures = [self._pool.submit(execute_report, r, self.layout, timeout, scratch=scratch, warm=self.warm)
-                   for r in reports]
+        futures = [
+            self._pool.submit(execute_report, r, self.layout, timeout, scratch=scratch, warm=self.warm) for r in reports
+        ]
         for future in as_completed(futures):
             yield future.result()
 
@@ -143,8 +163,9 @@ class DaskExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ParameterError("--executor dask needs the 'distributed' package (it is in requirements.lock: "
-                                 "make env)") from None
+            raise ParameterError(
+                "--executor dask needs the 'distributed' package (it is in requirements.lock: make env)"
+            ) from None
         if self.scheduler:
             try:
                 self.client = Client(self.scheduler, timeout="30s")
@@ -152,8 +173,9 @@ class DaskExecutor:
                 raise ParameterError(f"--scheduler {self.scheduler}: no Dask scheduler answered ({err})") from None
         else:
             # One single-threaded worker process per kernel: a report is one task, its kernel one process.
-            self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=50)
+            self.cluster = LocalCluster(
+                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+            )
             self.client = Client(self.cluster)
         return self
 
@@ -167,8 +189,16 @@ class DaskExecutor:
         futures = {}
         for report in reports:
             expect = {"notebook": _file_sha(report.notebook_path(self.layout.notebooks)), "code": code}
-            future = self.client.submit(execute_report, report, self.layout, timeout, env=env, expect=expect,
-                                        pure=False, key=f"report-{report.id}-{os.urandom(4).hex()}")
+            future = self.client.submit(
+                execute_report,
+                report,
+                self.layout,
+                timeout,
+                env=env,
+                expect=expect,
+                pure=False,
+                key=f"report-{report.id}-{os.urandom(4).hex()}",
+            )
             futures[future] = report
         data_dir = Path(env.get("WORKBOOK_DATA_DIR") or self.layout.root / "data")
         for future in dask_completed(futures):
@@ -193,20 +223,29 @@ def _check_data(execution: Execution, data_dir: Path) -> Execution:
 
     if not execution.ok:
         return execution
-    differing = sorted(name for name, digest in (execution.record or {}).get("data", {}).items()
-                       if _file_sha(data_dir / name) != digest)
+    differing = sorted(
+        name
+        for name, digest in (execution.record or {}).get("data", {}).items()
+        if _file_sha(data_dir / name) != digest
+    )
     if differing:
-        return Execution(execution.report_id, False, execution.seconds, error=(
-            f"the worker ({execution.worker}) read data that differs from {data_dir}: {', '.join(differing)}; "
-            "workers need the project's data at the same path, at the same commit"), worker=execution.worker)
+        return Execution(
+            execution.report_id,
+            False,
+            execution.seconds,
+            error=(
+                f"the worker ({execution.worker}) read data that differs from {data_dir}: {', '.join(differing)}; "
+                "workers need the project's data at the same path, at the same commit"
+            ),
+            worker=execution.worker,
+        )
     return execution
 
 
 def _describe_task_failure(err: BaseException) -> str:
     name = type(err).__name__
     if name == "KilledWorker":
-        return ("the worker running it died, again on every retry (Dask's KilledWorker); nothing of it "
-                "was published")
+        return "the worker running it died, again on every retry (Dask's KilledWorker); nothing of it was published"
     return f"the task failed on its worker: {name}: {err}"
 
 

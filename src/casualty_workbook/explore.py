@@ -20,16 +20,24 @@ def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> A
     # the gap between the panels leaves room for the top panel's source line and the lower title.
     heights = [max(2.0, 0.42 * len(chosen) + 0.8), 3.4]
     gap = 2.4
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, sum(heights) + gap + 1.6),
-                                      gridspec_kw={"height_ratios": heights, "hspace": gap / (sum(heights) / 2)})
+    _fig, (top, bottom) = plt.subplots(
+        2,
+        1,
+        figsize=(8, sum(heights) + gap + 1.6),
+        gridspec_kw={"height_ratios": heights, "hspace": gap / (sum(heights) / 2)},
+    )
     events = load_table("events").set_index("event_id")["name"]
     event_name = events.get(event, event)  # titles name the event, never its identifier
-    who = "all claimants" if claimant == "all" else \
-        str(load_table("claimants").set_index("claimant_id")["name"].get(claimant, claimant))
+    who = (
+        "all claimants"
+        if claimant == "all"
+        else str(load_table("claimants").set_index("claimant_id")["name"].get(claimant, claimant))
+    )
     label = charts.METRIC_LABELS.get(metric, metric)
     charts.plot_claims(chosen, ax=top, title=f"{label}: claims about the {event_name} ({who})")
-    charts.plot_civilian_deaths_by_year(yearly, by_year, ax=bottom,
-                                        title=f"OHCHR: civilians killed, {years[0]}–{years[1]}")
+    charts.plot_civilian_deaths_by_year(
+        yearly, by_year, ax=bottom, title=f"OHCHR: civilians killed, {years[0]}–{years[1]}"
+    )
     return top
 
 
@@ -39,7 +47,7 @@ def controls(*, event: str, claimant: str, metric: str, years: tuple[int, int]):
     from IPython.display import display
 
     events = sorted(load_table("events")["event_id"].astype(str))
-    claimants = ["all"] + sorted(load_table("claimants")["claimant_id"].astype(str))
+    claimants = ["all", *sorted(load_table("claimants")["claimant_id"].astype(str))]
     pickers = {
         "event": widgets.Dropdown(options=events, value=event, description="Event"),
         "claimant": widgets.Dropdown(options=claimants, value=claimant, description="Claimant"),
@@ -52,7 +60,12 @@ def controls(*, event: str, claimant: str, metric: str, years: tuple[int, int]):
         plt.show()
 
     output = widgets.interactive_output(redraw, pickers)
-    box = widgets.VBox([widgets.HBox([pickers["event"], pickers["claimant"]]),
-                        widgets.HBox([pickers["metric"], pickers["years"]]), output])
+    box = widgets.VBox(
+        [
+            widgets.HBox([pickers["event"], pickers["claimant"]]),
+            widgets.HBox([pickers["metric"], pickers["years"]]),
+            output,
+        ]
+    )
     display(box)
     return box

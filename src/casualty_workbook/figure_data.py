@@ -27,8 +27,25 @@ from matplotlib.figure import Figure
 
 from .exceptions import WorkbookError
 
-COLUMNS = ("panel", "mark", "id", "category", "event", "metric", "low", "best", "high", "qualifier", "wording",
-           "drawn", "unit", "claimant", "source", "date", "status")
+COLUMNS = (
+    "panel",
+    "mark",
+    "id",
+    "category",
+    "event",
+    "metric",
+    "low",
+    "best",
+    "high",
+    "qualifier",
+    "wording",
+    "drawn",
+    "unit",
+    "claimant",
+    "source",
+    "date",
+    "status",
+)
 NUMERIC = ("low", "best", "high", "drawn")
 
 # Axes → the table drawn on them; weak, so a closed figure's tables go with it.
@@ -62,14 +79,17 @@ def collect(fig: Figure, name: str = "figure") -> pd.DataFrame:
         if table is not None:
             tables.append(table.assign(panel=number))
     if not tables:
-        raise FigureDataError(f"figure {name!r} has no data attached: its chart function must call "
-                              "figure_data.attach(ax, rows) with the rows it draws")
+        raise FigureDataError(
+            f"figure {name!r} has no data attached: its chart function must call "
+            "figure_data.attach(ax, rows) with the rows it draws"
+        )
     table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
     extra = [c for c in table.columns if c not in COLUMNS]
     return table[list(COLUMNS) + extra]
 
 
 # ---- formatting: the same bytes for the same values, everywhere ------------------------------------
+
 
 def _number(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
@@ -100,8 +120,9 @@ def as_text(table: pd.DataFrame) -> pd.DataFrame:
         elif column == "date" or pd.api.types.is_datetime64_any_dtype(values):
             text[column] = [_date(v) for v in values]
         else:
-            text[column] = ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
-                            for v in values]
+            text[column] = [
+                "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values
+            ]
     return text
 
 
@@ -114,6 +135,7 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
 
 # ---- rows for the workbook's charts ----------------------------------------------------------------
 
+
 def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS if c != "panel"})
 
@@ -125,8 +147,10 @@ def _drawn(low: pd.Series, best: pd.Series) -> pd.Series:
 def _wording(frame: pd.DataFrame, low: str, best: str, high: str) -> list[str]:
     from .analysis import format_value
 
-    return [format_value(lo, be, hi, str(q)) for lo, be, hi, q in
-            zip(frame[low], frame[best], frame[high], frame["qualifier"])]
+    return [
+        format_value(lo, be, hi, str(q))
+        for lo, be, hi, q in zip(frame[low], frame[best], frame[high], frame["qualifier"], strict=False)
+    ]
 
 
 def empty_rows() -> pd.DataFrame:
@@ -139,17 +163,26 @@ def claim_rows(claims: pd.DataFrame, *, mark: str = "bar") -> pd.DataFrame:
     if claims.empty:
         return _empty()
     drawn = claims["drawn"] if "drawn" in claims.columns else _drawn(claims["value_low"], claims["value_best"])
-    return pd.DataFrame({
-        "mark": mark, "id": claims["claim_id"].astype(str).to_numpy(),
-        "category": claims["population"].astype("string").to_numpy(),
-        "event": claims["event_id"].astype(str).to_numpy(), "metric": claims["metric"].astype(str).to_numpy(),
-        "low": claims["value_low"].to_numpy(), "best": claims["value_best"].to_numpy(),
-        "high": claims["value_high"].to_numpy(), "qualifier": claims["qualifier"].astype(str).to_numpy(),
-        "wording": _wording(claims, "value_low", "value_best", "value_high"), "drawn": drawn.to_numpy(),
-        "unit": claims["unit"].astype(str).to_numpy(), "claimant": claims["claimant_name"].astype(str).to_numpy(),
-        "source": claims["source_id"].astype(str).to_numpy(), "date": claims["reported_on"].to_numpy(),
-        "status": claims["status"].astype(str).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "mark": mark,
+            "id": claims["claim_id"].astype(str).to_numpy(),
+            "category": claims["population"].astype("string").to_numpy(),
+            "event": claims["event_id"].astype(str).to_numpy(),
+            "metric": claims["metric"].astype(str).to_numpy(),
+            "low": claims["value_low"].to_numpy(),
+            "best": claims["value_best"].to_numpy(),
+            "high": claims["value_high"].to_numpy(),
+            "qualifier": claims["qualifier"].astype(str).to_numpy(),
+            "wording": _wording(claims, "value_low", "value_best", "value_high"),
+            "drawn": drawn.to_numpy(),
+            "unit": claims["unit"].astype(str).to_numpy(),
+            "claimant": claims["claimant_name"].astype(str).to_numpy(),
+            "source": claims["source_id"].astype(str).to_numpy(),
+            "date": claims["reported_on"].to_numpy(),
+            "status": claims["status"].astype(str).to_numpy(),
+        }
+    )
 
 
 def _producer(table: pd.DataFrame) -> str:
@@ -164,32 +197,69 @@ def ohchr_category_rows(killed: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFr
     """One bar per category of ``analysis.killed_by_category``, with the value drawn for the estimate chosen."""
     if killed.empty:
         return _empty()
-    return pd.DataFrame({
-        "mark": "bar", "id": killed["figure_id"].astype(str).to_numpy(),
-        "category": killed["category"].astype(str).to_numpy(), "event": "",
-        "metric": killed["outcome"].astype(str).to_numpy(), "low": killed["value_low"].to_numpy(),
-        "best": killed["value_best"].to_numpy(), "high": killed["value_high"].to_numpy(),
-        "qualifier": killed["qualifier"].astype(str).to_numpy(),
-        "wording": _wording(killed, "value_low", "value_best", "value_high"),
-        "drawn": killed["drawn"].to_numpy(), "unit": "people", "claimant": _producer(totals),
-        "source": killed["source_id"].astype(str).to_numpy(), "date": _published(totals),
-        "status": killed["status"].astype(str).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "mark": "bar",
+            "id": killed["figure_id"].astype(str).to_numpy(),
+            "category": killed["category"].astype(str).to_numpy(),
+            "event": "",
+            "metric": killed["outcome"].astype(str).to_numpy(),
+            "low": killed["value_low"].to_numpy(),
+            "best": killed["value_best"].to_numpy(),
+            "high": killed["value_high"].to_numpy(),
+            "qualifier": killed["qualifier"].astype(str).to_numpy(),
+            "wording": _wording(killed, "value_low", "value_best", "value_high"),
+            "drawn": killed["drawn"].to_numpy(),
+            "unit": "people",
+            "claimant": _producer(totals),
+            "source": killed["source_id"].astype(str).to_numpy(),
+            "date": _published(totals),
+            "status": killed["status"].astype(str).to_numpy(),
+        }
+    )
 
 
 def _year_rows(yearly: pd.DataFrame, by_year: pd.DataFrame, *, split_mh17: bool) -> list[dict]:
     rows = []
     for r in yearly.itertuples():
         killed, mh17 = int(r.killed), int(r.mh17) if split_mh17 else 0
-        common = {"event": "", "metric": "killed", "qualifier": "exact", "unit": "people",
-                  "claimant": _producer(by_year), "source": str(r.source_id), "date": _published(by_year),
-                  "status": str(r.status), "low": killed, "best": killed, "high": killed}
-        rows.append({**common, "mark": "bar", "id": str(int(r.year)), "category": "civilians",
-                     "wording": f"{killed:,}", "drawn": killed - mh17})
+        common = {
+            "event": "",
+            "metric": "killed",
+            "qualifier": "exact",
+            "unit": "people",
+            "claimant": _producer(by_year),
+            "source": str(r.source_id),
+            "date": _published(by_year),
+            "status": str(r.status),
+            "low": killed,
+            "best": killed,
+            "high": killed,
+        }
+        rows.append(
+            {
+                **common,
+                "mark": "bar",
+                "id": str(int(r.year)),
+                "category": "civilians",
+                "wording": f"{killed:,}",
+                "drawn": killed - mh17,
+            }
+        )
         if mh17:
-            rows.append({**common, "mark": "stacked bar", "id": f"{int(r.year)}-mh17",
-                         "category": "civilians aboard MH17", "low": mh17, "best": mh17, "high": mh17,
-                         "wording": f"{mh17:,}", "drawn": mh17})
+            rows.append(
+                {
+                    **common,
+                    "mark": "stacked bar",
+                    "id": f"{int(r.year)}-mh17",
+                    "category": "civilians aboard MH17",
+                    "low": mh17,
+                    "best": mh17,
+                    "high": mh17,
+                    "wording": f"{mh17:,}",
+                    "drawn": mh17,
+                }
+            )
     return rows
 
 
@@ -219,15 +289,26 @@ def weapon_rows(weapons: pd.DataFrame, mentions: pd.DataFrame) -> pd.DataFrame:
         counted = said[said["count_best"].notna()]
         said = counted if len(counted) else said
         count = None if pd.isna(r.count_claimed) else int(r.count_claimed)
-        rows.append({
-            "mark": "text" if count is None else "bar", "id": str(r.system_id), "category": str(r.canonical_name),
-            "event": "; ".join(sorted(set(said["event_id"].astype(str)))), "metric": "munitions",
-            "low": count, "best": count, "high": count, "qualifier": "not_reported" if count is None else "exact",
-            "wording": "named, no count given" if count is None else str(count), "drawn": count,
-            "unit": "munitions", "claimant": "; ".join(sorted(set(said["claimant_name"].astype(str)))),
-            "source": "; ".join(sorted(set(said["source_id"].astype(str)))),
-            "date": "; ".join(sorted({_date(d) for d in said["reported_on"]})), "status": str(r.status),
-        })
+        rows.append(
+            {
+                "mark": "text" if count is None else "bar",
+                "id": str(r.system_id),
+                "category": str(r.canonical_name),
+                "event": "; ".join(sorted(set(said["event_id"].astype(str)))),
+                "metric": "munitions",
+                "low": count,
+                "best": count,
+                "high": count,
+                "qualifier": "not_reported" if count is None else "exact",
+                "wording": "named, no count given" if count is None else str(count),
+                "drawn": count,
+                "unit": "munitions",
+                "claimant": "; ".join(sorted(set(said["claimant_name"].astype(str)))),
+                "source": "; ".join(sorted(set(said["source_id"].astype(str)))),
+                "date": "; ".join(sorted({_date(d) for d in said["reported_on"]})),
+                "status": str(r.status),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -237,16 +318,28 @@ def place_rows(places: pd.DataFrame) -> pd.DataFrame:
         return _empty()
     located = places["latitude"].notna()
     distance = places["distance_km"] if "distance_km" in places.columns else pd.Series(pd.NA, index=places.index)
-    return pd.DataFrame({
-        "mark": ["point" if ok else "listed" for ok in located], "id": places["place_id"].astype(str).to_numpy(),
-        "category": places["name"].astype(str).to_numpy(), "event": "", "metric": "distance_km",
-        "low": distance.to_numpy(), "best": distance.to_numpy(), "high": distance.to_numpy(),
-        "qualifier": "exact", "wording": [f"{d:.0f} km" if pd.notna(d) else "" for d in distance],
-        "drawn": distance.to_numpy(), "unit": "km", "claimant": "",
-        "source": places["coord_source_id"].astype("string").fillna("").to_numpy(), "date": "",
-        "status": places["coord_status"].astype(str).to_numpy(),
-        "latitude": places["latitude"].to_numpy(), "longitude": places["longitude"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "mark": ["point" if ok else "listed" for ok in located],
+            "id": places["place_id"].astype(str).to_numpy(),
+            "category": places["name"].astype(str).to_numpy(),
+            "event": "",
+            "metric": "distance_km",
+            "low": distance.to_numpy(),
+            "best": distance.to_numpy(),
+            "high": distance.to_numpy(),
+            "qualifier": "exact",
+            "wording": [f"{d:.0f} km" if pd.notna(d) else "" for d in distance],
+            "drawn": distance.to_numpy(),
+            "unit": "km",
+            "claimant": "",
+            "source": places["coord_source_id"].astype("string").fillna("").to_numpy(),
+            "date": "",
+            "status": places["coord_status"].astype(str).to_numpy(),
+            "latitude": places["latitude"].to_numpy(),
+            "longitude": places["longitude"].to_numpy(),
+        }
+    )
 
 
 def status_count_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -255,8 +348,25 @@ def status_count_rows(table: pd.DataFrame) -> pd.DataFrame:
         return _empty()
     counts = table.groupby(["who_said_it", "status"], sort=True).size()
     counts = counts[counts > 0]
-    rows = [{"mark": "stacked bar", "id": f"{who} / {status}", "category": str(who), "event": "",
-             "metric": "figures_recorded", "low": int(n), "best": int(n), "high": int(n), "qualifier": "exact",
-             "wording": str(int(n)), "drawn": int(n), "unit": "figures", "claimant": str(who), "source": "",
-             "date": "", "status": str(status)} for (who, status), n in counts.items()]
+    rows = [
+        {
+            "mark": "stacked bar",
+            "id": f"{who} / {status}",
+            "category": str(who),
+            "event": "",
+            "metric": "figures_recorded",
+            "low": int(n),
+            "best": int(n),
+            "high": int(n),
+            "qualifier": "exact",
+            "wording": str(int(n)),
+            "drawn": int(n),
+            "unit": "figures",
+            "claimant": str(who),
+            "source": "",
+            "date": "",
+            "status": str(status),
+        }
+        for (who, status), n in counts.items()
+    ]
     return pd.DataFrame(rows)

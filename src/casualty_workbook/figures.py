@@ -35,8 +35,9 @@ def _announce(name: str, written: list[Path]) -> None:
     display({FIGURE_MIME: {"name": name, "files": [p.name for p in written]}, "text/plain": ""}, raw=True)
 
 
-def save_figure(fig: plt.Figure, name: str, directory: str | Path | None, *,
-                formats: tuple[str, ...] = FORMATS) -> list[Path]:
+def save_figure(
+    fig: plt.Figure, name: str, directory: str | Path | None, *, formats: tuple[str, ...] = FORMATS
+) -> list[Path]:
     """Save ``fig`` as ``directory/name.<format>`` for each format and ``name.csv``; returns the paths written.
 
     The CSV holds the rows the figure's chart functions attached (``figure_data``): a figure

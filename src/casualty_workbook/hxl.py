@@ -68,8 +68,9 @@ def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     claims = load_claims(data_dir)
     events = load_table("events", data_dir)
     places = load_table("places", data_dir)[["place_id", "name"]].rename(columns={"name": "place"})
-    where = events[["event_id", "date_start", "date_end", "country", "region", "place_id", "latitude", "longitude"]] \
-        .merge(places, on="place_id", how="left")
+    where = events[
+        ["event_id", "date_start", "date_end", "country", "region", "place_id", "latitude", "longitude"]
+    ].merge(places, on="place_id", how="left")
     frame = claims.merge(where, on="event_id", how="left")
     for metric in ("killed", "injured"):
         frame[metric] = frame["value_best"].where(frame["metric"] == metric)

@@ -33,8 +33,11 @@ def _csv_rows(path: Path) -> list[dict]:
 
 def event_names(data_dir: Path) -> dict[str, str]:
     """event_id → name, from the data's events table (empty when it cannot be read)."""
-    return {row["event_id"]: row.get("name") or row["event_id"] for row in _csv_rows(data_dir / "events.csv")
-            if row.get("event_id")}
+    return {
+        row["event_id"]: row.get("name") or row["event_id"]
+        for row in _csv_rows(data_dir / "events.csv")
+        if row.get("event_id")
+    }
 
 
 def _report_events(report, figures: list[Path]) -> list[str]:
@@ -62,26 +65,60 @@ def render_index(reports, state: dict, layout, *, data_dir: Path | None = None) 
         params = sorted((k, json.dumps(v)) for k, v in report.parameters.items())
         if not entry:
             failed = layout.reports / "failed" / f"{report.id}.ipynb"
-            entries.append({"id": report.id, "title": report.title, "notebook": report.notebook, "parameters": params,
-                            "built": False, "failed": f"failed/{report.id}.ipynb" if failed.is_file() else "",
-                            "events": [], "figures": []})
+            entries.append(
+                {
+                    "id": report.id,
+                    "title": report.title,
+                    "notebook": report.notebook,
+                    "parameters": params,
+                    "built": False,
+                    "failed": f"failed/{report.id}.ipynb" if failed.is_file() else "",
+                    "events": [],
+                    "figures": [],
+                }
+            )
             continue
-        pngs = sorted(rel.split("/", 2)[2] for rel in entry.get("outputs", {})
-                      if rel.startswith(f"figures/{report.id}/") and rel.endswith(".png"))
+        pngs = sorted(
+            rel.split("/", 2)[2]
+            for rel in entry.get("outputs", {})
+            if rel.startswith(f"figures/{report.id}/") and rel.endswith(".png")
+        )
         copies = [layout.reports / report.id / name for name in pngs]
         record = _record(layout, report.id)
         events = _report_events(report, copies)
-        entries.append({
-            "id": report.id, "title": report.title, "notebook": report.notebook, "parameters": params, "built": True,
-            "failed": "", "commit": record.get("git_commit", "unknown"),
-            "data": sorted((record.get("data") or entry.get("data") or {}).items()),
-            "events": events, "event_names": [names.get(e, e) for e in events],
-            "figures": [{"name": Path(n).stem, "png": f"{report.id}/{n}", "csv": f"{report.id}/{Path(n).stem}.csv",
-                         "anchor": f"{report.id}.html#figure-{Path(n).stem}"} for n in pngs],
-        })
+        entries.append(
+            {
+                "id": report.id,
+                "title": report.title,
+                "notebook": report.notebook,
+                "parameters": params,
+                "built": True,
+                "failed": "",
+                "commit": record.get("git_commit", "unknown"),
+                "data": sorted((record.get("data") or entry.get("data") or {}).items()),
+                "events": events,
+                "event_names": [names.get(e, e) for e in events],
+                "figures": [
+                    {
+                        "name": Path(n).stem,
+                        "png": f"{report.id}/{n}",
+                        "csv": f"{report.id}/{Path(n).stem}.csv",
+                        "anchor": f"{report.id}.html#figure-{Path(n).stem}",
+                    }
+                    for n in pngs
+                ],
+            }
+        )
     used = sorted({e for entry in entries for e in entry["events"]}, key=lambda e: names.get(e, e))
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("index.html").render(
-        reports=entries, events=[(e, names.get(e, e)) for e in used],
-        any_without_event=any(not entry["events"] for entry in entries))
+        reports=entries,
+        events=[(e, names.get(e, e)) for e in used],
+        any_without_event=any(not entry["events"] for entry in entries),
+    )

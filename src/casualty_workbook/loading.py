@@ -36,30 +36,50 @@ def _decode(path: Path, raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        byte = raw[err.start: err.start + 1].hex()
-        raise DataValidationError(path, [Problem(line, None, None, f"is not UTF-8 text: byte 0x{byte} cannot be decoded "
-                                                  "(save the file as CSV UTF-8)")]) from None
+        byte = raw[err.start : err.start + 1].hex()
+        raise DataValidationError(
+            path,
+            [
+                Problem(
+                    line, None, None, f"is not UTF-8 text: byte 0x{byte} cannot be decoded (save the file as CSV UTF-8)"
+                )
+            ],
+        ) from None
 
 
 def _read_carefully(path: Path, raw: bytes, spec: TableSpec) -> tuple[pd.DataFrame, list[str]]:
     """pandas' C parser over the decoded text: slower, but it says exactly what is wrong with a file."""
     text = _decode(path, raw)
     if not text.strip():
-        raise DataValidationError(path, [Problem(None, None, None,
-                                                 f"is empty: expected a header row with the columns {', '.join(spec.columns)}")])
+        raise DataValidationError(
+            path,
+            [Problem(None, None, None, f"is empty: expected a header row with the columns {', '.join(spec.columns)}")],
+        )
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
-                            quoting=csv.QUOTE_MINIMAL, engine="c")
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            quoting=csv.QUOTE_MINIMAL,
+            engine="c",
+        )
     except (pd.errors.ParserError, csv.Error) as err:
         ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
         if ragged:
             expected, line, saw = map(int, ragged.groups())
-            raise DataValidationError(path, [Problem(line, None, None, f"has {saw} cells, but the header has {expected}")]) from None
-        raise DataValidationError(path, [Problem(None, None, None, f"is not a well-formed CSV file: {err}".strip())]) from None
+            raise DataValidationError(
+                path, [Problem(line, None, None, f"has {saw} cells, but the header has {expected}")]
+            ) from None
+        raise DataValidationError(
+            path, [Problem(None, None, None, f"is not a well-formed CSV file: {err}".strip())]
+        ) from None
     if not isinstance(frame.index, pd.RangeIndex):
         # pandas silently takes the surplus leading cells of the first data row as an index: that row is ragged.
         n = len(frame.columns)
-        raise DataValidationError(path, [Problem(2, None, None, f"has {n + frame.index.nlevels} cells, but the header has {n}")])
+        raise DataValidationError(
+            path, [Problem(2, None, None, f"has {n + frame.index.nlevels} cells, but the header has {n}")]
+        )
     # The header as written: pandas renames a repeated name ('note' -> 'note.1'), which would hide it.
     written = next((r for r in csv.reader(io.StringIO(text)) if r), [])
     return frame, written
@@ -84,8 +104,11 @@ def _read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
         table = pacsv.read_csv(
             io.BytesIO(body),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
@@ -104,8 +127,10 @@ def _other_separator(header: list[str], spec: TableSpec) -> str | None:
     for sep, name in _SEPARATORS.items():
         names = [c.strip() for c in header[0].split(sep)]
         if len(names) > 1 and set(names) & set(spec.columns):
-            return (f"the cells are separated by {name} ({sep!r}), not commas: save the file as "
-                    "comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')")
+            return (
+                f"the cells are separated by {name} ({sep!r}), not commas: save the file as "
+                "comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')"
+            )
     return None
 
 
@@ -118,15 +143,23 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
         frame, written = fast
     else:
         frame, written = _read_carefully(path, raw, spec)
-    header = ([c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)] if len(written) == len(frame.columns)
-              else [str(c).strip() for c in frame.columns])
+    header = (
+        [c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)]
+        if len(written) == len(frame.columns)
+        else [str(c).strip() for c in frame.columns]
+    )
     separator = _other_separator(header, spec)
     if separator:
         raise DataValidationError(path, [Problem(1, None, None, separator)])
-    problems = [Problem(1, c, None, "appears twice in the header") for c in sorted({c for c in header if header.count(c) > 1})]
+    problems = [
+        Problem(1, c, None, "appears twice in the header") for c in sorted({c for c in header if header.count(c) > 1})
+    ]
     problems += [Problem(1, c, None, "required column is missing") for c in spec.columns if c not in header]
-    problems += [Problem(1, c, None, f"unexpected column (expected only: {', '.join(spec.columns)})")
-                 for c in header if c not in spec.columns and not c.startswith("Unnamed:")]
+    problems += [
+        Problem(1, c, None, f"unexpected column (expected only: {', '.join(spec.columns)})")
+        for c in header
+        if c not in spec.columns and not c.startswith("Unnamed:")
+    ]
     problems += [Problem(1, None, None, "a header cell is empty") for c in header if c.startswith("Unnamed:") or not c]
     if problems:
         raise DataValidationError(path, problems)
@@ -145,11 +178,15 @@ def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Proble
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         problems = []
-        for column, check, value, index in zip(cases["column"], cases["check"], cases["failure_case"], cases["index"]):
+        for column, check, value, index in zip(
+            cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=False
+        ):
             rule = _PANDERA_RULES.get(str(check), str(check))
             row = None if index is None or pd.isna(index) else int(index) + 2
             problems.append(Problem(row, None if pd.isna(column) else str(column), value, rule))
-        return sorted(problems, key=lambda p: (p.row or 0, spec.columns.index(p.column) if p.column in spec.columns else -1))
+        return sorted(
+            problems, key=lambda p: (p.row or 0, spec.columns.index(p.column) if p.column in spec.columns else -1)
+        )
     return []
 
 
@@ -160,7 +197,9 @@ def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
         s = frame[f.name]
         dtype = dtype_for(f)
         if dtype == "Int64":
-            s = pd.to_numeric(s.where(s.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)), errors="coerce").astype("Int64")
+            s = pd.to_numeric(s.where(s.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)), errors="coerce").astype(
+                "Int64"
+            )
         elif dtype == "Float64":
             s = pd.to_numeric(s, errors="coerce").astype("Float64")
         elif dtype == "boolean":
@@ -184,15 +223,19 @@ def _spreadsheet_rows(path: Path, problems: list[Problem]) -> list[Problem]:
     if not any(p.row for p in problems):
         return problems
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    kept = [number for number, record in enumerate(csv.reader(io.StringIO(text)), start=1)
-            if not (len(record) <= 1 and not "".join(record).strip())]
+    kept = [
+        number
+        for number, record in enumerate(csv.reader(io.StringIO(text)), start=1)
+        if not (len(record) <= 1 and not "".join(record).strip())
+    ]
     if kept == list(range(1, len(kept) + 1)):
         return problems
     return [replace(p, row=kept[p.row - 1]) if p.row and p.row <= len(kept) else p for p in problems]
 
 
-def _load(name: str, data_dir: Path, memo: dict[str, pd.DataFrame],
-          failures: dict[str, list[DataValidationError]]) -> pd.DataFrame | None:
+def _load(
+    name: str, data_dir: Path, memo: dict[str, pd.DataFrame], failures: dict[str, list[DataValidationError]]
+) -> pd.DataFrame | None:
     """Load one table into ``memo``, or record every problem of its files in ``failures`` and return None.
 
     Both files of a table (the CSV and its .meta.yml) are checked even when one fails; a table whose
@@ -262,8 +305,9 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     failures: dict[str, list[DataValidationError]] = {}
     folder = Path(data_dir) if data_dir else default_data_dir()
     if not folder.is_dir():  # one line, not one per table
-        raise DataValidationError(folder, [Problem(None, None, None, "data folder not found" if not folder.exists()
-                                                   else "is not a folder")])
+        raise DataValidationError(
+            folder, [Problem(None, None, None, "data folder not found" if not folder.exists() else "is not a folder")]
+        )
     for name in TABLES:
         _load(name, folder, memo, failures)
     _raise_failures(failures)
@@ -273,11 +317,15 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
 def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Add who said it (claimant_name, claimant_side), who published it and the event's name."""
     claimants = memo["claimants"][["claimant_id", "name", "side"]].rename(
-        columns={"claimant_id": "claimant", "name": "claimant_name", "side": "claimant_side"})
+        columns={"claimant_id": "claimant", "name": "claimant_name", "side": "claimant_side"}
+    )
     sources = memo["sources"][["source_id", "publisher", "published", "url"]]
     events = memo["events"][["event_id", "name"]].rename(columns={"name": "event_name"})
-    joined = frame.merge(claimants, on="claimant", how="left").merge(sources, on="source_id", how="left") \
+    joined = (
+        frame.merge(claimants, on="claimant", how="left")
+        .merge(sources, on="source_id", how="left")
         .merge(events, on="event_id", how="left")
+    )
     joined.attrs.update(frame.attrs)
     return joined
 

@@ -17,14 +17,21 @@ from .style import STATUS_LABELS
 # What a count of munitions is a count of, by the metric of the claim it breaks down.
 MUNITION_VERBS = {"munitions_launched": "launched", "munitions_intercepted": "intercepted"}
 METRIC_WORDS = {
-    "killed": "killed", "injured": "injured", "casualties": "casualties (killed and injured together)",
-    "missing": "missing", "rescued": "rescued", "munitions_launched": "munitions launched",
-    "munitions_intercepted": "munitions intercepted", "storeys_collapsed": "storeys collapsed",
-    "settlements_captured": "settlements claimed taken", "villages_captured": "villages claimed taken",
+    "killed": "killed",
+    "injured": "injured",
+    "casualties": "casualties (killed and injured together)",
+    "missing": "missing",
+    "rescued": "rescued",
+    "munitions_launched": "munitions launched",
+    "munitions_intercepted": "munitions intercepted",
+    "storeys_collapsed": "storeys collapsed",
+    "settlements_captured": "settlements claimed taken",
+    "villages_captured": "villages claimed taken",
 }
 STATUS_ORDER = ("verified", "secondary", "unverified", "claimed")
-DEFAULT_EVENT_RULE = ("the most recent event of events.csv (latest date_end; on a tie, the one with more claims, "
-                      "then the first event_id)")
+DEFAULT_EVENT_RULE = (
+    "the most recent event of events.csv (latest date_end; on a tie, the one with more claims, then the first event_id)"
+)
 
 
 def show(markdown: str) -> None:
@@ -43,8 +50,9 @@ def choose_event(event: str | None, events: pd.DataFrame, claims: pd.DataFrame) 
     if events.empty:
         raise ValueError("events.csv has no events to report on")
     counts = claims["event_id"].astype(str).value_counts()
-    ranked = events.assign(_claims=events["event_id"].astype(str).map(counts).fillna(0),
-                           _id=events["event_id"].astype(str))
+    ranked = events.assign(
+        _claims=events["event_id"].astype(str).map(counts).fillna(0), _id=events["event_id"].astype(str)
+    )
     ranked = ranked.sort_values(["date_end", "_claims", "_id"], ascending=[False, False, True])
     return str(ranked["_id"].iloc[0])
 
@@ -92,9 +100,11 @@ def who_said_it(claims: pd.DataFrame) -> str:
         return "No figure is recorded for this event."
     claimants = claims["claimant_name"].astype(str).value_counts(sort=True)
     publishers = claims["publisher"].astype(str).value_counts(sort=True)
-    return (f"{len(claims)} figure{'s' if len(claims) != 1 else ''}, stated by {_listing(list(claimants.index))} "
-            f"and published by {_listing(list(publishers.index))}. How far they were checked: "
-            f"{status_summary(claims['status'])}.")
+    return (
+        f"{len(claims)} figure{'s' if len(claims) != 1 else ''}, stated by {_listing(list(claimants.index))} "
+        f"and published by {_listing(list(publishers.index))}. How far they were checked: "
+        f"{status_summary(claims['status'])}."
+    )
 
 
 def event_intro(event: str, events: pd.DataFrame, claims: pd.DataFrame) -> str:
@@ -102,10 +112,12 @@ def event_intro(event: str, events: pd.DataFrame, claims: pd.DataFrame) -> str:
     row = event_row(event, events)
     chosen = claims[claims["event_id"].astype(str) == event]
     where = ", ".join(str(row[c]) for c in ("region", "country") if pd.notna(row[c]))
-    return (f"# {row['name']}\n\n*{event_dates(row)}, {where}.* {row['description']}\n\n"
-            f"**Every number below is a claim** by the party named, carried by the outlet named: "
-            f"{who_said_it(chosen)} A figure is charted with its wording (\"at least\" is drawn open-ended) "
-            "and coloured by how far it was checked.")
+    return (
+        f"# {row['name']}\n\n*{event_dates(row)}, {where}.* {row['description']}\n\n"
+        f"**Every number below is a claim** by the party named, carried by the outlet named: "
+        f'{who_said_it(chosen)} A figure is charted with its wording ("at least" is drawn open-ended) '
+        "and coloured by how far it was checked."
+    )
 
 
 def munitions_verb(mentions: pd.DataFrame, claims: pd.DataFrame | None) -> str | None:
@@ -129,7 +141,12 @@ def naming_notes(mentions: pd.DataFrame, systems: pd.DataFrame | None) -> list[s
         return []
     by_id = systems.set_index(systems["system_id"].astype(str))
     notes = []
-    pairs = mentions[["name_as_reported", "system_id"]].astype(str).drop_duplicates().sort_values(["system_id", "name_as_reported"])
+    pairs = (
+        mentions[["name_as_reported", "system_id"]]
+        .astype(str)
+        .drop_duplicates()
+        .sort_values(["system_id", "name_as_reported"])
+    )
     for name, system in pairs.itertuples(index=False):
         if system not in by_id.index:
             continue
@@ -146,8 +163,11 @@ def weapons_caption(mentions: pd.DataFrame, systems: pd.DataFrame | None, claims
     parts = []
     if len(counted):
         who = _listing(sorted(set(counted["claimant_name"].astype(str))))
-        parts.append(f"The counts are of munitions {verb}, as claimed by {who}." if verb
-                     else f"The counts are as claimed by {who}.")
+        parts.append(
+            f"The counts are of munitions {verb}, as claimed by {who}."
+            if verb
+            else f"The counts are as claimed by {who}."
+        )
     else:
         parts.append("No mention gives a count.")
     return " ".join(parts + naming_notes(mentions, systems))
@@ -156,10 +176,14 @@ def weapons_caption(mentions: pd.DataFrame, systems: pd.DataFrame | None, claims
 def weapons_intro(mentions: pd.DataFrame, systems: pd.DataFrame | None, claims: pd.DataFrame | None) -> str:
     """The weapons section's paragraph, or a sentence saying no weapon is recorded."""
     if mentions.empty:
-        return "No weapon is named in the recorded mentions for this event (with the chosen claimant): no chart is drawn."
+        return (
+            "No weapon is named in the recorded mentions for this event (with the chosen claimant): no chart is drawn."
+        )
     names = _listing(sorted(set(mentions["name_as_reported"].astype(str))))
-    return (f"Weapons named, as reported: {names}. Each mention keeps the name as reported and maps it to its "
-            f"canonical system. {weapons_caption(mentions, systems, claims)}")
+    return (
+        f"Weapons named, as reported: {names}. Each mention keeps the name as reported and maps it to its "
+        f"canonical system. {weapons_caption(mentions, systems, claims)}"
+    )
 
 
 def has_revisions(history: pd.DataFrame) -> bool:
@@ -172,16 +196,19 @@ def revisions_intro(history: pd.DataFrame, metric: str = "killed") -> str:
     if history.empty:
         return f"No figure for {word} is recorded for this event: there is no toll to follow over time."
     if not has_revisions(history):
-        return (f"{len(history)} figure{'s' if len(history) != 1 else ''} for {word}, none revising another: "
-                "no revision to chart.")
+        return (
+            f"{len(history)} figure{'s' if len(history) != 1 else ''} for {word}, none revising another: "
+            "no revision to chart."
+        )
     revised = int(history["revises"].notna().sum())
-    return (f"{len(history)} figures for {word}, {revised} of them revising an earlier one. A later figure does "
-            "not overwrite an earlier one: it is a new claim that points at the one it revises, so the toll's "
-            "history stays visible.")
+    return (
+        f"{len(history)} figures for {word}, {revised} of them revising an earlier one. A later figure does "
+        "not overwrite an earlier one: it is a new claim that points at the one it revises, so the toll's "
+        "history stays visible."
+    )
 
 
-def event_places(places: pd.DataFrame, events: pd.DataFrame, event: str,
-                 reference: str | None = None) -> pd.DataFrame:
+def event_places(places: pd.DataFrame, events: pd.DataFrame, event: str, reference: str | None = None) -> pd.DataFrame:
     """The places an event's report shows: the event's own place, those in its region, and the reference."""
     row = event_row(event, events)
     keep = places["admin_area"].astype(str).str.casefold() == str(row["region"]).casefold()
@@ -208,17 +235,23 @@ def places_intro(event: str, events: pd.DataFrame, places: pd.DataFrame, sources
         return f"No place of {row['region']} is recorded in places.csv for {row['name']}: there is no map to draw."
     titles = sources.set_index(sources["source_id"].astype(str))["title"].astype(str)
     named = places[places["mentioned_in"].notna()]
-    by_source = [f"in {titles.get(str(source), str(source))}: {_listing(list(group['name'].astype(str)))}"
-                 for source, group in named.groupby(named["mentioned_in"].astype(str), sort=True)]
+    by_source = [
+        f"in {titles.get(str(source), str(source))}: {_listing(list(group['name'].astype(str)))}"
+        for source, group in named.groupby(named["mentioned_in"].astype(str), sort=True)
+    ]
     located = places["latitude"].notna()
-    text = (f"# {row['name']}: places\n\nThe places of {row['region']} recorded in the workbook, with the event's own "
-            f"place and the place distances are measured from, if any. Named "
-            f"{'; '.join(by_source) if by_source else 'by no recorded source'}.")
+    text = (
+        f"# {row['name']}: places\n\nThe places of {row['region']} recorded in the workbook, with the event's own "
+        f"place and the place distances are measured from, if any. Named "
+        f"{'; '.join(by_source) if by_source else 'by no recorded source'}."
+    )
     context = places[places["mentioned_in"].isna()]
     if len(context):
         text += f" Not named by a recorded source (see their notes): {_listing(list(context['name'].astype(str)))}."
-    text += (f" {int(located.sum())} of {len(places)} have verified coordinates and are drawn on the map; "
-             "the others are **listed, not guessed**.")
+    text += (
+        f" {int(located.sum())} of {len(places)} have verified coordinates and are drawn on the map; "
+        "the others are **listed, not guessed**."
+    )
     return text
 
 
@@ -241,11 +274,19 @@ def ohchr_intro(totals: pd.DataFrame) -> str:
     lines = []
     for r in totals.itertuples():  # in the table's own order
         value = format_value(r.value_low, r.value_best, r.value_high, str(r.qualifier))
-        lines.append(f"- {str(r.outcome)} ({str(r.category).replace('_', ' ')}): {value}, {r.status}"
-                     + (f": {r.note}" if pd.notna(r.note) else ""))
+        lines.append(
+            f"- {r.outcome!s} ({str(r.category).replace('_', ' ')}): {value}, {r.status}"
+            + (f": {r.note}" if pd.notna(r.note) else "")
+        )
     origin = totals.attrs.get("metadata", {}).get("origin", {})
-    source = (f"From {origin.get('producer', 'OHCHR')}, *{origin.get('title', '')}* "
-              f"(published {origin.get('date_published', 'on an unknown date')}). ") if origin else ""
+    source = (
+        (
+            f"From {origin.get('producer', 'OHCHR')}, *{origin.get('title', '')}* "
+            f"(published {origin.get('date_published', 'on an unknown date')}). "
+        )
+        if origin
+        else ""
+    )
     return source + "OHCHR's totals as recorded, each with its status:\n\n" + "\n".join(lines)
 
 

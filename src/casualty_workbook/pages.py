@@ -29,6 +29,7 @@ import nh3
 import pandas as pd
 from pygments import highlight
 from pygments.formatters.html import HtmlFormatter
+
 # Imported from its module, not pygments.lexers: that package's lazy loader can fail when two
 # reports' pages are rendered at once in the build's threads.
 from pygments.lexers.python import PythonLexer
@@ -45,8 +46,13 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def sanitize(fragment: str) -> str:
     """Keep the markup of ``fragment``; remove scripts, styles (with their content), handlers and images."""
-    return nh3.clean(fragment, tags=_TAGS, clean_content_tags={"script", "style"},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    return nh3.clean(
+        fragment,
+        tags=_TAGS,
+        clean_content_tags={"script", "style"},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
 
 
 @cache
@@ -93,29 +99,48 @@ def data_table_html(table: pd.DataFrame, table_id: str) -> str:
     from itables import to_html_datatable
 
     return to_html_datatable(
-        table, table_id=table_id, connected=False, showIndex=False, display_logo_when_loading=False,
+        table,
+        table_id=table_id,
+        connected=False,
+        showIndex=False,
+        display_logo_when_loading=False,
         # Not itables' default layout, which it hides for a table that fits one page: the search box stays.
         layout={"topStart": "search", "topEnd": "info", "bottomStart": "pageLength", "bottomEnd": "paging"},
-        classes="display compact", maxBytes=0, allow_html=False, warn_on_undocumented_option=False,
+        classes="display compact",
+        maxBytes=0,
+        allow_html=False,
+        warn_on_undocumented_option=False,
         # A click on a column's heading sorts it (not only on its small icon); widths are not
         # measured up front, since the table starts in a hidden tab.
-        text_in_header_can_be_selected=False, autoWidth=False)
+        text_in_header_can_be_selected=False,
+        autoWidth=False,
+    )
 
 
 def _sources_of(table: pd.DataFrame, sources: pd.DataFrame) -> list[dict]:
-    ids = sorted({part.strip() for cell in table.get("source", pd.Series([], dtype=str))
-                  for part in str(cell).split(";") if part.strip()})
+    ids = sorted(
+        {
+            part.strip()
+            for cell in table.get("source", pd.Series([], dtype=str))
+            for part in str(cell).split(";")
+            if part.strip()
+        }
+    )
     by_id = sources.set_index("source_id") if len(sources) else pd.DataFrame()
     listed = []
     for source_id in ids:
         if source_id in getattr(by_id, "index", []):
             row = by_id.loc[source_id]
             published = row.get("published")
-            listed.append({
-                "id": source_id, "title": str(row.get("title") or ""), "publisher": str(row.get("publisher") or ""),
-                "date": "" if pd.isna(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
-                "url": str(row.get("url")) if isinstance(row.get("url"), str) and row.get("url") else "",
-            })
+            listed.append(
+                {
+                    "id": source_id,
+                    "title": str(row.get("title") or ""),
+                    "publisher": str(row.get("publisher") or ""),
+                    "date": "" if pd.isna(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
+                    "url": str(row.get("url")) if isinstance(row.get("url"), str) and row.get("url") else "",
+                }
+            )
         else:
             listed.append({"id": source_id, "title": "", "publisher": "", "date": "", "url": ""})
     return listed
@@ -126,7 +151,7 @@ def _load_sources(data_dir: Path | None) -> pd.DataFrame:
 
     try:
         return load_table("sources", data_dir)
-    except Exception:  # a page without a sources list is better than no page: the figure's CSV still names them
+    except Exception:  # noqa: BLE001 - a page without a sources list is better than no page: the figure's CSV still names them
         return pd.DataFrame(columns=["source_id"])
 
 
@@ -146,8 +171,10 @@ def _output_html(output: dict) -> str | None:
         return f'<pre class="output error">{html.escape(output.get("ename", ""))}: {html.escape(output.get("evalue", ""))}</pre>'
     data = output.get("data", {})
     if WIDGET_MIME in data:
-        return ('<p class="note">Interactive controls: open the notebook in JupyterLab (<code>make lab</code>) '
-                "to use them.</p>")
+        return (
+            '<p class="note">Interactive controls: open the notebook in JupyterLab (<code>make lab</code>) '
+            "to use them.</p>"
+        )
     if "text/html" in data:
         return f'<div class="output html">{sanitize(_join(data["text/html"]))}</div>'
     if "text/markdown" in data:
@@ -203,8 +230,12 @@ def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFram
     files = read_figure(out_dir, name)
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", name)
     return {
-        "name": name, "slug": slug, "number": number,
-        "png": f"{report_id}/{name}.png", "svg": f"{report_id}/{name}.svg", "csv": f"{report_id}/{name}.csv",
+        "name": name,
+        "slug": slug,
+        "number": number,
+        "png": f"{report_id}/{name}.png",
+        "svg": f"{report_id}/{name}.svg",
+        "csv": f"{report_id}/{name}.csv",
         "rows": len(files.table),
         "table": data_table_html(files.table, f"data-{slug}") if len(files.table.columns) else "",
         "sources": _sources_of(files.table, sources),
@@ -215,8 +246,13 @@ def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFram
 def _environment():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render_report(executed: Path, report, record: dict, out_dir: Path, *, data_dir: Path | None = None) -> bytes:
@@ -235,12 +271,21 @@ def render_report(executed: Path, report, record: dict, out_dir: Path, *, data_d
             block["html"] = Markup(block["html"])
     for figure in figures:
         figure["table"] = Markup(figure["table"])
-    page = _environment().get_template("report.html").render(
-        title=report.title, report_id=report.id, notebook=record.get("notebook", ""),
-        parameters=sorted((k, json.dumps(v)) for k, v in (record.get("parameters") or {}).items()),
-        commit=record.get("git_commit", "unknown"), data=sorted((record.get("data") or {}).items()),
-        packages=sorted((record.get("packages") or {}).items()), blocks=blocks, figures=figures,
-        itables=Markup(_itables_init()) if figures else "",
+    page = (
+        _environment()
+        .get_template("report.html")
+        .render(
+            title=report.title,
+            report_id=report.id,
+            notebook=record.get("notebook", ""),
+            parameters=sorted((k, json.dumps(v)) for k, v in (record.get("parameters") or {}).items()),
+            commit=record.get("git_commit", "unknown"),
+            data=sorted((record.get("data") or {}).items()),
+            packages=sorted((record.get("packages") or {}).items()),
+            blocks=blocks,
+            figures=figures,
+            itables=Markup(_itables_init()) if figures else "",
+        )
     )
     return page.encode("utf-8")
 
@@ -248,4 +293,3 @@ def render_report(executed: Path, report, record: dict, out_dir: Path, *, data_d
 def figure_names(produced: list[Path]) -> set[str]:
     """The figures among a report's files: every name with a PNG (its SVG and CSV go with it)."""
     return {p.stem for p in produced if p.suffix == ".png"}
-

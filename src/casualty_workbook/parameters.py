@@ -90,6 +90,7 @@ class Parameter:
 
 # ---- the constraints, each declared once ----------------------------------------------------------
 
+
 def _ohchr_years() -> tuple[int, int]:
     return _vocabulary("OHCHR_YEARS")
 
@@ -139,8 +140,7 @@ CONSTRAINTS = {notebook: {**declared, "output_dir": OUTPUT_DIR} for notebook, de
 
 def _year_order(values: dict) -> str | None:
     if "year_from" in values and "year_to" in values and values["year_from"] > values["year_to"]:
-        return (f"year_from ({values['year_from']}) is after year_to ({values['year_to']}): "
-                "the range must run forwards")
+        return f"year_from ({values['year_from']}) is after year_to ({values['year_to']}): the range must run forwards"
     return None
 
 
@@ -150,6 +150,7 @@ _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", 
 
 
 # ---- the notebooks' parameters cells --------------------------------------------------------------
+
 
 def notebooks_dir() -> Path:
     """The notebooks folder of the project ($WORKBOOK_ROOT, as the build uses, else this checkout)."""
@@ -184,9 +185,10 @@ def read_parameters_cell(path: Path) -> dict[str, tuple[Any, str]]:
                 raise ValueError("expected name = value")
             default = ast.literal_eval(node.value)
         except ValueError as err:
-            raise ParameterError(f"{path}: parameters cell, line {node.lineno}: {err}; "
-                                 "write each parameter as name = literal  # help") from None
-        _, hash_, comment = lines[node.end_lineno - 1][node.end_col_offset:].partition("#")
+            raise ParameterError(
+                f"{path}: parameters cell, line {node.lineno}: {err}; write each parameter as name = literal  # help"
+            ) from None
+        _, hash_, comment = lines[node.end_lineno - 1][node.end_col_offset :].partition("#")
         found[target.id] = (default, comment.strip() if hash_ else "")
     return found
 
@@ -212,8 +214,11 @@ def spec(notebook: str) -> tuple[Parameter, ...]:
     if unconstrained or unset:
         raise ParameterError(
             f"{path}: the parameters cell and the parameters' constraints disagree: "
-            + "; ".join([f"{name!r} has no constraint in parameters.py" for name in unconstrained]
-                        + [f"{name!r} is constrained but not set in the cell" for name in unset]))
+            + "; ".join(
+                [f"{name!r} has no constraint in parameters.py" for name in unconstrained]
+                + [f"{name!r} is constrained but not set in the cell" for name in unset]
+            )
+        )
     return tuple(Parameter(name, default, help_, constraints[name]) for name, (default, help_) in cell.items())
 
 
@@ -280,8 +285,9 @@ def _type_ok(p: Parameter, value: Any) -> bool:
     return isinstance(value, p.type)
 
 
-def check(notebook: str, values: dict[str, Any], *, where: str = "", allow_reserved: bool = False,
-          tables: dict | None = None) -> dict[str, Any]:
+def check(
+    notebook: str, values: dict[str, Any], *, where: str = "", allow_reserved: bool = False, tables: dict | None = None
+) -> dict[str, Any]:
     """Check ``values`` against the notebook's parameters; return them merged over the defaults.
 
     Every problem is reported at once. ``tables`` (name → DataFrame) enables the data-backed
@@ -300,7 +306,7 @@ def check(notebook: str, values: dict[str, Any], *, where: str = "", allow_reser
             continue
         if value is None:
             continue
-        if p.min is not None and value < p.min or p.max is not None and value > p.max:
+        if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
             problems.append(f"parameter {name}: {value} is out of range; allowed {p.min} to {p.max}")
         allowed = _allowed(p, tables)
         if allowed is not None and value not in allowed:
@@ -310,8 +316,7 @@ def check(notebook: str, values: dict[str, Any], *, where: str = "", allow_reser
     if not problems:
         problems += [msg for rule in CROSS_RULES if (msg := rule(merged))]
     if problems:
-        raise ParameterError(prefix + ("; ".join(problems) if len(problems) == 1 else
-                                       "\n  " + "\n  ".join(problems)))
+        raise ParameterError(prefix + ("; ".join(problems) if len(problems) == 1 else "\n  " + "\n  ".join(problems)))
     return merged
 
 

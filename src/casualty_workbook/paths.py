@@ -26,8 +26,10 @@ def file_problem(path: Path) -> str | None:
         target = Path(os.path.realpath(path))
         folder = Path(os.path.realpath(path.parent))
         if not target.is_relative_to(folder):
-            return (f"is a symbolic link to {target}, outside {folder}: copy the file into the data "
-                    "folder instead of linking to it")
+            return (
+                f"is a symbolic link to {target}, outside {folder}: copy the file into the data "
+                "folder instead of linking to it"
+            )
     if path.is_dir():
         return "is a folder, not a file"
     if not path.exists():

@@ -76,8 +76,14 @@ def check_metadata(document: object) -> list[tuple[str, str]]:
             _check_text(problems, name, document[name])
     origin = document.get("origin")
     if "origin" in document and not isinstance(origin, dict):
-        problems.append(("origin", "must be a mapping with the fields " + ", ".join(ORIGIN_FIELDS)
-                         + f" (indented under origin:), got {origin!r}"))
+        problems.append(
+            (
+                "origin",
+                "must be a mapping with the fields "
+                + ", ".join(ORIGIN_FIELDS)
+                + f" (indented under origin:), got {origin!r}",
+            )
+        )
     elif isinstance(origin, dict):
         for name in sorted(set(map(str, origin)) - set(ORIGIN_FIELDS)):
             problems.append((f"origin.{name}", f"unexpected field (expected only: {', '.join(ORIGIN_FIELDS)})"))
@@ -95,10 +101,15 @@ def read_metadata(table_path: Path) -> dict:
     meta_path = metadata_path(table_path)
 
     def fail(*problems: tuple[str | None, str]) -> DataValidationError:
-        return DataValidationError(meta_path, [Problem(None, None, None, rule, field=field) for field, rule in problems])
+        return DataValidationError(
+            meta_path, [Problem(None, None, None, rule, field=field) for field, rule in problems]
+        )
 
-    check_file(meta_path, missing="metadata file not found: every table needs one beside it, with title, "
-                                  "description and origin (see data/README.md)")
+    check_file(
+        meta_path,
+        missing="metadata file not found: every table needs one beside it, with title, "
+        "description and origin (see data/README.md)",
+    )
     try:
         document = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -112,8 +123,10 @@ def read_metadata(table_path: Path) -> dict:
     if problems:
         raise fail(*[(None if f == "file" else f, r) for f, r in problems])
     # Dates as text, quoted or not in the YAML, so that source lines print them one way.
-    origin = {k: (v.isoformat()[:10] if isinstance(v, (datetime.date, datetime.datetime)) else v)
-              for k, v in document["origin"].items()}
+    origin = {
+        k: (v.isoformat()[:10] if isinstance(v, (datetime.date, datetime.datetime)) else v)
+        for k, v in document["origin"].items()
+    }
     return {**document, "origin": origin}
 
 
@@ -130,8 +143,8 @@ def claim_source_line(claims: pd.DataFrame) -> str:
     ``claims`` must carry ``claimant_name``, ``publisher`` and ``reported_on`` (``load_claims``).
     """
     parts = (
-        claims.assign(_date=claims["reported_on"].map(_format_date))
-        [["claimant_name", "publisher", "_date"]].drop_duplicates()
+        claims.assign(_date=claims["reported_on"].map(_format_date))[["claimant_name", "publisher", "_date"]]
+        .drop_duplicates()
         .sort_values(["claimant_name", "publisher", "_date"])
     )
     text = "; ".join(f"{c}, via {p}, {d}" for c, p, d in parts.itertuples(index=False))
@@ -161,10 +174,16 @@ def git_commit(cwd: Path | None = None) -> str:
     """The commit of the working tree (with '+dirty' if it has changes), or 'unknown'."""
     here = cwd or Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return commit + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -181,6 +200,6 @@ def show_provenance() -> dict:
     record = {"data": data_reads(), "packages": package_versions()}
     rows = "\n".join(f"| `{name}` | `{digest[:16]}…` |" for name, digest in record["data"].items())
     versions = ", ".join(f"{k} {v}" for k, v in record["packages"].items())
-    markdown = (f"**Data read** (SHA-256)\n\n| file | hash |\n|---|---|\n{rows}\n\n**Software:** {versions}")
+    markdown = f"**Data read** (SHA-256)\n\n| file | hash |\n|---|---|\n{rows}\n\n**Software:** {versions}"
     display({"text/markdown": markdown, "application/vnd.casualty-workbook.provenance+json": record}, raw=True)
     return record

@@ -15,11 +15,36 @@ from .schemas import TABLES, WAR_PARTIES, TableSpec
 
 # Number words the reports use for counts ("fifteen people", "at least ten stories").
 NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "dozen": 12,
 }
 _WORDS_BY_VALUE: dict[int, list[str]] = {}
 for _word, _value in NUMBER_WORDS.items():
@@ -38,7 +63,7 @@ def _problems(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> l
     if bad.empty:
         return []
     values = bad[column] if column in bad.columns else pd.Series([None] * len(bad), index=bad.index)
-    return [Problem(int(i) + 2, column, _as_written(v), rule) for i, v in zip(bad.index, values)]
+    return [Problem(int(i) + 2, column, _as_written(v), rule) for i, v in zip(bad.index, values, strict=False)]
 
 
 def _as_written(value: object) -> object:
@@ -153,8 +178,7 @@ def check_references(spec: TableSpec, frame: pd.DataFrame, tables: dict[str, pd.
         target = tables[ref.table]  # for a table's own ids: all its rows, even those with bad cells
         values = frame[ref.column]
         mask = values.notna() & ~_member(values, target[ref.target])
-        out += _problems(frame, mask, ref.column,
-                         f"must name a {ref.target} listed in {TABLES[ref.table].filename}")
+        out += _problems(frame, mask, ref.column, f"must name a {ref.target} listed in {TABLES[ref.table].filename}")
     return out
 
 
@@ -169,17 +193,29 @@ def check_values(name: str, frame: pd.DataFrame) -> list[Problem]:
     out += _problems(frame, has_low & has_high & (low > high), high_c, f"must not be below {low_c}")
     expectations = {
         # qualifier: (mask of rows breaking it, column to name, rule)
-        "exact": (~(has_low & has_best & has_high) | (low != best) | (best != high), best_c,
-                  f"qualifier 'exact' needs {low_c} = {best_c} = {high_c}, all given"),
-        "at_least": (~has_low | has_high | (has_best & (best != low)), low_c,
-                     f"qualifier 'at_least' needs {low_c} (and {best_c} equal to it, if given) and an empty {high_c}"),
+        "exact": (
+            ~(has_low & has_best & has_high) | (low != best) | (best != high),
+            best_c,
+            f"qualifier 'exact' needs {low_c} = {best_c} = {high_c}, all given",
+        ),
+        "at_least": (
+            ~has_low | has_high | (has_best & (best != low)),
+            low_c,
+            f"qualifier 'at_least' needs {low_c} (and {best_c} equal to it, if given) and an empty {high_c}",
+        ),
         "up_to": (~has_high | has_low, high_c, f"qualifier 'up_to' needs {high_c} and an empty {low_c}"),
         "about": (~has_best, best_c, f"qualifier 'about' needs {best_c}"),
         "estimate": (~has_best, best_c, f"qualifier 'estimate' needs {best_c}"),
-        "range": (~(has_low & has_high) | (low >= high), low_c,
-                  f"qualifier 'range' needs {low_c} below {high_c}, both given"),
-        "not_reported": (has_low | has_best | has_high, best_c,
-                         "qualifier 'not_reported' means no value: leave the value columns empty (never 0)"),
+        "range": (
+            ~(has_low & has_high) | (low >= high),
+            low_c,
+            f"qualifier 'range' needs {low_c} below {high_c}, both given",
+        ),
+        "not_reported": (
+            has_low | has_best | has_high,
+            best_c,
+            "qualifier 'not_reported' means no value: leave the value columns empty (never 0)",
+        ),
     }
     for qualifier, (broken, column, rule) in expectations.items():
         out += _problems(frame, (q == qualifier) & broken.fillna(True), column, rule)
@@ -211,38 +247,73 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
     if "claimant" in frame.columns:
         sides = tables["claimants"].drop_duplicates("claimant_id").set_index("claimant_id")["side"].astype("string")
         side = frame["claimant"].map(sides)
-        out += _problems(frame, side.isin(WAR_PARTIES) & status.isin(("verified", "secondary")), "status",
-                         "a figure stated by a party to the war (side " + " or ".join(WAR_PARTIES)
-                         + " in claimants.csv) is 'claimed' whoever relays it: never verified or secondary")
+        out += _problems(
+            frame,
+            side.isin(WAR_PARTIES) & status.isin(("verified", "secondary")),
+            "status",
+            "a figure stated by a party to the war (side "
+            + " or ".join(WAR_PARTIES)
+            + " in claimants.csv) is 'claimed' whoever relays it: never verified or secondary",
+        )
     if "quote_kind" in frame.columns:
         unquoted = (frame["quote_kind"].astype("string") != "verbatim").fillna(True) | frame["quote"].isna()
-        out += _problems(frame, (status == "verified") & unquoted, "quote_kind",
-                         "a verified figure needs a verbatim quote (quote_kind 'verbatim'): an 'as_recorded' "
-                         "quote was not checked character for character")
+        out += _problems(
+            frame,
+            (status == "verified") & unquoted,
+            "quote_kind",
+            "a verified figure needs a verbatim quote (quote_kind 'verbatim'): an 'as_recorded' "
+            "quote was not checked character for character",
+        )
     else:
-        out += _problems(frame, status == "verified", "status",
-                         "a verified figure needs a verbatim quote, and this table has no quote column")
+        out += _problems(
+            frame,
+            status == "verified",
+            "status",
+            "a verified figure needs a verbatim quote, and this table has no quote column",
+        )
     if "source_id" in frame.columns:
-        owners = tables["sources"].drop_duplicates("source_id").set_index("source_id")["own_document_of"].astype("string")
+        owners = (
+            tables["sources"].drop_duplicates("source_id").set_index("source_id")["own_document_of"].astype("string")
+        )
         owner = frame["source_id"].map(owners)
         if "claimant" in frame.columns:  # the producer is the claimant; another body's document may carry it
             own = owner.notna() & (owner == frame["claimant"].astype("string"))
         else:  # a table of one body's own figures: any body's own document is not a carrier
             own = owner.notna()
-        out += _problems(frame, (status == "secondary") & (own.fillna(False) | frame["source_id"].isna()), "source_id",
-                         "a secondary figure needs a carrying source (an outlet or a later document citing it), "
-                         "not the producing body's own document (own_document_of in sources.csv)")
-        out += _problems(frame, frame["source_id"].isna() & (status != "unverified"), "source_id",
-                         "a figure with no source document can only be 'unverified'")
+        out += _problems(
+            frame,
+            (status == "secondary") & (own.fillna(False) | frame["source_id"].isna()),
+            "source_id",
+            "a secondary figure needs a carrying source (an outlet or a later document citing it), "
+            "not the producing body's own document (own_document_of in sources.csv)",
+        )
+        out += _problems(
+            frame,
+            frame["source_id"].isna() & (status != "unverified"),
+            "source_id",
+            "a figure with no source document can only be 'unverified'",
+        )
     if "derived_from" in frame.columns:
         given = frame["derived_from"].notna()
-        out += _problems(frame, (status == "derived") & ~given, "derived_from",
-                         "a derived figure must name its inputs and the arithmetic (e.g. 'C001 + C002')")
-        out += _problems(frame, (status != "derived") & given, "derived_from",
-                         "only a figure with status 'derived' names the figures it is derived from")
+        out += _problems(
+            frame,
+            (status == "derived") & ~given,
+            "derived_from",
+            "a derived figure must name its inputs and the arithmetic (e.g. 'C001 + C002')",
+        )
+        out += _problems(
+            frame,
+            (status != "derived") & given,
+            "derived_from",
+            "only a figure with status 'derived' names the figures it is derived from",
+        )
     else:
-        out += _problems(frame, status == "derived", "status",
-                         "a derived figure must name its inputs, and this table has no derived_from column")
+        out += _problems(
+            frame,
+            status == "derived",
+            "status",
+            "a derived figure must name its inputs, and this table has no derived_from column",
+        )
     return out
 
 
@@ -250,12 +321,19 @@ def check_addresses(frame: pd.DataFrame) -> list[Problem]:
     """A source is one document: its full address, never a site's root; no address only with the reason why."""
     url = frame["url"].astype("string")
     root = url.str.fullmatch(r"https?://[^/?#]+/?").fillna(False).astype(bool)
-    out = _problems(frame, root, "url",
-                    "must be the document's full address, not the bare root of its site")
-    out += _problems(frame, url.isna() & frame["no_url_reason"].isna(), "no_url_reason",
-                     "a source without an address must say why in no_url_reason")
-    out += _problems(frame, url.notna() & frame["no_url_reason"].notna(), "no_url_reason",
-                     "must be empty when the source has an address")
+    out = _problems(frame, root, "url", "must be the document's full address, not the bare root of its site")
+    out += _problems(
+        frame,
+        url.isna() & frame["no_url_reason"].isna(),
+        "no_url_reason",
+        "a source without an address must say why in no_url_reason",
+    )
+    out += _problems(
+        frame,
+        url.notna() & frame["no_url_reason"].notna(),
+        "no_url_reason",
+        "must be empty when the source has an address",
+    )
     return out
 
 
@@ -268,10 +346,12 @@ def check_revisions(frame: pd.DataFrame) -> list[Problem]:
     # Only the claims that are revised are looked up: a handful, even in a table of a million claims.
     revised = frame[_member(frame["claim_id"], revising["revises"])].drop_duplicates("claim_id").set_index("claim_id")
     revising = revising[revising["revises"].isin(list(revised.index))]
-    target = revised.reindex(revising["revises"].to_numpy(dtype=object))[["event_id", "metric", "reported_on"]] \
-        .set_axis(revising.index)
-    other = (target["event_id"] != revising["event_id"]) | \
-        (target["metric"].astype("string") != revising["metric"].astype("string"))
+    target = revised.reindex(revising["revises"].to_numpy(dtype=object))[
+        ["event_id", "metric", "reported_on"]
+    ].set_axis(revising.index)
+    other = (target["event_id"] != revising["event_id"]) | (
+        target["metric"].astype("string") != revising["metric"].astype("string")
+    )
     # A chain of revisions must end: follow every chain one step at a time (steps, not rows, are looped).
     step = revising.set_index("claim_id")["revises"].dropna()
     step = step[step != step.index]  # a claim revising itself has its own message above
@@ -283,11 +363,17 @@ def check_revisions(frame: pd.DataFrame) -> list[Problem]:
         if current.empty:
             break
     cyclic = revising.index[revising["claim_id"].isin(list(in_cycle[in_cycle].index)).to_numpy(dtype=bool)]
-    out += _problems(frame, pd.Series(frame.index.isin(cyclic), index=frame.index), "revises",
-                     "revisions must not form a cycle: follow revises back and it returns to this claim")
+    out += _problems(
+        frame,
+        pd.Series(frame.index.isin(cyclic), index=frame.index),
+        "revises",
+        "revisions must not form a cycle: follow revises back and it returns to this claim",
+    )
     later = target["reported_on"] > revising["reported_on"]
-    for broken, rule in ((other, "must name a claim of the same event and metric"),
-                         (later, "must name a claim reported on or before this one")):
+    for broken, rule in (
+        (other, "must name a claim of the same event and metric"),
+        (later, "must name a claim reported on or before this one"),
+    ):
         rows = revising.index[broken.fillna(False).to_numpy(dtype=bool)]
         out += _problems(frame, pd.Series(frame.index.isin(rows), index=frame.index), "revises", rule)
     return out
@@ -302,22 +388,38 @@ def check_breakdowns(mentions: pd.DataFrame, claims: pd.DataFrame) -> list[Probl
     totals = claims.set_index("claim_id")["value_best"].reindex(sums.index)
     wrong = sums.index[(totals.notna()) & (sums != totals)]
     mask = mentions["part_of_claim"].isin(wrong) & mentions.index.isin(parts.index)
-    return _problems(mentions, mask, "count_best",
-                     "the exact counts of the mentions that break a claim down must add up to its value_best")
+    return _problems(
+        mentions,
+        mask,
+        "count_best",
+        "the exact counts of the mentions that break a claim down must add up to its value_best",
+    )
 
 
 def check_coordinates(frame: pd.DataFrame, *, status_column: str | None) -> list[Problem]:
     lat, lon = frame["latitude"], frame["longitude"]
-    out = _problems(frame, lat.isna() != lon.isna(), "longitude", "latitude and longitude go together: give both or neither")
+    out = _problems(
+        frame, lat.isna() != lon.isna(), "longitude", "latitude and longitude go together: give both or neither"
+    )
     if status_column:
-        out += _problems(frame, lat.notna() & (frame[status_column] != "verified"), "latitude",
-                         f"coordinates are kept only where verified: empty them or set {status_column} to verified")
-        out += _problems(frame, lat.notna() & frame["coord_source_id"].isna(), "coord_source_id",
-                         "verified coordinates need the source they come from")
+        out += _problems(
+            frame,
+            lat.notna() & (frame[status_column] != "verified"),
+            "latitude",
+            f"coordinates are kept only where verified: empty them or set {status_column} to verified",
+        )
+        out += _problems(
+            frame,
+            lat.notna() & frame["coord_source_id"].isna(),
+            "coord_source_id",
+            "verified coordinates need the source they come from",
+        )
     return out
 
 
-def check_table(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame], *, complete: bool = True) -> list[Problem]:
+def check_table(
+    name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame], *, complete: bool = True
+) -> list[Problem]:
     """All rules that span rows or tables, for one typed table (``tables`` holds its dependencies).
 
     ``complete`` is false when rows with bad cells were left out: totals over the table are then skipped.
@@ -343,12 +445,27 @@ def check_table(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame],
         dup = frame.duplicated(["category", "outcome"], keep="first")
         out += _problems(frame, dup, "outcome", "each category and outcome appears once")
     if name == "ohchr_civilian_deaths_by_year":
-        out += _problems(frame, frame["includes_mh17"] & frame["includes_mh17"].cumsum().gt(1),
-                         "includes_mh17", "only one year can include the MH17 victims")
+        out += _problems(
+            frame,
+            frame["includes_mh17"] & frame["includes_mh17"].cumsum().gt(1),
+            "includes_mh17",
+            "only one year can include the MH17 victims",
+        )
         totals = tables["ohchr_totals"]
         civilians = totals[(totals["category"] == "civilians") & (totals["outcome"] == "killed")]["value_low"]
-        if complete and len(civilians) == 1 and frame["killed"].notna().all() and frame["killed"].sum() != civilians.iloc[0]:
+        if (
+            complete
+            and len(civilians) == 1
+            and frame["killed"].notna().all()
+            and frame["killed"].sum() != civilians.iloc[0]
+        ):
             total = int(frame["killed"].sum())
-            out.append(Problem(None, "killed", total,
-                               f"the years must add up to OHCHR's civilians killed in ohchr_totals.csv ({int(civilians.iloc[0])})"))
+            out.append(
+                Problem(
+                    None,
+                    "killed",
+                    total,
+                    f"the years must add up to OHCHR's civilians killed in ohchr_totals.csv ({int(civilians.iloc[0])})",
+                )
+            )
     return out

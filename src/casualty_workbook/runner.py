@@ -64,11 +64,15 @@ class Layout:
 def default_layout() -> Layout:
     """The project's folders; WORKBOOK_ROOT, WORKBOOK_FIGURES_DIR and WORKBOOK_REPORTS_DIR override them."""
     root = Path(os.environ.get("WORKBOOK_ROOT") or Path(__file__).resolve().parents[2])
-    return Layout(root, Path(os.environ.get("WORKBOOK_FIGURES_DIR") or root / "figures"),
-                  Path(os.environ.get("WORKBOOK_REPORTS_DIR") or root / "reports"))
+    return Layout(
+        root,
+        Path(os.environ.get("WORKBOOK_FIGURES_DIR") or root / "figures"),
+        Path(os.environ.get("WORKBOOK_REPORTS_DIR") or root / "reports"),
+    )
 
 
 # ---- keys and state -------------------------------------------------------------------------------
+
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -93,7 +97,7 @@ def code_hash(layout: Layout) -> str:
     """The package's code and style, and the locked environment: a change to any reruns every report."""
     digest = hashlib.sha256()
     files = sorted(p for p in layout.package.rglob("*") if p.suffix in (".py", ".mplstyle", ".html") and p.is_file())
-    for path in files + [layout.root / "requirements.lock"]:
+    for path in [*files, layout.root / "requirements.lock"]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
@@ -141,8 +145,9 @@ def _write_atomic(path: Path, data: bytes, *, scratch: Path | None = None) -> No
 
 
 def save_state(layout: Layout, state: dict) -> None:
-    _write_atomic(layout.state_dir / "state.json", json.dumps(state, indent=1, sort_keys=True).encode(),
-                  scratch=layout.state_dir)
+    _write_atomic(
+        layout.state_dir / "state.json", json.dumps(state, indent=1, sort_keys=True).encode(), scratch=layout.state_dir
+    )
 
 
 def outputs_intact(entry: dict, layout: Layout) -> bool:
@@ -154,8 +159,9 @@ def outputs_intact(entry: dict, layout: Layout) -> bool:
     return bool(entry.get("outputs"))
 
 
-def plan(reports: list[Report], layout: Layout, state: dict, data_dir: Path, code: str, *,
-         force: bool = False) -> list[Report]:
+def plan(
+    reports: list[Report], layout: Layout, state: dict, data_dir: Path, code: str, *, force: bool = False
+) -> list[Report]:
     """The reports whose inputs changed since their last successful build, or whose outputs did."""
     stale = []
     for report in reports:
@@ -167,6 +173,7 @@ def plan(reports: list[Report], layout: Layout, state: dict, data_dir: Path, cod
 
 
 # ---- running one report ---------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -205,12 +212,14 @@ def _check_every_cell_ran(nb) -> None:
         return
     last = max((c for c in code if c.get("execution_count") is not None), key=lambda c: c.execution_count, default=None)
     cause = ""
-    for output in (last.get("outputs", []) if last is not None else []):
+    for output in last.get("outputs", []) if last is not None else []:
         if output.get("output_type") == "error":
             cause = f" ({output.get('ename')}: {output.get('evalue')})".replace(": )", ")")
     where = f"after cell {last.execution_count}{cause}" if last is not None else "before its first cell"
-    raise StoppedEarly(f"the notebook stopped early {where}: {len(skipped)} later cell(s) never ran "
-                       "(does a cell call sys.exit() or raise SystemExit?); nothing was published")
+    raise StoppedEarly(
+        f"the notebook stopped early {where}: {len(skipped)} later cell(s) never ran "
+        "(does a cell call sys.exit() or raise SystemExit?); nothing was published"
+    )
 
 
 def _describe_failure(err: BaseException, timeout: int | None) -> str:
@@ -226,8 +235,9 @@ def _describe_failure(err: BaseException, timeout: int | None) -> str:
     return f"{name}: {err}"
 
 
-def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | None,
-            kernel_manager_class: type | None = None) -> tuple[Path, dict]:
+def execute(
+    report: Report, layout: Layout, staging: Path, *, timeout: int | None, kernel_manager_class: type | None = None
+) -> tuple[Path, dict]:
     """Run one notebook with papermill into ``staging``; returns the executed notebook and its record.
 
     ``kernel_manager_class`` (nbclient's) decides how the kernel starts: ``warm.py``'s forks it warm.
@@ -245,9 +255,16 @@ def execute(report: Report, layout: Layout, staging: Path, *, timeout: int | Non
     if "output_dir" in report.parameters and report.parameters["output_dir"] is None:
         params["output_dir"] = None
     pm.execute_notebook(
-        str(report.notebook_path(layout.notebooks)), str(executed), parameters=params,
-        kernel_name="python3", cwd=str(layout.notebooks), progress_bar=False, log_output=False,
-        execution_timeout=timeout, start_timeout=120, report_mode=False,
+        str(report.notebook_path(layout.notebooks)),
+        str(executed),
+        parameters=params,
+        kernel_name="python3",
+        cwd=str(layout.notebooks),
+        progress_bar=False,
+        log_output=False,
+        execution_timeout=timeout,
+        start_timeout=120,
+        report_mode=False,
         # The kernel's own log (transport warnings, shutdown notices) is noise in a build's output.
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
@@ -290,13 +307,17 @@ def _check_no_figure_lost(report: Report, layout: Layout, staging: Path) -> None
     if layout.figures_flat or not figure_dir.is_dir():
         return
     made = {p.name for p in (staging / "out").glob("*")} if (staging / "out").is_dir() else set()
-    lost = sorted(p.name for p in figure_dir.iterdir()
-                  if p.suffix in FIGURE_SUFFIXES and p.is_file() and not p.name.startswith(".") and p.name not in made)
+    lost = sorted(
+        p.name
+        for p in figure_dir.iterdir()
+        if p.suffix in FIGURE_SUFFIXES and p.is_file() and not p.name.startswith(".") and p.name not in made
+    )
     if lost:
         raise ShrunkFigures(
             f"this run did not make {len(lost)} figure file(s) now in {figure_dir}: {', '.join(lost)}; they are "
             "kept and nothing was published. If the notebook no longer makes them on purpose, delete them "
-            "from that folder and build again")
+            "from that folder and build again"
+        )
 
 
 def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging: Path) -> dict[str, str]:
@@ -372,13 +393,15 @@ def publish_execution(report: Report, layout: Layout, execution) -> Outcome:
 
         html = render_report(executed, report, execution.record, staging / "out")
         outputs = publish(report, layout, executed, html, staging)
-        return Outcome(report, True, execution.seconds + time.perf_counter() - start, record=execution.record,
-                       outputs=outputs)
+        return Outcome(
+            report, True, execution.seconds + time.perf_counter() - start, record=execution.record, outputs=outputs
+        )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 # ---- the whole build ------------------------------------------------------------------------------
+
 
 def _prepare_environment(data_dir: Path) -> None:
     """What every kernel inherits: the data folder and fixed seeds and dates for reproducible output."""
@@ -410,14 +433,23 @@ def _acquire_lock(layout: Layout):
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise BuildLockedError(f"another build is running (it holds {layout.state_dir / 'build.lock'}); "
-                               "wait for it to finish, then build again") from None
+        raise BuildLockedError(
+            f"another build is running (it holds {layout.state_dir / 'build.lock'}); "
+            "wait for it to finish, then build again"
+        ) from None
     return lock
 
 
-def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[str] | None = None,
-                    timeout: int | None = None, layout: Layout | None = None, executor: str = "local",
-                    scheduler: str | None = None) -> int:
+def build_catalogue(
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    only: list[str] | None = None,
+    timeout: int | None = None,
+    layout: Layout | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> int:
     """Build the stale reports of the catalogue; returns the exit code (0 when all succeeded).
 
     ``executor`` is where notebooks run (``executors.EXECUTORS``): ``local`` kernels, or ``dask``
@@ -432,8 +464,9 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
     if only:
         unknown = sorted(set(only) - {r.id for r in reports})
         if unknown:
-            raise ParameterError(f"--only: unknown report(s) {', '.join(unknown)}; "
-                                 f"known: {', '.join(r.id for r in reports)}")
+            raise ParameterError(
+                f"--only: unknown report(s) {', '.join(unknown)}; known: {', '.join(r.id for r in reports)}"
+            )
         reports = [r for r in reports if r.id in only]
     lock = _acquire_lock(layout)
     try:
@@ -444,8 +477,10 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         stale = plan(reports, layout, state, data_dir, code, force=force)
         if not stale:
             _write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state, only_if_missing=True)
-            _progress(f"All {_count(len(reports), 'report')} {'is' if len(reports) == 1 else 'are'} up to date "
-                      f"({time.perf_counter() - started:.2f} s).")
+            _progress(
+                f"All {_count(len(reports), 'report')} {'is' if len(reports) == 1 else 'are'} up to date "
+                f"({time.perf_counter() - started:.2f} s)."
+            )
             return 0
         # Nothing runs on bad data or bad parameters: both are checked before any kernel starts.
         from .loading import load_all
@@ -454,8 +489,10 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         check_parameters(stale, layout.catalogue, tables)
         _prepare_environment(data_dir)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(stale)))
-        _progress(f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
-                  f"({len(reports) - len(stale)} up to date).")
+        _progress(
+            f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
+            f"({len(reports) - len(stale)} up to date)."
+        )
         outcomes = _run_all(stale, layout, workers, timeout, executor=executor, scheduler=scheduler)
         for outcome in outcomes:
             if outcome.ok:
@@ -470,13 +507,19 @@ def build_catalogue(*, jobs: int | None = None, force: bool = False, only: list[
         save_state(layout, state)
         _write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state)
         failed = [o for o in outcomes if not o.ok]
-        _progress(f"Built {len(outcomes) - len(failed)} report(s), {len(reports) - len(stale)} up to date, "
-                  f"{len(failed)} failed, in {time.perf_counter() - started:.1f} s.")
+        _progress(
+            f"Built {len(outcomes) - len(failed)} report(s), {len(reports) - len(stale)} up to date, "
+            f"{len(failed)} failed, in {time.perf_counter() - started:.1f} s."
+        )
         if failed:
-            lines = [f"  {o.report.id}: {o.error}\n    executed notebook: "
-                     f"{layout.reports / 'failed' / (o.report.id + '.ipynb')}" for o in failed]
-            raise BuildError(f"{len(failed)} report(s) failed; the figures of their last good build are "
-                             "kept:\n" + "\n".join(lines))
+            lines = [
+                f"  {o.report.id}: {o.error}\n    executed notebook: "
+                f"{layout.reports / 'failed' / (o.report.id + '.ipynb')}"
+                for o in failed
+            ]
+            raise BuildError(
+                f"{len(failed)} report(s) failed; the figures of their last good build are kept:\n" + "\n".join(lines)
+            )
         return 0
     finally:
         lock.release()
@@ -492,8 +535,15 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _run_all(stale: list[Report], layout: Layout, workers: int, timeout: int | None, *, executor: str = "local",
-             scheduler: str | None = None) -> list[Outcome]:
+def _run_all(
+    stale: list[Report],
+    layout: Layout,
+    workers: int,
+    timeout: int | None,
+    *,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> list[Outcome]:
     """Execute the reports where ``executor`` says; publish each here, in this process, as it comes back."""
     from .executors import open_executor
 
@@ -508,8 +558,10 @@ def _run_all(stale: list[Report], layout: Layout, workers: int, timeout: int | N
                 outcome = publish_execution(by_id[execution.report_id], layout, execution)
                 outcomes.append(outcome)
                 mark = "ok " if outcome.ok else "FAILED"
-                _progress(f"[{done}/{len(stale)}] {mark} {outcome.report.id} ({outcome.seconds:.1f} s)"
-                          + ("" if outcome.ok else f": {outcome.error}"))
+                _progress(
+                    f"[{done}/{len(stale)}] {mark} {outcome.report.id} ({outcome.seconds:.1f} s)"
+                    + ("" if outcome.ok else f": {outcome.error}")
+                )
     except KeyboardInterrupt:
         _kill_children()
         shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
@@ -531,8 +583,10 @@ def _write_index(layout: Layout, reports: list[Report], state: dict, *, only_if_
 
 # ---- an analyst's own run -------------------------------------------------------------------------
 
-def run_custom_report(notebook: str, assignments: list[str], *, timeout: int | None = None,
-                      layout: Layout | None = None) -> int:
+
+def run_custom_report(
+    notebook: str, assignments: list[str], *, timeout: int | None = None, layout: Layout | None = None
+) -> int:
     """Run one notebook with the analyst's parameters into reports/custom/<name>/, never over figures/."""
     from . import parameters
     from .loading import load_all
@@ -552,19 +606,26 @@ def run_custom_report(notebook: str, assignments: list[str], *, timeout: int | N
     if has_output_dir and output_dir is None:
         values["output_dir"] = None  # figures shown in the report only, saved nowhere
     report = Report(name, notebook, f"{notebook} ({slug})", values)
-    custom = Layout(layout.root, output_dir or layout.reports / "custom" / "figures", layout.reports / "custom",
-                    figures_flat=output_dir is not None)
+    custom = Layout(
+        layout.root,
+        output_dir or layout.reports / "custom" / "figures",
+        layout.reports / "custom",
+        figures_flat=output_dir is not None,
+    )
     _prepare_environment(data_dir)
     _progress(f"Running {notebook} with {slug} …")
     outcome = _run_all([report], custom, 1, timeout)[0]
     if not outcome.ok:
-        raise BuildError(f"{name}: {outcome.error}\n  executed notebook: "
-                         f"{custom.reports / 'failed' / (name + '.ipynb')}")
+        raise BuildError(
+            f"{name}: {outcome.error}\n  executed notebook: {custom.reports / 'failed' / (name + '.ipynb')}"
+        )
     if has_output_dir and output_dir is None:
         _progress(f"Wrote {custom.reports / (name + '.html')} (output_dir=None: figures shown there, not saved)")
     else:
-        _progress(f"Wrote {custom.reports / (name + '.html')} and figures in "
-                  f"{custom.figures if custom.figures_flat else custom.figures / name}")
+        _progress(
+            f"Wrote {custom.reports / (name + '.html')} and figures in "
+            f"{custom.figures if custom.figures_flat else custom.figures / name}"
+        )
     return 0
 
 
@@ -575,8 +636,10 @@ def _custom_output_dir(value: str | None, layout: Layout) -> Path | None:
     folder = Path(value).expanduser().resolve()
     committed = layout.figures.resolve()
     if folder == committed or folder.is_relative_to(committed):
-        raise ParameterError(f"parameter output_dir: {folder} is inside the committed figures ({committed}); "
-                             "choose another folder (only the build writes there)")
+        raise ParameterError(
+            f"parameter output_dir: {folder} is inside the committed figures ({committed}); "
+            "choose another folder (only the build writes there)"
+        )
     if folder.exists() and not folder.is_dir():
         raise ParameterError(f"parameter output_dir: {folder} exists and is not a folder")
     return folder

@@ -15,9 +15,16 @@ import pandera.pandas as pa
 
 # Closed vocabularies: a new word is a deliberate change here, with its meaning in data/README.md.
 METRICS = (
-    "killed", "injured", "casualties", "missing", "rescued",
-    "munitions_launched", "munitions_intercepted", "storeys_collapsed",
-    "settlements_captured", "villages_captured",
+    "killed",
+    "injured",
+    "casualties",
+    "missing",
+    "rescued",
+    "munitions_launched",
+    "munitions_intercepted",
+    "storeys_collapsed",
+    "settlements_captured",
+    "villages_captured",
 )
 POPULATIONS = ("all", "civilians", "children")
 UNITS = ("people", "munitions", "storeys", "settlements")
@@ -46,7 +53,9 @@ class Field:
     """One column: its kind decides the cell rule and the type it is loaded as."""
 
     name: str
-    kind: str  # id | text | vocab | count | number | date | year | bool | latitude | longitude | time | time_offset | url
+    kind: (
+        str  # id | text | vocab | count | number | date | year | bool | latitude | longitude | time | time_offset | url
+    )
     required: bool = True
     vocab: tuple[str, ...] = ()
     unique: bool = False
@@ -94,91 +103,192 @@ def _f(name: str, kind: str, **kw) -> Field:
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
-        TableSpec("sources", (
-            _f("source_id", "id", unique=True), _f("title", "text"), _f("publisher", "text"),
-            _f("published", "date", required=False), _f("published_precision", "vocab", vocab=DATE_PRECISIONS),
-            _f("url", "url", required=False), _f("no_url_reason", "text", required=False),
-            _f("own_document_of", "id", required=False), _f("kind", "vocab", vocab=SOURCE_KINDS),
-            _f("accessed", "date"), _f("note", "text", required=False),
-        ), references=(Reference("own_document_of", "claimants", "claimant_id"),)),
-        TableSpec("claimants", (
-            _f("claimant_id", "id", unique=True), _f("name", "text"), _f("side", "vocab", vocab=SIDES),
-            _f("kind", "vocab", vocab=CLAIMANT_KINDS), _f("note", "text", required=False),
-        )),
-        TableSpec("places", (
-            _f("place_id", "id", unique=True), _f("name", "text"), _f("name_russian", "text", required=False),
-            _f("kind", "vocab", vocab=PLACE_KINDS), _f("admin_area", "text"), _f("country", "text"),
-            _f("latitude", "latitude", required=False), _f("longitude", "longitude", required=False),
-            _f("coord_status", "vocab", vocab=("verified", "unverified")),
-            _f("coord_source_id", "id", required=False), _f("mentioned_in", "id", required=False),
-            _f("note", "text", required=False),
-        ), references=(Reference("coord_source_id", "sources", "source_id"),
-                       # The source that names the place: any report can, so it is a source, not a code.
-                       Reference("mentioned_in", "sources", "source_id"))),
-        TableSpec("events", (
-            _f("event_id", "id", unique=True), _f("name", "text"), _f("date_start", "date"),
-            _f("date_end", "date"), _f("date_precision", "vocab", vocab=DATE_PRECISIONS),
-            _f("time_utc", "time", required=False), _f("place_id", "id", required=False),
-            _f("region", "text"), _f("country", "text"),
-            _f("latitude", "latitude", required=False), _f("longitude", "longitude", required=False),
-            _f("description", "text"),
-        ), references=(Reference("place_id", "places", "place_id"),)),
-        TableSpec("claims", (
-            _f("claim_id", "id", unique=True), _f("event_id", "id"), _f("metric", "vocab", vocab=METRICS),
-            _f("population", "vocab", vocab=POPULATIONS, required=False),
-            _f("value_low", "count", required=False), _f("value_best", "count", required=False),
-            _f("value_high", "count", required=False), _f("qualifier", "vocab", vocab=QUALIFIERS),
-            _f("unit", "vocab", vocab=UNITS), _f("claimant", "id"), _f("source_id", "id"),
-            _f("reported_on", "date"), _f("reported_time", "time_offset", required=False),
-            _f("status", "vocab", vocab=STATUSES), _f("quote", "text"),
-            _f("quote_kind", "vocab", vocab=QUOTE_KINDS), _f("revises", "id", required=False),
-            _f("derived_from", "text", required=False), _f("note", "text", required=False),
-        ), references=(
-            Reference("event_id", "events", "event_id"), Reference("claimant", "claimants", "claimant_id"),
-            Reference("source_id", "sources", "source_id"), Reference("revises", "claims", "claim_id"),
-        )),
-        TableSpec("weapon_systems", (
-            _f("system_id", "id", unique=True), _f("canonical_name", "text"),
-            _f("other_names", "text", required=False), _f("type", "vocab", vocab=WEAPON_TYPES),
-            _f("origin", "text"), _f("note", "text", required=False),
-        )),
-        TableSpec("weapon_mentions", (
-            _f("mention_id", "id", unique=True), _f("event_id", "id"), _f("name_as_reported", "text"),
-            _f("system_id", "id"), _f("count_low", "count", required=False),
-            _f("count_best", "count", required=False), _f("count_high", "count", required=False),
-            _f("qualifier", "vocab", vocab=QUALIFIERS), _f("claimant", "id"), _f("source_id", "id"),
-            _f("reported_on", "date"), _f("status", "vocab", vocab=STATUSES), _f("quote", "text"),
-            _f("quote_kind", "vocab", vocab=QUOTE_KINDS), _f("part_of_claim", "id", required=False),
-            _f("note", "text", required=False),
-        ), references=(
-            Reference("event_id", "events", "event_id"), Reference("system_id", "weapon_systems", "system_id"),
-            Reference("claimant", "claimants", "claimant_id"), Reference("source_id", "sources", "source_id"),
-            Reference("part_of_claim", "claims", "claim_id"),
-        )),
-        TableSpec("ohchr_totals", (
-            _f("figure_id", "id", unique=True), _f("category", "vocab", vocab=OHCHR_CATEGORIES),
-            _f("outcome", "vocab", vocab=OHCHR_OUTCOMES), _f("value_low", "count", required=False),
-            _f("value_best", "count", required=False), _f("value_high", "count", required=False),
-            _f("qualifier", "vocab", vocab=QUALIFIERS), _f("status", "vocab", vocab=STATUSES),
-            _f("source_id", "id", required=False), _f("quote", "text"),
-            _f("quote_kind", "vocab", vocab=QUOTE_KINDS), _f("note", "text", required=False),
-        ), references=(Reference("source_id", "sources", "source_id"),)),
-        TableSpec("ohchr_civilian_deaths_by_year", (
-            _f("year", "year", unique=True, min=2014, max=2021), _f("killed", "count"),
-            _f("includes_mh17", "bool"), _f("status", "vocab", vocab=STATUSES), _f("source_id", "id"),
-            _f("quote", "text", required=False), _f("quote_kind", "vocab", vocab=QUOTE_KINDS, required=False),
-            _f("note", "text", required=False),
-        ), references=(Reference("source_id", "sources", "source_id"),), extra_dependencies=("ohchr_totals",)),
-        TableSpec("ohchr_mine_share", (
-            _f("year", "year", unique=True, min=2014, max=2021),
-            _f("share_percent", "number", min=0, max=100), _f("status", "vocab", vocab=STATUSES),
-            _f("source_id", "id"), _f("note", "text", required=False),
-        ), references=(Reference("source_id", "sources", "source_id"),)),
+        TableSpec(
+            "sources",
+            (
+                _f("source_id", "id", unique=True),
+                _f("title", "text"),
+                _f("publisher", "text"),
+                _f("published", "date", required=False),
+                _f("published_precision", "vocab", vocab=DATE_PRECISIONS),
+                _f("url", "url", required=False),
+                _f("no_url_reason", "text", required=False),
+                _f("own_document_of", "id", required=False),
+                _f("kind", "vocab", vocab=SOURCE_KINDS),
+                _f("accessed", "date"),
+                _f("note", "text", required=False),
+            ),
+            references=(Reference("own_document_of", "claimants", "claimant_id"),),
+        ),
+        TableSpec(
+            "claimants",
+            (
+                _f("claimant_id", "id", unique=True),
+                _f("name", "text"),
+                _f("side", "vocab", vocab=SIDES),
+                _f("kind", "vocab", vocab=CLAIMANT_KINDS),
+                _f("note", "text", required=False),
+            ),
+        ),
+        TableSpec(
+            "places",
+            (
+                _f("place_id", "id", unique=True),
+                _f("name", "text"),
+                _f("name_russian", "text", required=False),
+                _f("kind", "vocab", vocab=PLACE_KINDS),
+                _f("admin_area", "text"),
+                _f("country", "text"),
+                _f("latitude", "latitude", required=False),
+                _f("longitude", "longitude", required=False),
+                _f("coord_status", "vocab", vocab=("verified", "unverified")),
+                _f("coord_source_id", "id", required=False),
+                _f("mentioned_in", "id", required=False),
+                _f("note", "text", required=False),
+            ),
+            references=(
+                Reference("coord_source_id", "sources", "source_id"),
+                # The source that names the place: any report can, so it is a source, not a code.
+                Reference("mentioned_in", "sources", "source_id"),
+            ),
+        ),
+        TableSpec(
+            "events",
+            (
+                _f("event_id", "id", unique=True),
+                _f("name", "text"),
+                _f("date_start", "date"),
+                _f("date_end", "date"),
+                _f("date_precision", "vocab", vocab=DATE_PRECISIONS),
+                _f("time_utc", "time", required=False),
+                _f("place_id", "id", required=False),
+                _f("region", "text"),
+                _f("country", "text"),
+                _f("latitude", "latitude", required=False),
+                _f("longitude", "longitude", required=False),
+                _f("description", "text"),
+            ),
+            references=(Reference("place_id", "places", "place_id"),),
+        ),
+        TableSpec(
+            "claims",
+            (
+                _f("claim_id", "id", unique=True),
+                _f("event_id", "id"),
+                _f("metric", "vocab", vocab=METRICS),
+                _f("population", "vocab", vocab=POPULATIONS, required=False),
+                _f("value_low", "count", required=False),
+                _f("value_best", "count", required=False),
+                _f("value_high", "count", required=False),
+                _f("qualifier", "vocab", vocab=QUALIFIERS),
+                _f("unit", "vocab", vocab=UNITS),
+                _f("claimant", "id"),
+                _f("source_id", "id"),
+                _f("reported_on", "date"),
+                _f("reported_time", "time_offset", required=False),
+                _f("status", "vocab", vocab=STATUSES),
+                _f("quote", "text"),
+                _f("quote_kind", "vocab", vocab=QUOTE_KINDS),
+                _f("revises", "id", required=False),
+                _f("derived_from", "text", required=False),
+                _f("note", "text", required=False),
+            ),
+            references=(
+                Reference("event_id", "events", "event_id"),
+                Reference("claimant", "claimants", "claimant_id"),
+                Reference("source_id", "sources", "source_id"),
+                Reference("revises", "claims", "claim_id"),
+            ),
+        ),
+        TableSpec(
+            "weapon_systems",
+            (
+                _f("system_id", "id", unique=True),
+                _f("canonical_name", "text"),
+                _f("other_names", "text", required=False),
+                _f("type", "vocab", vocab=WEAPON_TYPES),
+                _f("origin", "text"),
+                _f("note", "text", required=False),
+            ),
+        ),
+        TableSpec(
+            "weapon_mentions",
+            (
+                _f("mention_id", "id", unique=True),
+                _f("event_id", "id"),
+                _f("name_as_reported", "text"),
+                _f("system_id", "id"),
+                _f("count_low", "count", required=False),
+                _f("count_best", "count", required=False),
+                _f("count_high", "count", required=False),
+                _f("qualifier", "vocab", vocab=QUALIFIERS),
+                _f("claimant", "id"),
+                _f("source_id", "id"),
+                _f("reported_on", "date"),
+                _f("status", "vocab", vocab=STATUSES),
+                _f("quote", "text"),
+                _f("quote_kind", "vocab", vocab=QUOTE_KINDS),
+                _f("part_of_claim", "id", required=False),
+                _f("note", "text", required=False),
+            ),
+            references=(
+                Reference("event_id", "events", "event_id"),
+                Reference("system_id", "weapon_systems", "system_id"),
+                Reference("claimant", "claimants", "claimant_id"),
+                Reference("source_id", "sources", "source_id"),
+                Reference("part_of_claim", "claims", "claim_id"),
+            ),
+        ),
+        TableSpec(
+            "ohchr_totals",
+            (
+                _f("figure_id", "id", unique=True),
+                _f("category", "vocab", vocab=OHCHR_CATEGORIES),
+                _f("outcome", "vocab", vocab=OHCHR_OUTCOMES),
+                _f("value_low", "count", required=False),
+                _f("value_best", "count", required=False),
+                _f("value_high", "count", required=False),
+                _f("qualifier", "vocab", vocab=QUALIFIERS),
+                _f("status", "vocab", vocab=STATUSES),
+                _f("source_id", "id", required=False),
+                _f("quote", "text"),
+                _f("quote_kind", "vocab", vocab=QUOTE_KINDS),
+                _f("note", "text", required=False),
+            ),
+            references=(Reference("source_id", "sources", "source_id"),),
+        ),
+        TableSpec(
+            "ohchr_civilian_deaths_by_year",
+            (
+                _f("year", "year", unique=True, min=2014, max=2021),
+                _f("killed", "count"),
+                _f("includes_mh17", "bool"),
+                _f("status", "vocab", vocab=STATUSES),
+                _f("source_id", "id"),
+                _f("quote", "text", required=False),
+                _f("quote_kind", "vocab", vocab=QUOTE_KINDS, required=False),
+                _f("note", "text", required=False),
+            ),
+            references=(Reference("source_id", "sources", "source_id"),),
+            extra_dependencies=("ohchr_totals",),
+        ),
+        TableSpec(
+            "ohchr_mine_share",
+            (
+                _f("year", "year", unique=True, min=2014, max=2021),
+                _f("share_percent", "number", min=0, max=100),
+                _f("status", "vocab", vocab=STATUSES),
+                _f("source_id", "id"),
+                _f("note", "text", required=False),
+            ),
+            references=(Reference("source_id", "sources", "source_id"),),
+        ),
     )
 }
 
 
 # ---- cell rules (vectorised on the text as read) -------------------------------------------------
+
 
 def _matches(pattern: str, rule: str) -> pa.Check:
     return pa.Check(lambda s: s.str.fullmatch(pattern).fillna(False).astype(bool), error=rule, element_wise=False)
@@ -226,8 +336,12 @@ def _cell_checks(f: Field) -> list[pa.Check]:
     if f.kind == "time":
         return [_matches(r"([01]\d|2[0-3]):[0-5]\d", "must be a time written HH:MM (24-hour, UTC)")]
     if f.kind == "time_offset":
-        return [_matches(r"([01]\d|2[0-3]):[0-5]\d[+-](0\d|1[0-4]):[0-5]\d",
-                         "must be a time with its UTC offset, written HH:MM+HH:MM (e.g. 18:46+03:00)")]
+        return [
+            _matches(
+                r"([01]\d|2[0-3]):[0-5]\d[+-](0\d|1[0-4]):[0-5]\d",
+                "must be a time with its UTC offset, written HH:MM+HH:MM (e.g. 18:46+03:00)",
+            )
+        ]
     if f.kind == "url":
         return [_matches(r"https?://\S+", "must be a web address starting with http:// or https://")]
     return []
@@ -237,8 +351,12 @@ def text_schema(spec: TableSpec) -> pa.DataFrameSchema:
     """The pandera schema of a table's raw text: every column present, every cell well formed."""
     columns = {
         f.name: pa.Column(
-            None, checks=_cell_checks(f), nullable=not f.required, unique=f.unique,
-            required=True, coerce=False,
+            None,
+            checks=_cell_checks(f),
+            nullable=not f.required,
+            unique=f.unique,
+            required=True,
+            coerce=False,
         )
         for f in spec.fields
     }

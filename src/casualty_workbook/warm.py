@@ -18,6 +18,7 @@ ipykernel, or with WORKBOOK_WARM_KERNELS=0, ``WarmKernelManager`` starts the ker
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -29,11 +30,11 @@ import threading
 import time
 import uuid
 from importlib import import_module
+from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
-from queue import Empty
 from traitlets import DottedObjectName, Type
 
 # Imported once by the server: what the notebooks import, and the kernel itself. Only imports:
@@ -41,16 +42,45 @@ from traitlets import DottedObjectName, Type
 # The inline backend is left out on purpose: importing it without a running kernel would skip
 # its IPython hook-up, so each kernel imports it itself (it is small).
 WARM_MODULES = (
-    "numpy", "pandas", "pyarrow", "matplotlib", "matplotlib.pyplot", "seaborn", "pandera.pandas", "yaml",
-    "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipywidgets", "comm",
-    "casualty_workbook.loading", "casualty_workbook.analysis", "casualty_workbook.charts",
-    "casualty_workbook.style", "casualty_workbook.figures", "casualty_workbook.provenance",
-    "casualty_workbook.explore", "casualty_workbook.export",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "seaborn",
+    "pandera.pandas",
+    "yaml",
+    "IPython",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipywidgets",
+    "comm",
+    "casualty_workbook.loading",
+    "casualty_workbook.analysis",
+    "casualty_workbook.charts",
+    "casualty_workbook.style",
+    "casualty_workbook.figures",
+    "casualty_workbook.provenance",
+    "casualty_workbook.explore",
+    "casualty_workbook.export",
 )
 # Environment variables read when an interpreter starts or a module is imported: a kernel whose
 # environment differs in any of them gets a server started with that environment.
-_STARTUP_PREFIXES = ("PYTHON", "MPL", "WORKBOOK_", "SOURCE_DATE_EPOCH", "LC_", "LANG", "TZ", "OPENBLAS", "OMP_",
-                     "MKL_", "ARROW_", "JUPYTER", "IPYTHON")
+_STARTUP_PREFIXES = (
+    "PYTHON",
+    "MPL",
+    "WORKBOOK_",
+    "SOURCE_DATE_EPOCH",
+    "LC_",
+    "LANG",
+    "TZ",
+    "OPENBLAS",
+    "OMP_",
+    "MKL_",
+    "ARROW_",
+    "JUPYTER",
+    "IPYTHON",
+)
 
 
 def supported() -> bool:
@@ -68,6 +98,7 @@ def _startup_env(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 # ---- the server process ---------------------------------------------------------------------------
+
 
 def _become_kernel(request: dict, protocol_fds: tuple[int, int]) -> None:
     """In the forked child: look like a freshly started kernel process, then run ipykernel. Never returns."""
@@ -127,10 +158,8 @@ def serve() -> None:
     """The server's loop: import, say ready, then fork one kernel per request line until stdin closes."""
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     for name in WARM_MODULES:
-        try:
+        with contextlib.suppress(ImportError):
             import_module(name)
-        except ImportError:
-            pass
     signal.signal(signal.SIGCHLD, _reap)  # no zombies; and waiting adds the kernels' CPU time to ours
     out.write(b'{"ready": true}\n')
     out.flush()
@@ -148,6 +177,7 @@ def serve() -> None:
 
 # ---- the client side ------------------------------------------------------------------------------
 
+
 class ForkServer:
     """A running server, and a lock so that one request at a time goes through its pipe."""
 
@@ -157,7 +187,11 @@ class ForkServer:
         self._ready = False
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; del sys.path[0]; from casualty_workbook.warm import serve; serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env, cwd="/")
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=self.env,
+            cwd="/",
+        )
 
     def _wait_ready(self) -> None:
         if not self._ready:
@@ -190,10 +224,8 @@ class ForkServer:
                 self.process.kill()
                 self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
 
 
 _RUNTIME: list[str] = []
@@ -262,10 +294,8 @@ class _ForkedProcess:
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
@@ -321,7 +351,7 @@ class WarmKernelManager(AsyncKernelManager):
 
     client_class = DottedObjectName("casualty_workbook.warm.WorkbookKernelClient")
     client_factory = Type(klass="casualty_workbook.warm.WorkbookKernelClient")
-    kernel_env: dict[str, str] = {}
+    kernel_env: dict[str, str] = {}  # noqa: RUF012 - a traitlets-style default, replaced per instance
     use_fork_server: bool = True
 
     def __init__(self, **kwargs):
@@ -344,8 +374,7 @@ class WarmKernelManager(AsyncKernelManager):
         from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
         argv = self._ipykernel_arguments(kernel_cmd)
-        if not (self.use_fork_server and enabled() and argv is not None
-                and type(self.provisioner) is LocalProvisioner):
+        if not (self.use_fork_server and enabled() and argv is not None and type(self.provisioner) is LocalProvisioner):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         env = {k: str(v) for k, v in (kw.get("env") or os.environ).items()}
         cwd = str(kw.get("cwd") or os.getcwd())

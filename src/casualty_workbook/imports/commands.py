@@ -20,9 +20,12 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
         min_lon, min_lat, max_lon, max_lat = (float(x) for x in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected MIN_LON,MIN_LAT,MAX_LON,MAX_LAT in decimal degrees, got {text!r}") from None
+            f"expected MIN_LON,MIN_LAT,MAX_LON,MAX_LAT in decimal degrees, got {text!r}"
+        ) from None
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise argparse.ArgumentTypeError(f"{text!r}: need -180 <= MIN_LON < MAX_LON <= 180 and -90 <= MIN_LAT < MAX_LAT <= 90")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: need -180 <= MIN_LON < MAX_LON <= 180 and -90 <= MIN_LAT < MAX_LAT <= 90"
+        )
     return min_lon, min_lat, max_lon, max_lat
 
 
@@ -37,17 +40,23 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         sub.add_argument("--admin1", help="only events in this first-level admin area, as the file names it")
         sub.add_argument("--since", type=_date, help="only events ending on or after this date (YYYY-MM-DD)")
         sub.add_argument("--until", type=_date, help="only events starting on or before this date (YYYY-MM-DD)")
-        sub.add_argument("--bbox", type=_bbox, metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT",
-                         help="only events inside this box (decimal degrees)")
+        sub.add_argument(
+            "--bbox",
+            type=_bbox,
+            metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT",
+            help="only events inside this box (decimal degrees)",
+        )
         if name == "ucdp":
             sub.add_argument("--release", help="the GED version, e.g. 24.1 (default: read from the file name)")
-            sub.add_argument("--released", type=_date,
-                             help="the day the release was published, YYYY-MM-DD (default: today)")
+            sub.add_argument(
+                "--released", type=_date, help="the day the release was published, YYYY-MM-DD (default: today)"
+            )
     export = commands.add_parser("export", help="export the claims in a format other tools read")
     targets = export.add_subparsers(dest="format", required=True)
     hxl = targets.add_parser("hxl", help="the claims as an HXL-tagged CSV (for the Humanitarian Data Exchange)")
-    hxl.add_argument("out", nargs="?", type=Path, default=Path("claims.hxl.csv"),
-                     help="the file to write (default: claims.hxl.csv)")
+    hxl.add_argument(
+        "out", nargs="?", type=Path, default=Path("claims.hxl.csv"), help="the file to write (default: claims.hxl.csv)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,8 +76,12 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "ucdp":
         from .ucdp import import_ucdp
 
-        summary = import_ucdp(args.file, release=args.release,
-                              released=args.released.isoformat() if args.released else None, filters=filters)
+        summary = import_ucdp(
+            args.file,
+            release=args.release,
+            released=args.released.isoformat() if args.released else None,
+            filters=filters,
+        )
     else:
         from .acled import import_acled
 

@@ -90,17 +90,29 @@ class ImportSummary:
     def describe(self) -> str:
         changed = {t: (self.added.get(t, 0), self.updated.get(t, 0)) for t in WRITE_ORDER}
         if not any(a or u for a, u in changed.values()):
-            return (f"{self.file}: {self.rows_selected} of {self.rows_read} rows selected; "
-                    "everything was already imported, nothing changed.")
+            return (
+                f"{self.file}: {self.rows_selected} of {self.rows_read} rows selected; "
+                "everything was already imported, nothing changed."
+            )
         parts = [f"{t}: {a} added" + (f", {u} updated" if u else "") for t, (a, u) in changed.items() if a or u]
-        return (f"{self.file}: {self.rows_selected} of {self.rows_read} rows selected; " + "; ".join(parts)
-                + f" ({self.revisions} revised figures).")
+        return (
+            f"{self.file}: {self.rows_selected} of {self.rows_read} rows selected; "
+            + "; ".join(parts)
+            + f" ({self.revisions} revised figures)."
+        )
 
 
 # ---- reading a dataset's file --------------------------------------------------------------------
 
-def read_dataset(path: Path, fields: tuple[Field, ...], name: str, *, dates: tuple[str, ...] = (),
-                 used: tuple[str, ...] | None = None) -> pd.DataFrame:
+
+def read_dataset(
+    path: Path,
+    fields: tuple[Field, ...],
+    name: str,
+    *,
+    dates: tuple[str, ...] = (),
+    used: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """The file's cells as stripped text (empty cells missing), every known column present and
     every cell well formed, or a ``DataValidationError`` naming the file, row and column.
 
@@ -140,9 +152,13 @@ def _read_columns(path: Path, header: list[str], spec: TableSpec, used: tuple[st
         table = pacsv.read_csv(
             io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(include_columns=list(used),
-                                                 column_types={c: pa.string() for c in used},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(used),
+                column_types={c: pa.string() for c in used},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
     if table.num_rows == 0:
@@ -184,6 +200,7 @@ def slug(text: str) -> str:
 
 # ---- merging into the tables ---------------------------------------------------------------------
 
+
 def _read_table(data_dir: Path, name: str) -> pd.DataFrame:
     """A table as written (text, empty cells ''), in its file's own column order.
 
@@ -199,9 +216,14 @@ def _read_table(data_dir: Path, name: str) -> pd.DataFrame:
     header = next(csv.reader(io.StringIO(raw[:65536].decode("utf-8", errors="replace"))), [])
     try:
         table = pacsv.read_csv(
-            io.BytesIO(raw), parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+            io.BytesIO(raw),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
         frame = table.to_pandas()
     except (pa.ArrowInvalid, pa.ArrowException):  # an odd file (blank lines, ragged rows): the careful reader
         frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8")
@@ -246,12 +268,14 @@ def _chain_heads(claims: pd.DataFrame, claimant: str) -> pd.DataFrame:
     return heads.drop_duplicates(["event_id", "metric", "population"], keep="last")
 
 
-def _merge_claims(existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Series, path: Path) -> tuple[pd.DataFrame, int, int]:
+def _merge_claims(
+    existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Series, path: Path
+) -> tuple[pd.DataFrame, int, int]:
     """New figures become claims; an unchanged figure adds nothing; a changed one revises the last."""
     columns = list(existing.columns)
     new = _aligned(new, columns)
     key = ["event_id", "metric", "population"]
-    compare = VALUE_COLUMNS + ("qualifier",)
+    compare = (*VALUE_COLUMNS, "qualifier")
     # A claim id already present must carry the same figure: one release cannot say two things.
     same_id = new.merge(existing[["claim_id", *compare]], on="claim_id", how="inner", suffixes=("", "_was"))
     clash = pd.Series(False, index=same_id.index)
@@ -259,15 +283,23 @@ def _merge_claims(existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Seri
         clash |= same_id[c] != same_id[f"{c}_was"]
     if clash.any():
         rows = claim_rows.reindex(new.index[new["claim_id"].isin(same_id.loc[clash, "claim_id"])])
-        problems = [Problem(int(r), None, cid, "this release's figure was imported before with other values; "
-                            "a changed figure needs a newer release (--release)")
-                    for r, cid in zip(rows, new.loc[rows.index, "claim_id"])]
+        problems = [
+            Problem(
+                int(r),
+                None,
+                cid,
+                "this release's figure was imported before with other values; "
+                "a changed figure needs a newer release (--release)",
+            )
+            for r, cid in zip(rows, new.loc[rows.index, "claim_id"], strict=False)
+        ]
         raise DataValidationError(path, problems)
     new = new[~new["claim_id"].isin(existing["claim_id"])]
     claimants = new["claimant"].unique()
     heads = pd.concat([_chain_heads(existing, c) for c in claimants]) if len(claimants) else existing.iloc[:0]
-    joined = new.merge(heads[[*key, "claimant", "claim_id", *compare]], on=[*key, "claimant"], how="left",
-                       suffixes=("", "_head"))
+    joined = new.merge(
+        heads[[*key, "claimant", "claim_id", *compare]], on=[*key, "claimant"], how="left", suffixes=("", "_head")
+    )
     joined.index = new.index
     has_head = joined["claim_id_head"].notna()
     same = has_head.copy()
@@ -281,25 +313,34 @@ def _merge_claims(existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Seri
     return existing, len(to_add), int(revising.sum())
 
 
-def apply_import(path: Path, mapped: Mapped, *, rows_read: int, rows_selected: int,
-                 data_dir: Path | None = None) -> ImportSummary:
+def apply_import(
+    path: Path, mapped: Mapped, *, rows_read: int, rows_selected: int, data_dir: Path | None = None
+) -> ImportSummary:
     """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables."""
     folder = Path(data_dir) if data_dir else default_data_dir()
     tables = {name: _read_table(folder, name) for name in WRITE_ORDER}
     originals = dict(tables)
     added: dict[str, int] = {}
     updated: dict[str, int] = {}
-    tables["claims"], added["claims"], revisions = _merge_claims(tables["claims"], mapped.claims, mapped.claim_rows, path)
+    tables["claims"], added["claims"], revisions = _merge_claims(
+        tables["claims"], mapped.claims, mapped.claim_rows, path
+    )
     # A release's source (and its producer) gets a row only if a claim names it, so the same file
     # again adds none; a row once written stays as it is (its 'accessed' date too).
     used_sources = set(tables["claims"]["source_id"])
     used_claimants = set(tables["claims"]["claimant"])
     tables["sources"], added["sources"], _ = _merge_keyed(
-        tables["sources"], mapped.sources[mapped.sources["source_id"].isin(used_sources)], "source_id", update=False)
+        tables["sources"], mapped.sources[mapped.sources["source_id"].isin(used_sources)], "source_id", update=False
+    )
     tables["claimants"], added["claimants"], _ = _merge_keyed(
-        tables["claimants"], mapped.claimants[mapped.claimants["claimant_id"].isin(used_claimants)], "claimant_id",
-        update=False)
-    tables["events"], added["events"], updated["events"] = _merge_keyed(tables["events"], mapped.events, "event_id", update=True)
+        tables["claimants"],
+        mapped.claimants[mapped.claimants["claimant_id"].isin(used_claimants)],
+        "claimant_id",
+        update=False,
+    )
+    tables["events"], added["events"], updated["events"] = _merge_keyed(
+        tables["events"], mapped.events, "event_id", update=True
+    )
     changed = [t for t in WRITE_ORDER if added.get(t) or updated.get(t)]
     summary = ImportSummary(Path(path), rows_read, rows_selected, added, updated, revisions)
     if changed:
@@ -307,20 +348,27 @@ def apply_import(path: Path, mapped: Mapped, *, rows_read: int, rows_selected: i
     return summary
 
 
-def _write_checked(folder: Path, tables: dict[str, pd.DataFrame], source: Path,
-                   originals: dict[str, pd.DataFrame]) -> None:
+def _write_checked(
+    folder: Path, tables: dict[str, pd.DataFrame], source: Path, originals: dict[str, pd.DataFrame]
+) -> None:
     """Check the changed tables with every rule of the loader, write them to scratch files, then
     rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
     try:
         check_tables(folder, tables)
     except DataValidationError as err:
-        raise ImportRefused(f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n"
-                            + str(err)) from None
+        raise ImportRefused(
+            f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
+        ) from None
     scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
     try:
         for name, frame in tables.items():
-            _write_preserving(folder / TABLES[name].filename, scratch / TABLES[name].filename, frame,
-                              TABLES[name].fields[0].name, originals[name])
+            _write_preserving(
+                folder / TABLES[name].filename,
+                scratch / TABLES[name].filename,
+                frame,
+                TABLES[name].fields[0].name,
+                originals[name],
+            )
         for name in WRITE_ORDER:
             if name in tables:
                 os.replace(scratch / TABLES[name].filename, folder / TABLES[name].filename)
