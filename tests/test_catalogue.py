@@ -250,3 +250,25 @@ def test_the_projects_catalogue_has_one_event_report_per_event():
     # Their committed figures live in one folder per event; no folder is left from a removed report.
     folders = {p.name for p in (REPO / "figures").iterdir() if p.is_dir()}
     assert folders <= {r.id for r in reports}, folders - {r.id for r in reports}
+
+
+def test_the_index_groups_expanded_reports_under_their_entry(tmp_path):
+    from types import SimpleNamespace
+
+    from casualty_workbook.index import render_index
+
+    path, data = write(
+        tmp_path,
+        EVERY_EVENT
+        + """
+      - {id: provenance, notebook: provenance, title: Provenance}
+""",
+        "alpha_2031,Alpha flood,2031-01-01\nbeta_2032,Beta fire,2032-02-02\n",
+    )
+    reports = read_catalogue(path, REPO / "notebooks", data)
+    layout = SimpleNamespace(reports=tmp_path / "reports", figures=tmp_path / "figures")
+    html = render_index(reports, {"reports": {}}, layout, data_dir=data)
+    group = html[html.index('<div class="group" id="group-event_report">') : html.index("</div>")]
+    assert "One report per event, from the catalogue entry <code>event_report</code>" in group
+    assert 'id="report-event_report--alpha_2031"' in group and 'id="report-event_report--beta_2032"' in group
+    assert 'id="report-provenance"' not in group and 'id="report-provenance"' in html

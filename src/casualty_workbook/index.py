@@ -52,6 +52,15 @@ def _report_events(report, figures: list[Path]) -> list[str]:
     return sorted(events)
 
 
+def _shared(reports, group: str | None) -> set[str]:
+    """The parameters every report of a group sets to the same value (what the group does not vary)."""
+    members = [r for r in reports if group is not None and r.group == group]
+    if len(members) < 2:
+        return {k for r in members for k in r.parameters if k != "event"}
+    first = members[0].parameters
+    return {k for k, v in first.items() if all(m.parameters.get(k) == v for m in members[1:])}
+
+
 def render_index(reports, state: dict, layout, *, data_dir: Path | None = None) -> str:
     """The index page's HTML (escaped throughout: titles and names come from files a user edits)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -109,6 +118,12 @@ def render_index(reports, state: dict, layout, *, data_dir: Path | None = None) 
                 ],
             }
         )
+    # Expanded reports (one per event) sit together under their catalogue entry.
+    for i, (report, entry) in enumerate(zip(reports, entries, strict=True)):
+        entry["group"] = report.group
+        entry["group_parameter"] = next(iter(set(report.parameters) - _shared(reports, report.group)), "value")
+        entry["group_starts"] = i == 0 or reports[i - 1].group != report.group
+        entry["group_ends"] = i == len(reports) - 1 or reports[i + 1].group != report.group
     used = sorted({e for entry in entries for e in entry["events"]}, key=lambda e: names.get(e, e))
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
