@@ -22,7 +22,7 @@ from casualty_workbook import narrative, parameters
 
 FIXTURE = REPO / "tests" / "fixtures" / "fictional_event"
 SVG = "{http://www.w3.org/2000/svg}"
-EVENT_NOTEBOOKS = sorted(name for name, spec in parameters.NOTEBOOKS.items() if any(p.name == "event" for p in spec))
+EVENT_NOTEBOOKS = sorted(name for name, constraints in parameters.CONSTRAINTS.items() if "event" in constraints)
 
 
 def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -253,6 +253,7 @@ def test_place_colours_and_legend_come_from_the_countries_in_the_data():
             "country": ["Freedonia", "Sylvania", "Freedonia"],
             "latitude": pd.array([1.0, 1.5, None], dtype="Float64"),
             "longitude": pd.array([2.0, 2.5, None], dtype="Float64"),
+            "coord_status": ["verified", "verified", "unverified"],
             "coord_source_id": ["atlas", "atlas", None],
             "mentioned_in": ["gazette", None, "gazette"],
         }

@@ -146,14 +146,6 @@ def test_plain_entries_are_unchanged(tmp_path):
         (
             """
         reports:
-          - {id: event_report, notebook: event_report, for_each: {parameter: event, over: nothere.event_id}}
-     """,
-            None,
-            "cannot read",
-        ),
-        (
-            """
-        reports:
           - {id: event_report, notebook: event_report, title: "{place}", for_each: {parameter: event, over: events.event_id}}
      """,
             "a,A,2031-01-01\n",
@@ -201,7 +193,6 @@ def test_plain_entries_are_unchanged(tmp_path):
         "over-and-values",
         "over-not-table-column",
         "over-unknown-column",
-        "over-missing-table",
         "title-unknown-field",
         "title-positional-field",
         "parameter-set-twice",
@@ -272,3 +263,18 @@ def test_the_index_groups_expanded_reports_under_their_entry(tmp_path):
     assert "One report per event, from the catalogue entry <code>event_report</code>" in group
     assert 'id="report-event_report--alpha_2031"' in group and 'id="report-event_report--beta_2032"' in group
     assert 'id="report-provenance"' not in group and 'id="report-provenance"' in html
+
+
+def test_an_expansion_over_a_missing_table_names_the_file_as_the_data_check_does(tmp_path):
+    from casualty_workbook.exceptions import DataValidationError
+
+    path, data = write(
+        tmp_path,
+        """
+        reports:
+          - {id: event_report, notebook: event_report, for_each: {parameter: event, over: nothere.event_id}}
+        """,
+    )
+    with pytest.raises(DataValidationError) as caught:
+        read_catalogue(path, REPO / "notebooks", data)
+    assert "nothere.csv" in str(caught.value) and "file not found" in str(caught.value)

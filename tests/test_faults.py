@@ -153,8 +153,11 @@ def test_a_run_that_makes_fewer_figures_removes_none_until_they_are_deleted_by_h
     figures_before = tree_digest(project / "figures")
     result = run_cli(project, "build", "--only", "context")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "this run did not make 2 figure file(s) now in" in result.stderr
-    assert "toll_in_context.png, toll_in_context.svg; they are kept and nothing was published" in result.stderr
+    assert "this run did not make 3 figure file(s) now in" in result.stderr
+    assert (
+        "toll_in_context.csv, toll_in_context.png, toll_in_context.svg; they are kept and nothing was published"
+        in result.stderr
+    )
     assert "delete them from that folder and build again" in result.stderr
     assert tree_digest(project / "figures") == figures_before
     for stale in (project / "figures" / "context").glob("toll_in_context.*"):

@@ -128,6 +128,6 @@ def test_context_refuses_injured_against_deaths(project):
     figures_before = tree_digest(project / "figures")
     result = run_cli(project, "report", "context", "metric=injured")
     assert result.returncode != 0
-    assert "parameter metric='injured': OHCHR's yearly figures count civilians killed" in result.stderr
+    assert "parameter metric: 'injured' is not allowed; choose one of: killed" in result.stderr
     assert not list((project / "reports" / "custom" / "figures").glob("*/*.png"))
     assert tree_digest(project / "figures") == figures_before

@@ -94,7 +94,7 @@ def test_command_line_words_that_cannot_be_read(words, message):
             ["report", "context", "event=belgorod_strike_2024", "event=kharkiv_advance_2024"],
             "parameter event is given twice",
         ),
-        (["report"], "error: give the notebook to run, one of: context, event_report, explore"),
+        (["report"], "error: give the notebook to run, one of: coded_events, context, event_report, explore"),
         (["report", "ohchr_2014_2021", "output_dir=figures/mine"], "parameter output_dir:"),
     ],
 )
@@ -232,6 +232,11 @@ def test_output_dir_puts_a_custom_run_s_figures_where_asked(project, tmp_path):
     before = tree_digest(project / "figures")
     result = run_cli(project, "report", "context", "year_from=2016", f"output_dir={mine}")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt", "toll_in_context.png", "toll_in_context.svg"]
+    assert sorted(p.name for p in mine.iterdir()) == [
+        "keep.txt",
+        "toll_in_context.csv",
+        "toll_in_context.png",
+        "toll_in_context.svg",
+    ]
     assert tree_digest(project / "figures") == before
     assert not (project / "reports" / "custom" / "figures").exists()

@@ -40,7 +40,10 @@ class Report:
 
 def _column_rows(data_dir: Path, table: str, column: str) -> list[dict[str, str]]:
     """The rows of ``data_dir/<table>.csv`` as text, read cheaply (the no-op build reads this)."""
+    from .paths import check_file
+
     path = data_dir / f"{table}.csv"
+    check_file(path)  # a missing file, a folder or a link out of the data folder: the data's own message
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
