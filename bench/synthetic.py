@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from casualty_workbook.schemas import WAR_PARTIES
+
 COLUMNS = [
     "claim_id",
     "event_id",
@@ -56,7 +58,6 @@ METRIC_UNITS = {
     "villages_captured": "settlements",
 }
 POPULATIONS = ("all", "civilians", "children")
-STATUSES = ("verified", "secondary", "unverified", "claimed")
 QUOTE_KINDS = ("verbatim", "as_recorded")
 WORDS = (
     "zero",
@@ -121,6 +122,7 @@ def synthetic_claims(n: int, data_dir: Path, *, seed: int = 20240512, start: int
     rng = np.random.default_rng(seed)
     events = _ids(data_dir, "events", "event_id")
     claimants = _ids(data_dir, "claimants", "claimant_id")
+    sides = pd.read_csv(data_dir / "claimants.csv", dtype=str, keep_default_na=False).set_index("claimant_id")["side"]
     sources = _ids(data_dir, "sources", "source_id")
     metrics = np.array(list(METRIC_UNITS), dtype=object)
     metric = metrics[rng.integers(0, len(metrics), n)]
@@ -158,6 +160,7 @@ def synthetic_claims(n: int, data_dir: Path, *, seed: int = 20240512, start: int
     put("range", lo_s, None, hi_s, lambda m: "between " + lw[m] + " and " + hw[m] + " " + what[m])
     put("not_reported", None, None, None, lambda m: what[m] + " were reported, without a number")
 
+    claimant = claimants[rng.integers(0, len(claimants), n)]
     days = (pd.Timestamp("2024-12-31") - pd.Timestamp("2014-04-14")).days
     reported = (pd.Timestamp("2014-04-14") + pd.to_timedelta(rng.integers(0, days + 1, n), unit="D")).strftime(
         "%Y-%m-%d"
@@ -173,10 +176,11 @@ def synthetic_claims(n: int, data_dir: Path, *, seed: int = 20240512, start: int
             "value_high": value_high,
             "qualifier": qualifier,
             "unit": unit,
-            "claimant": claimants[rng.integers(0, len(claimants), n)],
+            "claimant": claimant,
             "source_id": sources[rng.integers(0, len(sources), n)],
             "reported_on": np.asarray(reported, dtype=object),
-            "status": np.array(STATUSES, dtype=object)[rng.integers(0, len(STATUSES), n)],
+            # A party to the war's figure is claimed; the others are left unverified (the rules allow no more).
+            "status": np.where(pd.Series(claimant).map(sides).isin(WAR_PARTIES), "claimed", "unverified"),
             "quote": quote,
             "quote_kind": np.array(QUOTE_KINDS, dtype=object)[rng.integers(0, 2, n)],
             "revises": empty,
