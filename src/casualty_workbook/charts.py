@@ -534,7 +534,7 @@ def _places_source_line(places: pd.DataFrame, sources: pd.DataFrame | None) -> s
     by_id = sources.set_index(sources["source_id"].astype(str))
 
     def cited(ids: list[str]) -> str:
-        # "Wikipedia (English): Belgorod, Lyptsi; The Gazette: its headline", one publisher at a time
+        # "Wikipedia (English): Atown, Btown; The Gazette: its headline", one publisher at a time
         known = by_id.loc[[i for i in ids if i in by_id.index]]
         groups = known.groupby(known["publisher"].astype(str), sort=True)["title"]
         text = [f"{publisher}: {', '.join(sorted(map(str, titles)))}" for publisher, titles in groups]
