@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -51,6 +53,43 @@ def run_cli(root: Path, *args: str, timeout: float = 600, **extra: str) -> subpr
         text=True,
         timeout=timeout,
     )
+
+
+@contextlib.contextmanager
+def _as_if_launched(root: Path, env: dict[str, str]):
+    """This process with ``env`` as its whole environment and ``root`` as its working folder, restored after."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.chdir(root):
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_cli_here(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    """``workbook ARGS`` through the same entry point as ``run_cli``, inside this process.
+
+    For commands that stop before any kernel starts (bad data, bad parameters, bad catalogue):
+    the exit code and the printed messages are the command's own, without paying a fresh
+    interpreter's imports of pandas and pandera for each case. What only a real process shows
+    (signals, the console script, tracebacks on stderr) is tested with ``run_cli``.
+    """
+    from casualty_workbook import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        _as_if_launched(root, cli_env(root, **extra)),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = cli.main(list(args))
+        except SystemExit as stop:  # argparse's usage errors
+            code = stop.code if isinstance(stop.code, int) else 1
+    return subprocess.CompletedProcess(["workbook", *args], code, out.getvalue(), err.getvalue())
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

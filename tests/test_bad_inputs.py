@@ -1,10 +1,11 @@
 """Every malformed input of the corpus (tests/bad_inputs/*.yml) fails `workbook validate` cleanly.
 
-Each case runs the real command line in a subprocess, on a copy of data/ with one table broken:
-the exit code is non-zero, stderr holds exactly one "error:" message with every expected text
-(file, row, column, rule) and no traceback; with --debug the traceback is shown. The benign
-variants spreadsheets write (BOM, CRLF, blank trailing lines, padded cells) must still pass.
-The subprocesses run a few at a time, once per module, so the whole file stays quick.
+Each case runs the command line's entry point (``cli.main``) on a copy of data/ with one table
+broken: the exit code is non-zero, stderr holds exactly one "error:" message with every expected
+text (file, row, column, rule) and no traceback. The cases run in this process, one after another,
+so the corpus costs no interpreter start-ups; the --debug case runs as a real subprocess, where
+the traceback reaches stderr. The benign variants spreadsheets write (BOM, CRLF, blank trailing
+lines, padded cells) must still pass.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_cli_here
 from datatools import BENIGN_VARIANTS, EDIT_KINDS, apply_case, copy_data
 
 from casualty_workbook.schemas import TABLES
@@ -48,7 +49,7 @@ def _job_key(item: pytest.Item) -> tuple | None:
 
 @pytest.fixture(scope="module")
 def cli_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run, in parallel, the subprocess of every test of this module that was collected."""
+    """Run, once per module, the command of every test of this module that was collected."""
     keys = {k for item in request.session.items if item.module is request.module and (k := _job_key(item))}
     jobs = {}
     for kind, name in sorted(keys):
@@ -58,9 +59,12 @@ def cli_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         else:
             apply_case(data_dir, CASES[name])
         jobs[(kind, name)] = (data_dir, kind == "debug")
-    with ThreadPoolExecutor(max_workers=max(2, min(8, (os.cpu_count() or 2) + 1))) as pool:
-        futures = {key: pool.submit(run_validate, d, debug=debug) for key, (d, debug) in jobs.items()}
-        return {key: future.result() for key, future in futures.items()}
+    return {
+        key: run_validate(data_dir, debug=True)
+        if debug
+        else run_cli_here(data_dir.parent, "--data-dir", str(data_dir), "validate")
+        for key, (data_dir, debug) in jobs.items()
+    }
 
 
 def expected_file(case: dict) -> str:

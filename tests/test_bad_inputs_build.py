@@ -1,14 +1,16 @@
 """The whole bad-input corpus, through the build: each case stops `workbook build` before any
-kernel starts, with one clear message, and leaves figures/ and reports/ byte for byte unchanged."""
+kernel starts, with one clear message, and leaves figures/ and reports/ byte for byte unchanged.
+
+The cases run the command line's entry point in this process, one after another (no interpreter
+start-up per case); test_faults.py and test_parameters.py run the build as a real process."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_project, run_cli, tree_digest
+from conftest import copy_project, run_cli_here, tree_digest
 from datatools import apply_case
 
 CORPUS = Path(__file__).parent / "bad_inputs"
@@ -17,7 +19,7 @@ CASES = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in
 
 @pytest.fixture(scope="module")
 def build_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Every case built once, two at a time: (result, outputs before, outputs after)."""
+    """Every case built once: (result, outputs before, outputs after)."""
 
     def run(name: str):
         root = copy_project(tmp_path_factory.mktemp(name) / "project")
@@ -26,11 +28,10 @@ def build_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (root / "reports" / "index.html").write_text("<html>previous build</html>")
         apply_case(root / "data", CASES[name])
         before = tree_digest(root / "figures"), tree_digest(root / "reports")
-        result = run_cli(root, "build", timeout=300)
+        result = run_cli_here(root, "build")
         return result, before, (tree_digest(root / "figures"), tree_digest(root / "reports"))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(CASES, pool.map(run, CASES), strict=False))
+    return {name: run(name) for name in CASES}
 
 
 def test_the_corpus_has_at_least_60_cases():
