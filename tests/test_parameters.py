@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli, tree_digest
+from conftest import run_cli, run_cli_here, tree_digest
 
 from casualty_workbook import parameters
 from casualty_workbook.exceptions import ParameterError
@@ -100,7 +100,7 @@ def test_command_line_words_that_cannot_be_read(words, message):
 )
 def test_bad_report_parameters_exit_non_zero_and_write_nothing(project, args, message):
     before = tree_digest(project / "figures"), tree_digest(project / "reports")
-    result = run_cli(project, *args)
+    result = run_cli_here(project, *args)
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
@@ -137,7 +137,7 @@ def test_a_bad_catalogue_stops_the_build_before_any_kernel(project, case):
     assert old in text
     path.write_text(text.replace(old, new, 1))
     before = tree_digest(project / "figures"), tree_digest(project / "reports")
-    result = run_cli(project, "build")
+    result = run_cli_here(project, "build")
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr and str(path) in result.stderr
     assert "Traceback" not in result.stderr and "Building" not in result.stdout
@@ -161,7 +161,7 @@ def test_bad_data_stops_the_build_and_touches_nothing(project, table, old, new, 
     path = project / "data" / table
     path.write_text(path.read_text().replace(old, new, 1))
     before = tree_digest(project / "figures"), tree_digest(project / "reports")
-    result = run_cli(project, "build")
+    result = run_cli_here(project, "build")
     assert result.returncode == 2
     assert table in result.stderr and message in result.stderr and "Traceback" not in result.stderr
     assert (tree_digest(project / "figures"), tree_digest(project / "reports")) == before
@@ -179,13 +179,13 @@ def test_bad_data_stops_the_build_and_touches_nothing(project, table, old, new, 
 )
 def test_bad_command_line_arguments_are_named(project, args, message):
     before = tree_digest(project / "figures"), tree_digest(project / "reports")
-    result = run_cli(project, *args)
+    result = run_cli_here(project, *args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert (tree_digest(project / "figures"), tree_digest(project / "reports")) == before
 
 
 def test_report_with_no_notebook_names_what_is_missing(project):
-    result = run_cli(project, "report")
+    result = run_cli_here(project, "report")
     assert result.returncode == 2
     assert "NAME=VALUE" not in result.stderr.split("error:")[1], "parameters are optional"
     assert "ohchr_2014_2021" in result.stderr and "Traceback" not in result.stderr
@@ -193,7 +193,7 @@ def test_report_with_no_notebook_names_what_is_missing(project):
 
 @pytest.mark.parametrize("command", ["validate", "build", "report"])
 def test_every_subcommand_describes_itself(project, command):
-    result = run_cli(project, command, "--help")
+    result = run_cli_here(project, command, "--help")
     assert result.returncode == 0
     _usage, _, rest = result.stdout.partition("\n\n")
     description = rest.split("\n\n")[0]
