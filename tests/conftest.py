@@ -109,11 +109,63 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+def network_isolation_problem() -> str | None:
+    """Why this machine cannot run a command without network (None when it can): ``unshare -n``."""
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        return "unshare or ip not found"
+    probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"], capture_output=True, text=True)
+    return None if probe.returncode == 0 else f"cannot create a network namespace here: {probe.stderr.strip()}"
+
+
+def _build_once(root: Path) -> dict:
+    """Build the catalogue at ``root`` from scratch, without network where the machine allows it."""
+    problem = network_isolation_problem()
+    if problem:
+        result = run_cli(root, "build", timeout=900)
+    else:
+        # Inside a network namespace with only loopback: first prove no address outside is reachable.
+        script = (
+            "ip link set lo up && "
+            f'{sys.executable} -c "import socket,sys; s=socket.socket(); s.settimeout(2); '
+            "sys.exit(0 if s.connect_ex(('1.1.1.1', 80)) != 0 else 'network reachable')\" && "
+            f"{sys.executable} -m casualty_workbook.cli build"
+        )
+        result = subprocess.run(
+            ["unshare", "-n", "sh", "-c", script],
+            cwd=root,
+            env=cli_env(root),
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr, "offline": problem}
+
+
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    """The catalogue built once from scratch (no committed figures to start from)."""
-    root = copy_project(tmp_path_factory.mktemp("built") / "project", with_figures=False)
-    result = run_cli(root, "build")
+    """The catalogue built once from scratch (no committed figures to start from), without network.
+
+    One build serves the whole session: the test workers share it through a folder beside their
+    own temporary folders; the first to arrive builds (under a file lock), the others wait and
+    read. Tests that change it work on a copy (``built_copy``).
+    """
+    import fcntl
+    import json
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder every worker's temporary folder sits in
+    root = shared / "built-once" / "project"
+    record = shared / "built-once" / "result.json"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(shared / "built-once.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.is_file():
+            copy_project(root, with_figures=False)
+            record.write_text(json.dumps(_build_once(root)))
+    ran = json.loads(record.read_text())
+    result = subprocess.CompletedProcess(["workbook", "build"], ran["returncode"], ran["stdout"], ran["stderr"])
+    result.offline_problem = ran["offline"]  # why the build had network (None: it ran without)
     return root, result
 
 
