@@ -53,6 +53,10 @@ CATEGORY_LABELS = {
 }
 
 
+# A chart's key stands outside the plot on the right, where it can never hide a bar or a label.
+KEY_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "title_fontsize": 8, "alignment": "left"}
+
+
 def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.8)) -> Axes:
     if ax is not None:
         return ax
@@ -141,13 +145,17 @@ def _status_legend(ax: Axes, statuses: Iterable[str], extra_keys: Iterable[tuple
         Patch(facecolor=colour, hatch=hatch, edgecolor="white", label="\n".join(textwrap.wrap(label, 24)))
         for colour, hatch, label in keys
     ]
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        title="Status",
-        title_fontsize=8,
-        alignment="left",
+    ax.legend(handles=handles, title="Status", **KEY_OUTSIDE)
+
+
+def open_end(ax: Axes, value: float, y: float, colour: str, length: float = 22) -> None:
+    """A dashed arrow from a lower bound onwards: the figure may be higher ('at least')."""
+    ax.annotate(
+        "",
+        xy=(value, y),
+        xytext=(length, 0),
+        textcoords="offset points",
+        arrowprops={"arrowstyle": "<-", "color": colour, "linestyle": "--", "lw": 1.2},
     )
 
 
@@ -175,13 +183,7 @@ def _bar(
     )
     offset = label_pad
     if open_ended:
-        ax.annotate(
-            "",
-            xy=(value, y),
-            xytext=(22, 0),
-            textcoords="offset points",
-            arrowprops={"arrowstyle": "<-", "color": STATUS_COLOURS[status], "linestyle": "--", "lw": 1.2},
-        )
+        open_end(ax, value, y, STATUS_COLOURS[status])
         offset = 26
     if label:
         ax.annotate(
@@ -316,15 +318,7 @@ def plot_toll_revisions(data: pd.DataFrame, *, ax: Axes | None = None, title: st
     ]
     if (data["qualifier"] == "at_least").any():
         handles.append(Line2D([], [], marker="^", ls="", color="white", markeredgecolor="black", label="at least (▲)"))
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        title="Who said it",
-        title_fontsize=8,
-        alignment="left",
-        fontsize=7.5,
-    )
+    ax.legend(handles=handles, title="Who said it", fontsize=7.5, **KEY_OUTSIDE)
     timed = data["when"].str.contains("UTC").any()
     return _finish(
         ax,
@@ -686,7 +680,7 @@ def plot_figures_by_status(data: pd.DataFrame, *, ax: Axes | None = None, title:
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("Figures recorded (count)")
     # the bars' own key: each stacked segment's status label, unwrapped, in the order stacked
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
+    ax.legend(title="Status", **KEY_OUTSIDE)
     files = data.attrs.get("drawn_from") or ["data"]
     return _finish(
         ax,

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from . import analysis, figure_data
-from .charts import _axes, _finish, _nothing_to_draw, source_line
+from .charts import _axes, _finish, _nothing_to_draw, open_end, source_line
 from .schemas import METRIC_LABELS
 from .style import LINK, STATUS_COLOURS
 
@@ -94,13 +94,7 @@ def plot_coded_beside_claims(
         at_least = row["qualifier"] == "at_least"
         ax.plot(value, y, marker="^" if at_least else "o", ms=8, color=colour, mec="black", mew=0.5, zorder=3)
         if at_least:
-            ax.annotate(
-                "",
-                xy=(value, y),
-                xytext=(24, 0),
-                textcoords="offset points",
-                arrowprops={"arrowstyle": "<-", "color": colour, "linestyle": "--", "lw": 1.2},
-            )
+            open_end(ax, value, y, colour, length=24)
         top = max(top, value)
         ax.annotate(
             row["label"]
