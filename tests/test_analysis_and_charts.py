@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 
-from casualty_workbook import analysis, charts
+from casualty_workbook import analysis, charts, coded, narrative, schemas, style
 from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
 
 
@@ -153,16 +160,15 @@ def test_claims_chart_draws_lower_bounds_and_names_its_sources(claims):
 
 
 def test_yearly_chart_marks_unverified_years(by_year, totals):
-    ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals), by_year)
+    ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "unverified" in legend and any("MH17" in t for t in legend)
     assert any(t.startswith("Source: OHCHR (2022)") for t in _texts(ax))
 
 
 def test_places_chart_lists_unlocated_places_instead_of_guessing():
-    ax = charts.plot_places(
-        analysis.distances_from(load_table("places"), "belgorod"), reference="belgorod", sources=load_table("sources")
-    )
+    places = analysis.distances_from(load_table("places"), "belgorod")
+    ax = charts.plot_places(analysis.places_with_sources(places, load_table("sources")), reference="belgorod")
     texts = "\n".join(_texts(ax))
     assert "coordinates (verified) from Wikipedia (English): Belgorod, Lyptsi, Morokhovets, Vovchansk" in " ".join(
         texts.split()
@@ -180,8 +186,7 @@ def test_charts_say_so_when_nothing_matches(claims):
 def test_context_chart_carries_its_caveat(claims, by_year, totals):
     ax = charts.plot_toll_in_context(
         analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"),
-        analysis.civilian_deaths_by_year(by_year, totals),
-        by_year,
+        yearly=analysis.civilian_deaths_by_year(by_year, totals),
     )
     texts = "\n".join(_texts(ax))
     assert "not like for like" in texts and "Claims:" in texts and ax.get_xscale() == "log"
@@ -197,7 +202,7 @@ def test_status_caption_says_what_the_rows_say(by_year, totals):
 
 
 def test_yearly_caption_is_computed_and_never_calls_unverified_years_verified(by_year, totals):
-    ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals), by_year)
+    ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals))
     texts = "\n".join(_texts(ax))
     assert "Status: 2021 verified; 2014–2020 unverified." in " ".join(texts.split())
 
@@ -208,7 +213,7 @@ def test_excluding_mh17_takes_the_298_off_every_total_that_includes_them(totals,
     assert killed.loc["civilians", "value_low"] == 3106
     assert killed.loc[["all", "civilians"], "status"].tolist() == ["derived", "derived"]
     assert killed.loc[["ukrainian_forces", "armed_groups"], "status"].tolist() == ["verified", "verified"]
-    ax = charts.plot_killed_by_category(killed.reset_index(), totals)
+    ax = charts.plot_killed_by_category(killed.reset_index())
     texts = "\n".join(_texts(ax))
     assert "All killed: 13,902–14,102 = 14,200–14,400 − 298 aboard MH17 (derived)" in " ".join(texts.split())
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -220,7 +225,7 @@ def test_excluding_mh17_takes_the_298_off_every_total_that_includes_them(totals,
 def test_context_refuses_a_metric_that_is_not_deaths(claims, by_year, totals):
     injured = analysis.first_and_latest(claims, "belgorod_strike_2024", "injured")
     with pytest.raises(ValueError, match=r"parameter metric='injured': OHCHR's yearly figures count civilians killed"):
-        charts.plot_toll_in_context(injured, analysis.civilian_deaths_by_year(by_year, totals), by_year)
+        charts.plot_toll_in_context(injured, yearly=analysis.civilian_deaths_by_year(by_year, totals))
     with pytest.raises(ValueError, match="metric='injured'"):
         analysis.check_comparable_with_ohchr_deaths("injured")
     analysis.check_comparable_with_ohchr_deaths("killed")
@@ -228,9 +233,7 @@ def test_context_refuses_a_metric_that_is_not_deaths(claims, by_year, totals):
 
 def test_context_caption_names_the_statuses_drawn(claims, by_year, totals):
     yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=2020)
-    ax = charts.plot_toll_in_context(
-        analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly, by_year
-    )
+    ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly=yearly)
     texts = "\n".join(_texts(ax))
     texts = " ".join(texts.split())
     assert "(2021 verified; 2020 unverified)" in texts and "(2 claimed)" in texts
@@ -264,7 +267,6 @@ def test_revision_chart_draws_an_up_to_figure_at_its_high_and_keeps_a_row_withou
 def test_weapon_types_are_named_not_coded():
     mentions = load_weapon_mentions()
     ax = charts.plot_weapons(
-        analysis.weapons_claimed(mentions, "belgorod_strike_2024"),
         mentions[mentions["event_id"] == "belgorod_strike_2024"],
         systems=load_table("weapon_systems"),
         claims=load_claims(),
@@ -284,3 +286,85 @@ def test_figures_by_status_counts_every_figure(claims, totals):
     assert any(t.get_text().startswith("derived") for t in ax.get_legend().get_texts())
     row = table.set_index("claim_id").loc["C008"]
     assert row["status"] == "derived" and row["derived_from"].startswith("W005 + W006 + W007")
+
+
+# ---- charts in seaborn's shape, their sources taken from the data drawn -----------------------------------
+
+
+CHART_FUNCTIONS = [
+    f for module in (charts, coded) for name, f in vars(module).items() if name.startswith("plot_") and callable(f)
+]
+
+
+@pytest.mark.parametrize("plot", CHART_FUNCTIONS, ids=lambda f: f.__name__)
+def test_every_chart_takes_its_data_first_and_the_rest_by_keyword(plot):
+    parameters = list(inspect.signature(plot).parameters.values())
+    assert parameters[0].name == "data" and parameters[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[1:]), plot.__name__
+    named = {p.name: p.default for p in parameters[1:]}
+    assert named["ax"] is None and named["title"] is None
+    assert inspect.signature(plot).return_annotation in (Axes, "Axes")
+
+
+def test_no_chart_writes_a_colour_of_its_own():
+    for module in (charts, coded):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert not re.findall(r"#[0-9A-Fa-f]{6}\b", source), f"{module.__name__}: colours come from style.py"
+
+
+def test_vocabularies_have_one_home_and_every_status_its_colour_hatch_and_label():
+    assert set(schemas.METRIC_LABELS) == set(schemas.METRICS)
+    for table in (style.STATUS_COLOURS, style.STATUS_HATCHES, style.STATUS_LABELS):
+        assert tuple(table) == schemas.STATUSES
+    assert set(style.STATUS_COLOURS.values()) <= set(style.OKABE_ITO.values())
+    assert narrative.status_summary(pd.Series(["derived", "claimed"])).endswith(
+        "1 derived (computed from other figures)"
+    )
+
+
+def test_analysis_steps_keep_the_tables_origin_for_the_source_line(totals, by_year):
+    for include in (True, False):
+        assert analysis.killed_by_category(totals, include_mh17=include).attrs["metadata"] == totals.attrs["metadata"]
+        yearly = analysis.civilian_deaths_by_year(by_year, totals, include_mh17=include)
+        assert yearly.attrs["metadata"] == by_year.attrs["metadata"]
+    assert analysis.civilian_deaths_by_year(by_year, totals)["year"].tolist() == sorted(by_year["year"])
+
+
+def test_a_tables_source_line_and_captions_come_from_its_origin(by_year, totals, claims):
+    yearly = analysis.civilian_deaths_by_year(by_year, totals)
+    yearly.attrs = {"metadata": {"origin": {"producer": "Example Body", "date_published": "2030-01-02", "title": "T"}}}
+    ax = charts.plot_civilian_deaths_by_year(yearly)
+    assert "Source: Example Body (2030), T." in " ".join(" ".join(_texts(ax)).split())
+    assert ax.get_title(loc="left") == "Civilians killed, by year (Example Body)"
+    rows = charts.figure_data.attached(ax)
+    assert set(rows["claimant"]) == {"Example Body"} and set(rows["date"]) == {"2030-01-02"}
+    plt.close(ax.figure)
+    ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly=yearly)
+    texts = " ".join(" ".join(_texts(ax)).split())
+    assert ax.get_title(loc="left") == "A claimed death toll beside Example Body's civilian deaths per year"
+    assert "Source: Example Body (2030), T. Claims:" in texts and "OHCHR" not in texts
+    plt.close(ax.figure)
+
+
+def test_a_map_cites_the_sources_joined_to_its_places():
+    places = load_table("places")
+    joined = analysis.places_with_sources(places, load_table("sources"))
+    assert joined.loc[joined["place_id"] == "belgorod", "coord_source_id_publisher"].item() == "Wikipedia (English)"
+    cited = " ".join(" ".join(_texts(charts.plot_places(joined))).split())
+    assert "coordinates (verified) from Wikipedia (English): " in cited
+    bare = " ".join(" ".join(_texts(charts.plot_places(places))).split())
+    assert "Source: places.csv (coordinates from the source in coord_source_id" in bare
+    plt.close("all")
+
+
+@pytest.mark.parametrize("include_mh17", [True, False])
+def test_a_range_label_stands_clear_of_its_error_bar_cap(totals, include_mh17):
+    ax = charts.plot_killed_by_category(analysis.killed_by_category(totals, include_mh17=include_mh17))
+    renderer = ax.figure.canvas.get_renderer()
+    caps = [line for line in ax.lines if isinstance(line, Line2D) and line.get_marker() == "|"]
+    assert caps, "the range is drawn with capped error bars"
+    cap_right = max(c.get_window_extent(renderer).x1 for c in caps)
+    label = next(t for t in ax.texts if "–" in t.get_text() and t.get_text()[0].isdigit())
+    # two pixels at least between the cap's right edge and the label's first letter
+    assert label.get_window_extent(renderer).x0 >= cap_right + 2
+    plt.close(ax.figure)

@@ -44,18 +44,18 @@ def _draw(kind: str, t: dict):
         history = analysis.revision_history(t["claims"], EVENT, "killed")
         return charts.plot_toll_revisions(history), len(history)
     if kind == "weapons":
-        weapons = analysis.weapons_claimed(t["mentions"], EVENT)
-        return charts.plot_weapons(weapons, t["mentions"]), len(weapons)
+        mentions = t["mentions"][t["mentions"]["event_id"] == EVENT]
+        return charts.plot_weapons(mentions), len(analysis.weapons_claimed(mentions))
     if kind == "categories":
         killed = analysis.killed_by_category(t["totals"])
-        return charts.plot_killed_by_category(killed, t["totals"]), len(killed)
+        return charts.plot_killed_by_category(killed), len(killed)
     if kind == "years":
         yearly = analysis.civilian_deaths_by_year(t["by_year"], t["totals"])
-        return charts.plot_civilian_deaths_by_year(yearly, t["by_year"]), len(yearly) + int((yearly["mh17"] > 0).sum())
+        return charts.plot_civilian_deaths_by_year(yearly), len(yearly) + int((yearly["mh17"] > 0).sum())
     if kind == "context":
         first = analysis.first_and_latest(t["claims"], EVENT, "killed")
         yearly = analysis.civilian_deaths_by_year(t["by_year"], t["totals"])
-        return charts.plot_toll_in_context(first, yearly, t["by_year"]), len(first) + len(yearly)
+        return charts.plot_toll_in_context(first, yearly=yearly), len(first) + len(yearly)
     if kind == "places":
         places = analysis.distances_from(t["places"], "belgorod")
         return charts.plot_places(places), len(places)

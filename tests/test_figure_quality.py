@@ -1,6 +1,7 @@
 """Every figure the build makes, measured with matplotlib's own renderer: no two text labels
-overlap, no marker is fully hidden under another, count axes tick whole numbers only, and no
-raw identifier (``an_event_2024``) shows in a title, an axis or a legend.
+overlap, no label touches an error bar's cap, no marker is fully hidden under another, count
+axes tick whole numbers only, and no raw identifier (``an_event_2024``) shows in a title, an
+axis or a legend.
 
 The figures are made the way the build makes them: each report of ``catalogue.yml`` runs its
 notebook's code cells, in this process, with the report's parameters, and every figure handed
@@ -35,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COUNT_AXIS = re.compile(r"\bpeople\b|\(count\)|\((munitions|storeys|settlements)\)", re.I)
 RAW_ID = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 OVERLAP_PX = 1.0  # boxes may touch; more than a pixel of shared width and height is an overlap
+CAP_GAP_PX = 1.0  # a label beside an error bar's cap keeps at least this much clear space
+CAP_MARKERS = ("|", "_")  # the markers matplotlib's errorbar draws its caps with
 
 
 @dataclass
@@ -131,6 +134,26 @@ def overlapping_labels(fig: Figure) -> list[str]:
     return found
 
 
+def labels_touching_caps(fig: Figure) -> list[str]:
+    """A label (e.g. a range's '14,200–14,400') must not touch or cross the cap at the end of an error bar."""
+    labels = text_labels(fig)  # draws the figure
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t, t.get_window_extent(renderer)) for t in labels]
+    px_per_pt = fig.dpi / 72
+    found = []
+    for ax in fig.axes:
+        for line in ax.lines:
+            if not line.get_visible() or line.get_marker() not in CAP_MARKERS:
+                continue
+            half = line.get_markersize() * px_per_pt / 2
+            for x, y in line.get_transform().transform(line.get_xydata()):
+                for t, box in boxes:
+                    apart = box.x0 - (x + half) >= CAP_GAP_PX or (x - half) - box.x1 >= CAP_GAP_PX
+                    if not apart and box.y0 < y + half and y - half < box.y1:
+                        found.append(f"{t.get_text()!r} touches an error bar's cap")
+    return found
+
+
 def markers(fig: Figure) -> list[tuple[float, int, float, float, float, str]]:
     """(zorder, order drawn, x, y, radius) of every marker in display pixels, with a description."""
     fig.canvas.draw()
@@ -209,6 +232,7 @@ def raw_identifiers(fig: Figure) -> list[str]:
 
 CHECKS = {
     "overlapping text labels": overlapping_labels,
+    "labels touching error-bar caps": labels_touching_caps,
     "hidden markers": hidden_markers,
     "fractional ticks on a count axis": fractional_count_ticks,
     "raw identifiers": raw_identifiers,
@@ -255,6 +279,16 @@ def test_labels_apart_pass(fig):
     ax.text(0.1, 0.2, "at least 15", transform=ax.transAxes)
     ax.text(0.1, 0.6, "15", transform=ax.transAxes)
     assert not overlapping_labels(fig)
+
+
+def test_a_label_against_an_error_bar_cap_is_found(fig):
+    ax = fig.axes[0]
+    ax.errorbar([5], [0], xerr=[[1], [1]], fmt="none", capsize=4)
+    ax.set_xlim(0, 10)
+    label = ax.annotate("4–6", xy=(6, 0), xytext=(0, 0), textcoords="offset points", va="center")
+    assert labels_touching_caps(fig)
+    label.set_position((12, 0))  # twelve points clear of the cap
+    assert not labels_touching_caps(fig)
 
 
 def test_a_marker_under_a_bigger_one_is_found(fig):

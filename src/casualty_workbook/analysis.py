@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .schemas import ESTIMATES, STATUSES
 
 QUALIFIER_SYMBOLS = {"exact": "", "at_least": "≥ ", "about": "≈ ", "estimate": "est. ", "up_to": "≤ "}
 
@@ -116,11 +119,9 @@ def _year_spans(years: list[int]) -> str:
 def status_caption(statuses: pd.Series, years: pd.Series | None = None) -> str:
     """What the drawn rows' statuses say, computed from them: '2021 verified; 2014–2020 unverified'
     for years, '12 claimed; 1 derived' for figures. Never more than the rows say."""
-    from .style import STATUS_ORDER
-
     status = statuses.astype(str).reset_index(drop=True)
     parts = []
-    for code in STATUS_ORDER:
+    for code in STATUSES:
         chosen = status == code
         if not chosen.any():
             continue
@@ -159,12 +160,13 @@ def first_and_latest(claims: pd.DataFrame, event: str, metric: str) -> pd.DataFr
     return history.loc[sorted(set(picked), key=picked.index)].reset_index(drop=True)
 
 
-def weapons_claimed(mentions: pd.DataFrame, event: str) -> pd.DataFrame:
+def weapons_claimed(mentions: pd.DataFrame, event: str | None = None) -> pd.DataFrame:
     """Per canonical system: the names it was reported as, and the counts claimed (missing if none).
 
-    ``mentions`` comes from ``load_weapon_mentions`` (it carries the canonical names).
+    ``mentions`` comes from ``load_weapon_mentions`` (it carries the canonical names); ``event``
+    picks one event's mentions (None: all those given).
     """
-    chosen = mentions[mentions["event_id"] == event]
+    chosen = mentions if event is None else mentions[mentions["event_id"] == event]
     grouped = chosen.groupby("canonical_name", sort=True, observed=True)
     table = pd.DataFrame(
         {
@@ -211,11 +213,12 @@ def killed_by_category(totals: pd.DataFrame, *, estimate: str = "best", include_
         killed["status"] = killed["status"].astype(str).where(~within, "derived")
         killed.loc[within, "derived_from"] = [f"{label} − {mh17:,} aboard MH17" for label in originals]
         killed = with_labels(killed.drop(columns=["label", "drawn"]))
-    pick = {"low": "value_low", "best": "value_best", "high": "value_high"}[estimate]
+    pick = dict(zip(ESTIMATES, ("value_low", "value_best", "value_high"), strict=True))[estimate]
     # A range has no best: its midpoint stands in; an at-least figure has no high: its low stands in.
     midpoint = (killed["value_low"] + killed["value_high"]) / 2
     fallback = killed["value_best"].astype("Float64").fillna(midpoint).fillna(killed["value_low"].astype("Float64"))
     killed["drawn"] = killed[pick].astype("Float64").fillna(fallback)
+    killed["estimate"] = estimate  # the chart's axis says which value the bars are drawn to
     return killed.sort_values("drawn", ascending=False).reset_index(drop=True)
 
 
@@ -224,12 +227,16 @@ def civilian_deaths_by_year(
     totals: pd.DataFrame,
     *,
     include_mh17: bool = True,
-    year_from: int = 2014,
-    year_to: int = 2021,
+    year_from: int | None = None,
+    year_to: int | None = None,
 ) -> pd.DataFrame:
-    """Civilians killed per year in the range; without MH17 the 298 come off the year that includes
-    them, which is then ``derived`` (its count less the 298)."""
-    table = by_year[(by_year["year"] >= year_from) & (by_year["year"] <= year_to)].copy()
+    """Civilians killed per year in the range (None: from the table's first year, to its last); without
+    MH17 the 298 come off the year that includes them, which is then ``derived`` (its count less the 298).
+
+    The result keeps ``by_year``'s ``attrs`` (its origin), so a chart of it can cite the table."""
+    first = by_year["year"].min() if year_from is None else year_from
+    last = by_year["year"].max() if year_to is None else year_to
+    table = by_year[(by_year["year"] >= first) & (by_year["year"] <= last)].copy()
     mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
     table["mh17"] = np.where(table["includes_mh17"], mh17, 0)
     table["status"] = table["status"].astype(str)
@@ -319,7 +326,7 @@ def provenance_table(
         claim_id=totals["figure_id"],
         event_id=ohchr_events[0] if len(ohchr_events) == 1 else "",
         figure=totals["outcome"].astype(str) + " (" + totals["category"].astype(str) + ")",
-        who_said_it="OHCHR",
+        who_said_it=totals.attrs.get("metadata", {}).get("origin", {}).get("producer", "OHCHR"),
         published_by=source.map(docs["publisher"]).fillna("no document identified") if docs is not None else "OHCHR",
         reported_on=source.map(docs["published"]).dt.strftime("%Y-%m-%d").fillna("") if docs is not None else "",
         url=source.map(docs["url"]) if docs is not None else "",
@@ -347,6 +354,21 @@ def provenance_table(
         table = table[table["event_id"] == event]
     if status != "all":
         table = table[table["status"] == status]
-    return (
+    table = (
         table.rename(columns={"label": "value_as_worded"}).sort_values(["event_id", "claim_id"]).reset_index(drop=True)
     )
+    # concat keeps no attrs of tables that differ: the files the figures come from are carried explicitly
+    table.attrs = {"drawn_from": [Path(t.attrs["path"]).name for t in (claims, totals) if "path" in t.attrs]}
+    return table
+
+
+def places_with_sources(places: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Each place with the publisher and title of the source that located it (``coord_source_id``)
+    and of the one that named it (``mentioned_in``): what a map's source line cites."""
+    by_id = sources.assign(source_id=sources["source_id"].astype(str)).set_index("source_id")
+    joined = places.copy()
+    for column in ("coord_source_id", "mentioned_in"):
+        ids = places[column].astype("string")
+        joined[f"{column}_publisher"] = ids.map(by_id["publisher"]).astype("string")
+        joined[f"{column}_title"] = ids.map(by_id["title"]).astype("string")
+    return joined

@@ -1,37 +1,42 @@
-"""Chart functions in seaborn's idiom: ``plot_x(data, *, ax=None, ...) -> Axes``.
+"""Chart functions in seaborn's idiom: ``plot_x(data, *, ax=None, title=None, **options) -> Axes``.
 
 They draw and return; they never save (``figures.save_figure`` does). Every chart has a
-title, units, a marking of each figure's verification status, and a source line built
-from the data's provenance. Lower bounds are drawn open-ended and ranges as ranges.
+title, units, a marking of each figure's verification status, and a source line taken from
+the data drawn: a claim cites who said it and who published it, a table its origin (the
+``.meta.yml`` the loader carries in ``DataFrame.attrs``). ``_finish`` does what every chart
+ends with. Lower bounds are drawn open-ended and ranges as ranges.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Iterable
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from . import analysis, figure_data, narrative, provenance
-from .style import CLAIMANT_PALETTE, STATUS_COLOURS, STATUS_HATCHES, STATUS_LABELS, STATUS_ORDER, use_house_style
+from .schemas import METRIC_LABELS, STATUSES
+from .style import (
+    BOX_EDGE,
+    BOX_FACE,
+    CAPTION,
+    CLAIMANT_PALETTE,
+    COUNTRY_PALETTE,
+    LINK,
+    SET_APART,
+    STATUS_COLOURS,
+    STATUS_HATCHES,
+    STATUS_LABELS,
+    use_house_style,
+)
 
-METRIC_LABELS = {
-    "killed": "Killed",
-    "injured": "Injured",
-    "missing": "Missing",
-    "rescued": "Rescued",
-    "casualties": "Casualties (killed + injured)",
-    "munitions_launched": "Munitions launched",
-    "munitions_intercepted": "Munitions intercepted",
-    "storeys_collapsed": "Storeys collapsed",
-    "settlements_captured": "Settlements captured",
-    "villages_captured": "Villages captured",
-}
 WEAPON_TYPE_LABELS = {
     "ballistic_missile": "ballistic missile",
     "mlrs": "MLRS (multiple rocket launcher)",
@@ -46,6 +51,10 @@ CATEGORY_LABELS = {
     "ukrainian_forces": "Ukrainian forces",
     "armed_groups": "Members of armed groups",
 }
+
+
+# A chart's key stands outside the plot on the right, where it can never hide a bar or a label.
+KEY_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "title_fontsize": 8, "alignment": "left"}
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.8)) -> Axes:
@@ -70,8 +79,47 @@ def add_source_line(ax: Axes, text: str, *, note: str | None = None) -> None:
         ha="left",
         va="top",
         fontsize=7,
-        color="#444444",
+        color=CAPTION,
     )
+
+
+def source_line(data: pd.DataFrame) -> str:
+    """The source of the rows drawn: claims cite who said each figure, via whom and when; any other
+    table cites its origin (producer, year, title), carried in ``data.attrs`` from its .meta.yml."""
+    if {"claimant_name", "publisher", "reported_on"} <= set(data.columns):
+        return provenance.claim_source_line(data)
+    return provenance.table_source_line(data)
+
+
+def _producer(data: pd.DataFrame) -> str:
+    """Who produced a table (its origin's producer), for the words a chart says of its figures."""
+    return str(data.attrs.get("metadata", {}).get("origin", {}).get("producer", "the table's producer"))
+
+
+def _finish(
+    ax: Axes,
+    *,
+    title: str,
+    source: str,
+    note: str | None,
+    rows: pd.DataFrame,
+    statuses: Iterable[str] | None = None,
+    extra_keys: Iterable[tuple[str, str]] = (),
+    whole: Axis | None = None,
+    thousands: Axis | None = None,
+) -> Axes:
+    """What every chart ends with: its title, count ticks, the status key, the source line with its
+    caveat under the axes, and the rows drawn attached for the figure's CSV."""
+    ax.set_title(title)
+    if whole is not None:
+        _whole_numbers(whole)
+    if thousands is not None:
+        thousands.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    if statuses is not None:
+        _status_legend(ax, statuses, extra_keys)
+    add_source_line(ax, source, note=note)
+    figure_data.attach(ax, rows)
+    return ax
 
 
 def _nothing_to_draw(ax: Axes, title: str, what: str) -> Axes:
@@ -82,30 +130,32 @@ def _nothing_to_draw(ax: Axes, title: str, what: str) -> Axes:
     return ax
 
 
-def _whole_numbers(axis) -> None:
+def _whole_numbers(axis: Axis) -> None:
     """A count axis ticks whole numbers only (never 0.5 people)."""
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _status_legend(ax: Axes, statuses: list[str]) -> None:
-    """The status key, outside the plot on the right, where it can never hide a bar or a label."""
+def _status_legend(ax: Axes, statuses: Iterable[str], extra_keys: Iterable[tuple[str, str]] = ()) -> None:
+    """The status key (and any ``(colour, label)`` keys after it), outside the plot on the right,
+    where it can never hide a bar or a label."""
+    present = set(map(str, statuses))
+    keys = [(STATUS_COLOURS[s], STATUS_HATCHES[s], STATUS_LABELS[s]) for s in STATUSES if s in present]
+    keys += [(colour, None, label) for colour, label in extra_keys]
     handles = [
-        Patch(
-            facecolor=STATUS_COLOURS[s],
-            hatch=STATUS_HATCHES[s],
-            edgecolor="white",
-            label="\n".join(textwrap.wrap(STATUS_LABELS[s], 24)),
-        )
-        for s in STATUS_ORDER
-        if s in statuses
+        Patch(facecolor=colour, hatch=hatch, edgecolor="white", label="\n".join(textwrap.wrap(label, 24)))
+        for colour, hatch, label in keys
     ]
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        title="Status",
-        title_fontsize=8,
-        alignment="left",
+    ax.legend(handles=handles, title="Status", **KEY_OUTSIDE)
+
+
+def open_end(ax: Axes, value: float, y: float, colour: str, length: float = 22) -> None:
+    """A dashed arrow from a lower bound onwards: the figure may be higher ('at least')."""
+    ax.annotate(
+        "",
+        xy=(value, y),
+        xytext=(length, 0),
+        textcoords="offset points",
+        arrowprops={"arrowstyle": "<-", "color": colour, "linestyle": "--", "lw": 1.2},
     )
 
 
@@ -118,6 +168,7 @@ def _bar(
     label: str | None = None,
     open_ended: bool = False,
     label_from: float | None = None,
+    label_pad: float = 4,
     height: float = 0.7,
 ) -> None:
     """One horizontal bar; a lower bound ends in a dashed arrow (the figure may be higher)."""
@@ -130,15 +181,9 @@ def _bar(
         edgecolor="white",
         linewidth=0,
     )
-    offset = 4
+    offset = label_pad
     if open_ended:
-        ax.annotate(
-            "",
-            xy=(value, y),
-            xytext=(22, 0),
-            textcoords="offset points",
-            arrowprops={"arrowstyle": "<-", "color": STATUS_COLOURS[status], "linestyle": "--", "lw": 1.2},
-        )
+        open_end(ax, value, y, STATUS_COLOURS[status])
         offset = 26
     if label:
         ax.annotate(
@@ -152,52 +197,51 @@ def _bar(
         )
 
 
-def plot_claims(
-    claims: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None, unit: str = "people"
-) -> Axes:
+def plot_claims(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """One bar per claim: its number as worded ('≥ 15'), who said it, colour by verification status.
 
-    ``claims`` comes from ``load_claims`` (filtered); lower bounds end in a dashed arrow.
+    ``data`` are claims from ``load_claims`` (filtered); lower bounds end in a dashed arrow; the
+    axis names the claims' unit.
     """
-    ax = _axes(ax, (8, max(2.6, 0.42 * len(claims) + 1.6)))
-    if claims.empty:
+    ax = _axes(ax, (8, max(2.6, 0.42 * len(data) + 1.6)))
+    if data.empty:
         return _nothing_to_draw(ax, title or "Figures as claimed", "claims")
-    data = analysis.with_labels(claims).iloc[::-1].reset_index(drop=True)
-    for y, row in data.iterrows():
+    drawn = analysis.with_labels(data).iloc[::-1].reset_index(drop=True)
+    for y, row in drawn.iterrows():
         value = float(row["drawn"]) if pd.notna(row["drawn"]) else 0.0
         _bar(ax, y, value, str(row["status"]), label=row["label"], open_ended=row["qualifier"] == "at_least")
     ticks = [
         f"{METRIC_LABELS.get(str(r.metric), r.metric)} · {r.claimant_name}\n{r.publisher}, {r.reported_on:%d %b %Y}"
-        for r in data.itertuples()
+        for r in drawn.itertuples()
     ]
-    ax.set_yticks(range(len(data)), ticks, fontsize=8)
-    top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
+    ax.set_yticks(range(len(drawn)), ticks, fontsize=8)
+    top = float(drawn["drawn"].max()) if drawn["drawn"].notna().any() else 1.0
     ax.set_xlim(0, top * 1.45 + 2)
-    _whole_numbers(ax.xaxis)
-    ax.set_xlabel(f"Number claimed ({unit})")
-    ax.set_title(title or "Figures as claimed")
-    _status_legend(ax, sorted(set(map(str, data["status"]))))
-    add_source_line(
+    units = list(dict.fromkeys(drawn["unit"].dropna().astype(str))) or ["people"]
+    ax.set_xlabel(f"Number claimed ({' / '.join(units)})")
+    return _finish(
         ax,
-        provenance.claim_source_line(data),
-        note=f"Status of the figures drawn: {analysis.status_caption(data['status'])}. Each bar is a claim "
+        title=title or "Figures as claimed",
+        whole=ax.xaxis,
+        statuses=drawn["status"],
+        source=source_line(drawn),
+        note=f"Status of the figures drawn: {analysis.status_caption(drawn['status'])}. Each bar is a claim "
         "by the party named, not an established fact; ≥ marks a lower bound ('at least').",
+        rows=figure_data.claim_rows(drawn.iloc[::-1]),
     )
-    figure_data.attach(ax, figure_data.claim_rows(data.iloc[::-1]))
-    return ax
 
 
-def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_toll_revisions(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Every claim of one metric over time, one row per report (earliest at the top), by claimant.
 
-    ``history`` comes from ``analysis.revision_history``. Each report keeps its own row, so
+    ``data`` comes from ``analysis.revision_history``. Each report keeps its own row, so
     counts given on the same day sit side by side and never on one point; an arrow links a
     figure to the one it revises; the colour says who said it, the marker how it was worded.
     """
-    ax = _axes(ax, (9, max(3.2, 0.34 * len(history) + 2.2)))
-    if history.empty:
+    ax = _axes(ax, (9, max(3.2, 0.34 * len(data) + 2.2)))
+    if data.empty:
         return _nothing_to_draw(ax, title or "How the reported figure changed", "claims")
-    data = history.reset_index(drop=True)
+    data = data.reset_index(drop=True)
     if "label" not in data.columns:
         data = analysis.with_labels(data)
     if "when" not in data.columns:
@@ -240,7 +284,7 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
                 xytext=(float(data.loc[before, "drawn"]), before),
                 arrowprops={
                     "arrowstyle": "->",
-                    "color": "#555555",
+                    "color": LINK,
                     "lw": 0.9,
                     "shrinkA": 5,
                     "shrinkB": 5,
@@ -252,14 +296,13 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
     ax.set_ylim(len(data) - 0.4, -0.6)  # earliest at the top
     top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
     ax.set_xlim(0, top * 1.2 + 2)
-    _whole_numbers(ax.xaxis)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     metric = str(data["metric"].iloc[0])
     ax.set_xlabel(
         f"{METRIC_LABELS.get(metric, metric)} ({data['unit'].iloc[0] if 'unit' in data.columns else 'people'})"
     )
-    ax.set_title(title or "How the reported figure changed")
+    # The key here says who said each figure (the colours), not its status: every row's status is in the caption.
     handles = [
         Line2D(
             [],
@@ -275,31 +318,23 @@ def plot_toll_revisions(history: pd.DataFrame, *, ax: Axes | None = None, title:
     ]
     if (data["qualifier"] == "at_least").any():
         handles.append(Line2D([], [], marker="^", ls="", color="white", markeredgecolor="black", label="at least (▲)"))
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        title="Who said it",
-        title_fontsize=8,
-        alignment="left",
-        fontsize=7.5,
-    )
+    ax.legend(handles=handles, title="Who said it", fontsize=7.5, **KEY_OUTSIDE)
     timed = data["when"].str.contains("UTC").any()
-    add_source_line(
+    return _finish(
         ax,
-        provenance.claim_source_line(data),
+        title=title or "How the reported figure changed",
+        whole=ax.xaxis,
+        source=source_line(data),
         note=f"Status of the figures drawn: {analysis.status_caption(data['status'])}. Each row is one "
         "report, in the order given (top first); arrows link a figure to the one it revises; "
         "counts that disagree are each kept, none picked."
         + (" Times are as the outlet gives them, with their UTC offset." if timed else ""),
+        rows=figure_data.claim_rows(data, mark="point"),
     )
-    figure_data.attach(ax, figure_data.claim_rows(data, mark="point"))
-    return ax
 
 
 def plot_weapons(
-    weapons: pd.DataFrame,
-    mentions: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     systems: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
@@ -308,59 +343,56 @@ def plot_weapons(
 ) -> Axes:
     """Munitions claimed by canonical system; systems named without a count say so instead of a zero bar.
 
-    The axis says what was counted from the metric of the claim the counts break down (``claims``:
-    launched or intercepted); the caption adds a system's own note (``systems``, weapon_systems.csv)
-    only where a mention uses a name that note explains.
+    ``data`` are weapon mentions (``load_weapon_mentions``, one event's), summed by system here as
+    ``analysis.weapons_claimed`` does. The axis says what was counted from the metric of the claim the
+    counts break down (``claims``: launched or intercepted); the caption adds a system's own note
+    (``systems``, weapon_systems.csv) only where a mention uses a name that note explains.
     """
+    weapons = analysis.weapons_claimed(data)
     ax = _axes(ax, (8, max(3.6, 0.55 * len(weapons) + 1.8)))
     if weapons.empty:
         return _nothing_to_draw(ax, title or "Weapons named, by system", "weapon mentions")
-    data = weapons.iloc[::-1].reset_index(drop=True)
-    for y, row in data.iterrows():
+    drawn = weapons.iloc[::-1].reset_index(drop=True)
+    for y, row in drawn.iterrows():
         names = f"reported as: {row['names_as_reported']}"
         if pd.isna(row["count_claimed"]):
             ax.text(0.2, y, f"named, no count given  ({names})", va="center", fontsize=8, style="italic")
             continue
         # a mix of statuses is drawn as the least checked of them
-        status = max(row["status"].split(", "), key=STATUS_ORDER.index)
+        status = max(row["status"].split(", "), key=STATUSES.index)
         _bar(ax, y, float(row["count_claimed"]), status, label=f"{int(row['count_claimed'])}   ({names})")
     ax.set_yticks(
-        range(len(data)),
+        range(len(drawn)),
         [
             f"{narrative.wrap(str(r.canonical_name), 22)}\n{WEAPON_TYPE_LABELS.get(r.type, r.type)}"
-            for r in data.itertuples()
+            for r in drawn.itertuples()
         ],
     )
-    counts = data["count_claimed"].dropna()
+    counts = drawn["count_claimed"].dropna()
     ax.set_xlim(0, (float(counts.max()) if len(counts) else 1) * 2.2)
-    _whole_numbers(ax.xaxis)  # munitions are counted whole
-    pad = max(0.0, (3 - len(data)) / 2)  # one or two systems keep bars of a usual thickness
-    ax.set_ylim(-0.6 - pad, len(data) - 0.4 + pad)
-    ax.set_xlabel(narrative.munitions_axis_label(mentions, claims))
-    ax.set_title(title or "Weapons named, by system")
-    used = mentions[mentions["count_best"].notna()]
-    _status_legend(ax, sorted(set(map(str, (used if len(used) else mentions)["status"]))))
-    add_source_line(
+    pad = max(0.0, (3 - len(drawn)) / 2)  # one or two systems keep bars of a usual thickness
+    ax.set_ylim(-0.6 - pad, len(drawn) - 0.4 + pad)
+    ax.set_xlabel(narrative.munitions_axis_label(data, claims))
+    used = data[data["count_best"].notna()]
+    cited = used if len(used) else data
+    return _finish(
         ax,
-        provenance.claim_source_line(used if len(used) else mentions),
-        note=narrative.weapons_caption(mentions, systems, claims),
+        title=title or "Weapons named, by system",
+        whole=ax.xaxis,  # munitions are counted whole
+        statuses=cited["status"],
+        source=source_line(cited),
+        note=narrative.weapons_caption(data, systems, claims),
+        rows=figure_data.weapon_rows(weapons, data),
     )
-    figure_data.attach(ax, figure_data.weapon_rows(weapons, mentions))
-    return ax
 
 
-def plot_killed_by_category(
-    killed: pd.DataFrame,
-    totals: pd.DataFrame,
-    *,
-    ax: Axes | None = None,
-    estimate: str = "best",
-    title: str | None = None,
-) -> Axes:
-    """OHCHR's killed by category: bars to the chosen estimate, ranges as error bars, lower bounds as arrows."""
+def plot_killed_by_category(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Killed by category (``analysis.killed_by_category``): bars to the estimate chosen there (its
+    ``estimate`` column), ranges as error bars, lower bounds as arrows."""
     ax = _axes(ax, (8, 3.8))
-    data = killed.iloc[::-1].reset_index(drop=True)
-    for y, row in data.iterrows():
+    producer = _producer(data)
+    drawn = data.iloc[::-1].reset_index(drop=True)
+    for y, row in drawn.iterrows():
         value = float(row["drawn"])
         is_range = row["qualifier"] == "range"
         if is_range:
@@ -382,109 +414,84 @@ def plot_killed_by_category(
             label=row["label"],
             open_ended=row["qualifier"] == "at_least",
             label_from=float(row["value_high"]) if is_range else None,
+            label_pad=9 if is_range else 4,  # clear of the error bar's cap
         )
-    ax.set_yticks(range(len(data)), [CATEGORY_LABELS.get(str(c), str(c)) for c in data["category"]])
-    ax.set_xlim(0, float(data["value_high"].fillna(data["drawn"]).max()) * 1.3)
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    ax.set_yticks(range(len(drawn)), [CATEGORY_LABELS.get(str(c), str(c)) for c in drawn["category"]])
+    ax.set_xlim(0, float(drawn["value_high"].fillna(drawn["drawn"]).max()) * 1.3)
+    estimate = str(drawn["estimate"].iloc[0]) if "estimate" in drawn.columns and len(drawn) else "best"
     ax.set_xlabel(f"People killed, 14 April 2014 – 31 December 2021 ({estimate} estimate)")
-    ax.set_title(title or "Killed in the conflict in eastern Ukraine, by category")
-    _status_legend(ax, sorted(set(map(str, data["status"]))))
-    derived = data[data["status"].astype(str) == "derived"] if "derived_from" in data.columns else data.iloc[0:0]
+    derived = drawn[drawn["status"].astype(str) == "derived"] if "derived_from" in drawn.columns else drawn.iloc[0:0]
     derived_note = "".join(
         f" {CATEGORY_LABELS.get(str(r.category), r.category)}: {r.label} = {r.derived_from} (derived)."
         for r in derived.iloc[::-1].itertuples()
     )
-    add_source_line(
+    return _finish(
         ax,
-        provenance.table_source_line(totals),
-        note="Error bars show OHCHR's ranges; a range's best estimate is its midpoint."
+        title=title or f"Killed, by category ({producer})",
+        thousands=ax.xaxis,
+        statuses=drawn["status"],
+        source=source_line(data),
+        note=f"Error bars show {producer}'s ranges; a range's best estimate is its midpoint."
         + derived_note
-        + " OHCHR counts only corroborated deaths; the actual numbers are likely higher.",
+        + f" {producer} counts only corroborated deaths; the actual numbers are likely higher.",
+        rows=figure_data.ohchr_category_rows(data),
     )
-    figure_data.attach(ax, figure_data.ohchr_category_rows(killed, totals))
-    return ax
 
 
-def plot_civilian_deaths_by_year(
-    yearly: pd.DataFrame, by_year: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None
-) -> Axes:
-    """Civilians killed per year, coloured by status; the MH17 victims stacked apart where included."""
+def plot_civilian_deaths_by_year(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Civilians killed per year (``analysis.civilian_deaths_by_year``), coloured by status; the MH17
+    victims stacked apart where included."""
     ax = _axes(ax, (8, 4.2))
-    years = yearly["year"].astype(int).to_numpy()
-    other = (yearly["killed"] - yearly["mh17"]).astype(float).to_numpy()
+    mh17_label = "aboard MH17 (17 July 2014)"
+    years = data["year"].astype(int).to_numpy()
+    other = (data["killed"] - data["mh17"]).astype(float).to_numpy()
     for x, value, mh17, status in zip(
-        years, other, yearly["mh17"].astype(float), yearly["status"].astype(str), strict=False
+        years, other, data["mh17"].astype(float), data["status"].astype(str), strict=False
     ):
         ax.bar(x, value, color=STATUS_COLOURS[status], hatch=STATUS_HATCHES[status], edgecolor="white", width=0.7)
         if mh17:
-            ax.bar(
-                x, mh17, bottom=value, color="#999999", edgecolor="white", width=0.7, label="aboard MH17 (17 July 2014)"
-            )
+            ax.bar(x, mh17, bottom=value, color=SET_APART, edgecolor="white", width=0.7, label=mh17_label)
         ax.text(x, value + mh17 + 25, f"{int(value + mh17):,}", ha="center", fontsize=8)
     ax.set_xticks(years, [str(y) for y in years])
     ax.grid(axis="x", visible=False)
     ax.grid(axis="y", visible=True)
-    _whole_numbers(ax.yaxis)
     ax.set_ylabel("Civilians killed (people)")
-    ax.set_title(title or "Civilians killed in eastern Ukraine, by year")
-    handles = [
-        Patch(facecolor=STATUS_COLOURS[s], hatch=STATUS_HATCHES[s], edgecolor="white", label=STATUS_LABELS[s])
-        for s in STATUS_ORDER
-        if s in set(yearly["status"].astype(str))
-    ]
-    if yearly["mh17"].sum():
-        handles.append(Patch(facecolor="#999999", label="aboard MH17 (17 July 2014)"))
-    ax.legend(
-        handles=[
-            Patch(
-                facecolor=h.get_facecolor(),
-                hatch=h.get_hatch(),
-                edgecolor="white",
-                label="\n".join(textwrap.wrap(h.get_label(), 24)),
-            )
-            for h in handles
-        ],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        title="Status",
-        title_fontsize=8,
-        alignment="left",
-    )
-    derived = yearly[yearly["status"].astype(str) == "derived"]
-    add_source_line(
+    derived = data[data["status"].astype(str) == "derived"]
+    return _finish(
         ax,
-        provenance.table_source_line(by_year),
-        note=f"Status: {analysis.status_caption(yearly['status'], yearly['year'])}"
+        title=title or f"Civilians killed, by year ({_producer(data)})",
+        whole=ax.yaxis,
+        statuses=data["status"],
+        extra_keys=[(SET_APART, mh17_label)] if data["mh17"].sum() else [],
+        source=source_line(data),
+        note=f"Status: {analysis.status_caption(data['status'], data['year'])}"
         + "".join(f" ({int(r.year)}: its count less the MH17 victims)" for r in derived.itertuples())
         + ". 2014 counts from 14 April.",
+        rows=figure_data.yearly_rows(data),
     )
-    figure_data.attach(ax, figure_data.yearly_rows(yearly, by_year))
-    return ax
 
 
 def plot_toll_in_context(
-    event_claims: pd.DataFrame,
-    yearly: pd.DataFrame,
-    by_year: pd.DataFrame,
-    *,
-    ax: Axes | None = None,
-    title: str | None = None,
+    data: pd.DataFrame, *, yearly: pd.DataFrame, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
-    """A claimed single-event death toll beside OHCHR's civilian deaths per whole year (log scale).
+    """A claimed single-event death toll (``data``, claims) beside a producer's civilian deaths per whole
+    year (``yearly``, from ``analysis.civilian_deaths_by_year``), on a log scale.
 
-    OHCHR's yearly figures are deaths, so only claims of people killed may stand beside them:
-    any other metric is refused with a ``ValueError`` naming it.
+    The yearly figures are deaths, so only claims of people killed may stand beside them: any other
+    metric is refused with a ``ValueError`` naming it.
     """
-    for metric in sorted(set(event_claims["metric"].astype(str))):
+    for metric in sorted(set(data["metric"].astype(str))):
         analysis.check_comparable_with_ohchr_deaths(metric)
     ax = _axes(ax, (8, 4.4))
-    if yearly.empty and event_claims.empty:
-        return _nothing_to_draw(ax, title or "A claimed death toll beside OHCHR's civilian deaths per year", "figures")
+    producer = _producer(yearly)
+    default_title = f"A claimed death toll beside {producer}'s civilian deaths per year"
+    if yearly.empty and data.empty:
+        return _nothing_to_draw(ax, title or default_title, "figures")
     rows = [
-        (f"{int(r.year)}: civilians killed\nin the year (OHCHR)", float(r.killed), str(r.status), False)
+        (f"{int(r.year)}: civilians killed\nin the year ({producer})", float(r.killed), str(r.status), False)
         for r in yearly.itertuples()
     ]
-    for r in analysis.with_labels(event_claims).itertuples():
+    for r in analysis.with_labels(data).itertuples():
         rows.append(
             (
                 f"{r.event_name}\n{r.claimant_name}, {r.reported_on.day} {r.reported_on:%b %Y}",
@@ -499,64 +506,65 @@ def plot_toll_in_context(
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlim(1, max(r[1] for r in rows) * 4)
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     ax.set_xlabel("People killed (log scale)")
-    ax.set_title(title or "A claimed death toll beside OHCHR's civilian deaths per year")
-    _status_legend(ax, sorted({r[2] for r in rows}))
-    ohchr_status = analysis.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
-    claim_status = analysis.status_caption(event_claims["status"]) if len(event_claims) else "none drawn"
-    add_source_line(
+    yearly_status = analysis.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
+    claim_status = analysis.status_caption(data["status"]) if len(data) else "none drawn"
+    return _finish(
         ax,
-        provenance.table_source_line(by_year)
-        + " "
-        + provenance.claim_source_line(event_claims).replace("Source: ", "Claims: ", 1),
-        note=f"OHCHR's yearly counts of civilians killed in eastern Ukraine ({ohchr_status}) against one "
+        title=title or default_title,
+        thousands=ax.xaxis,
+        statuses=[r[2] for r in rows],
+        source=source_line(yearly) + " " + source_line(data).replace("Source: ", "Claims: ", 1),
+        note=f"{producer}'s yearly counts of civilians killed in eastern Ukraine ({yearly_status}) against one "
         f"event's toll ({claim_status}). Different counters and methods: not like for like.",
+        rows=figure_data.context_rows(data, yearly),
     )
-    figure_data.attach(ax, figure_data.context_rows(event_claims, yearly, by_year))
-    return ax
-
-
-# Colour-blind-safe colours (Okabe and Ito) given to countries in alphabetical order.
-COUNTRY_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 
 
 def country_colours(countries: pd.Series) -> dict[str, str]:
     """One colour per country named in the data, stable for the same set of countries."""
     names = sorted(set(countries.dropna().astype(str)))
-    return {name: COUNTRY_COLOURS[i % len(COUNTRY_COLOURS)] for i, name in enumerate(names)}
+    return {name: COUNTRY_PALETTE[i % len(COUNTRY_PALETTE)] for i, name in enumerate(names)}
 
 
-def _places_source_line(places: pd.DataFrame, sources: pd.DataFrame | None) -> str:
-    """Who located the places and who named them, from places.csv and (when given) sources.csv."""
-    if sources is None:
+def _cited(places: pd.DataFrame, column: str) -> str:
+    """'Wikipedia (English): Atown, Btown; The Gazette: its headline', one publisher at a time, from the
+    publisher and title ``analysis.places_with_sources`` joined for ``column``; unknown ids as they are."""
+    named = places[places[column].notna()]
+    table = pd.DataFrame(
+        {
+            "id": named[column].astype(str),
+            "publisher": named[f"{column}_publisher"],
+            "title": named[f"{column}_title"],
+        }
+    ).drop_duplicates("id")
+    table = table.sort_values("id")
+    known = table[table["publisher"].notna()]
+    text = [
+        f"{publisher}: {', '.join(sorted(map(str, titles)))}"
+        for publisher, titles in known.groupby(known["publisher"].astype(str), sort=True)["title"]
+    ]
+    return "; ".join(text + list(table.loc[table["publisher"].isna(), "id"]))
+
+
+def _places_source_line(places: pd.DataFrame) -> str:
+    """Who located the places and who named them (the sources joined by ``analysis.places_with_sources``)."""
+    if "coord_source_id_publisher" not in places.columns:
         return "Source: places.csv (coordinates from the source in coord_source_id; names from mentioned_in)."
-    by_id = sources.set_index(sources["source_id"].astype(str))
-
-    def cited(ids: list[str]) -> str:
-        # "Wikipedia (English): Atown, Btown; The Gazette: its headline", one publisher at a time
-        known = by_id.loc[[i for i in ids if i in by_id.index]]
-        groups = known.groupby(known["publisher"].astype(str), sort=True)["title"]
-        text = [f"{publisher}: {', '.join(sorted(map(str, titles)))}" for publisher, titles in groups]
-        return "; ".join(text + [i for i in ids if i not in by_id.index])
-
-    located = sorted(set(places["coord_source_id"].dropna().astype(str)))
-    named = sorted(set(places["mentioned_in"].dropna().astype(str)))
     parts = []
-    if located:
-        parts.append("coordinates (verified) from " + cited(located))
-    if named:
-        parts.append("places as named in " + cited(named))
+    if places["coord_source_id"].notna().any():
+        parts.append("coordinates (verified) from " + _cited(places, "coord_source_id"))
+    if places["mentioned_in"].notna().any():
+        parts.append("places as named in " + _cited(places, "mentioned_in"))
     if places["mentioned_in"].isna().any():
         parts.append("other places named by no recorded source (their notes in places.csv say why they are shown)")
     return "Source: " + "; ".join(parts) + "." if parts else ""
 
 
 def plot_places(
-    places: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     reference: str | None = None,
-    sources: pd.DataFrame | None = None,
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Axes:
@@ -564,7 +572,9 @@ def plot_places(
 
     Colours stand for the country each place lies in (from the data); distances are drawn from
     ``reference`` when one is given and the table has ``distance_km`` (``analysis.distances_from``).
+    The source line cites the sources ``analysis.places_with_sources`` joined to the places.
     """
+    places = data
     ax = _axes(ax, (8, 6))
     title = title or "Places named, where coordinates are verified"
     if places.empty:
@@ -592,7 +602,7 @@ def plot_places(
             ax.plot(
                 [ref["longitude"], row.longitude],
                 [ref["latitude"], row.latitude],
-                color="#999999",
+                color=SET_APART,
                 lw=0.7,
                 ls=":",
                 zorder=1,
@@ -625,7 +635,6 @@ def plot_places(
             va="center",
             transform=ax.transAxes,
         )
-    ax.set_title(title)
     if len(unlocated):
         listing = "\n".join(f"• {narrative.wrap(f'{r.name} ({r.admin_area})', 30)}" for r in unlocated.itertuples())
         ax.text(
@@ -635,25 +644,25 @@ def plot_places(
             transform=ax.transAxes,
             va="top",
             fontsize=8,
-            bbox={"facecolor": "#f4f4f4", "edgecolor": "#cccccc"},
+            bbox={"facecolor": BOX_FACE, "edgecolor": BOX_EDGE},
         )
-    add_source_line(
+    return _finish(
         ax,
-        _places_source_line(places, sources),
+        title=title,
+        source=_places_source_line(places),
         note=("Distances are great-circle distances. " if ref is not None and len(located) > 1 else "")
         + "Places without verified coordinates are listed, not placed.",
+        rows=figure_data.place_rows(places),
     )
-    figure_data.attach(ax, figure_data.place_rows(places))
-    return ax
 
 
-def plot_figures_by_status(table: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_figures_by_status(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """How many figures each party gave, by verification status (from ``analysis.provenance_table``)."""
     ax = _axes(ax, (8, 4))
-    if table.empty:
+    if data.empty:
         return _nothing_to_draw(ax, title or "Figures by who said them", "figures")
-    counts = table.groupby(["who_said_it", "status"]).size().unstack("status", fill_value=0)
-    order = [s for s in STATUS_ORDER if s in counts.columns]  # every status, so no figure goes uncounted
+    counts = data.groupby(["who_said_it", "status"]).size().unstack("status", fill_value=0)
+    order = [s for s in STATUSES if s in counts.columns]  # every status, so no figure goes uncounted
     counts = counts[order].loc[counts.sum(axis=1).sort_values().index]
     left = pd.Series(0, index=counts.index)
     for status in order:
@@ -670,12 +679,13 @@ def plot_figures_by_status(table: pd.DataFrame, *, ax: Axes | None = None, title
     ax.set_yticks(range(len(counts)), counts.index)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("Figures recorded (count)")
-    ax.set_title(title or "Figures by who said them and how far each was checked")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Status", title_fontsize=8, alignment="left")
-    add_source_line(
+    # the bars' own key: each stacked segment's status label, unwrapped, in the order stacked
+    ax.legend(title="Status", **KEY_OUTSIDE)
+    files = data.attrs.get("drawn_from") or ["data"]
+    return _finish(
         ax,
-        "Source: the workbook's claims.csv and ohchr_totals.csv, curated from the sources in sources.csv.",
-        note=f"Status of the {len(table)} figures drawn: {analysis.status_caption(table['status'])}.",
+        title=title or "Figures by who said them and how far each was checked",
+        source=f"Source: the workbook's {' and '.join(files)}, curated from the sources in sources.csv.",
+        note=f"Status of the {len(data)} figures drawn: {analysis.status_caption(data['status'])}.",
+        rows=figure_data.status_count_rows(data),
     )
-    figure_data.attach(ax, figure_data.status_count_rows(table))
-    return ax

@@ -16,9 +16,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from . import analysis, figure_data, provenance
-from .charts import METRIC_LABELS, _axes, _nothing_to_draw, _status_legend, add_source_line
-from .style import STATUS_COLOURS
+from . import analysis, figure_data
+from .charts import _axes, _finish, _nothing_to_draw, open_end, source_line
+from .schemas import METRIC_LABELS
+from .style import LINK, STATUS_COLOURS
 
 
 def _km(lat: pd.Series, lon: pd.Series, lat0: float, lon0: float) -> pd.Series:
@@ -63,23 +64,24 @@ def coded_near(
 
 
 def plot_coded_beside_claims(
-    claims: pd.DataFrame, coded: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None
+    data: pd.DataFrame, *, coded: pd.DataFrame, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
-    """One row per figure: the parties' claims, then the datasets' coded figures.
+    """One row per figure: the parties' claims about the event (``data``), then the datasets' coded
+    figures nearby (``coded``, from ``coded_near``).
 
     A range (low to high) is drawn as a line with its best value marked; a lower bound ('at
     least') as a point with a dashed arrow; colours say each figure's verification status.
     """
     rows = pd.concat(
-        [claims.assign(group="claimed about the event"), coded.assign(group="coded by a dataset nearby")],
+        [data.assign(group="claimed about the event"), coded.assign(group="coded by a dataset nearby")],
         ignore_index=True,
     )
     ax = _axes(ax, (8.5, max(2.8, 0.5 * len(rows) + 1.8)))
     if rows.empty:
         return _nothing_to_draw(ax, title or "Coded events beside the claims", "figures")
-    data = analysis.with_labels(rows).iloc[::-1].reset_index(drop=True)
+    drawn = analysis.with_labels(rows).iloc[::-1].reset_index(drop=True)
     top = 1.0
-    for y, row in data.iterrows():
+    for y, row in drawn.iterrows():
         colour = STATUS_COLOURS[str(row["status"])]
         low, _best, high = (row[c] for c in ("value_low", "value_best", "value_high"))
         if pd.notna(low) and pd.notna(high) and low != high:
@@ -92,13 +94,7 @@ def plot_coded_beside_claims(
         at_least = row["qualifier"] == "at_least"
         ax.plot(value, y, marker="^" if at_least else "o", ms=8, color=colour, mec="black", mew=0.5, zorder=3)
         if at_least:
-            ax.annotate(
-                "",
-                xy=(value, y),
-                xytext=(24, 0),
-                textcoords="offset points",
-                arrowprops={"arrowstyle": "<-", "color": colour, "linestyle": "--", "lw": 1.2},
-            )
+            open_end(ax, value, y, colour, length=24)
         top = max(top, value)
         ax.annotate(
             row["label"]
@@ -112,34 +108,34 @@ def plot_coded_beside_claims(
             fontweight="bold",
         )
     ticks = []
-    for r in data.itertuples():
+    for r in drawn.itertuples():
         via = "" if str(r.publisher).startswith(str(r.claimant_name)) else f", via {r.publisher}"
         whom = f" ({r.population} only)" if pd.notna(r.population) and str(r.population) != "all" else ""
         where = f", {r.distance_km:.0f} km away" if pd.notna(getattr(r, "distance_km", np.nan)) else ""
         text = f"{r.group}{where}: {r.claimant_name}{via}, {r.reported_on:%d %b %Y}{whom}"
         ticks.append("\n".join(textwrap.wrap(text, 60)))
-    ax.set_yticks(range(len(data)), ticks, fontsize=7)
+    ax.set_yticks(range(len(drawn)), ticks, fontsize=7)
     ax.set_xlim(0, top * 1.5 + 2)
-    metric = str(data["metric"].iloc[0])
+    metric = str(drawn["metric"].iloc[0])
     ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)} (people)")
-    ax.set_title(title or "Coded events beside the claims")
-    _status_legend(ax, sorted(set(map(str, data["status"]))))
+    _finish(
+        ax,
+        title=title or "Coded events beside the claims",
+        statuses=drawn["status"],
+        source=source_line(drawn),
+        note="A coded figure is a dataset's own estimate from the reports it cites, matched here by place "
+        "and date, not by name; the parties' figures are claims, not established facts.",
+        rows=figure_data.claim_rows(drawn, mark="point"),
+    )
+    # A second key, for the marks, below the status key (which stays as an artist of its own).
+    status_key = ax.get_legend()
     handles = [
-        Line2D([], [], color="#555555", lw=5, alpha=0.55, label="low–high range"),
-        Line2D([], [], color="#555555", marker="o", lw=0, label="best / stated value"),
-        Line2D([], [], color="#555555", marker="^", lw=0, label="lower bound ('at least')"),
+        Line2D([], [], color=LINK, lw=5, alpha=0.55, label="low–high range"),
+        Line2D([], [], color=LINK, marker="o", lw=0, label="best / stated value"),
+        Line2D([], [], color=LINK, marker="^", lw=0, label="lower bound ('at least')"),
     ]
-    legend = ax.get_legend()
     ax.legend(
         handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7, title="Marks", title_fontsize=8
     )
-    if legend is not None:
-        ax.add_artist(legend)
-    add_source_line(
-        ax,
-        provenance.claim_source_line(data),
-        note="A coded figure is a dataset's own estimate from the reports it cites, matched here by place "
-        "and date, not by name; the parties' figures are claims, not established facts.",
-    )
-    figure_data.attach(ax, figure_data.claim_rows(data, mark="point"))
+    ax.add_artist(status_key)
     return ax

@@ -7,6 +7,7 @@ from matplotlib.axes import Axes
 
 from . import analysis, charts
 from .loading import load_claims, load_table
+from .schemas import METRIC_LABELS, PEOPLE_METRICS
 
 
 def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> Axes:
@@ -33,11 +34,10 @@ def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> A
         if claimant == "all"
         else str(load_table("claimants").set_index("claimant_id")["name"].get(claimant, claimant))
     )
-    label = charts.METRIC_LABELS.get(metric, metric)
+    label = METRIC_LABELS.get(metric, metric)
     charts.plot_claims(chosen, ax=top, title=f"{label}: claims about the {event_name} ({who})")
-    charts.plot_civilian_deaths_by_year(
-        yearly, by_year, ax=bottom, title=f"OHCHR: civilians killed, {years[0]}–{years[1]}"
-    )
+    producer = by_year.attrs["metadata"]["origin"]["producer"]
+    charts.plot_civilian_deaths_by_year(yearly, ax=bottom, title=f"{producer}: civilians killed, {years[0]}–{years[1]}")
     return top
 
 
@@ -48,11 +48,14 @@ def controls(*, event: str, claimant: str, metric: str, years: tuple[int, int]):
 
     events = sorted(load_table("events")["event_id"].astype(str))
     claimants = ["all", *sorted(load_table("claimants")["claimant_id"].astype(str))]
+    recorded = load_table("ohchr_civilian_deaths_by_year")["year"]  # the slider spans the years the table has
     pickers = {
         "event": widgets.Dropdown(options=events, value=event, description="Event"),
         "claimant": widgets.Dropdown(options=claimants, value=claimant, description="Claimant"),
-        "metric": widgets.Dropdown(options=["killed", "injured", "missing"], value=metric, description="Metric"),
-        "years": widgets.IntRangeSlider(value=years, min=2014, max=2021, description="OHCHR years"),
+        "metric": widgets.Dropdown(options=list(PEOPLE_METRICS), value=metric, description="Metric"),
+        "years": widgets.IntRangeSlider(
+            value=years, min=int(recorded.min()), max=int(recorded.max()), description="OHCHR years"
+        ),
     }
 
     def redraw(**choices) -> None:

@@ -185,15 +185,12 @@ def claim_rows(claims: pd.DataFrame, *, mark: str = "bar") -> pd.DataFrame:
     )
 
 
-def _producer(table: pd.DataFrame) -> str:
-    return str(table.attrs.get("metadata", {}).get("origin", {}).get("producer", ""))
+def _origin(table: pd.DataFrame, field: str) -> str:
+    """A field of the origin the loader carries in ``attrs`` (kept by the analysis steps a table went through)."""
+    return str(table.attrs.get("metadata", {}).get("origin", {}).get(field, ""))
 
 
-def _published(table: pd.DataFrame) -> str:
-    return str(table.attrs.get("metadata", {}).get("origin", {}).get("date_published", ""))
-
-
-def ohchr_category_rows(killed: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
+def ohchr_category_rows(killed: pd.DataFrame) -> pd.DataFrame:
     """One bar per category of ``analysis.killed_by_category``, with the value drawn for the estimate chosen."""
     if killed.empty:
         return _empty()
@@ -211,15 +208,15 @@ def ohchr_category_rows(killed: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFr
             "wording": _wording(killed, "value_low", "value_best", "value_high"),
             "drawn": killed["drawn"].to_numpy(),
             "unit": "people",
-            "claimant": _producer(totals),
+            "claimant": _origin(killed, "producer"),
             "source": killed["source_id"].astype(str).to_numpy(),
-            "date": _published(totals),
+            "date": _origin(killed, "date_published"),
             "status": killed["status"].astype(str).to_numpy(),
         }
     )
 
 
-def _year_rows(yearly: pd.DataFrame, by_year: pd.DataFrame, *, split_mh17: bool) -> list[dict]:
+def _year_rows(yearly: pd.DataFrame, *, split_mh17: bool) -> list[dict]:
     rows = []
     for r in yearly.itertuples():
         killed, mh17 = int(r.killed), int(r.mh17) if split_mh17 else 0
@@ -228,9 +225,9 @@ def _year_rows(yearly: pd.DataFrame, by_year: pd.DataFrame, *, split_mh17: bool)
             "metric": "killed",
             "qualifier": "exact",
             "unit": "people",
-            "claimant": _producer(by_year),
+            "claimant": _origin(yearly, "producer"),
             "source": str(r.source_id),
-            "date": _published(by_year),
+            "date": _origin(yearly, "date_published"),
             "status": str(r.status),
             "low": killed,
             "best": killed,
@@ -263,15 +260,15 @@ def _year_rows(yearly: pd.DataFrame, by_year: pd.DataFrame, *, split_mh17: bool)
     return rows
 
 
-def yearly_rows(yearly: pd.DataFrame, by_year: pd.DataFrame) -> pd.DataFrame:
+def yearly_rows(yearly: pd.DataFrame) -> pd.DataFrame:
     """One bar per year (``analysis.civilian_deaths_by_year``); the MH17 victims as their own stacked bar."""
-    rows = _year_rows(yearly, by_year, split_mh17=True)
+    rows = _year_rows(yearly, split_mh17=True)
     return pd.DataFrame(rows) if rows else _empty()
 
 
-def context_rows(event_claims: pd.DataFrame, yearly: pd.DataFrame, by_year: pd.DataFrame) -> pd.DataFrame:
-    """OHCHR's yearly bars, then the event's claims, in the order drawn (top to bottom)."""
-    years = pd.DataFrame(_year_rows(yearly, by_year, split_mh17=False))
+def context_rows(event_claims: pd.DataFrame, yearly: pd.DataFrame) -> pd.DataFrame:
+    """The yearly bars, then the event's claims, in the order drawn (top to bottom)."""
+    years = pd.DataFrame(_year_rows(yearly, split_mh17=False))
     from .analysis import with_labels
 
     claims = claim_rows(with_labels(event_claims)) if len(event_claims) else _empty()

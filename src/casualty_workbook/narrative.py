@@ -12,6 +12,7 @@ import textwrap
 
 import pandas as pd
 
+from .schemas import STATUSES
 from .style import STATUS_LABELS
 
 # What a count of munitions is a count of, by the metric of the claim it breaks down.
@@ -28,7 +29,6 @@ METRIC_WORDS = {
     "settlements_captured": "settlements claimed taken",
     "villages_captured": "villages claimed taken",
 }
-STATUS_ORDER = ("verified", "secondary", "unverified", "claimed")
 DEFAULT_EVENT_RULE = (
     "the most recent event of events.csv (latest date_end; on a tie, the one with more claims, then the first event_id)"
 )
@@ -91,7 +91,7 @@ def _listing(words: list[str]) -> str:
 def status_summary(statuses: pd.Series) -> str:
     """'2 claimed by a party, not independently verified; 1 secondary (...)' from the statuses drawn."""
     counts = statuses.astype(str).value_counts()
-    return "; ".join(f"{counts[s]} {STATUS_LABELS[s]}" for s in STATUS_ORDER if s in counts)
+    return "; ".join(f"{counts[s]} {STATUS_LABELS[s]}" for s in STATUSES if s in counts)
 
 
 def who_said_it(claims: pd.DataFrame) -> str:

@@ -116,7 +116,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
     "ohchr_2014_2021": {
         "include_mh17": Constraint(bool),
         **YEARS,
-        "estimate": Constraint(str, choices=lambda: ("low", "best", "high")),
+        "estimate": Constraint(str, choices=lambda: _vocabulary("ESTIMATES")),
     },
     "context": {"event": EVENT, "metric": Constraint(str, choices=_metrics_beside_ohchr), **YEARS},
     "places": {"event": EVENT, "reference_place": PLACE},

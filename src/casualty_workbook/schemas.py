@@ -29,6 +29,7 @@ METRICS = (
 POPULATIONS = ("all", "civilians", "children")
 UNITS = ("people", "munitions", "storeys", "settlements")
 QUALIFIERS = ("exact", "at_least", "about", "estimate", "up_to", "range", "not_reported")
+# In the order of how far a figure was checked: legends, captions and summaries list them so.
 STATUSES = ("verified", "secondary", "unverified", "claimed", "derived")
 # Sides that are parties to the war: their figures are `claimed`, whoever relays them.
 WAR_PARTIES = ("russia", "ukraine")
@@ -44,6 +45,20 @@ OHCHR_OUTCOMES = ("killed", "injured", "casualties")
 # Shared with parameters and charts: one home each.
 OHCHR_YEARS = (2014, 2021)  # first and last year of OHCHR's yearly figures
 PEOPLE_METRICS = ("killed", "injured", "missing")  # the metrics about people a claim can be charted by
+ESTIMATES = ("low", "best", "high")  # which of a figure's values a chart is drawn to
+# How a chart names each metric (an axis label, a row label): one entry per word of METRICS.
+METRIC_LABELS = {
+    "killed": "Killed",
+    "injured": "Injured",
+    "casualties": "Casualties (killed + injured)",
+    "missing": "Missing",
+    "rescued": "Rescued",
+    "munitions_launched": "Munitions launched",
+    "munitions_intercepted": "Munitions intercepted",
+    "storeys_collapsed": "Storeys collapsed",
+    "settlements_captured": "Settlements captured",
+    "villages_captured": "Villages captured",
+}
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
 
@@ -260,7 +275,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "ohchr_civilian_deaths_by_year",
             (
-                _f("year", "year", unique=True, min=2014, max=2021),
+                _f("year", "year", unique=True, min=OHCHR_YEARS[0], max=OHCHR_YEARS[1]),
                 _f("killed", "count"),
                 _f("includes_mh17", "bool"),
                 _f("status", "vocab", vocab=STATUSES),
@@ -275,7 +290,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "ohchr_mine_share",
             (
-                _f("year", "year", unique=True, min=2014, max=2021),
+                _f("year", "year", unique=True, min=OHCHR_YEARS[0], max=OHCHR_YEARS[1]),
                 _f("share_percent", "number", min=0, max=100),
                 _f("status", "vocab", vocab=STATUSES),
                 _f("source_id", "id"),

@@ -1,4 +1,4 @@
-"""The house style, set in one place: the .mplstyle file beside this module and the status colours."""
+"""The house style, set in one place: the .mplstyle file beside this module and every colour a chart uses."""
 
 from __future__ import annotations
 
@@ -9,13 +9,30 @@ import seaborn as sns
 
 STYLE_FILE = Path(__file__).with_name("workbook.mplstyle")
 
+# Okabe and Ito's palette, safe for the common forms of colour blindness: every hue below is one of these.
+OKABE_ITO = {
+    "vermillion": "#D55E00",
+    "blue": "#0072B2",
+    "bluish_green": "#009E73",
+    "reddish_purple": "#CC79A7",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+# Greys for what is not a figure's status: a part set apart (stacked on a bar), links, captions, boxes.
+SET_APART = "#999999"
+LINK = "#555555"
+CAPTION = "#444444"
+BOX_FACE, BOX_EDGE = "#f4f4f4", "#cccccc"
+
 # How far a figure was checked decides how it is drawn: solid when verified, hatched otherwise.
 STATUS_COLOURS = {
-    "verified": "#0072B2",
-    "secondary": "#56B4E9",
-    "unverified": "#E69F00",
-    "claimed": "#D55E00",
-    "derived": "#CC79A7",
+    "verified": OKABE_ITO["blue"],
+    "secondary": OKABE_ITO["sky_blue"],
+    "unverified": OKABE_ITO["orange"],
+    "claimed": OKABE_ITO["vermillion"],
+    "derived": OKABE_ITO["reddish_purple"],
 }
 STATUS_HATCHES = {"verified": "", "secondary": "..", "unverified": "//", "claimed": "xx", "derived": "--"}
 STATUS_LABELS = {
@@ -25,10 +42,16 @@ STATUS_LABELS = {
     "claimed": "claimed by a party to the war, not independently verified",
     "derived": "derived (computed from other figures)",
 }
-STATUS_ORDER = ("verified", "secondary", "unverified", "claimed", "derived")
-# Claimants are told apart by colour on the revision chart (Okabe-Ito, colour-blind safe), in order of appearance.
-CLAIMANT_PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999")
-SIDE_COLOURS = {"russia": "#D55E00", "ukraine": "#0072B2", "un": "#009E73", "media": "#CC79A7", "unknown": "#777777"}
+# Claimants are told apart by colour on the revision chart, in order of appearance.
+CLAIMANT_PALETTE = (
+    *(OKABE_ITO[h] for h in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue", "black")),
+    SET_APART,
+)
+# Countries on a map, in alphabetical order of their names.
+COUNTRY_PALETTE = tuple(
+    OKABE_ITO[h]
+    for h in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue", "yellow", "black")
+)
 
 
 def use_house_style() -> None:
