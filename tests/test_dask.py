@@ -10,7 +10,7 @@ import time
 
 import pytest
 from conftest import REPO, cli_env, copy_project, run_cli, tree_digest
-from test_faults import assert_no_partial_outputs
+from test_faults import SOME, assert_no_partial_outputs, only
 
 from casualty_workbook.catalogue import read_catalogue
 
@@ -34,7 +34,10 @@ def test_a_local_cluster_of_two_workers_builds_the_committed_figures(tmp_path):
 
 
 def test_killing_a_worker_mid_build_finishes_or_fails_cleanly(project):
-    """A worker killed while it runs a report: Dask reruns the report elsewhere; nothing is half-written."""
+    """A worker killed while it runs a report: Dask reruns the report elsewhere; nothing is half-written.
+
+    A few reports (the whole catalogue is built through a cluster above) are enough for a worker to
+    die inside one while the other runs another."""
     from distributed import Client, LocalCluster
 
     with (
@@ -49,7 +52,7 @@ def test_killing_a_worker_mid_build_finishes_or_fails_cleanly(project):
                 "-m",
                 "casualty_workbook.cli",
                 "build",
-                "--force",
+                *only(*SOME),
                 "--executor",
                 "dask",
                 "--scheduler",
@@ -76,12 +79,12 @@ def test_killing_a_worker_mid_build_finishes_or_fails_cleanly(project):
     assert "Traceback" not in err
     assert_no_partial_outputs(project)
     if build.returncode == 0:
-        assert f"Built {REPORTS} report(s)" in out
+        assert f"Built {len(SOME)} report(s)" in out
         assert tree_digest(project / "figures") == tree_digest(REPO / "figures")
     else:  # a report given up on is named, and its last good figures are kept
         assert "failed" in err and "KilledWorker" in err
     # Nothing of the build is left running: no kernel outlives the worker that started it.
-    result = run_cli(project, "build")
+    result = run_cli(project, "build", *only(*SOME))
     assert result.returncode == 0, result.stderr
 
 
