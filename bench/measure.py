@@ -8,7 +8,6 @@ touched, and edits made to src/ while the benchmark runs do not change what it m
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import resource
@@ -115,8 +114,10 @@ def run(
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
+    from casualty_workbook.files import sha256_file
+
     return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(folder)): sha256_file(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }

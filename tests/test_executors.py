@@ -10,9 +10,10 @@ import pytest
 from conftest import REPO, run_cli
 
 from casualty_workbook import warm
+from casualty_workbook.build.publish import publish_execution
 from casualty_workbook.catalogue import Report
 from casualty_workbook.executors import Execution, LocalExecutor, execute_report
-from casualty_workbook.runner import Layout, publish_execution
+from casualty_workbook.paths import Layout
 
 # A report that changes every kind of state a later report could see if kernels were reused.
 POLLUTE = r"""

@@ -101,3 +101,45 @@ def test_changing_one_value_in_the_data_shows_in_the_drift_message(built_copy):
     assert "row lyptsi: " in message and "latitude: '50.2092' → '50.3092'" in message
     assert message.index("latitude") < message.index("Images that differ")
     assert "kharkiv_front/places.png" in message
+
+
+def _page_with_link(tmp_path, index_link: str | None) -> str:
+    import nbformat
+
+    from casualty_workbook.catalogue import Report
+    from casualty_workbook.pages import render_report
+
+    executed = tmp_path / "run.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A run")]), executed)
+    report = Report("run", "provenance", "A run", {})
+    return render_report(executed, report, {}, tmp_path, index_link=index_link).decode("utf-8")
+
+
+def test_a_page_links_to_the_index_it_is_given_and_to_none_without_one(tmp_path):
+    assert '<a href="../index.html">All reports</a>' in _page_with_link(tmp_path, "../index.html")
+    page = _page_with_link(tmp_path, None)
+    assert "All reports" not in page and "index.html" not in page
+
+
+def test_an_analyst_s_run_links_to_the_build_s_index_only_when_it_exists(tmp_path):
+    from casualty_workbook.build.custom import custom_layout
+    from casualty_workbook.paths import Layout
+
+    layout = Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")
+    assert layout.index_link == "index.html", "the build's pages sit beside the index it writes"
+    assert custom_layout(layout, None).index_link is None, "no index yet: no link to a missing page"
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "index.html").write_text("<html></html>")
+    custom = custom_layout(layout, None)
+    assert custom.reports == tmp_path / "reports" / "custom"
+    assert (custom.reports / custom.index_link).resolve() == (tmp_path / "reports" / "index.html").resolve()
+
+
+@pytest.mark.slow
+def test_an_analyst_s_report_page_links_to_an_index_that_exists(built_copy):
+    result = run_cli(built_copy, "report", "provenance", "status=claimed")
+    assert result.returncode == 0, result.stderr
+    [page] = (built_copy / "reports" / "custom").glob("provenance--*.html")
+    [link] = re.findall(r'<a href="([^"]+)">All reports</a>', page.read_text(encoding="utf-8"))
+    assert (page.parent / link).resolve() == (built_copy / "reports" / "index.html").resolve()
+    assert (page.parent / link).is_file()

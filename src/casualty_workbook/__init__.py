@@ -3,7 +3,7 @@
 Notebooks import from here; everything they share lives in the package's modules:
 ``loading`` (the only door into data), ``schemas`` and ``rules`` (what valid data is),
 ``analysis``, ``charts`` (draw and return Axes), ``figures`` (the one saver), ``style``,
-``provenance``, ``parameters``, ``catalogue`` and ``runner`` (the build), ``cli``.
+``provenance``, ``parameters``, ``catalogue`` and ``build`` (the build, a package), ``cli``.
 
 Names are imported on first use, so the command line's no-op build never pays for pandas.
 """

@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{default_data_dir()}: {len(tables)} tables, {rows} rows, all rules hold.")
         return 0
     if args.command == "build":
-        from .runner import build_catalogue
+        from .build.run import build_catalogue
 
         if args.scheduler and args.executor != "dask":
             raise ParameterError("--scheduler ADDRESS goes with --executor dask")
@@ -151,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
         )
     if args.command == "report":
-        from .runner import run_custom_report
+        from .build.custom import run_custom_report
 
         return run_custom_report(args.notebook, args.params, timeout=args.timeout)
     if args.command in ("import", "export"):

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.folders) == 2:
         drifts = compare(Path(args.folders[0]), Path(args.folders[1]))
     elif not args.folders:
-        from .runner import default_layout
+        from .paths import default_layout
 
         layout = default_layout()
         try:

@@ -2,7 +2,7 @@
 
 Executing a report is a task: run its notebook with papermill into a private scratch folder
 and hand back the executed notebook and every file it saved, as bytes (an ``Execution``).
-The coordinating process alone publishes them (``runner.publish_execution``), atomically, as
+The coordinating process alone publishes them (``build.publish.publish_execution``), atomically, as
 for a local build: a worker never writes into figures/ or reports/, so a worker lost in the
 middle of a report loses nothing. Dask reruns the task elsewhere; if it keeps losing workers
 the report is reported failed.
@@ -31,7 +31,7 @@ from .catalogue import Report
 from .exceptions import ParameterError
 
 EXECUTORS = ("local", "dask")
-# What a kernel needs from the build's environment wherever it runs (``runner._prepare_environment``).
+# What a kernel needs from the build's environment wherever it runs (``build.run.prepare_environment``).
 KERNEL_ENV_KEYS = ("WORKBOOK_DATA_DIR", "SOURCE_DATE_EPOCH", "PYTHONHASHSEED", "MPLBACKEND")
 
 
@@ -69,8 +69,8 @@ def execute_report(
     ``expect`` (from the coordinator) holds the sha256 of the notebook and of the package code:
     a worker whose copies differ refuses the task rather than build something else.
     """
-    from . import runner
     from . import warm as warm_kernels
+    from .build.execute import describe_failure, execute_notebook
 
     start = time.perf_counter()
     where = f"{socket.gethostname()}:{os.getpid()}"
@@ -84,7 +84,7 @@ def execute_report(
     try:
         manager = warm_kernels.kernel_manager_class(env, warm=warm)
         try:
-            executed, record = runner.execute(report, layout, staging, timeout=timeout, kernel_manager_class=manager)
+            executed, record = execute_notebook(report, layout, staging, timeout=timeout, kernel_manager_class=manager)
         except Exception as err:  # noqa: BLE001 - the notebook failed: hand back what papermill wrote, nothing to publish
             failed = staging / f"{report.id}.ipynb"
             return Execution(
@@ -92,7 +92,7 @@ def execute_report(
                 False,
                 time.perf_counter() - start,
                 notebook=failed.read_bytes() if failed.is_file() else b"",
-                error=runner._describe_failure(err, timeout),
+                error=describe_failure(err, timeout),
                 worker=where,
             )
         out = staging / "out"
@@ -105,10 +105,11 @@ def execute_report(
 
 
 def _check_expected(report: Report, layout, expect: dict) -> str:
-    from .runner import _file_sha, code_hash
+    from .build.state import code_hash
+    from .files import sha256_file
 
     notebook = report.notebook_path(layout.notebooks)
-    if _file_sha(notebook) != expect.get("notebook"):
+    if sha256_file(notebook, missing_ok=True) != expect.get("notebook"):
         return (
             f"the worker's {notebook} is missing or differs from the coordinator's; workers need the "
             "project's files at the same path, at the same commit"
@@ -182,13 +183,17 @@ class DaskExecutor:
     def run(self, reports: list[Report], timeout: int | None) -> Iterator[Execution]:
         from distributed import as_completed as dask_completed
 
-        from .runner import _file_sha, code_hash
+        from .build.state import code_hash
+        from .files import sha256_file
 
         env = kernel_env()
         code = code_hash(self.layout)
         futures = {}
         for report in reports:
-            expect = {"notebook": _file_sha(report.notebook_path(self.layout.notebooks)), "code": code}
+            expect = {
+                "notebook": sha256_file(report.notebook_path(self.layout.notebooks), missing_ok=True),
+                "code": code,
+            }
             future = self.client.submit(
                 execute_report,
                 report,
@@ -219,14 +224,14 @@ class DaskExecutor:
 
 def _check_data(execution: Execution, data_dir: Path) -> Execution:
     """A worker's result counts only if the data it read (recorded by hash) is the coordinator's data."""
-    from .runner import _file_sha
+    from .files import sha256_file
 
     if not execution.ok:
         return execution
     differing = sorted(
         name
         for name, digest in (execution.record or {}).get("data", {}).items()
-        if _file_sha(data_dir / name) != digest
+        if sha256_file(data_dir / name, missing_ok=True) != digest
     )
     if differing:
         return Execution(

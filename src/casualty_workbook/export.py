@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from .files import atomic_write
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -32,22 +32,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return handle.getvalue().encode("utf-8")
 
 
-def write_atomic(target: Path, data: bytes) -> Path:
-    """Write ``target`` whole or not at all: a temporary file in the same folder, renamed when complete."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
 def export_csv(frame: pd.DataFrame, name: str, directory: str | Path | None) -> Path | None:
     """Write ``directory/name.csv`` (UTF-8, formulas neutralised) atomically; nothing when directory is None."""
     if directory is None:
         return None
-    return write_atomic(Path(directory) / f"{name}.csv", csv_bytes(frame))
+    return atomic_write(Path(directory) / f"{name}.csv", csv_bytes(frame))

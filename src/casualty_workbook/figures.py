@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 from . import figure_data
-from .export import write_atomic
+from .files import atomic_write
 
 FORMATS = ("png", "svg")
 # The executed notebook says which figure a cell saved, so a report page can show its chart, data and sources.
@@ -42,9 +41,8 @@ def save_figure(
 
     The CSV holds the rows the figure's chart functions attached (``figure_data``): a figure
     with none is an error, raised before anything is written. Nothing is written when
-    ``directory`` is None (an analyst exploring in JupyterLab). Each file is written to a
-    temporary name in the same folder and renamed when complete, so an interrupted save
-    never leaves a truncated file.
+    ``directory`` is None (an analyst exploring in JupyterLab). Each file is written whole or
+    not at all (``files.atomic_write``), so an interrupted save never leaves a truncated file.
     """
     table = figure_data.collect(fig, name)
     if directory is None:
@@ -55,16 +53,12 @@ def save_figure(
     written = []
     with mpl.rc_context({"svg.hashsalt": "casualty-figures-workbook"}):
         for fmt in formats:
-            target = folder / f"{name}.{fmt}"
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".{fmt}.tmp", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    fig.savefig(handle, format=fmt, metadata=_METADATA.get(fmt))
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            written.append(target)
-    written.append(write_atomic(folder / f"{name}.csv", figure_data.csv_bytes(table)))
+            written.append(
+                atomic_write(
+                    folder / f"{name}.{fmt}",
+                    lambda handle, fmt=fmt: fig.savefig(handle, format=fmt, metadata=_METADATA.get(fmt)),
+                )
+            )
+    written.append(atomic_write(folder / f"{name}.csv", figure_data.csv_bytes(table)))
     _announce(name, written)
     return written

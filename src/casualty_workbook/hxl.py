@@ -19,13 +19,14 @@ only their header: HXL allows an untagged column, and HXL tools skip it.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
+import io
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from .export import neutralise_formulas
+from .files import atomic_write
 from .loading import load_claims, load_table
 
 # (column of the export, its header for people, its HXL hashtag with attributes, or '' for none)
@@ -88,18 +89,15 @@ def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Pat
 
     Text a spreadsheet would run as a formula is neutralised; the file is replaced only when complete.
     """
-    target = Path(out)
     frame = neutralise_formulas(hxl_frame(data_dir))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow([header for _, header, _ in COLUMNS])
-            writer.writerow([tag for _, _, tag in COLUMNS])
-            frame.to_csv(handle, index=False, header=False, lineterminator="\r\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target, len(frame)
+
+    def write(binary: BinaryIO) -> None:
+        handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow([header for _, header, _ in COLUMNS])
+        writer.writerow([tag for _, _, tag in COLUMNS])
+        frame.to_csv(handle, index=False, header=False, lineterminator="\r\n")
+        handle.flush()
+        handle.detach()  # the binary handle is closed by atomic_write, after the last byte
+
+    return atomic_write(out, write), len(frame)

@@ -255,11 +255,21 @@ def _environment():
     )
 
 
-def render_report(executed: Path, report, record: dict, out_dir: Path, *, data_dir: Path | None = None) -> bytes:
+def render_report(
+    executed: Path,
+    report,
+    record: dict,
+    out_dir: Path,
+    *,
+    data_dir: Path | None = None,
+    index_link: str | None = "index.html",
+) -> bytes:
     """The report page of an executed notebook: UTF-8 HTML bytes, the same for the same inputs.
 
     Figures are linked as ``<report id>/<name>.png|svg|csv`` beside the page (the build copies
     them there); ``record`` is what the build recorded (parameters, data read, commit).
+    ``index_link`` is the address of the index of all reports, relative to the page; with
+    None the page has no such link (no index exists beside an analyst's own run).
     """
     import nbformat
     from markupsafe import Markup
@@ -277,6 +287,7 @@ def render_report(executed: Path, report, record: dict, out_dir: Path, *, data_d
         .render(
             title=report.title,
             report_id=report.id,
+            index_link=index_link,
             notebook=record.get("notebook", ""),
             parameters=sorted((k, json.dumps(v)) for k, v in (record.get("parameters") or {}).items()),
             commit=record.get("git_commit", "unknown"),

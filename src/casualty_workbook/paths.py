@@ -1,9 +1,55 @@
-"""Where the project's data lives, and what may be read as a data file (kept free of heavy imports)."""
+"""Where things are: the project's folders, its data, and what may be read as a data file.
+
+Kept free of heavy imports: the command line's no-op build reads it.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE.parents[1]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things are: the project root and the folders the build reads and writes."""
+
+    root: Path
+    figures: Path
+    reports: Path
+    # An analyst's own folder (output_dir=...): figures go straight into it, and nothing else there is touched.
+    figures_flat: bool = False
+    # The "All reports" link of every report page, relative to the page; None when no index exists to link to.
+    index_link: str | None = "index.html"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def catalogue(self) -> Path:
+        return self.root / "catalogue.yml"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".build-state"
+
+    @property
+    def package(self) -> Path:
+        return PACKAGE
+
+
+def default_layout() -> Layout:
+    """The project's folders; WORKBOOK_ROOT, WORKBOOK_FIGURES_DIR and WORKBOOK_REPORTS_DIR override them."""
+    root = Path(os.environ.get("WORKBOOK_ROOT") or PROJECT_ROOT)
+    return Layout(
+        root,
+        Path(os.environ.get("WORKBOOK_FIGURES_DIR") or root / "figures"),
+        Path(os.environ.get("WORKBOOK_REPORTS_DIR") or root / "reports"),
+    )
 
 
 def default_data_dir() -> Path:
@@ -11,7 +57,7 @@ def default_data_dir() -> Path:
     env = os.environ.get("WORKBOOK_DATA_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "data"
+    return PROJECT_ROOT / "data"
 
 
 def file_problem(path: Path) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import platform
 import subprocess
 from importlib import metadata
@@ -13,6 +12,7 @@ import pandas as pd
 import yaml
 
 from .exceptions import DataValidationError, Problem
+from .files import sha256_file
 from .paths import check_file
 
 # Every data file read in this process, with its content hash: the build records it per report.
@@ -21,12 +21,12 @@ _READS: dict[str, str] = {}
 REPORTED_PACKAGES = ("casualty-workbook", "pandas", "matplotlib", "seaborn", "pandera", "papermill", "numpy")
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+# The output of a notebook's provenance cell that tells the build what the run read.
+PROVENANCE_MIME = "application/vnd.casualty-workbook.provenance+json"
 
 
 def record_read(path: Path) -> None:
-    _READS[str(Path(path).resolve())] = file_sha256(path)
+    _READS[str(Path(path).resolve())] = sha256_file(path)
 
 
 def data_reads() -> dict[str, str]:
@@ -193,7 +193,7 @@ def show_provenance() -> dict:
     """Display what this run read (data files and their hashes) and with which packages.
 
     The last cell of every notebook calls it: a reader sees it in the report, and the build
-    runner reads it to know which data files each report depends on.
+    reads it to know which data files each report depends on.
     """
     from IPython.display import display
 
@@ -201,5 +201,5 @@ def show_provenance() -> dict:
     rows = "\n".join(f"| `{name}` | `{digest[:16]}…` |" for name, digest in record["data"].items())
     versions = ", ".join(f"{k} {v}" for k, v in record["packages"].items())
     markdown = f"**Data read** (SHA-256)\n\n| file | hash |\n|---|---|\n{rows}\n\n**Software:** {versions}"
-    display({"text/markdown": markdown, "application/vnd.casualty-workbook.provenance+json": record}, raw=True)
+    display({"text/markdown": markdown, PROVENANCE_MIME: record}, raw=True)
     return record

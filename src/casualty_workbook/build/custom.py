@@ -1,0 +1,84 @@
+"""An analyst's own run: one notebook with their parameters into reports/custom/, never over figures/."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from ..catalogue import Report
+from ..exceptions import BuildError, ParameterError
+from ..paths import Layout, default_data_dir, default_layout
+from .run import prepare_environment, progress, run_all
+
+
+def run_custom_report(
+    notebook: str, assignments: list[str], *, timeout: int | None = None, layout: Layout | None = None
+) -> int:
+    """Run one notebook with the analyst's parameters into reports/custom/<name>/, never over figures/."""
+    from .. import parameters
+    from ..loading import load_all
+
+    layout = layout or default_layout()
+    values = parameters.parse_assignments(notebook, assignments)
+    if not (layout.notebooks / f"{notebook}.ipynb").is_file():
+        raise ParameterError(f"notebook {notebook!r} not found in {layout.notebooks}")
+    has_output_dir = "output_dir" in values
+    output_dir = _custom_output_dir(values.pop("output_dir", None), layout)
+    data_dir = default_data_dir().resolve()
+    tables = load_all(data_dir)
+    parameters.check(notebook, values, where=f"notebook {notebook}", tables=tables)
+    slug = "-".join(f"{k}={v}" for k, v in sorted(values.items())) or "defaults"
+    name = f"{notebook}--{slug}".replace("/", "_").replace(" ", "_")
+    if has_output_dir and output_dir is None:
+        values["output_dir"] = None  # figures shown in the report only, saved nowhere
+    report = Report(name, notebook, f"{notebook} ({slug})", values)
+    custom = custom_layout(layout, output_dir)
+    prepare_environment(data_dir)
+    progress(f"Running {notebook} with {slug} …")
+    outcome = run_all([report], custom, 1, timeout)[0]
+    if not outcome.ok:
+        raise BuildError(
+            f"{name}: {outcome.error}\n  executed notebook: {custom.reports / 'failed' / (name + '.ipynb')}"
+        )
+    if has_output_dir and output_dir is None:
+        progress(f"Wrote {custom.reports / (name + '.html')} (output_dir=None: figures shown there, not saved)")
+    else:
+        progress(
+            f"Wrote {custom.reports / (name + '.html')} and figures in "
+            f"{custom.figures if custom.figures_flat else custom.figures / name}"
+        )
+    return 0
+
+
+def custom_layout(layout: Layout, output_dir: Path | None) -> Layout:
+    """Where an analyst's run writes: reports/custom/, its figures in reports/custom/figures/ or ``output_dir``.
+
+    No index is written there: the page's "All reports" link goes to the build's index when one
+    exists, and is left out when none does.
+    """
+    reports = layout.reports / "custom"
+    index = layout.reports / "index.html"
+    return replace(
+        layout,
+        figures=output_dir or reports / "figures",
+        reports=reports,
+        figures_flat=output_dir is not None,
+        index_link=Path(os.path.relpath(index, reports)).as_posix() if index.is_file() else None,
+    )
+
+
+def _custom_output_dir(value: str | None, layout: Layout) -> Path | None:
+    """Where an analyst's ``output_dir=...`` puts the figures: any folder but the committed figures/."""
+    if value is None:
+        return None
+    folder = Path(value).expanduser().resolve()
+    committed = layout.figures.resolve()
+    if folder == committed or folder.is_relative_to(committed):
+        raise ParameterError(
+            f"parameter output_dir: {folder} is inside the committed figures ({committed}); "
+            "choose another folder (only the build writes there)"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"parameter output_dir: {folder} exists and is not a folder")
+    return folder

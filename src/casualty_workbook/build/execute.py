@@ -1,0 +1,112 @@
+"""Running one report: its notebook executed by papermill into a staging folder, and why it failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..catalogue import Report
+from ..paths import Layout
+
+
+class StoppedEarly(Exception):
+    """The kernel finished without error, yet some cells never ran (a cell called sys.exit())."""
+
+
+def _read_provenance(nb) -> dict:
+    """The data the notebook read, from the output of its provenance cell."""
+    from ..provenance import PROVENANCE_MIME
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if PROVENANCE_MIME in data:
+                return data[PROVENANCE_MIME]
+    return {}
+
+
+def _check_every_cell_ran(nb) -> None:
+    """A report succeeded only if every code cell ran: ``sys.exit()`` or ``raise SystemExit`` in a cell
+    ends the run quietly (IPython shows it, the kernel reports no error) and the later cells are skipped."""
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    skipped = [c for c in code if c.get("execution_count") is None]
+    if not skipped:
+        return
+    last = max((c for c in code if c.get("execution_count") is not None), key=lambda c: c.execution_count, default=None)
+    cause = ""
+    for output in last.get("outputs", []) if last is not None else []:
+        if output.get("output_type") == "error":
+            cause = f" ({output.get('ename')}: {output.get('evalue')})".replace(": )", ")")
+    where = f"after cell {last.execution_count}{cause}" if last is not None else "before its first cell"
+    raise StoppedEarly(
+        f"the notebook stopped early {where}: {len(skipped)} later cell(s) never ran "
+        "(does a cell call sys.exit() or raise SystemExit?); nothing was published"
+    )
+
+
+def describe_failure(err: BaseException, timeout: int | None) -> str:
+    """One line saying why a report's run failed, told apart by the kind of exception raised."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(err, StoppedEarly):
+        return str(err)
+    if isinstance(err, PapermillExecutionError):
+        return f"cell {err.exec_count}: {err.ename}: {err.evalue}".strip()
+    if isinstance(err, CellTimeoutError):
+        return f"a cell ran longer than {timeout} s and was stopped (raise --timeout if it needs longer)"
+    if isinstance(err, DeadKernelError):
+        return "the kernel died while running the notebook"
+    if isinstance(err, TimeoutError):  # the kernel, not a cell, did not answer in time
+        return f"the kernel did not answer in time ({type(err).__name__}: {err})"
+    return f"{type(err).__name__}: {err}"
+
+
+def execute_notebook(
+    report: Report, layout: Layout, staging: Path, *, timeout: int | None, kernel_manager_class: type | None = None
+) -> tuple[Path, dict]:
+    """Run one notebook with papermill into ``staging``; returns the executed notebook and its record.
+
+    The figures it saves land in ``staging/out``. ``kernel_manager_class`` (nbclient's) decides
+    how the kernel starts: ``warm.py``'s forks it warm.
+    """
+    import nbformat
+    import papermill as pm
+
+    from ..provenance import git_commit, package_versions
+
+    out_dir = staging / "out"
+    out_dir.mkdir(parents=True)
+    executed = staging / f"{report.id}.ipynb"
+    # An analyst's output_dir=None (show the figures only) is kept; any other folder is the staging one.
+    params = {**report.parameters, "output_dir": str(out_dir)}
+    if "output_dir" in report.parameters and report.parameters["output_dir"] is None:
+        params["output_dir"] = None
+    pm.execute_notebook(
+        str(report.notebook_path(layout.notebooks)),
+        str(executed),
+        parameters=params,
+        kernel_name="python3",
+        cwd=str(layout.notebooks),
+        progress_bar=False,
+        log_output=False,
+        execution_timeout=timeout,
+        start_timeout=120,
+        report_mode=False,
+        # The kernel's own log (transport warnings, shutdown notices) is noise in a build's output.
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
+    )
+    nb = nbformat.read(executed, as_version=4)
+    _check_every_cell_ran(nb)
+    reads = _read_provenance(nb)
+    record = {
+        "report": report.id,
+        "notebook": f"notebooks/{report.notebook}.ipynb",
+        "parameters": report.parameters,
+        "data": reads.get("data", {}),
+        "packages": reads.get("packages") or package_versions(),
+        "git_commit": git_commit(layout.root),
+    }
+    nb.metadata["casualty_workbook"] = record
+    nbformat.write(nb, executed)
+    return executed, record

@@ -1,0 +1,187 @@
+"""The build's loop: one build at a time (a lock), stale reports run and published, Ctrl-C and SIGTERM alike."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+from ..catalogue import Report, check_parameters, read_catalogue
+from ..exceptions import BuildError, BuildLockedError, ParameterError
+from ..paths import Layout, default_data_dir, default_layout
+from .publish import Outcome, publish_execution, write_index
+from .state import code_hash, load_state, plan, report_key, save_state
+
+
+def progress(message: str) -> None:
+    print(message, flush=True)
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 report', '7 reports'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def prepare_environment(data_dir: Path) -> None:
+    """What every kernel inherits: the data folder and fixed seeds and dates for reproducible output."""
+    os.environ["WORKBOOK_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+
+def _kill_children() -> None:
+    """Stop the kernels this process started (on Ctrl-C or SIGTERM)."""
+    try:
+        import psutil
+    except ImportError:
+        return
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=3)
+    for child in alive:
+        child.kill()
+
+
+def _acquire_lock(layout: Layout):
+    from filelock import FileLock, Timeout
+
+    layout.state_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(layout.state_dir / "build.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise BuildLockedError(
+            f"another build is running (it holds {layout.state_dir / 'build.lock'}); "
+            "wait for it to finish, then build again"
+        ) from None
+    return lock
+
+
+def build_catalogue(
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    only: list[str] | None = None,
+    timeout: int | None = None,
+    layout: Layout | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> int:
+    """Build the stale reports of the catalogue; returns the exit code (0 when all succeeded).
+
+    ``executor`` is where notebooks run (``executors.EXECUTORS``): ``local`` kernels, or ``dask``
+    tasks on the cluster at ``scheduler`` (a LocalCluster of ``jobs`` workers when None).
+    """
+    layout = layout or default_layout()
+    data_dir = default_data_dir().resolve()
+    started = time.perf_counter()
+    reports = read_catalogue(layout.catalogue, layout.notebooks)
+    if only:
+        unknown = sorted(set(only) - {r.id for r in reports})
+        if unknown:
+            raise ParameterError(
+                f"--only: unknown report(s) {', '.join(unknown)}; known: {', '.join(r.id for r in reports)}"
+            )
+        reports = [r for r in reports if r.id in only]
+    lock = _acquire_lock(layout)
+    try:
+        # A build killed outright (SIGKILL) may have left its scratch files: only ever under the state folder.
+        shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
+        state = load_state(layout)
+        code = code_hash(layout)
+        stale = plan(reports, layout, state, data_dir, code, force=force)
+        if not stale:
+            write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state, only_if_missing=True)
+            progress(
+                f"All {_count(len(reports), 'report')} {'is' if len(reports) == 1 else 'are'} up to date "
+                f"({time.perf_counter() - started:.2f} s)."
+            )
+            return 0
+        # Nothing runs on bad data or bad parameters: both are checked before any kernel starts.
+        from ..loading import load_all
+
+        tables = load_all(data_dir)
+        check_parameters(stale, layout.catalogue, tables)
+        prepare_environment(data_dir)
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(stale)))
+        progress(
+            f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
+            f"({len(reports) - len(stale)} up to date)."
+        )
+        outcomes = run_all(stale, layout, workers, timeout, executor=executor, scheduler=scheduler)
+        for outcome in outcomes:
+            if outcome.ok:
+                state["reports"][outcome.report.id] = {
+                    "key": report_key(outcome.report, layout, code, outcome.record["data"], data_dir),
+                    "data": outcome.record["data"],
+                    "outputs": outcome.outputs,
+                    "title": outcome.report.title,
+                }
+            else:
+                state["reports"].pop(outcome.report.id, None)
+        save_state(layout, state)
+        write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state)
+        failed = [o for o in outcomes if not o.ok]
+        progress(
+            f"Built {len(outcomes) - len(failed)} report(s), {len(reports) - len(stale)} up to date, "
+            f"{len(failed)} failed, in {time.perf_counter() - started:.1f} s."
+        )
+        if failed:
+            lines = [
+                f"  {o.report.id}: {o.error}\n    executed notebook: "
+                f"{layout.reports / 'failed' / (o.report.id + '.ipynb')}"
+                for o in failed
+            ]
+            raise BuildError(
+                f"{len(failed)} report(s) failed; the figures of their last good build are kept:\n" + "\n".join(lines)
+            )
+        return 0
+    finally:
+        lock.release()
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM stops a build the way Ctrl-C does: kernels stopped, nothing half-written."""
+    raise KeyboardInterrupt
+
+
+def run_all(
+    stale: list[Report],
+    layout: Layout,
+    workers: int,
+    timeout: int | None,
+    *,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> list[Outcome]:
+    """Execute the reports where ``executor`` says; publish each here, in this process, as it comes back."""
+    from ..executors import open_executor
+
+    outcomes: list[Outcome] = []
+    by_id = {r.id: r for r in stale}
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with open_executor(executor, jobs=workers, layout=layout, scheduler=scheduler) as running:
+            for done, execution in enumerate(running.run(stale, timeout), start=1):
+                outcome = publish_execution(by_id[execution.report_id], layout, execution)
+                outcomes.append(outcome)
+                mark = "ok " if outcome.ok else "FAILED"
+                progress(
+                    f"[{done}/{len(stale)}] {mark} {outcome.report.id} ({outcome.seconds:.1f} s)"
+                    + ("" if outcome.ok else f": {outcome.error}")
+                )
+    except KeyboardInterrupt:
+        _kill_children()
+        shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
+        raise
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+    return sorted(outcomes, key=lambda o: [r.id for r in stale].index(o.report.id))

@@ -1,0 +1,79 @@
+"""Writing a file whole or not at all, and the one content hash (kept free of heavy imports).
+
+Every output of the workbook (figures, their tables, report pages, the build's state, exports)
+is written by ``atomic_write``, and every file the build compares or records is hashed by
+``sha256_file``: a hash recorded by one part of the workbook is comparable with another's.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, Literal, overload
+
+Writer = Callable[[BinaryIO], object]
+
+
+def atomic_write(path: str | Path, data: bytes | Writer, *, scratch: Path | None = None) -> Path:
+    """Write ``path`` whole or not at all; returns it.
+
+    ``data`` is the file's bytes, or a function that writes them to the binary handle it is
+    given (``lambda handle: fig.savefig(handle, ...)``), so a large file is streamed rather
+    than held in memory. The bytes go to a temporary file, renamed over ``path`` only when
+    complete: a reader sees the old file or the new one, never part of one, and a writer that
+    fails leaves the old file as it was and no temporary file behind.
+
+    The temporary file lives in ``scratch`` when given (a folder outside the outputs, so a
+    process killed mid-write leaves nothing in them). A rename cannot cross file systems: when
+    ``scratch`` is on another one, the finished file is copied to a temporary name beside
+    ``path`` and renamed from there.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = scratch if scratch is not None and scratch.is_dir() else path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
+        try:
+            os.replace(tmp, path)
+        except OSError as err:
+            if err.errno != errno.EXDEV or folder == path.parent:
+                raise
+            with open(tmp, "rb") as finished:
+                atomic_write(path, lambda handle: shutil.copyfileobj(finished, handle))
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # already renamed away unless something failed
+    return path
+
+
+def sha256_bytes(data: bytes) -> str:
+    """The SHA-256 of ``data``, as hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@overload
+def sha256_file(path: str | Path, *, missing_ok: Literal[False] = False) -> str: ...
+@overload
+def sha256_file(path: str | Path, *, missing_ok: bool) -> str | None: ...
+def sha256_file(path: str | Path, *, missing_ok: bool = False) -> str | None:
+    """The SHA-256 of a file's bytes, as hex, read in blocks.
+
+    With ``missing_ok`` a file that cannot be read (missing, a folder, unreadable) gives None,
+    which never equals a recorded hash: what depended on the file counts as changed.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        if missing_ok:
+            return None
+        raise
