@@ -24,7 +24,7 @@ BOOTSTRAP := tools/bootstrap.txt
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 # Every file is checked against the lock's hashes, so any index the machine's settings add may serve it.
 UV := $(BIN)/uv --quiet
-UV_SYNC := pip sync --index-strategy unsafe-best-match --require-hashes
+UV_SYNC := pip sync --index-strategy unsafe-best-match --require-hashes --compile-bytecode
 
 ## help: list the targets with one line each
 help:
