@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from ..schemas import Field
-from .common import Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, today
+from .common import STATUS, Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, today
 
 COLUMNS = (
     "event_id_cnty",
@@ -168,7 +168,7 @@ def map_rows(frame: pd.DataFrame) -> Mapped:
             "claimant": CLAIMANT,
             "source_id": source_id,
             "reported_on": frame["reported_on"],
-            "status": "secondary",
+            "status": STATUS,
             "quote": "fatalities "
             + frame["fatalities"]
             + " (ACLED's conservative figure). Notes: "
@@ -191,6 +191,7 @@ def map_rows(frame: pd.DataFrame) -> Mapped:
                 "published": exported,
                 "published_precision": "day",
                 "url": EXPORT_TOOL,
+                "own_document_of": CLAIMANT,
                 "kind": "dataset",
                 "accessed": today(),
                 "note": "Imported with workbook import acled; used under ACLED's terms of use (attribution required, "

@@ -30,6 +30,11 @@ from ..schemas import TABLES, Field, TableSpec
 # between two renames leaves tables whose references resolve (and a rerun completes it).
 WRITE_ORDER = ("sources", "claimants", "events", "claims")
 VALUE_COLUMNS = ("value_low", "value_best", "value_high")
+# A coded figure's status. The release is the producer's own document (its source row names the
+# producer in own_document_of), so the figure is not `secondary` (no outlet carries it); the
+# producer is no party to the war, so not `claimed`; and the workbook reads it from an export it
+# cannot check against the published release, its quote recorded, not verbatim: `unverified`.
+STATUS = "unverified"
 
 
 class ImportRefused(WorkbookError):
@@ -327,8 +332,8 @@ def apply_import(
     )
     # A release's source (and its producer) gets a row only if a claim names it, so the same file
     # again adds none; a row once written stays as it is (its 'accessed' date too).
-    used_sources = set(tables["claims"]["source_id"])
-    used_claimants = set(tables["claims"]["claimant"])
+    used_sources = tables["claims"]["source_id"].unique()  # not set(): a Python object per claim
+    used_claimants = tables["claims"]["claimant"].unique()
     tables["sources"], added["sources"], _ = _merge_keyed(
         tables["sources"], mapped.sources[mapped.sources["source_id"].isin(used_sources)], "source_id", update=False
     )
@@ -354,7 +359,7 @@ def _write_checked(
     """Check the changed tables with every rule of the loader, write them to scratch files, then
     rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
     try:
-        check_tables(folder, tables)
+        check_tables(folder, tables, originals)
     except DataValidationError as err:
         raise ImportRefused(
             f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
@@ -376,34 +381,100 @@ def _write_checked(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def check_tables(folder: Path, changed: dict[str, pd.DataFrame]) -> None:
+def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:
     """Every rule of ``load_all`` on the tables as they would be: ``changed`` (text cells, in
-    memory) and the others as ``folder`` holds them. Raises the loader's ``DataValidationError``.
+    memory, the file's rows first in their order, then the new ones) and the others as ``folder``
+    holds them. Raises the loader's ``DataValidationError``.
 
-    Checked in memory, not re-read from the files to be written: a whole dataset's rows are
-    checked once, in seconds.
+    Only the rows the import adds or changes are checked cell by cell and by the rules within a
+    row; the rules across rows (unique ids, references, revisions) see the whole table. The rows
+    already in a file are left as the loader last accepted them: a repeat or a newer release does
+    not re-check a whole dataset's rows, and a first import checks each of its rows once.
     """
     from ..loading import load_table, to_typed
     from ..rules import check_table
 
     typed: dict[str, pd.DataFrame] = {}
-    for name, spec in TABLES.items():  # the loader's order: each table after those it refers to
-        if name not in changed:
-            continue
+    for name in _dependency_order(changed):
+        spec = TABLES[name]
         dependencies = {dep: typed[dep] if dep in typed else load_table(dep, folder) for dep in spec.dependencies}
-        text = changed[name].copy()
-        for column in text.columns:
-            stripped = text[column].astype("string").str.strip()
-            text[column] = stripped.mask(stripped == "")
+        text = _stripped(changed[name])  # every column of the file: one the schema lacks is refused, as on load
+        fresh = _fresh_rows(text, _stripped(originals[name].reindex(columns=text.columns)))
+        new, kept = text[fresh], text[~fresh]
         path = folder / spec.filename
-        problems = check_cells(path, spec, text)
-        table = to_typed(spec, text)
+        problems = check_cells(path, spec, new) + _unique_across(spec, new, kept)
+        new_typed = to_typed(spec, new)
+        table = pd.concat([to_typed(spec, kept), new_typed]).sort_index()
         bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
-        clean = table.drop(index=list(bad_rows)) if bad_rows else table
-        problems += check_table(name, clean, {**dependencies, name: table}, complete=not bad_rows)
+        checked = _with_revised(name, new_typed.drop(index=list(bad_rows)) if bad_rows else new_typed, table)
+        found = check_table(name, checked, {**dependencies, name: table}, complete=not bad_rows)
+        # Rows of the file that were only looked up (the claims a new claim revises) answer for themselves.
+        problems += [p for p in found if p.row is None or (p.row - 2) in new.index]
         if problems:
             raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
         typed[name] = table
+
+
+def _dependency_order(changed: dict[str, pd.DataFrame]) -> list[str]:
+    """The changed tables, each after the changed tables it refers to (a source names its producer)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for dep in TABLES[name].dependencies:
+            if dep in changed:
+                visit(dep)
+        order.append(name)
+
+    for name in TABLES:
+        if name in changed:
+            visit(name)
+    return order
+
+
+def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells as the loader reads them back: stripped, an empty cell missing."""
+    out = {}
+    for column in frame.columns:
+        stripped = frame[column].astype("string").str.strip()
+        out[column] = stripped.mask(stripped == "")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
+    """Which rows the import adds or changes: the merge keeps the file's rows first, in their
+    order, so a row is fresh when it is past the file's rows or differs from the row it was."""
+    fresh = pd.Series(True, index=text.index)
+    n = min(len(original), len(text))
+    if n:
+        same = pd.Series(True, index=pd.RangeIndex(n))
+        for column in text.columns:
+            now = text[column].iloc[:n].reset_index(drop=True)
+            was = original[column].iloc[:n].reset_index(drop=True)
+            same &= (now == was).fillna(False).astype(bool) | (now.isna() & was.isna())
+        fresh.iloc[:n] = ~same.to_numpy(dtype=bool)
+    return fresh
+
+
+def _unique_across(spec: TableSpec, new: pd.DataFrame, kept: pd.DataFrame) -> list[Problem]:
+    """A unique column's new value must not repeat one of the rows kept (the cell check sees the new rows only)."""
+    from ..loading import _PANDERA_RULES
+
+    problems = []
+    for f in spec.fields:
+        if f.unique and len(kept):
+            clash = new[f.name].isin(kept[f.name].dropna()).fillna(False).astype(bool)
+            problems += row_problems(new, clash, f.name, _PANDERA_RULES["field_uniqueness"])
+    return problems
+
+
+def _with_revised(name: str, new: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """New claims together with the claims they revise, so the revision rules see both ends."""
+    if name != "claims" or new["revises"].isna().all():
+        return new
+    targets = table[table["claim_id"].isin(new["revises"].dropna()) & ~table.index.isin(new.index)]
+    return pd.concat([new, targets]).sort_index()
 
 
 def _records(text: str) -> list[str]:

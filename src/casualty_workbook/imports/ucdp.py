@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
 from ..schemas import Field
-from .common import Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, slug, today
+from .common import STATUS, Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, slug, today
 
 COLUMNS = (
     "id",
@@ -229,7 +229,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         "claimant": CLAIMANT,
         "source_id": source_id,
         "reported_on": released,
-        "status": "secondary",
+        "status": STATUS,
         "quote_kind": "as_recorded",
         "revises": "",
     }
@@ -294,6 +294,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
                 "published": released,
                 "published_precision": "day",
                 "url": DOWNLOADS,
+                "own_document_of": CLAIMANT,
                 "kind": "dataset",
                 "accessed": today(),
                 "note": "Imported with workbook import ucdp; licensed CC BY 4.0 (cite UCDP).",
