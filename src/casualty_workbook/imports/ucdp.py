@@ -16,7 +16,18 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
 from ..schemas import Field
-from .common import STATUS, Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, slug, today
+from .common import (
+    STATUS,
+    Filters,
+    ImportSummary,
+    Mapped,
+    apply_import,
+    joined,
+    read_dataset,
+    row_problems,
+    slug,
+    today,
+)
 
 COLUMNS = (
     "id",
@@ -175,32 +186,32 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
     place = frame["where_coordinates"].fillna(frame["adm_1"]).fillna(frame["country"])
     name = frame["dyad_name"].fillna(frame["conflict_name"]).fillna("UCDP GED event " + frame["id"]) + ", " + place
     region = frame["adm_1"].fillna(frame["country"])
-    description = (
-        "UCDP GED "
-        + release
-        + " event "
-        + frame["id"]
-        + " ("
-        + frame["relid"].fillna("no relid")
-        + "): "
-        + frame["type_of_violence"].map(VIOLENCE)
-        + ", "
-        + frame["dyad_name"].fillna("dyad not named")
-        + ". Where: "
-        + frame["where_description"].fillna(place)
-        + " (where_prec "
-        + frame["where_prec"]
-        + ": "
-        + frame["where_prec"].map(WHERE_PREC)
-        + "). When: date_prec "
-        + frame["date_prec"]
-        + " ("
-        + frame["date_prec"].map(DATE_PREC)
-        + "). code_status "
-        + frame["code_status"].fillna("not given")
-        + "; event_clarity "
-        + frame["event_clarity"].fillna("not given")
-        + "."
+    description = joined(
+        "UCDP GED ",
+        release,
+        " event ",
+        frame["id"],
+        " (",
+        frame["relid"].fillna("no relid"),
+        "): ",
+        frame["type_of_violence"].map(VIOLENCE),
+        ", ",
+        frame["dyad_name"].fillna("dyad not named"),
+        ". Where: ",
+        frame["where_description"].fillna(place),
+        " (where_prec ",
+        frame["where_prec"],
+        ": ",
+        frame["where_prec"].map(WHERE_PREC),
+        "). When: date_prec ",
+        frame["date_prec"],
+        " (",
+        frame["date_prec"].map(DATE_PREC),
+        "). code_status ",
+        frame["code_status"].fillna("not given"),
+        "; event_clarity ",
+        frame["event_clarity"].fillna("not given"),
+        ".",
     )
     events = pd.DataFrame(
         {
@@ -218,11 +229,11 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             "description": description,
         }
     )
-    relied_on = (
-        "UCDP relied on: "
-        + frame["source_original"].fillna("(source_original not given)")
-        + ". Articles: "
-        + frame["source_article"].fillna("(source_article not given)")
+    relied_on = joined(
+        "UCDP relied on: ",
+        frame["source_original"].fillna("(source_original not given)"),
+        ". Articles: ",
+        frame["source_article"].fillna("(source_article not given)"),
     )
     common = {
         "unit": "people",
@@ -243,25 +254,27 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             "value_best": frame["best"],
             "value_high": frame["high"],
             "qualifier": "estimate",
-            "quote": (
-                "UCDP GED "
-                + release
-                + ": best estimate "
-                + frame["best"]
-                + " deaths (low "
-                + frame["low"]
-                + ", high "
-                + frame["high"]
-                + ")"
+            "quote": joined(
+                "UCDP GED ",
+                release,
+                ": best estimate ",
+                frame["best"],
+                " deaths (low ",
+                frame["low"],
+                ", high ",
+                frame["high"],
+                ")",
             ),
-            "note": "deaths_a "
-            + frame["deaths_a"]
-            + ", deaths_b "
-            + frame["deaths_b"]
-            + ", deaths_unknown "
-            + frame["deaths_unknown"]
-            + ". "
-            + relied_on,
+            "note": joined(
+                "deaths_a ",
+                frame["deaths_a"],
+                ", deaths_b ",
+                frame["deaths_b"],
+                ", deaths_unknown ",
+                frame["deaths_unknown"],
+                ". ",
+                relied_on,
+            ),
             **common,
         }
     )
