@@ -243,7 +243,8 @@ def check_quotes(name: str, frame: pd.DataFrame) -> list[Problem]:
     """Each value given must stand in the row's quote, in digits or words."""
     out: list[Problem] = []
     # A derived figure is computed, not quoted: its inputs are in derived_from, checked by check_statuses.
-    quoted = frame[frame["status"].astype("string") != "derived"]
+    kept = frame["status"].astype("string") != "derived"
+    quoted = frame if bool(kept.fillna(False).all()) else frame[kept]  # no copy of a table with nothing derived
     quotes = QuoteText(quoted["quote"])
     for column in VALUE_COLUMNS[name]:
         missing = ~number_stands_in(quotes, quoted[column]).reindex(frame.index, fill_value=True)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from ..schemas import Field
-from .common import STATUS, Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, today
+from .common import STATUS, Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, select, today
 
 COLUMNS = (
     "event_id_cnty",
@@ -226,7 +226,9 @@ def import_acled(
     """Import an ACLED CSV export into the tables of ``data_dir`` (default: data/)."""
     path = Path(path)
     frame = _checked(path)
-    selected = frame[filters.mask(frame, country="country", admin1="admin1", start="event_date", end="event_date")]
+    selected = select(
+        frame, filters.mask(frame, country="country", admin1="admin1", start="event_date", end="event_date")
+    )
     mapped = map_rows(selected)
     return apply_import(
         path, mapped, rows_read=len(frame), rows_selected=len(selected), data_dir=Path(data_dir) if data_dir else None

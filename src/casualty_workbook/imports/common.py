@@ -208,6 +208,11 @@ def joined(*parts: pd.Series | str) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(out), index=index)
 
 
+def select(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """``frame[keep]``, without copying a whole dataset's columns when every row is kept."""
+    return frame if bool(keep.all()) else frame[keep]
+
+
 def row_problems(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:
     bad = frame.index[mask.fillna(False).to_numpy(dtype=bool)]
     return [Problem(int(i) + 2, column, frame.at[i, column], rule) for i in bad]
@@ -264,7 +269,7 @@ def _merge_keyed(existing: pd.DataFrame, new: pd.DataFrame, key: str, *, update:
     rows whose cells differ. Returns the table and the numbers added and updated."""
     new = _aligned(new.drop_duplicates(key, keep="last"), list(existing.columns))
     present = new[key].isin(existing[key])
-    added = new[~present]
+    added = select(new, ~present)
     updated = 0
     if update and present.any():
         old = existing.set_index(key)
@@ -317,7 +322,7 @@ def _merge_claims(
             for r, cid in zip(rows, new.loc[rows.index, "claim_id"], strict=False)
         ]
         raise DataValidationError(path, problems)
-    new = new[~new["claim_id"].isin(existing["claim_id"])]
+    new = select(new, ~new["claim_id"].isin(existing["claim_id"]))
     claimants = new["claimant"].unique()
     heads = pd.concat([_chain_heads(existing, c) for c in claimants]) if len(claimants) else existing.iloc[:0]
     if heads.empty:  # a first import: nothing to revise, every figure is new
@@ -422,7 +427,7 @@ def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict
         dependencies = {dep: typed[dep] if dep in typed else load_table(dep, folder) for dep in spec.dependencies}
         text = _stripped(changed[name])  # every column of the file: one the schema lacks is refused, as on load
         fresh = _fresh_rows(text, _stripped(originals[name].reindex(columns=text.columns)))
-        new, kept = text[fresh], text[~fresh]
+        new, kept = select(text, fresh), text[~fresh]
         path = folder / spec.filename
         problems = check_cells(path, spec, new) + _unique_across(spec, new, kept)
         new_typed = to_typed(spec, new)

@@ -25,6 +25,7 @@ from .common import (
     joined,
     read_dataset,
     row_problems,
+    select,
     slug,
     today,
 )
@@ -346,7 +347,7 @@ def import_ucdp(
             "give it, e.g. --release 24.1"
         )
     frame = _checked(path)
-    selected = frame[filters.mask(frame, country="country", admin1="adm_1", start="date_start", end="date_end")]
+    selected = select(frame, filters.mask(frame, country="country", admin1="adm_1", start="date_start", end="date_end"))
     mapped = map_rows(selected, release, released or today())
     return apply_import(
         path, mapped, rows_read=len(frame), rows_selected=len(selected), data_dir=Path(data_dir) if data_dir else None
