@@ -431,7 +431,7 @@ def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict
         path = folder / spec.filename
         problems = check_cells(path, spec, new) + _unique_across(spec, new, kept)
         new_typed = to_typed(spec, new)
-        table = pd.concat([to_typed(spec, kept), new_typed]).sort_index()
+        table = pd.concat([to_typed(spec, kept), new_typed])  # the index keeps each row's number; no need to sort
         bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
         checked = _with_revised(name, new_typed.drop(index=list(bad_rows)) if bad_rows else new_typed, table)
         found = check_table(name, checked, {**dependencies, name: table}, complete=not bad_rows)
@@ -499,11 +499,12 @@ def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
 def _unique_across(spec: TableSpec, new: pd.DataFrame, kept: pd.DataFrame) -> list[Problem]:
     """A unique column's new value must not repeat one of the rows kept (the cell check sees the new rows only)."""
     from ..loading import _PANDERA_RULES
+    from ..rules import _member
 
     problems = []
     for f in spec.fields:
         if f.unique and len(kept):
-            clash = new[f.name].isin(kept[f.name].dropna()).fillna(False).astype(bool)
+            clash = _member(new[f.name], kept[f.name])
             problems += row_problems(new, clash, f.name, _PANDERA_RULES["field_uniqueness"])
     return problems
 
@@ -512,8 +513,10 @@ def _with_revised(name: str, new: pd.DataFrame, table: pd.DataFrame) -> pd.DataF
     """New claims together with the claims they revise, so the revision rules see both ends."""
     if name != "claims" or new["revises"].isna().all():
         return new
-    targets = table[table["claim_id"].isin(new["revises"].dropna()) & ~table.index.isin(new.index)]
-    return pd.concat([new, targets]).sort_index()
+    from ..rules import _member
+
+    targets = table[_member(table["claim_id"], new["revises"]) & ~table.index.isin(new.index)]
+    return pd.concat([new, targets])
 
 
 def _records(text: str) -> list[str]:
