@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO, run_cli, tree_digest
 
 from casualty_workbook.analysis import revision_history
+from casualty_workbook.exceptions import DataValidationError
 from casualty_workbook.loading import load_all
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -231,3 +232,25 @@ def test_an_import_that_would_break_a_rule_writes_nothing(root: Path) -> None:
     assert str(GED_1) in result.stderr and "claims.csv" in result.stderr
     assert "column revises" in result.stderr and "reported on or before" in result.stderr
     assert tree_digest(root / "data") == before
+
+
+def test_the_check_of_new_rows_sees_ids_and_rows_of_the_whole_table(root: Path) -> None:
+    # Only the rows an import adds are checked cell by cell, but an id must stay unique across the
+    # rows kept, and a problem names the row the file will have.
+    from casualty_workbook.imports.common import _read_table, check_tables
+
+    folder = root / "data"
+    original = _read_table(folder, "claims")
+    first = original.iloc[0].copy()
+    clash = first.copy()
+    clash["quote"] = clash["quote"] + " (again)"
+    broken = first.copy()
+    broken["claim_id"], broken["value_best"] = "new-claim-1", "twelve"
+    merged = pd.concat([original, pd.DataFrame([clash, broken])], ignore_index=True)
+    with pytest.raises(DataValidationError) as caught:
+        check_tables(folder, {"claims": merged}, {"claims": original})
+    text = str(caught.value)
+    n = len(original)
+    assert f"row {n + 2}, column claim_id" in text and "must be unique" in text, text
+    assert f"row {n + 3}, column value_best, value 'twelve'" in text, text
+    assert "row 2," not in text  # the kept row itself is not blamed
