@@ -69,7 +69,7 @@ def test_libhxl_reads_every_claim_with_its_tags(root: Path) -> None:
         coded.get("#indicator+value+num"),
         coded.get("#indicator+value+num+max"),
     ) == ("12", "14", "19")
-    assert (coded.get("#geo+lat"), coded.get("#geo+lon"), coded.get("#meta+status")) == ("50.6", "36.6", "secondary")
+    assert (coded.get("#geo+lat"), coded.get("#geo+lon"), coded.get("#meta+status")) == ("50.6", "36.6", "unverified")
     assert rows["C002"].get("#affected+injured") == "20"
 
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO, run_cli, tree_digest
 
 from casualty_workbook.analysis import revision_history
+from casualty_workbook.exceptions import DataValidationError
 from casualty_workbook.loading import load_all
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -46,7 +47,7 @@ def test_ucdp_rows_become_events_and_claims_by_ucdp(root: Path) -> None:
     killed = table.loc["ucdp-ged-900001-killed-v90_1"]
     assert (killed["value_low"], killed["value_best"], killed["value_high"]) == ("12", "14", "19")
     assert (killed["qualifier"], killed["claimant"], killed["source_id"]) == ("estimate", "ucdp", "ucdp_ged_v90_1")
-    assert killed["status"] == "secondary" and killed["reported_on"] == "2025-06-01"
+    assert killed["status"] == "unverified" and killed["reported_on"] == "2025-06-01"
     assert "Fictional regional governor" in killed["note"]  # who UCDP relied on is kept
     civilians = table.loc["ucdp-ged-900001-civilians-v90_1"]
     assert (civilians["population"], civilians["value_best"], civilians["value_low"]) == ("civilians", "14", "")
@@ -58,6 +59,26 @@ def test_ucdp_rows_become_events_and_claims_by_ucdp(root: Path) -> None:
     assert spread["date_precision"] == "range" and str(spread["date_end"].date()) == "2024-05-11"
     source = tables["sources"].set_index("source_id").loc["ucdp_ged_v90_1"]
     assert source["kind"] == "dataset" and "90.1" in source["title"]
+    assert source["own_document_of"] == "ucdp"  # the release is UCDP's own document, not an outlet carrying it
+
+
+def test_a_coded_figure_is_unverified_and_its_release_is_its_producers_own_document(root: Path) -> None:
+    imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    imported(root, "acled", str(ACLED_1))
+    tables = load_all(root / "data")
+    coded = tables["claims"][tables["claims"]["claimant"].isin(["ucdp", "acled"])]
+    assert set(coded["status"]) == {"unverified"} and set(coded["quote_kind"]) == {"as_recorded"}
+    owners = tables["sources"].set_index("source_id")["own_document_of"]
+    assert all(owners[s] == c for s, c in zip(coded["source_id"], coded["claimant"], strict=True))
+    # The release cannot make its own figure 'secondary': the status rule refuses it, naming row and column.
+    path = root / "data" / "claims.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = int(frame.index[frame["claim_id"] == "ucdp-ged-900001-killed-v90_1"][0]) + 2
+    frame.loc[frame["claim_id"] == "ucdp-ged-900001-killed-v90_1", "status"] = "secondary"
+    frame.to_csv(path, index=False)
+    result = run_cli(root, "validate")
+    assert result.returncode == 2
+    assert f"row {row}, column source_id" in result.stderr and "carrying source" in result.stderr, result.stderr
 
 
 def test_the_same_file_twice_changes_nothing(root: Path) -> None:
@@ -211,3 +232,25 @@ def test_an_import_that_would_break_a_rule_writes_nothing(root: Path) -> None:
     assert str(GED_1) in result.stderr and "claims.csv" in result.stderr
     assert "column revises" in result.stderr and "reported on or before" in result.stderr
     assert tree_digest(root / "data") == before
+
+
+def test_the_check_of_new_rows_sees_ids_and_rows_of_the_whole_table(root: Path) -> None:
+    # Only the rows an import adds are checked cell by cell, but an id must stay unique across the
+    # rows kept, and a problem names the row the file will have.
+    from casualty_workbook.imports.common import _read_table, check_tables
+
+    folder = root / "data"
+    original = _read_table(folder, "claims")
+    first = original.iloc[0].copy()
+    clash = first.copy()
+    clash["quote"] = clash["quote"] + " (again)"
+    broken = first.copy()
+    broken["claim_id"], broken["value_best"] = "new-claim-1", "twelve"
+    merged = pd.concat([original, pd.DataFrame([clash, broken])], ignore_index=True)
+    with pytest.raises(DataValidationError) as caught:
+        check_tables(folder, {"claims": merged}, {"claims": original})
+    text = str(caught.value)
+    n = len(original)
+    assert f"row {n + 2}, column claim_id" in text and "must be unique" in text, text
+    assert f"row {n + 3}, column value_best, value 'twelve'" in text, text
+    assert "row 2," not in text  # the kept row itself is not blamed

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from ..schemas import Field
-from .common import Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, today
+from .common import STATUS, Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, select, today
 
 COLUMNS = (
     "event_id_cnty",
@@ -168,7 +168,7 @@ def map_rows(frame: pd.DataFrame) -> Mapped:
             "claimant": CLAIMANT,
             "source_id": source_id,
             "reported_on": frame["reported_on"],
-            "status": "secondary",
+            "status": STATUS,
             "quote": "fatalities "
             + frame["fatalities"]
             + " (ACLED's conservative figure). Notes: "
@@ -191,6 +191,7 @@ def map_rows(frame: pd.DataFrame) -> Mapped:
                 "published": exported,
                 "published_precision": "day",
                 "url": EXPORT_TOOL,
+                "own_document_of": CLAIMANT,
                 "kind": "dataset",
                 "accessed": today(),
                 "note": "Imported with workbook import acled; used under ACLED's terms of use (attribution required, "
@@ -225,7 +226,9 @@ def import_acled(
     """Import an ACLED CSV export into the tables of ``data_dir`` (default: data/)."""
     path = Path(path)
     frame = _checked(path)
-    selected = frame[filters.mask(frame, country="country", admin1="admin1", start="event_date", end="event_date")]
+    selected = select(
+        frame, filters.mask(frame, country="country", admin1="admin1", start="event_date", end="event_date")
+    )
     mapped = map_rows(selected)
     return apply_import(
         path, mapped, rows_read=len(frame), rows_selected=len(selected), data_dir=Path(data_dir) if data_dir else None

@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, Problem, WorkbookError
@@ -30,6 +31,11 @@ from ..schemas import TABLES, Field, TableSpec
 # between two renames leaves tables whose references resolve (and a rerun completes it).
 WRITE_ORDER = ("sources", "claimants", "events", "claims")
 VALUE_COLUMNS = ("value_low", "value_best", "value_high")
+# A coded figure's status. The release is the producer's own document (its source row names the
+# producer in own_document_of), so the figure is not `secondary` (no outlet carries it); the
+# producer is no party to the war, so not `claimed`; and the workbook reads it from an export it
+# cannot check against the published release, its quote recorded, not verbatim: `unverified`.
+STATUS = "unverified"
 
 
 class ImportRefused(WorkbookError):
@@ -185,6 +191,29 @@ def strip_midnight(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
         frame[column] = frame[column].str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", r"\1", regex=True)
 
 
+def joined(*parts: pd.Series | str) -> pd.Series:
+    """Text columns and literals joined row by row in one pass (Arrow's kernel, not one pandas
+    ``+`` per part); missing where any part is missing, as ``+`` would be. The first part that is
+    a column gives the index."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = next(p.index for p in parts if isinstance(p, pd.Series))
+    cells = [
+        pa.array(p, from_pandas=True).cast(pa.large_string())
+        if isinstance(p, pd.Series)
+        else pa.scalar(p, pa.large_string())
+        for p in parts
+    ]
+    out = pc.binary_join_element_wise(*cells, pa.scalar("", pa.large_string()))
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=index)
+
+
+def select(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """``frame[keep]``, without copying a whole dataset's columns when every row is kept."""
+    return frame if bool(keep.all()) else frame[keep]
+
+
 def row_problems(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:
     bad = frame.index[mask.fillna(False).to_numpy(dtype=bool)]
     return [Problem(int(i) + 2, column, frame.at[i, column], rule) for i in bad]
@@ -236,24 +265,51 @@ def _aligned(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return aligned.astype({c: "string" for c in columns if not pd.api.types.is_string_dtype(aligned[c])})
 
 
+def _positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """For each value, the position of its first row in ``keys`` (-1 when absent): Arrow's hash
+    kernel, as fast for a whole dataset's ids as for a handful."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(values, from_pandas=True).cast(pa.large_string())
+    found = pc.index_in(cells, value_set=pa.array(keys, from_pandas=True).cast(pa.large_string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _differs(new: pd.DataFrame, old: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Row by row (the frames aligned by position), whether any of ``columns`` holds other text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(cells: pd.Series) -> pa.Array:
+        return pc.fill_null(pa.array(cells, from_pandas=True).cast(pa.large_string()), "")  # empty is empty
+
+    out = np.zeros(len(new), dtype=bool)
+    for c in columns:
+        out |= pc.not_equal(text(new[c]), text(old[c])).to_numpy(zero_copy_only=False).astype(bool)
+    return out
+
+
 def _merge_keyed(existing: pd.DataFrame, new: pd.DataFrame, key: str, *, update: bool) -> tuple[pd.DataFrame, int, int]:
     """Add the rows of ``new`` whose ``key`` is not in ``existing``; with ``update``, replace the
     rows whose cells differ. Returns the table and the numbers added and updated."""
     new = _aligned(new.drop_duplicates(key, keep="last"), list(existing.columns))
-    present = new[key].isin(existing[key])
-    added = new[~present]
+    where = _positions(new[key], existing[key])
+    present = where >= 0
+    added = select(new, pd.Series(~present, index=new.index))
     updated = 0
     if update and present.any():
-        old = existing.set_index(key)
-        incoming = new[present].set_index(key)
-        known = [c for c in incoming.columns]
-        current = old.loc[incoming.index, known]
-        differs = (current != incoming[known]).any(axis=1)
+        incoming = new[present]
+        columns = [c for c in incoming.columns if c != key]
+        differs = _differs(incoming, existing.iloc[where[present]], columns)
         if differs.any():
-            changed = incoming[differs]
-            old.loc[changed.index, known] = changed
+            changed, at = incoming[differs], where[present][differs]
+            existing = existing.copy()
+            for c in columns:  # the row keeps its place in the file; only its cells change
+                values = existing[c].to_numpy(dtype=object)
+                values[at] = changed[c].to_numpy(dtype=object)
+                existing[c] = pd.array(values, dtype=existing[c].dtype)
             updated = int(differs.sum())
-            existing = old.reset_index()[list(existing.columns)]
     if len(added):
         existing = pd.concat([existing, added], ignore_index=True)
     return existing, len(added), updated
@@ -277,12 +333,13 @@ def _merge_claims(
     key = ["event_id", "metric", "population"]
     compare = (*VALUE_COLUMNS, "qualifier")
     # A claim id already present must carry the same figure: one release cannot say two things.
-    same_id = new.merge(existing[["claim_id", *compare]], on="claim_id", how="inner", suffixes=("", "_was"))
-    clash = pd.Series(False, index=same_id.index)
-    for c in compare:
-        clash |= same_id[c] != same_id[f"{c}_was"]
+    where = _positions(new["claim_id"], existing["claim_id"])
+    present = where >= 0
+    clash = np.zeros(len(new), dtype=bool)
+    if present.any():
+        clash[present] = _differs(new[present], existing.iloc[where[present]], compare)
     if clash.any():
-        rows = claim_rows.reindex(new.index[new["claim_id"].isin(same_id.loc[clash, "claim_id"])])
+        rows = claim_rows.reindex(new.index[clash])
         problems = [
             Problem(
                 int(r),
@@ -294,9 +351,13 @@ def _merge_claims(
             for r, cid in zip(rows, new.loc[rows.index, "claim_id"], strict=False)
         ]
         raise DataValidationError(path, problems)
-    new = new[~new["claim_id"].isin(existing["claim_id"])]
+    new = select(new, pd.Series(~present, index=new.index))
     claimants = new["claimant"].unique()
     heads = pd.concat([_chain_heads(existing, c) for c in claimants]) if len(claimants) else existing.iloc[:0]
+    if heads.empty:  # a first import: nothing to revise, every figure is new
+        if len(new):
+            existing = pd.concat([existing, new], ignore_index=True)
+        return existing, len(new), 0
     joined = new.merge(
         heads[[*key, "claimant", "claim_id", *compare]], on=[*key, "claimant"], how="left", suffixes=("", "_head")
     )
@@ -327,8 +388,8 @@ def apply_import(
     )
     # A release's source (and its producer) gets a row only if a claim names it, so the same file
     # again adds none; a row once written stays as it is (its 'accessed' date too).
-    used_sources = set(tables["claims"]["source_id"])
-    used_claimants = set(tables["claims"]["claimant"])
+    used_sources = tables["claims"]["source_id"].unique()  # not set(): a Python object per claim
+    used_claimants = tables["claims"]["claimant"].unique()
     tables["sources"], added["sources"], _ = _merge_keyed(
         tables["sources"], mapped.sources[mapped.sources["source_id"].isin(used_sources)], "source_id", update=False
     )
@@ -354,7 +415,7 @@ def _write_checked(
     """Check the changed tables with every rule of the loader, write them to scratch files, then
     rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
     try:
-        check_tables(folder, tables)
+        check_tables(folder, tables, originals)
     except DataValidationError as err:
         raise ImportRefused(
             f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
@@ -376,34 +437,115 @@ def _write_checked(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def check_tables(folder: Path, changed: dict[str, pd.DataFrame]) -> None:
+def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:
     """Every rule of ``load_all`` on the tables as they would be: ``changed`` (text cells, in
-    memory) and the others as ``folder`` holds them. Raises the loader's ``DataValidationError``.
+    memory, the file's rows first in their order, then the new ones) and the others as ``folder``
+    holds them. Raises the loader's ``DataValidationError``.
 
-    Checked in memory, not re-read from the files to be written: a whole dataset's rows are
-    checked once, in seconds.
+    Only the rows the import adds or changes are checked cell by cell and by the rules within a
+    row; the rules across rows (unique ids, references, revisions) see the whole table. The rows
+    already in a file are left as the loader last accepted them: a repeat or a newer release does
+    not re-check a whole dataset's rows, and a first import checks each of its rows once.
     """
     from ..loading import load_table, to_typed
     from ..rules import check_table
 
     typed: dict[str, pd.DataFrame] = {}
-    for name, spec in TABLES.items():  # the loader's order: each table after those it refers to
-        if name not in changed:
-            continue
+    for name in _dependency_order(changed):
+        spec = TABLES[name]
         dependencies = {dep: typed[dep] if dep in typed else load_table(dep, folder) for dep in spec.dependencies}
-        text = changed[name].copy()
-        for column in text.columns:
-            stripped = text[column].astype("string").str.strip()
-            text[column] = stripped.mask(stripped == "")
+        text = _stripped(changed[name])  # every column of the file: one the schema lacks is refused, as on load
+        fresh = _fresh_rows(text, _stripped(originals[name].reindex(columns=text.columns)))
+        new, kept = select(text, fresh), text[~fresh]
         path = folder / spec.filename
-        problems = check_cells(path, spec, text)
-        table = to_typed(spec, text)
+        problems = check_cells(path, spec, new) + _unique_across(spec, new, kept)
+        new_typed = to_typed(spec, new)
+        table = pd.concat([to_typed(spec, kept), new_typed])  # the index keeps each row's number; no need to sort
         bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
-        clean = table.drop(index=list(bad_rows)) if bad_rows else table
-        problems += check_table(name, clean, {**dependencies, name: table}, complete=not bad_rows)
+        checked = _with_revised(name, new_typed.drop(index=list(bad_rows)) if bad_rows else new_typed, table)
+        found = check_table(name, checked, {**dependencies, name: table}, complete=not bad_rows)
+        # Rows of the file that were only looked up (the claims a new claim revises) answer for themselves.
+        problems += [p for p in found if p.row is None or (p.row - 2) in new.index]
         if problems:
             raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
         typed[name] = table
+
+
+def _dependency_order(changed: dict[str, pd.DataFrame]) -> list[str]:
+    """The changed tables, each after the changed tables it refers to (a source names its producer)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for dep in TABLES[name].dependencies:
+            if dep in changed:
+                visit(dep)
+        order.append(name)
+
+    for name in TABLES:
+        if name in changed:
+            visit(name)
+    return order
+
+
+def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells as the loader reads them back: stripped, an empty cell missing (in Arrow's kernels)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = {}
+    for column in frame.columns:
+        cells = pa.array(frame[column], from_pandas=True)  # Arrow's own text (no copy) where pandas holds it
+        if not pa.types.is_large_string(cells.type):
+            cells = cells.cast(pa.large_string())
+        trimmed = pc.utf8_trim_whitespace(cells)
+        empty = pc.equal(trimmed, "")
+        if pc.any(empty).as_py():  # most columns have no empty cell: no copy of their text
+            trimmed = pc.if_else(empty, pa.scalar(None, pa.large_string()), trimmed)
+        columns[column] = trimmed
+    text = pd.StringDtype("pyarrow")
+    out = pa.table(columns).to_pandas(types_mapper={pa.large_string(): text, pa.string(): text}.get)
+    out.index = frame.index
+    return out
+
+
+def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
+    """Which rows the import adds or changes: the merge keeps the file's rows first, in their
+    order, so a row is fresh when it is past the file's rows or differs from the row it was."""
+    fresh = pd.Series(True, index=text.index)
+    n = min(len(original), len(text))
+    if n:
+        same = pd.Series(True, index=pd.RangeIndex(n))
+        for column in text.columns:
+            now = text[column].iloc[:n].reset_index(drop=True)
+            was = original[column].iloc[:n].reset_index(drop=True)
+            same &= (now == was).fillna(False).astype(bool) | (now.isna() & was.isna())
+        fresh.iloc[:n] = ~same.to_numpy(dtype=bool)
+    return fresh
+
+
+def _unique_across(spec: TableSpec, new: pd.DataFrame, kept: pd.DataFrame) -> list[Problem]:
+    """A unique column's new value must not repeat one of the rows kept (the cell check sees the new rows only)."""
+    from ..loading import _PANDERA_RULES
+    from ..rules import _member
+
+    problems = []
+    for f in spec.fields:
+        if f.unique and len(kept):
+            clash = _member(new[f.name], kept[f.name])
+            problems += row_problems(new, clash, f.name, _PANDERA_RULES["field_uniqueness"])
+    return problems
+
+
+def _with_revised(name: str, new: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """New claims together with the claims they revise, so the revision rules see both ends."""
+    if name != "claims" or new["revises"].isna().all():
+        return new
+    from ..rules import _member
+
+    targets = table[_member(table["claim_id"], new["revises"]) & ~table.index.isin(new.index)]
+    return pd.concat([new, targets])
 
 
 def _records(text: str) -> list[str]:

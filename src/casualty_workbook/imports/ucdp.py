@@ -16,7 +16,19 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
 from ..schemas import Field
-from .common import Filters, ImportSummary, Mapped, apply_import, read_dataset, row_problems, slug, today
+from .common import (
+    STATUS,
+    Filters,
+    ImportSummary,
+    Mapped,
+    apply_import,
+    joined,
+    read_dataset,
+    row_problems,
+    select,
+    slug,
+    today,
+)
 
 COLUMNS = (
     "id",
@@ -175,32 +187,32 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
     place = frame["where_coordinates"].fillna(frame["adm_1"]).fillna(frame["country"])
     name = frame["dyad_name"].fillna(frame["conflict_name"]).fillna("UCDP GED event " + frame["id"]) + ", " + place
     region = frame["adm_1"].fillna(frame["country"])
-    description = (
-        "UCDP GED "
-        + release
-        + " event "
-        + frame["id"]
-        + " ("
-        + frame["relid"].fillna("no relid")
-        + "): "
-        + frame["type_of_violence"].map(VIOLENCE)
-        + ", "
-        + frame["dyad_name"].fillna("dyad not named")
-        + ". Where: "
-        + frame["where_description"].fillna(place)
-        + " (where_prec "
-        + frame["where_prec"]
-        + ": "
-        + frame["where_prec"].map(WHERE_PREC)
-        + "). When: date_prec "
-        + frame["date_prec"]
-        + " ("
-        + frame["date_prec"].map(DATE_PREC)
-        + "). code_status "
-        + frame["code_status"].fillna("not given")
-        + "; event_clarity "
-        + frame["event_clarity"].fillna("not given")
-        + "."
+    description = joined(
+        "UCDP GED ",
+        release,
+        " event ",
+        frame["id"],
+        " (",
+        frame["relid"].fillna("no relid"),
+        "): ",
+        frame["type_of_violence"].map(VIOLENCE),
+        ", ",
+        frame["dyad_name"].fillna("dyad not named"),
+        ". Where: ",
+        frame["where_description"].fillna(place),
+        " (where_prec ",
+        frame["where_prec"],
+        ": ",
+        frame["where_prec"].map(WHERE_PREC),
+        "). When: date_prec ",
+        frame["date_prec"],
+        " (",
+        frame["date_prec"].map(DATE_PREC),
+        "). code_status ",
+        frame["code_status"].fillna("not given"),
+        "; event_clarity ",
+        frame["event_clarity"].fillna("not given"),
+        ".",
     )
     events = pd.DataFrame(
         {
@@ -218,18 +230,18 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             "description": description,
         }
     )
-    relied_on = (
-        "UCDP relied on: "
-        + frame["source_original"].fillna("(source_original not given)")
-        + ". Articles: "
-        + frame["source_article"].fillna("(source_article not given)")
+    relied_on = joined(
+        "UCDP relied on: ",
+        frame["source_original"].fillna("(source_original not given)"),
+        ". Articles: ",
+        frame["source_article"].fillna("(source_article not given)"),
     )
     common = {
         "unit": "people",
         "claimant": CLAIMANT,
         "source_id": source_id,
         "reported_on": released,
-        "status": "secondary",
+        "status": STATUS,
         "quote_kind": "as_recorded",
         "revises": "",
     }
@@ -243,25 +255,27 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             "value_best": frame["best"],
             "value_high": frame["high"],
             "qualifier": "estimate",
-            "quote": (
-                "UCDP GED "
-                + release
-                + ": best estimate "
-                + frame["best"]
-                + " deaths (low "
-                + frame["low"]
-                + ", high "
-                + frame["high"]
-                + ")"
+            "quote": joined(
+                "UCDP GED ",
+                release,
+                ": best estimate ",
+                frame["best"],
+                " deaths (low ",
+                frame["low"],
+                ", high ",
+                frame["high"],
+                ")",
             ),
-            "note": "deaths_a "
-            + frame["deaths_a"]
-            + ", deaths_b "
-            + frame["deaths_b"]
-            + ", deaths_unknown "
-            + frame["deaths_unknown"]
-            + ". "
-            + relied_on,
+            "note": joined(
+                "deaths_a ",
+                frame["deaths_a"],
+                ", deaths_b ",
+                frame["deaths_b"],
+                ", deaths_unknown ",
+                frame["deaths_unknown"],
+                ". ",
+                relied_on,
+            ),
             **common,
         }
     )
@@ -294,6 +308,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
                 "published": released,
                 "published_precision": "day",
                 "url": DOWNLOADS,
+                "own_document_of": CLAIMANT,
                 "kind": "dataset",
                 "accessed": today(),
                 "note": "Imported with workbook import ucdp; licensed CC BY 4.0 (cite UCDP).",
@@ -332,7 +347,7 @@ def import_ucdp(
             "give it, e.g. --release 24.1"
         )
     frame = _checked(path)
-    selected = frame[filters.mask(frame, country="country", admin1="adm_1", start="date_start", end="date_end")]
+    selected = select(frame, filters.mask(frame, country="country", admin1="adm_1", start="date_start", end="date_end"))
     mapped = map_rows(selected, release, released or today())
     return apply_import(
         path, mapped, rows_read=len(frame), rows_selected=len(selected), data_dir=Path(data_dir) if data_dir else None
