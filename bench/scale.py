@@ -214,7 +214,16 @@ def measure_reports(
                 f"(steady {fmt_rate(run['steady_reports_per_s'])} reports/s), CPU {run['cpu_s']:.1f} s"
             )
     result["load_after"] = loadavg()
+    result["bytecode_caches"] = bytecode_caches()
     return result
+
+
+def bytecode_caches() -> bool:
+    """Whether Python here can use compiled bytecode for the libraries (else each process compiles them)."""
+    import pandas  # a large library every process of a build imports
+
+    cached = any(Path(pandas.__file__).parent.glob("__pycache__/*.pyc"))
+    return cached or not (sys.flags.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE"))
 
 
 # ---- targets and the section ----------------------------------------------------------------------
@@ -353,6 +362,24 @@ def explain(result: dict) -> list[str]:
             "kernel imports pandas, matplotlib, seaborn, pandera and IPython for each report (and, where Python "
             "writes no bytecode caches, compiles them from source each time)."
         )
+    if result.get("bytecode_caches") is False:
+        lines.append(
+            "- **No bytecode caches here**: PYTHONDONTWRITEBYTECODE is set on this machine and the environment "
+            "was installed without compiled bytecode, so every new Python process compiles the libraries it "
+            "imports from source (several seconds of CPU for pandas, matplotlib, seaborn, pandera, IPython, "
+            "papermill and nbconvert, about twice what importing them costs with caches). The coordinator, each "
+            "warm server and each Dask worker pay it once per build; a cold kernel pays it for every report. "
+            "An environment installed with its bytecode compiled (pip's default; `uv pip sync "
+            "--compile-bytecode`) does not pay it."
+        )
+    lines.append(
+        "- **Where a report's own time goes** (a profile of the event report in a warm kernel): drawing "
+        "comes first (each chart is drawn for the notebook's inline image, for its PNG and for its SVG, and "
+        "again by pyplot's interactive redraws), then loading and validating the tables it reads; the kernel's "
+        "start is small once the server has imported everything. In the coordinating process each report costs "
+        "nbclient's messages and papermill's saves of the notebook after each cell, the HTML page (which loads "
+        "and checks the sources table again) and the publishing: a few tenths of a second, serial."
+    )
     lines.append(
         "- **With the number of events**: every event report loads and validates the whole claims table, and "
         f"each synthetic event adds {CLAIMS_PER_EVENT} claims, so a report's own work grows slowly with the "

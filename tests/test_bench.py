@@ -133,6 +133,8 @@ def test_growth_separates_the_fixed_cost_from_the_cost_per_report():
     section = scale.render(result)
     assert "≈ 12 s + 0.90 s × reports" in section
     assert "| 200 | local |" in section
+    assert "No bytecode caches" not in section
+    assert "No bytecode caches here" in scale.render({**result, "bytecode_caches": False})
 
 
 def test_one_results_file_holds_every_section(tmp_path):
