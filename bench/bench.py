@@ -113,44 +113,47 @@ def benchmark(args: argparse.Namespace) -> Results:
             reports=project.report_ids,
         )
 
-        def section(name: str, measure):
-            """Run one section; a part that fails is recorded in its section, and the others still run."""
+        def section(name: str, attribute: str, measure) -> None:
+            """Run one section into ``results.<attribute>``; a part that fails is recorded, and the others still run."""
             before = loadavg()
             try:
-                return measure()
+                setattr(results, attribute, measure())
             except (BenchError, RuntimeError, subprocess.TimeoutExpired) as err:
                 log(f"{name}: FAILED: {err}")
                 results.failures[name] = str(err)
-                return None
             finally:
                 results.loads[name] = (before, loadavg())
-                # What is measured so far is kept, should a long run be stopped before the end.
+                # What is measured so far is kept (this section included), should a long run be stopped.
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(render(results) + "\n(Still running: the sections measured so far.)\n")
 
         if not args.skip_setup:
             log(f"fresh set-up: {args.repeat} clone(s) to first figures")
-            results.setup = section(SETUP, lambda: measure_fresh_setup(tmp / "clones", args.repeat, project.logs))
+            section(SETUP, "setup", lambda: measure_fresh_setup(tmp / "clones", args.repeat, project.logs))
         if not args.skip_build:
-            results.build = section(
-                BUILD, lambda: measure_build(project, repeat=args.repeat, via=args.via, edit_file=args.edit_file)
+            section(
+                BUILD,
+                "build",
+                lambda: measure_build(project, repeat=args.repeat, via=args.via, edit_file=args.edit_file),
             )
         if not args.skip_scale:
             log(f"scale: sizes {', '.join(f'{n:,}' for n in args.sizes)}, {args.repeat} run(s) each")
-            results.scale = section(LOADER, lambda: measure_scale(project, args.sizes, args.repeat, args.profile))
+            section(LOADER, "scale", lambda: measure_scale(project, args.sizes, args.repeat, args.profile))
         if not args.skip_reports:
             log(
                 f"reports: {', '.join(map(str, args.reports))} event reports locally"
                 + (f", {args.dask_count} on Dask with 1 and 2 workers" if args.dask_count else "")
             )
-            results.reports_scale = section(
+            section(
                 REPORTS,
+                "reports_scale",
                 lambda: measure_reports(args.reports, args.cold, args.dask_count, log=log, command=args.command_line),
             )
         if not args.skip_import:
             log(f"import: {args.import_rows:,} UCDP GED rows (bench/import_scale.py --json)")
-            results.imports = section(
+            section(
                 IMPORT,
+                "imports",
                 lambda: measure_import(args.import_rows, clean_environment(), log_file=project.logs / "import.log"),
             )
     finally:
