@@ -233,6 +233,10 @@ def fmt_rate(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
 
 
+def fmt_seconds(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1f} s"
+
+
 def _local(result: dict) -> list[dict]:
     return sorted((r for r in result["runs"] if r["label"] == "local"), key=lambda r: r["reports"])
 
@@ -315,7 +319,8 @@ def render(result: dict) -> str:
         lines.append(
             f"| {r['reports']} | {r['label']} | {r['wall_s']:.1f} s | {r['wall_per_report_s']:.2f} s "
             f"| {fmt_rate(r['reports_per_s'])} | {fmt_rate(r['steady_reports_per_s'])} "
-            f"| {r['first_s']:.1f} s | {r['cpu_s']:.1f} s | {r['cpu_s'] / r['reports']:.2f} s |"
+            f"| {fmt_seconds(r.get('first_s'))} | {r['cpu_s']:.1f} s "
+            f"| {r['cpu_s'] / r['reports']:.2f} s |"
         )
     lines += ["", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {target} | {measured} | {word(met)} |" for target, measured, met in verdicts(result)]
