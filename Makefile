@@ -88,7 +88,7 @@ lab: $(ENV_STAMP)
 		--ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir=notebooks \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-## bench: time a fresh set-up, the build against plain scripts and papermill, and the loader at scale
+## bench: time a fresh set-up, the build, the loader, 10-200 reports (local, Dask) and an import; bench/RESULTS.md
 bench: $(ENV_STAMP)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import import_runs
+import scale
 from build_runs import BuildResults
+from import_runs import ImportRun
 from measure import fmt_s
 from scale_runs import ScaleSize
 from setup_runs import FreshSetup
 
 TARGETS = {
-    "c_over_a": 1.5,  # (c) within 1.5 x (a)
+    "c_over_a": 0.8,  # (c) at most 0.8 x (a): the build beats the notebooks run as plain scripts
     "c_over_b": 0.5,  # (c) at most 0.5 x (b)
     "d_seconds": 0.5,  # (d) under 0.5 s
     "setup_seconds": 40.0,  # a fresh clone's `make env` + `make figures`
@@ -39,10 +42,11 @@ class Verdict:
     target: str
     measured: str
     met: bool | None  # None: not measured in this run
+    section: str = ""
 
     @property
     def word(self) -> str:
-        return "n/a" if self.met is None else "PASS" if self.met else "MISS"
+        return "n/a" if self.met is None else "PASS" if self.met else "FAIL"
 
 
 @dataclass
@@ -60,6 +64,10 @@ class Results:
     setup: FreshSetup | None = None
     build: BuildResults | None = None
     scale: list[ScaleSize] = field(default_factory=list)
+    reports_scale: dict | None = None  # bench/scale.py's numbers
+    imports: ImportRun | None = None
+    loads: dict[str, tuple[str, str]] = field(default_factory=dict)  # section -> load average before, after
+    failures: dict[str, str] = field(default_factory=dict)  # section -> what went wrong (nothing measured)
     load_after: str = ""
     finished: str = ""
     wall_s: float = math.nan
@@ -69,7 +77,11 @@ def slope(xs: list[int], ys: list[float]) -> float:
     return math.log(ys[-1] / ys[-2]) / math.log(xs[-1] / xs[-2]) if len(xs) > 1 and ys[-2] > 0 else math.nan
 
 
+SETUP, BUILD, LOADER, REPORTS, IMPORT = "set-up", "build", "loader", "reports", "import"
+
+
 def verdicts(r: Results) -> list[Verdict]:
+    """Every target with its verdict, each tagged with its section."""
     out = []
     if r.setup:
         total = r.setup.total
@@ -78,22 +90,34 @@ def verdicts(r: Results) -> list[Verdict]:
                 f"fresh clone to first figures under {TARGETS['setup_seconds']:.0f} s",
                 f"median {fmt_s(total.median)}, max {fmt_s(total.max)}",
                 total.median < TARGETS["setup_seconds"],
+                SETUP,
             )
         )
     b = r.build
     if b:
         a, p, c, d = (w.wall.median for w in (b.floor, b.papermill, b.cold, b.noop))
         out.append(
-            Verdict(f"(c) within {TARGETS['c_over_a']} x (a)", f"(c)/(a) = {c / a:.2f}", c / a <= TARGETS["c_over_a"])
+            Verdict(
+                f"(c) a clean build at most {TARGETS['c_over_a']} x (a) the plain-script floor",
+                f"(c)/(a) = {c / a:.2f}",
+                c / a <= TARGETS["c_over_a"],
+                BUILD,
+            )
         )
         out.append(
-            Verdict(f"(c) at most {TARGETS['c_over_b']} x (b)", f"(c)/(b) = {c / p:.2f}", c / p <= TARGETS["c_over_b"])
+            Verdict(
+                f"(c) at most {TARGETS['c_over_b']} x (b)",
+                f"(c)/(b) = {c / p:.2f}",
+                c / p <= TARGETS["c_over_b"],
+                BUILD,
+            )
         )
         out.append(
             Verdict(
                 f"(d) under {TARGETS['d_seconds']} s",
                 f"median {fmt_s(d)}, max {fmt_s(b.noop.wall.max)}",
                 d < TARGETS["d_seconds"],
+                BUILD,
             )
         )
         reran = "every repetition matched" if b.reran_exactly else f"reran {b.reran}"
@@ -102,6 +126,7 @@ def verdicts(r: Results) -> list[Verdict]:
                 "(e) reruns exactly the dependent reports",
                 f"{len(b.expected)} of {len(r.reports)} expected; {reran}",
                 b.reran_exactly,
+                BUILD,
             )
         )
     if r.scale:
@@ -114,6 +139,7 @@ def verdicts(r: Results) -> list[Verdict]:
                 f"{big:,} rows in under {TARGETS['scale_seconds']:.0f} s",
                 f"median {fmt_s(at.stat('total_s').median)}" if at else missing,
                 at.stat("total_s").median < TARGETS["scale_seconds"] if at else None,
+                LOADER,
             )
         )
         out.append(
@@ -121,6 +147,7 @@ def verdicts(r: Results) -> list[Verdict]:
                 f"{big:,} rows in under 2 GiB",
                 f"peak RSS {at.stat('peak_rss_mib').max:.0f} MiB" if at else missing,
                 at.stat("peak_rss_mib").max < TARGETS["scale_mib"] if at else None,
+                LOADER,
             )
         )
         s = slope(sizes, [size.stat("total_s").median for size in r.scale])
@@ -130,9 +157,34 @@ def verdicts(r: Results) -> list[Verdict]:
                 "cost no faster than linear",
                 f"time ~ rows^{s:.2f} from {sizes[-2]:,} to {sizes[-1]:,} rows" if several else "one size",
                 s <= TARGETS["scale_slope"] if several else None,
+                LOADER,
             )
         )
+    if r.reports_scale:
+        out += [Verdict(t, m, met, REPORTS) for t, m, met in scale.verdicts(r.reports_scale)]
+    if r.imports:
+        out += [Verdict(t, m, met, IMPORT) for t, m, met in import_runs.verdicts(r.imports)]
     return out
+
+
+def targets_table(r: Results, section: str) -> list[str]:
+    """The targets of one section, each PASS, FAIL or n/a (not measured at this run's sizes)."""
+    rows = [v for v in verdicts(r) if v.section == section]
+    if not rows:
+        return []
+    return [
+        "| target | measured | |",
+        "|---|---|---|",
+        *(f"| {v.target} | {v.measured} | {v.word} |" for v in rows),
+        "",
+    ]
+
+
+def load_line(r: Results, section: str) -> list[str]:
+    if section not in r.loads:
+        return []
+    before, after = r.loads[section]
+    return [f"Load average (1, 5, 15 min) before this section: {before}; after: {after}.", ""]
 
 
 def _yes(flags: list[bool]) -> str:
@@ -254,6 +306,25 @@ def render_scale(scale: list[ScaleSize]) -> list[str]:
     return [*lines, ""]
 
 
+def render_import(i: ImportRun) -> list[str]:
+    return [
+        f"## Import: {i.rows:,} UCDP GED rows (`bench/import_scale.py`)",
+        "",
+        f"`{i.command}` in a child process: a fictional GED export of {i.rows:,} rows in the real layout, "
+        "imported with `workbook import ucdp` into a copy of data/ in a fresh process, then the same file "
+        "again (nothing changes), then every rule checked. Its numbers, as it reports them:",
+        "",
+        "| measurement | value |",
+        "|---|---:|",
+        f"| first import, wall time | {fmt_s(i.wall_s)} |",
+        f"| first import, CPU time | {fmt_s(i.cpu_s)} |",
+        f"| first import, peak memory (RSS) | {i.peak_gib:.2f} GiB |",
+        f"| the same file again, wall time | {fmt_s(i.repeat_wall_s)} |",
+        f"| every rule holds afterwards | {'yes' if i.ok else '**no**'} |",
+        "",
+    ]
+
+
 def render(r: Results) -> str:
     m = r.machine
     lines = [
@@ -273,13 +344,21 @@ def render(r: Results) -> str:
         "",
     ]
     if r.setup:
-        lines += render_setup(r.setup)
+        lines += render_setup(r.setup) + load_line(r, SETUP) + targets_table(r, SETUP)
     if r.build:
-        lines += render_build(r.build, r.reports)
+        lines += render_build(r.build, r.reports) + load_line(r, BUILD) + targets_table(r, BUILD)
     if r.scale:
-        lines += render_scale(r.scale)
-    lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
-    lines += [f"| {v.target} | {v.measured} | {v.word} |" for v in verdicts(r)]
+        lines += render_scale(r.scale) + load_line(r, LOADER) + targets_table(r, LOADER)
+    if r.reports_scale:
+        lines += [scale.render(r.reports_scale), ""]
+    if r.imports:
+        lines += render_import(r.imports) + load_line(r, IMPORT) + targets_table(r, IMPORT)
+    for name, error in r.failures.items():
+        tail = "\n".join(error.strip().splitlines()[-15:])
+        lines += [f"## {name}: not measured", "", "This section failed:", "", "```", tail, "```", ""]
+        lines += load_line(r, name)
+    lines += ["## Every target", "", "| section | target | measured | |", "|---|---|---|---|"]
+    lines += [f"| {v.section} | {v.target} | {v.measured} | {v.word} |" for v in verdicts(r)]
     lines += ["", "## How each figure was measured", ""]
     if r.setup:
         lines.append(
@@ -322,5 +401,18 @@ def summary(r: Results) -> str:
         lines.append(
             f"  {s.rows:>9,} rows: {s.stat('total_s').seconds()}, peak RSS {s.stat('peak_rss_mib').max:.0f} MiB"
         )
+    if r.reports_scale:
+        lines += [
+            f"  {run['reports']:>4} reports, {run['label']:<20} {run['wall_per_report_s']:.2f} s per report"
+            for run in r.reports_scale["runs"]
+        ]
+    if r.imports:
+        lines.append(
+            f"  import of {r.imports.rows:,} rows: {fmt_s(r.imports.wall_s)}, peak {r.imports.peak_gib:.2f} GiB"
+        )
     lines += [f"  {v.word:<5} {v.target}: {v.measured}" for v in verdicts(r)]
+    lines += [
+        f"  FAILED {name}: {error.strip().splitlines()[0] if error.strip() else '?'}"
+        for name, error in r.failures.items()
+    ]
     return "\n".join(lines)

@@ -37,10 +37,12 @@ COLUMNS = [
     "claimant",
     "source_id",
     "reported_on",
+    "reported_time",
     "status",
     "quote",
     "quote_kind",
     "revises",
+    "derived_from",
     "note",
 ]
 
@@ -179,11 +181,13 @@ def synthetic_claims(n: int, data_dir: Path, *, seed: int = 20240512, start: int
             "claimant": claimant,
             "source_id": sources[rng.integers(0, len(sources), n)],
             "reported_on": np.asarray(reported, dtype=object),
+            "reported_time": empty,
             # A party to the war's figure is claimed; the others are left unverified (the rules allow no more).
             "status": np.where(pd.Series(claimant).map(sides).isin(WAR_PARTIES), "claimed", "unverified"),
             "quote": quote,
             "quote_kind": np.array(QUOTE_KINDS, dtype=object)[rng.integers(0, 2, n)],
             "revises": empty,
+            "derived_from": empty,
             "note": np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)],
         },
         columns=COLUMNS,

@@ -226,3 +226,11 @@ def test_a_result_read_from_other_data_is_refused(tmp_path):
     other = Execution("r", True, 1.0, record={"data": {"claims.csv": "0" * 64}}, worker="w1:42")
     refused = _check_data(other, tmp_path)
     assert not refused.ok and "w1:42" in refused.error and "claims.csv" in refused.error
+
+
+def test_every_module_the_warm_server_imports_exists():
+    """The server skips a module it cannot import (an optional one): a misspelt name would go unnoticed."""
+    import importlib.util
+
+    missing = [name for name in warm.WARM_MODULES if importlib.util.find_spec(name) is None]
+    assert not missing, f"WARM_MODULES names modules this environment does not have: {missing}"

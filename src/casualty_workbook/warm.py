@@ -55,6 +55,40 @@ WARM_MODULES = (
     "ipykernel.ipkernel",
     "ipywidgets",
     "comm",
+    # What each kernel would otherwise import after the fork, on its own start or on first use by a
+    # report: the kernel's debugger (debugpy, sizeable), IPython's magics and history, the Agg and
+    # SVG backends and PIL's image plugins (saving PNG and SVG), pandera's pandas backends (the first
+    # validation), pyarrow's CSV reader. Where Python writes no bytecode caches (PYTHONDONTWRITEBYTECODE,
+    # a read-only environment) each such module is compiled from source in every kernel.
+    "ipykernel.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.logger",
+    "IPython.core.oinspect",
+    "IPython.core.pylabtools",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "psutil",
+    "tornado.gen",
+    "tornado.locks",
+    "tornado.queues",
+    "tornado.platform.asyncio",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.backends.backend_svg",
+    "matplotlib.backends.backend_mixed",
+    "PIL.Image",
+    "PIL.PngImagePlugin",
+    "PIL.features",
+    "pandas.io.formats.csvs",
+    "pandas.io.formats.html",
+    "pandas.io.formats.string",
+    "pandera.accessors.pandas_accessor",
+    "pandera.backends.pandas.register",
+    "pandera.backends.pandas.builtin_checks",
+    "pandera.backends.pandas.builtin_hypotheses",
+    "pandera.strategies.pandas_strategies",
+    "pyarrow.csv",
+    "pyarrow.pandas_compat",
     "casualty_workbook.loading",
     "casualty_workbook.analysis",
     "casualty_workbook.charts",
@@ -63,6 +97,7 @@ WARM_MODULES = (
     "casualty_workbook.provenance",
     "casualty_workbook.explore",
     "casualty_workbook.export",
+    "casualty_workbook.narrative",
 )
 # Environment variables read when an interpreter starts or a module is imported: a kernel whose
 # environment differs in any of them gets a server started with that environment.
@@ -157,6 +192,9 @@ def _reap(signum, frame) -> None:
 def serve() -> None:
     """The server's loop: import, say ready, then fork one kernel per request line until stdin closes."""
     inp, out = sys.stdin.buffer, sys.stdout.buffer
+    # debugpy warns on import that frozen modules may hide breakpoints: not news for a batch build.
+    # (Each kernel's environment is the request's, set after the fork: this does not reach it.)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             import_module(name)

@@ -1,0 +1,101 @@
+"""The import section: ``bench/import_scale.py --rows N --json`` run as a child process, its one JSON line read.
+
+``import_scale.py`` writes a fictional UCDP GED export of N rows, imports it into a copy of
+data/ in a fresh process, imports the same file again, and checks every rule. With ``--json``
+it prints, as its last line of standard output, one JSON object:
+
+    {"rows": 300000, "wall_s": 12.3, "cpu_s": 11.0, "peak_rss_bytes": 1600000000,
+     "repeat_wall_s": 9.8, "ok": true}
+
+Anything else (a non-zero exit, no such line, a key missing or of the wrong type) is a
+``BenchError`` that names what was wrong, never a silent row in the results.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from measure import REPO, BenchError, run
+
+SCRIPT = REPO / "bench" / "import_scale.py"
+TARGET_ROWS = 300_000  # the size the two targets are for
+TARGET_SECONDS = 15.0
+TARGET_BYTES = 2 * 1024**3  # 2 GiB, as import_scale.py checks
+FIELDS = {
+    "rows": int,
+    "wall_s": (int, float),
+    "cpu_s": (int, float),
+    "peak_rss_bytes": int,
+    "repeat_wall_s": (int, float),
+    "ok": bool,
+}
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    """One run of import_scale.py, as its JSON line reports it."""
+
+    rows: int
+    wall_s: float
+    cpu_s: float
+    peak_rss_bytes: int
+    repeat_wall_s: float
+    ok: bool  # the import succeeded and every rule held afterwards
+    command: str = ""
+
+    @property
+    def peak_gib(self) -> float:
+        return self.peak_rss_bytes / 2**30
+
+
+def parse(output: str) -> ImportRun:
+    """The last line of ``output`` that is a JSON object, checked against the contract."""
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise BenchError(f"import_scale.py --json: its last JSON line does not parse ({err}): {line}") from None
+            break
+    else:
+        raise BenchError("import_scale.py --json printed no JSON line; its output ended:\n" + output[-1500:])
+    for key, kind in FIELDS.items():
+        if key not in record:
+            raise BenchError(f"import_scale.py --json: the key {key!r} is missing from {line}")
+        value = record[key]
+        # bool is an int in Python: only "ok" may be one
+        if not isinstance(value, kind) or (key != "ok" and isinstance(value, bool)):
+            raise BenchError(
+                f"import_scale.py --json: {key!r} must be a number (or, for 'ok', true/false), got {value!r}"
+            )
+    return ImportRun(**{key: record[key] for key in FIELDS})
+
+
+def measure_import(rows: int, env: dict, *, log_file: Path | None = None, python: str = sys.executable) -> ImportRun:
+    """Run import_scale.py with ``rows`` rows in a child process; returns what it measured."""
+    cmd = [python, str(SCRIPT), "--rows", str(rows), "--json"]
+    ran = run(cmd, env=env, cwd=REPO, log_file=log_file)
+    result = parse(ran.output)
+    return ImportRun(**{**result.__dict__, "command": f"bench/import_scale.py --rows {rows} --json"})
+
+
+def verdicts(result: ImportRun) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met): judged only at the size the targets are for."""
+    judged = result.rows == TARGET_ROWS
+    not_at = f"not judged: {result.rows:,} rows, the targets are for {TARGET_ROWS:,}"
+    return [
+        (
+            f"import of {TARGET_ROWS:,} rows in under {TARGET_SECONDS:.0f} s",
+            f"{result.wall_s:.1f} s wall ({result.cpu_s:.1f} s CPU)" if judged else not_at,
+            result.ok and result.wall_s < TARGET_SECONDS if judged else None,
+        ),
+        (
+            f"import of {TARGET_ROWS:,} rows in under 2 GiB",
+            f"peak {result.peak_gib:.2f} GiB" if judged else not_at,
+            result.ok and result.peak_rss_bytes < TARGET_BYTES if judged else None,
+        ),
+    ]

@@ -1,0 +1,164 @@
+"""The benchmark's own logic: reading the import script's JSON line, judging targets, writing one results file.
+
+Nothing here times anything: the numbers are made up, the import script is a fake.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import import_runs  # noqa: E402
+import scale  # noqa: E402
+from measure import BenchError  # noqa: E402
+
+GOOD = {
+    "rows": 300000,
+    "wall_s": 12.5,
+    "cpu_s": 11.0,
+    "peak_rss_bytes": 1_500_000_000,
+    "repeat_wall_s": 9.0,
+    "ok": True,
+}
+
+
+def test_the_last_json_line_is_read_whatever_comes_before_it():
+    output = "writing 300,000 rows\n{not json, a log line}\n" + json.dumps(GOOD) + "\n"
+    run = import_runs.parse(output)
+    assert (run.rows, run.wall_s, run.peak_rss_bytes, run.ok) == (300000, 12.5, 1_500_000_000, True)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({k: v for k, v in GOOD.items() if k != "cpu_s"}, "'cpu_s' is missing"),
+        ({**GOOD, "wall_s": "12.5"}, "'wall_s' must be a number"),
+        ({**GOOD, "rows": True}, "'rows' must be a number"),
+        ({**GOOD, "ok": 1}, "'ok' must be a number (or, for 'ok', true/false)"),
+    ],
+)
+def test_a_line_that_breaks_the_contract_is_refused_by_name(record, message):
+    with pytest.raises(BenchError, match=re.escape(message)):
+        import_runs.parse(json.dumps(record))
+
+
+def test_no_json_line_is_an_error_with_the_output():
+    with pytest.raises(BenchError, match=r"(?s)printed no JSON line.*usage: import_scale"):
+        import_runs.parse("usage: import_scale.py [--rows ROWS]\nerror: unrecognized arguments: --json\n")
+
+
+def _fake_script(tmp_path: Path, body: str) -> Path:
+    script = tmp_path / "import_scale.py"
+    script.write_text(body, encoding="utf-8")
+    return script
+
+
+def test_the_script_runs_as_a_child_with_rows_and_json(tmp_path, monkeypatch):
+    # The fake echoes its arguments into the record: the bench must pass --rows N and --json.
+    script = _fake_script(
+        tmp_path,
+        "import json, sys\n"
+        "args = sys.argv[1:]\n"
+        "assert '--json' in args, args\n"
+        "rows = int(args[args.index('--rows') + 1])\n"
+        "print('importing ...')\n"
+        f"print(json.dumps({{**{GOOD!r}, 'rows': rows}}))\n",
+    )
+    monkeypatch.setattr(import_runs, "SCRIPT", script)
+    run = import_runs.measure_import(1234, {"PATH": "/usr/bin:/bin"})
+    assert run.rows == 1234
+    assert run.command == "bench/import_scale.py --rows 1234 --json"
+
+
+def test_a_failing_script_is_a_bench_error_not_a_result(tmp_path, monkeypatch):
+    script = _fake_script(tmp_path, "import sys\nprint('no such column: best', file=sys.stderr)\nsys.exit(2)\n")
+    monkeypatch.setattr(import_runs, "SCRIPT", script)
+    with pytest.raises(BenchError, match="exit 2"):
+        import_runs.measure_import(10, {"PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({}, ["PASS", "PASS"]),
+        ({"wall_s": 15.0}, ["FAIL", "PASS"]),
+        ({"peak_rss_bytes": 2 * 1024**3}, ["PASS", "FAIL"]),
+        ({"ok": False}, ["FAIL", "FAIL"]),
+        ({"rows": 10_000}, ["n/a", "n/a"]),
+    ],
+)
+def test_import_targets_are_judged_at_300000_rows_only(change, words):
+    run = import_runs.ImportRun(**{**GOOD, **change})
+    assert [scale.word(met) for _, _, met in import_runs.verdicts(run)] == words
+
+
+def _run(reports: int, label: str, wall: float, steady: float | None = None) -> dict:
+    return {
+        "reports": reports,
+        "label": label,
+        "wall_s": wall,
+        "cpu_s": wall * 1.8,
+        "first_s": 5.0,
+        "reports_per_s": reports / wall,
+        "steady_reports_per_s": steady,
+        "wall_per_report_s": wall / reports,
+    }
+
+
+def _result(*runs: dict) -> dict:
+    return {"load_before": "1.00 1.00 1.00", "load_after": "2.00 2.00 2.00", "runs": list(runs)}
+
+
+def test_report_targets_pass_fail_and_not_run():
+    fast = _result(_run(10, "local", 20.0), _run(200, "local", 190.0))
+    slow = _result(_run(200, "local", 200.0), _run(10, "dask, 1 worker", 40.0), _run(10, "dask, 2 workers", 25.0))
+    small = _result(_run(4, "local", 12.0))
+    assert [scale.word(m) for *_, m in scale.verdicts(fast)] == ["PASS", "n/a"]
+    assert [scale.word(m) for *_, m in scale.verdicts(slow)] == ["FAIL", "FAIL"]  # 1.00 s; 1.6x
+    assert [scale.word(m) for *_, m in scale.verdicts(small)] == ["n/a", "n/a"]
+    assert scale.dask_speedup(slow)[0] == pytest.approx(1.6)
+
+
+def test_growth_separates_the_fixed_cost_from_the_cost_per_report():
+    result = _result(*(_run(n, "local", 12.0 + 0.9 * n) for n in (10, 50, 200)))
+    fixed, per = scale.growth(result)
+    assert (fixed, per) == (pytest.approx(12.0), pytest.approx(0.9))
+    section = scale.render(result)
+    assert "≈ 12 s + 0.90 s × reports" in section
+    assert "| 200 | local |" in section
+    assert "No bytecode caches" not in section
+    assert "No bytecode caches here" in scale.render({**result, "bytecode_caches": False})
+
+
+def test_one_results_file_holds_every_section(tmp_path):
+    """The report-scale and import sections are written with the rest, not appended by hand afterwards."""
+    import render
+
+    results = render.Results(
+        command="bench.py",
+        started="now",
+        machine=render.Machine("linux", "3.11", "cpu", 2, 2, 4.0, "make", {"pandas": "3"}),
+        commit="abc",
+        load_before="1 1 1",
+        repeat=1,
+        sizes=[],
+        reports_scale=_result(_run(200, "local", 150.0)),
+        imports=import_runs.ImportRun(**GOOD),
+        loads={render.REPORTS: ("1 1 1", "2 2 2"), render.IMPORT: ("3 3 3", "4 4 4")},
+        failures={render.SETUP: "command failed (exit 2): make env\nno network"},
+    )
+    text = render.render(results)
+    assert scale.HEADING in text
+    assert "## Import: 300,000 UCDP GED rows" in text
+    assert "Load average (1, 5, 15 min) before this section: 3 3 3; after: 4 4 4." in text
+    assert "## set-up: not measured" in text and "no network" in text
+    every = text.split("## Every target", 1)[1]
+    assert "| reports | a sweep of 200 reports under 1.0 s of wall time per report | 0.75 s per report" in every
+    assert "| import | import of 300,000 rows in under 15 s | 12.5 s wall (11.0 s CPU) | PASS |" in every
