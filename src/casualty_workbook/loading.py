@@ -21,7 +21,7 @@ from . import provenance
 from .exceptions import DataValidationError, InvalidDataFiles, Problem
 from .paths import check_file, default_data_dir
 from .rules import check_table
-from .schemas import TABLES, TableSpec, dtype_for, text_schema
+from .schemas import COUNT_DIGITS, TABLES, TableSpec, dtype_for, text_schema
 
 _PANDERA_RULES = {
     "not_nullable": "must not be empty",
@@ -190,6 +190,10 @@ def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Proble
     return []
 
 
+# Typed as a whole number only when it is one and stays exact (a longer one broke its cell rule).
+WHOLE = rf"[+-]?\d{{1,{COUNT_DIGITS}}}"
+
+
 def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
     """Give each column its type (cells that broke a rule become missing)."""
     typed = {}
@@ -197,7 +201,7 @@ def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
         s = frame[f.name]
         dtype = dtype_for(f)
         if dtype == "Int64":
-            s = pd.to_numeric(s.where(s.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)), errors="coerce").astype(
+            s = pd.to_numeric(s.where(s.str.fullmatch(WHOLE).fillna(False).astype(bool)), errors="coerce").astype(
                 "Int64"
             )
         elif dtype == "Float64":

@@ -61,6 +61,7 @@ METRIC_LABELS = {
 }
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
+COUNT_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,13 @@ def _cell_checks(f: Field) -> list[pa.Check]:
     if f.kind == "vocab":
         return [pa.Check(lambda s, v=f.vocab: s.isin(v), error=f"must be one of: {', '.join(f.vocab)}")]
     if f.kind == "count":
-        return [_matches(r"\d+", "must be a whole number of 0 or more, written in digits")]
+        # At most 15 digits: more people than live on Earth is a typing slip, and 15 digits stay exact when typed.
+        return [
+            _matches(
+                rf"\d{{1,{COUNT_DIGITS}}}",
+                f"must be a whole number of 0 or more, written in digits (at most {COUNT_DIGITS})",
+            )
+        ]
     if f.kind == "year":
         return [_parsed_number_between(f.min, f.max, f"must be a year from {f.min:.0f} to {f.max:.0f}", integer=True)]
     if f.kind == "number":
