@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from conftest import REPO, copy_project, run_cli
+from conftest import REPO, copy_project, run_cli_here
 
 from casualty_workbook import narrative, parameters
 
@@ -92,7 +92,7 @@ def test_the_words_to_keep_out_come_from_the_data():
 
 
 def test_the_fixture_is_valid_data_added_to_the_project(fictional_project):
-    result = run_cli(fictional_project, "validate")
+    result = run_cli_here(fictional_project, "validate")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -122,7 +122,7 @@ def test_the_default_event_is_chosen_by_a_rule_over_the_data():
 @pytest.mark.parametrize("notebook", EVENT_NOTEBOOKS)
 def test_every_event_notebook_speaks_only_of_the_new_event(fictional_project, notebook):
     event_id, name = fixture_event()
-    result = run_cli(fictional_project, "report", notebook, f"event={event_id}")
+    result = run_cli_here(fictional_project, "report", notebook, f"event={event_id}")
     assert result.returncode == 0, result.stderr
     custom = fictional_project / "reports" / "custom"
     [executed] = [p for p in custom.glob(f"{notebook}--*.ipynb") if event_id in p.stem]

@@ -6,7 +6,7 @@ import json
 import re
 
 import nbformat
-from conftest import REPO, run_cli, tree_digest
+from conftest import REPO, run_cli_here, tree_digest
 
 from casualty_workbook.catalogue import read_catalogue
 
@@ -76,7 +76,7 @@ def test_ohchr_report_reconciles_3106_with_3404_in_its_output(built_project):
 
 
 def test_nothing_changed_skips_every_report(built_copy):
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert result.returncode == 0, result.stderr
     assert f"All {len(REPORT_IDS)} reports are up to date" in result.stdout
     assert rerun_ids(result.stdout) == set()
@@ -100,7 +100,7 @@ def test_changing_one_data_file_reruns_exactly_the_reports_that_read_it(built_co
             "Mines and explosive remnants of war as a share", "Mines and other explosive remnants of war as a share"
         )
     )
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert result.returncode == 0, result.stderr
     assert rerun_ids(result.stdout) == expected
 
@@ -115,7 +115,7 @@ def test_changing_weapons_reruns_only_the_event_report(built_copy):
     path.write_text(
         path.read_text().replace("The report calls it a Soviet-era missile.", "Soviet-era according to the report.")
     )
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert rerun_ids(result.stdout) == expected, result.stdout + result.stderr
 
 
@@ -124,25 +124,25 @@ def test_changing_a_notebook_reruns_only_its_reports(built_copy):
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells[0].source += "\n\nA sentence added by an analyst."
     nbformat.write(nb, nb_path)
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert rerun_ids(result.stdout) == {"ohchr_2014_2021", "ohchr_2014_2021_excluding_mh17"}, result.stdout
 
 
 def test_a_deleted_figure_is_rebuilt(built_copy):
     (built_copy / "figures" / "context" / "toll_in_context.png").unlink()
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert rerun_ids(result.stdout) == {"context"}, result.stdout
     assert tree_digest(built_copy / "figures") == tree_digest(REPO / "figures")
 
 
 def test_force_and_only_rebuild_just_the_named_report(built_copy):
-    result = run_cli(built_copy, "build", "--force", "--only", "provenance")
+    result = run_cli_here(built_copy, "build", "--force", "--only", "provenance")
     assert result.returncode == 0, result.stderr
     assert rerun_ids(result.stdout) == {"provenance"}
 
 
 def test_only_with_an_unknown_report_is_an_error(built_copy):
-    result = run_cli(built_copy, "build", "--only", "nope")
+    result = run_cli_here(built_copy, "build", "--only", "nope")
     assert result.returncode == 2
     assert "unknown report(s) nope" in result.stderr and "Traceback" not in result.stderr
 
@@ -186,10 +186,10 @@ def test_names_and_quotes_with_dollar_signs_build_and_are_drawn_as_written(proje
     set_cell(
         project / "data", "claims", "C001", "quote", r"causing at least 15 fatalities and 20 injuries $\undefinedcmd$"
     )
-    validated = run_cli(project, "validate")
+    validated = run_cli_here(project, "validate")
     assert validated.returncode == 0, validated.stderr
     reports = ("event_report--belgorod_strike_2024", "context", "provenance", "explore")
-    result = run_cli(project, "build", "--jobs", "2", *[a for r in reports for a in ("--only", r)])
+    result = run_cli_here(project, "build", "--jobs", "2", *[a for r in reports for a in ("--only", r)])
     assert result.returncode == 0, result.stdout + result.stderr
     drawn = [p for r in reports for p in (project / "figures" / r).glob("*.svg") if LITERAL in p.read_text()]
     assert drawn, "the claimant's name, as written, appears in no figure"
@@ -206,7 +206,7 @@ def test_metadata_is_an_input_of_every_report_that_reads_its_table(built_copy):
     assert _reports_reading(built_copy, "ohchr_totals.meta.yml") >= {"ohchr_2014_2021", "context"}
     path = built_copy / "data" / "ohchr_mine_share.meta.yml"
     path.write_text(path.read_text().replace("update as of 31 March 2021", "update as of 31 March 2021 (rev.)"))
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert result.returncode == 0, result.stderr
     assert rerun_ids(result.stdout) == expected
 
@@ -214,12 +214,12 @@ def test_metadata_is_an_input_of_every_report_that_reads_its_table(built_copy):
 def test_broken_metadata_stops_even_a_build_with_nothing_else_changed(built_copy):
     path = built_copy / "data" / "ohchr_totals.meta.yml"
     path.write_text(path.read_text().replace("title: OHCHR totals", "title: 'OHCHR totals", 1))
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "up to date" not in result.stdout and "Traceback" not in result.stderr
     assert "ohchr_totals.meta.yml: invalid data" in result.stderr and "is not valid YAML at line" in result.stderr
     path.unlink()
-    result = run_cli(built_copy, "build", "--force")
+    result = run_cli_here(built_copy, "build", "--force")
     assert (
         result.returncode == 2
         and "ohchr_totals.meta.yml" in result.stderr
@@ -235,13 +235,13 @@ def test_a_folder_or_a_link_out_of_the_data_folder_stops_a_build_that_has_state(
     saved = tmp_path / "claims.csv"
     claims.rename(saved)
     claims.mkdir()
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"{claims}: invalid data" in result.stderr and "file: is a folder, not a file" in result.stderr
     assert "Traceback" not in result.stderr
     claims.rmdir()
     claims.symlink_to(saved)
-    result = run_cli(built_copy, "build")
+    result = run_cli_here(built_copy, "build")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "up to date" not in result.stdout
     assert f"{claims}: invalid data" in result.stderr and f"file: is a symbolic link to {saved}" in result.stderr

@@ -8,7 +8,7 @@ import re
 import nbformat
 import papermill as pm
 import pytest
-from conftest import REPO, run_cli, tree_digest
+from conftest import REPO, run_cli_here, tree_digest
 
 from casualty_workbook import parameters
 from casualty_workbook.exceptions import ParameterError
@@ -96,7 +96,7 @@ def test_committed_notebook_has_no_outputs(notebook):
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_runs_with_non_default_parameters(project, notebook):
     figures_before = tree_digest(project / "figures")
-    result = run_cli(project, "report", notebook, *NON_DEFAULT[notebook])
+    result = run_cli_here(project, "report", notebook, *NON_DEFAULT[notebook])
     assert result.returncode == 0, result.stderr
     custom = project / "reports" / "custom"
     [executed] = list(custom.glob(f"{notebook}--*.ipynb"))
@@ -114,7 +114,7 @@ def test_notebook_runs_with_non_default_parameters(project, notebook):
 
 @pytest.mark.slow
 def test_excluding_mh17_takes_the_298_off_2014(project):
-    result = run_cli(project, "report", "ohchr_2014_2021", "include_mh17=false")
+    result = run_cli_here(project, "report", "ohchr_2014_2021", "include_mh17=false")
     assert result.returncode == 0, result.stderr
     [executed] = list((project / "reports" / "custom").glob("ohchr_2014_2021--*.ipynb"))
     outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(executed, as_version=4).cells])
@@ -126,7 +126,7 @@ def test_excluding_mh17_takes_the_298_off_2014(project):
 def test_context_refuses_injured_against_deaths(project):
     # OHCHR's yearly figures are deaths: injured beside them is refused, naming the parameter
     figures_before = tree_digest(project / "figures")
-    result = run_cli(project, "report", "context", "metric=injured")
+    result = run_cli_here(project, "report", "context", "metric=injured")
     assert result.returncode != 0
     assert "parameter metric: 'injured' is not allowed; choose one of: killed" in result.stderr
     assert not list((project / "reports" / "custom" / "figures").glob("*/*.png"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REPO, run_cli, tree_digest
+from conftest import REPO, run_cli_here, tree_digest
 
 from casualty_workbook import drift
 from casualty_workbook.pages import markdown_html, sanitize
@@ -80,7 +80,7 @@ def test_the_same_inputs_give_byte_identical_pages(built_copy):
         for name, digest in tree_digest(built_copy / "reports").items()
         if name.endswith(".html") and "/" not in name
     }
-    result = run_cli(built_copy, "build", "--force", "--only", "context", "--only", "kharkiv_front")
+    result = run_cli_here(built_copy, "build", "--force", "--only", "context", "--only", "kharkiv_front")
     assert result.returncode == 0, result.stderr
     after = {
         name: digest
@@ -94,7 +94,7 @@ def test_the_same_inputs_give_byte_identical_pages(built_copy):
 def test_changing_one_value_in_the_data_shows_in_the_drift_message(built_copy):
     places = built_copy / "data" / "places.csv"
     places.write_text(places.read_text(encoding="utf-8").replace("50.2092", "50.3092"), encoding="utf-8")
-    result = run_cli(built_copy, "build", "--only", "kharkiv_front")
+    result = run_cli_here(built_copy, "build", "--only", "kharkiv_front")
     assert result.returncode == 0, result.stderr
     message = drift.format_drift(drift.compare(REPO / "figures", built_copy / "figures"))
     assert "kharkiv_front/places" in message
@@ -137,7 +137,7 @@ def test_an_analyst_s_run_links_to_the_build_s_index_only_when_it_exists(tmp_pat
 
 @pytest.mark.slow
 def test_an_analyst_s_report_page_links_to_an_index_that_exists(built_copy):
-    result = run_cli(built_copy, "report", "provenance", "status=claimed")
+    result = run_cli_here(built_copy, "report", "provenance", "status=claimed")
     assert result.returncode == 0, result.stderr
     [page] = (built_copy / "reports" / "custom").glob("provenance--*.html")
     [link] = re.findall(r'<a href="([^"]+)">All reports</a>', page.read_text(encoding="utf-8"))

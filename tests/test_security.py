@@ -6,7 +6,7 @@ import csv
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_cli_here
 
 from casualty_workbook.export import export_csv, neutralise_formulas
 
@@ -47,7 +47,7 @@ def test_html_reports_escape_strings_from_data(project):
             'title: "Provenance: every figure, who said it and who published it"', 'title: "<b>Provenance</b>"'
         )
     )
-    result = run_cli(project, "build", "--only", "provenance")
+    result = run_cli_here(project, "build", "--only", "provenance")
     assert result.returncode == 0, result.stderr
     page = (project / "reports" / "provenance.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, "the quote is shown as text"
