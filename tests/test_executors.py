@@ -234,3 +234,14 @@ def test_every_module_the_warm_server_imports_exists():
 
     missing = [name for name in warm.WARM_MODULES if importlib.util.find_spec(name) is None]
     assert not missing, f"WARM_MODULES names modules this environment does not have: {missing}"
+
+
+def test_a_task_lost_with_its_workers_is_told_apart_from_one_that_raised():
+    from distributed import KilledWorker
+
+    from casualty_workbook.executors import _describe_task_failure
+
+    lost = _describe_task_failure(KilledWorker("report-x", None, 3))
+    assert "the worker running it died" in lost and "nothing of it was published" in lost
+    raised = _describe_task_failure(OSError("disk full"))
+    assert raised == "the task failed on its worker: OSError: disk full"

@@ -248,8 +248,10 @@ def _check_data(execution: Execution, data_dir: Path) -> Execution:
 
 
 def _describe_task_failure(err: BaseException) -> str:
+    from distributed import KilledWorker  # only reached with --executor dask, where distributed is imported
+
     name = type(err).__name__
-    if name == "KilledWorker":
+    if isinstance(err, KilledWorker):
         return "the worker running it died, again on every retry (Dask's KilledWorker); nothing of it was published"
     return f"the task failed on its worker: {name}: {err}"
 
