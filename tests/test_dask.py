@@ -99,7 +99,17 @@ def _worker_running_a_report(client, *, timeout: float) -> str | None:
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(project):
-    result = run_cli(project, "build", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9", timeout=300)
+    # Dask's connect timeout, as a user would set it, so the test need not wait the default 30 s.
+    result = run_cli(
+        project,
+        "build",
+        "--executor",
+        "dask",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        timeout=300,
+        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s",
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "--scheduler tcp://127.0.0.1:9: no Dask scheduler answered" in result.stderr
     assert "Traceback" not in result.stderr

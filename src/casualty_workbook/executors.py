@@ -169,7 +169,10 @@ class DaskExecutor:
             ) from None
         if self.scheduler:
             try:
-                self.client = Client(self.scheduler, timeout="30s")
+                # Dask's own setting (30 s unless DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT says otherwise).
+                import dask
+
+                self.client = Client(self.scheduler, timeout=dask.config.get("distributed.comm.timeouts.connect"))
             except (OSError, TimeoutError) as err:
                 raise ParameterError(f"--scheduler {self.scheduler}: no Dask scheduler answered ({err})") from None
         else:
