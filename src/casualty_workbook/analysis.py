@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import provenance
 from .schemas import ESTIMATES, STATUSES
 
 QUALIFIER_SYMBOLS = {"exact": "", "at_least": "≥ ", "about": "≈ ", "estimate": "est. ", "up_to": "≤ "}
@@ -183,8 +184,20 @@ def weapons_claimed(mentions: pd.DataFrame, event: str | None = None) -> pd.Data
     ).reset_index(drop=True)
 
 
-# The OHCHR categories whose totals include the civilians killed aboard MH17 (a part of the civilians).
-MH17_WITHIN = ("civilians", "all")
+# The OHCHR categories whose totals include the sub-population counted apart (a part of the civilians).
+WITHIN_COUNTED_APART = ("civilians", "all")
+
+
+def counted_apart(totals: pd.DataFrame) -> dict:
+    """The sub-population the totals count apart (``counted_apart`` of ohchr_totals.meta.yml): its
+    category, short ``name``, ``who`` they are and ``date``; a ``ValueError`` where the metadata has none."""
+    apart = provenance.counted_apart(totals)
+    if not apart:
+        raise ValueError(
+            f"{totals.attrs.get('table', 'the totals table')} has no counted_apart in its .meta.yml: "
+            "it names the category counted apart and the words for it (see data/README.md)"
+        )
+    return apart
 
 
 def ohchr_figure(totals: pd.DataFrame, category: str, outcome: str) -> pd.Series:
@@ -197,21 +210,23 @@ def ohchr_figure(totals: pd.DataFrame, category: str, outcome: str) -> pd.Series
 def killed_by_category(totals: pd.DataFrame, *, estimate: str = "best", include_mh17: bool = True) -> pd.DataFrame:
     """Killed by category, with the value to draw for the chosen estimate (low, best or high).
 
-    Without MH17, the 298 aboard are taken off every total that includes them: the civilians'
-    (3,404 → 3,106) and everyone's (14,200–14,400 → 13,902–14,102). Those figures become
+    Without the sub-population counted apart (``counted_apart``), its count is taken off every total that
+    includes it: with OHCHR's tables the civilians' (3,404 → 3,106) and everyone's (14,200–14,400 →
+    13,902–14,102). Those figures become
     ``derived`` and say from what in ``derived_from``.
     """
     killed = with_labels(totals[totals["outcome"] == "killed"].copy())
-    killed = killed[killed["category"] != "civilians_mh17"].copy()
+    killed = killed[killed["category"] != counted_apart(totals)["category"]].copy()
     killed["derived_from"] = pd.Series(pd.NA, index=killed.index, dtype="string")
     if not include_mh17:
-        mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
-        within = killed["category"].isin(MH17_WITHIN)
+        apart = counted_apart(totals)
+        apart_n = int(ohchr_figure(totals, apart["category"], "killed")["value_best"])
+        within = killed["category"].isin(WITHIN_COUNTED_APART)
         originals = killed.loc[within, "label"]
         for column in ("value_low", "value_best", "value_high"):
-            killed.loc[within, column] = killed.loc[within, column] - mh17
+            killed.loc[within, column] = killed.loc[within, column] - apart_n
         killed["status"] = killed["status"].astype(str).where(~within, "derived")
-        killed.loc[within, "derived_from"] = [f"{label} − {mh17:,} aboard MH17" for label in originals]
+        killed.loc[within, "derived_from"] = [f"{label} − {apart_n:,} {apart['who']}" for label in originals]
         killed = with_labels(killed.drop(columns=["label", "drawn"]))
     pick = dict(zip(ESTIMATES, ("value_low", "value_best", "value_high"), strict=True))[estimate]
     # A range has no best: its midpoint stands in; an at-least figure has no high: its low stands in.
@@ -231,14 +246,16 @@ def civilian_deaths_by_year(
     year_to: int | None = None,
 ) -> pd.DataFrame:
     """Civilians killed per year in the range (None: from the table's first year, to its last); without
-    MH17 the 298 come off the year that includes them, which is then ``derived`` (its count less the 298).
+    those counted apart, their count comes off the year that includes them, which is then ``derived``.
 
     The result keeps ``by_year``'s ``attrs`` (its origin), so a chart of it can cite the table."""
     first = by_year["year"].min() if year_from is None else year_from
     last = by_year["year"].max() if year_to is None else year_to
     table = by_year[(by_year["year"] >= first) & (by_year["year"] <= last)].copy()
-    mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
-    table["mh17"] = np.where(table["includes_mh17"], mh17, 0)
+    apart = counted_apart(totals)
+    apart_n = int(ohchr_figure(totals, apart["category"], "killed")["value_best"])
+    table["mh17"] = np.where(table["includes_mh17"], apart_n, 0)
+    table.attrs["counted_apart"] = apart  # the chart's words for them, from the totals' metadata
     table["status"] = table["status"].astype(str)
     if not include_mh17:
         table["killed"] = table["killed"] - table["mh17"]
@@ -250,7 +267,9 @@ def civilian_deaths_by_year(
 def reconcile_civilians(totals: pd.DataFrame, by_year: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     """How the report's '3,106 civilians' follows from OHCHR's figures: a small table of the steps."""
     civilians = int(ohchr_figure(totals, "civilians", "killed")["value_low"])
-    mh17 = int(ohchr_figure(totals, "civilians_mh17", "killed")["value_best"])
+    apart = counted_apart(totals)
+    apart_n = int(ohchr_figure(totals, apart["category"], "killed")["value_best"])
+    period = provenance.coverage(totals)
     years_total = int(by_year["killed"].sum())
     # the figure a report attributes to OHCHR: a UN claimant's civilians killed (no event named in code)
     attributed = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].notna()
@@ -259,10 +278,19 @@ def reconcile_civilians(totals: pd.DataFrame, by_year: pd.DataFrame, claims: pd.
     ]
     reported_value = int(reported["value_best"].iloc[0]) if len(reported) else None
     rows = [
-        ("OHCHR: civilians killed, 14 April 2014 to 31 December 2021 (at least)", civilians),
+        (
+            "OHCHR: civilians killed, "
+            + (
+                f"{provenance.format_day(period['period_start'])} to {provenance.format_day(period['period_end'])} "
+                if period
+                else ""
+            )
+            + "(at least)",
+            civilians,
+        ),
         ("OHCHR: civilians killed by year, added up", years_total),
-        ("of whom aboard flight MH17, 17 July 2014", mh17),
-        ("civilians killed excluding MH17", civilians - mh17),
+        (f"of whom {apart['who']}, {provenance.format_day(apart['date'])}", apart_n),
+        (f"civilians killed excluding {apart['name']}", civilians - apart_n),
         ("the report's figure for civilians killed", reported_value),
     ]
     table = pd.DataFrame(rows, columns=["step", "people"])
@@ -274,7 +302,7 @@ def civilian_share(totals: pd.DataFrame, *, include_mh17: bool = True) -> tuple[
     """Civilians' share of all killed, as a (low, high) pair from OHCHR's 14,200–14,400 range."""
     civilians = ohchr_figure(totals, "civilians", "killed")["value_low"]
     if not include_mh17:
-        civilians -= ohchr_figure(totals, "civilians_mh17", "killed")["value_best"]
+        civilians -= ohchr_figure(totals, counted_apart(totals)["category"], "killed")["value_best"]
     everyone = ohchr_figure(totals, "all", "killed")
     return float(civilians / everyone["value_high"]), float(civilians / everyone["value_low"])
 

@@ -419,7 +419,13 @@ def plot_killed_by_category(data: pd.DataFrame, *, ax: Axes | None = None, title
     ax.set_yticks(range(len(drawn)), [CATEGORY_LABELS.get(str(c), str(c)) for c in drawn["category"]])
     ax.set_xlim(0, float(drawn["value_high"].fillna(drawn["drawn"]).max()) * 1.3)
     estimate = str(drawn["estimate"].iloc[0]) if "estimate" in drawn.columns and len(drawn) else "best"
-    ax.set_xlabel(f"People killed, 14 April 2014 – 31 December 2021 ({estimate} estimate)")
+    period = provenance.coverage(data)
+    during = (
+        f", {provenance.format_day(period['period_start'])} – {provenance.format_day(period['period_end'])}"
+        if period
+        else ""
+    )
+    ax.set_xlabel(f"People killed{during} ({estimate} estimate)")
     derived = drawn[drawn["status"].astype(str) == "derived"] if "derived_from" in drawn.columns else drawn.iloc[0:0]
     derived_note = "".join(
         f" {CATEGORY_LABELS.get(str(r.category), r.category)}: {r.label} = {r.derived_from} (derived)."
@@ -439,19 +445,25 @@ def plot_killed_by_category(data: pd.DataFrame, *, ax: Axes | None = None, title
 
 
 def plot_civilian_deaths_by_year(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Civilians killed per year (``analysis.civilian_deaths_by_year``), coloured by status; the MH17
-    victims stacked apart where included."""
+    """Civilians killed per year (``analysis.civilian_deaths_by_year``), coloured by status; the
+    sub-population counted apart (``counted_apart`` of the totals' metadata) stacked apart where included."""
     ax = _axes(ax, (8, 4.2))
-    mh17_label = "aboard MH17 (17 July 2014)"
+    apart = provenance.counted_apart(data)
+    # The words for the people counted apart come from the data (the totals' .meta.yml), as does the period.
+    apart_label = f"{apart['who']} ({provenance.format_day(apart['date'])})" if apart else "counted apart"
+    apart_name = f"the {apart['name']} victims" if apart else "those counted apart"
+    start = (provenance.coverage(data) or {}).get("period_start")
+    first = pd.Timestamp(start) if start else None
+    partial_first = first is not None and (first.month, first.day) != (1, 1) and first.year in set(data["year"])
     years = data["year"].astype(int).to_numpy()
     other = (data["killed"] - data["mh17"]).astype(float).to_numpy()
-    for x, value, mh17, status in zip(
+    for x, value, apart_n, status in zip(
         years, other, data["mh17"].astype(float), data["status"].astype(str), strict=False
     ):
         ax.bar(x, value, color=STATUS_COLOURS[status], hatch=STATUS_HATCHES[status], edgecolor="white", width=0.7)
-        if mh17:
-            ax.bar(x, mh17, bottom=value, color=SET_APART, edgecolor="white", width=0.7, label=mh17_label)
-        ax.text(x, value + mh17 + 25, f"{int(value + mh17):,}", ha="center", fontsize=8)
+        if apart_n:
+            ax.bar(x, apart_n, bottom=value, color=SET_APART, edgecolor="white", width=0.7, label=apart_label)
+        ax.text(x, value + apart_n + 25, f"{int(value + apart_n):,}", ha="center", fontsize=8)
     ax.set_xticks(years, [str(y) for y in years])
     ax.grid(axis="x", visible=False)
     ax.grid(axis="y", visible=True)
@@ -462,11 +474,12 @@ def plot_civilian_deaths_by_year(data: pd.DataFrame, *, ax: Axes | None = None, 
         title=title or f"Civilians killed, by year ({_producer(data)})",
         whole=ax.yaxis,
         statuses=data["status"],
-        extra_keys=[(SET_APART, mh17_label)] if data["mh17"].sum() else [],
+        extra_keys=[(SET_APART, apart_label)] if data["mh17"].sum() else [],
         source=source_line(data),
         note=f"Status: {analysis.status_caption(data['status'], data['year'])}"
-        + "".join(f" ({int(r.year)}: its count less the MH17 victims)" for r in derived.itertuples())
-        + ". 2014 counts from 14 April.",
+        + "".join(f" ({int(r.year)}: its count less {apart_name})" for r in derived.itertuples())
+        + "."
+        + (f" {first.year} counts from {first.day} {first:%B}." if partial_first else ""),
         rows=figure_data.yearly_rows(data),
     )
 
@@ -508,6 +521,8 @@ def plot_toll_in_context(
     ax.set_xlim(1, max(r[1] for r in rows) * 4)
     ax.set_xlabel("People killed (log scale)")
     yearly_status = analysis.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
+    area = (provenance.coverage(yearly) or {}).get("area")
+    where = f" in {area}" if area else ""
     claim_status = analysis.status_caption(data["status"]) if len(data) else "none drawn"
     return _finish(
         ax,
@@ -515,7 +530,7 @@ def plot_toll_in_context(
         thousands=ax.xaxis,
         statuses=[r[2] for r in rows],
         source=source_line(yearly) + " " + source_line(data).replace("Source: ", "Claims: ", 1),
-        note=f"{producer}'s yearly counts of civilians killed in eastern Ukraine ({yearly_status}) against one "
+        note=f"{producer}'s yearly counts of civilians killed{where} ({yearly_status}) against one "
         f"event's toll ({claim_status}). Different counters and methods: not like for like.",
         rows=figure_data.context_rows(data, yearly),
     )

@@ -26,6 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .exceptions import WorkbookError
+from .provenance import counted_apart
 
 COLUMNS = (
     "panel",
@@ -216,10 +217,10 @@ def ohchr_category_rows(killed: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _year_rows(yearly: pd.DataFrame, *, split_mh17: bool) -> list[dict]:
+def _year_rows(yearly: pd.DataFrame, *, split_apart: bool) -> list[dict]:
     rows = []
     for r in yearly.itertuples():
-        killed, mh17 = int(r.killed), int(r.mh17) if split_mh17 else 0
+        killed, apart_n = int(r.killed), int(r.mh17) if split_apart else 0
         common = {
             "event": "",
             "metric": "killed",
@@ -240,35 +241,36 @@ def _year_rows(yearly: pd.DataFrame, *, split_mh17: bool) -> list[dict]:
                 "id": str(int(r.year)),
                 "category": "civilians",
                 "wording": f"{killed:,}",
-                "drawn": killed - mh17,
+                "drawn": killed - apart_n,
             }
         )
-        if mh17:
+        if apart_n:
+            apart = counted_apart(yearly) or {"name": "apart", "who": "counted apart"}
             rows.append(
                 {
                     **common,
                     "mark": "stacked bar",
-                    "id": f"{int(r.year)}-mh17",
-                    "category": "civilians aboard MH17",
-                    "low": mh17,
-                    "best": mh17,
-                    "high": mh17,
-                    "wording": f"{mh17:,}",
-                    "drawn": mh17,
+                    "id": f"{int(r.year)}-{'-'.join(apart['name'].lower().split())}",
+                    "category": f"civilians {apart['who']}",
+                    "low": apart_n,
+                    "best": apart_n,
+                    "high": apart_n,
+                    "wording": f"{apart_n:,}",
+                    "drawn": apart_n,
                 }
             )
     return rows
 
 
 def yearly_rows(yearly: pd.DataFrame) -> pd.DataFrame:
-    """One bar per year (``analysis.civilian_deaths_by_year``); the MH17 victims as their own stacked bar."""
-    rows = _year_rows(yearly, split_mh17=True)
+    """One bar per year (``analysis.civilian_deaths_by_year``); those counted apart as their own stacked bar."""
+    rows = _year_rows(yearly, split_apart=True)
     return pd.DataFrame(rows) if rows else _empty()
 
 
 def context_rows(event_claims: pd.DataFrame, yearly: pd.DataFrame) -> pd.DataFrame:
     """The yearly bars, then the event's claims, in the order drawn (top to bottom)."""
-    years = pd.DataFrame(_year_rows(yearly, split_mh17=False))
+    years = pd.DataFrame(_year_rows(yearly, split_apart=False))
     from .analysis import with_labels
 
     claims = claim_rows(with_labels(event_claims)) if len(event_claims) else _empty()

@@ -14,6 +14,7 @@ import yaml
 from .exceptions import DataValidationError, Problem
 from .files import sha256_file
 from .paths import check_file
+from .schemas import OHCHR_CATEGORIES
 
 # Every data file read in this process, with its content hash: the build records it per report.
 _READS: dict[str, str] = {}
@@ -37,19 +38,30 @@ def data_reads() -> dict[str, str]:
 # A table's .meta.yml: these fields, each a string ('' allowed only where noted; dates YYYY-MM-DD).
 META_FIELDS = ("title", "description", "origin")
 ORIGIN_FIELDS = ("producer", "title", "date_published", "url", "date_accessed")
+# Optional: the period and area a table's figures cover, and a sub-population its figures count apart
+# (part of another category, not in addition to it), so charts take such words from the data, not the code.
+OPTIONAL_FIELDS = {
+    "coverage": ("period_start", "period_end", "area"),
+    "counted_apart": ("category", "name", "who", "date"),
+}
 # An unknown publication date or a document with no address is left empty (the source line then omits it).
 _MAY_BE_EMPTY = {"origin.url", "origin.date_published"}
-_DATES = {"origin.date_published", "origin.date_accessed"}
+_DATES = {"origin.date_published", "origin.date_accessed", "coverage.period_start", "coverage.period_end"}
+_DATES |= {"counted_apart.date"}
 
 
 def metadata_path(table_path: Path) -> Path:
     return Path(table_path).with_suffix(".meta.yml")
 
 
+def _as_text(value: object) -> object:
+    """A YAML date (written unquoted) as its ISO text; anything else as it is."""
+    return value.isoformat()[:10] if isinstance(value, (datetime.date, datetime.datetime)) else value
+
+
 def _check_text(problems: list, field: str, value: object) -> None:
     """One field of a .meta.yml: a string (a YAML date is taken as its ISO text), non-empty unless allowed."""
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        value = value.isoformat()[:10]
+    value = _as_text(value)
     if not isinstance(value, str):
         shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
         problems.append((field, f"must be text, got {shown}"))
@@ -62,36 +74,55 @@ def _check_text(problems: list, field: str, value: object) -> None:
             problems.append((field, f"must be a date written YYYY-MM-DD, got {value!r}"))
 
 
+def _check_mapping(problems: list, document: dict, name: str, fields: tuple[str, ...]) -> None:
+    """A field of the document that is a mapping of text fields, each required and none other."""
+    value = document[name]
+    if not isinstance(value, dict):
+        problems.append(
+            (name, f"must be a mapping with the fields {', '.join(fields)} (indented under {name}:), got {value!r}")
+        )
+        return
+    for field in sorted(set(map(str, value)) - set(fields)):
+        problems.append((f"{name}.{field}", f"unexpected field (expected only: {', '.join(fields)})"))
+    for field in fields:
+        if field not in value:
+            problems.append((f"{name}.{field}", "required field is missing"))
+        else:
+            _check_text(problems, f"{name}.{field}", value[field])
+
+
+def _check_optional(problems: list, document: dict) -> None:
+    """The rules of coverage and counted_apart beyond their fields being text (checked once those hold)."""
+    coverage = document.get("coverage")
+    if isinstance(coverage, dict) and not any(f.startswith("coverage.") for f, _ in problems):
+        start, end = (_as_text(coverage[k]) for k in ("period_start", "period_end"))
+        if end < start:
+            problems.append(("coverage.period_end", f"must not be before coverage.period_start ({start})"))
+    apart = document.get("counted_apart")
+    category = apart.get("category") if isinstance(apart, dict) else None
+    if isinstance(category, str) and category not in OHCHR_CATEGORIES:
+        problems.append(("counted_apart.category", f"must be one of: {', '.join(OHCHR_CATEGORIES)}, got {category!r}"))
+
+
 def check_metadata(document: object) -> list[tuple[str, str]]:
     """Every problem of a parsed .meta.yml, as (field, rule); empty when it is well formed."""
+    allowed = (*META_FIELDS, *OPTIONAL_FIELDS)
     if not isinstance(document, dict):
         return [("file", "must be a mapping with the fields " + ", ".join(META_FIELDS))]
     problems: list[tuple[str, str]] = []
-    for name in sorted(set(map(str, document)) - set(META_FIELDS)):
-        problems.append((name, f"unexpected field (expected only: {', '.join(META_FIELDS)})"))
+    for name in sorted(set(map(str, document)) - set(allowed)):
+        problems.append((name, f"unexpected field (expected only: {', '.join(allowed)})"))
     for name in META_FIELDS:
         if name not in document:
             problems.append((name, "required field is missing"))
         elif name != "origin":
             _check_text(problems, name, document[name])
-    origin = document.get("origin")
-    if "origin" in document and not isinstance(origin, dict):
-        problems.append(
-            (
-                "origin",
-                "must be a mapping with the fields "
-                + ", ".join(ORIGIN_FIELDS)
-                + f" (indented under origin:), got {origin!r}",
-            )
-        )
-    elif isinstance(origin, dict):
-        for name in sorted(set(map(str, origin)) - set(ORIGIN_FIELDS)):
-            problems.append((f"origin.{name}", f"unexpected field (expected only: {', '.join(ORIGIN_FIELDS)})"))
-        for name in ORIGIN_FIELDS:
-            if name not in origin:
-                problems.append((f"origin.{name}", "required field is missing"))
-            else:
-                _check_text(problems, f"origin.{name}", origin[name])
+    if "origin" in document:
+        _check_mapping(problems, document, "origin", ORIGIN_FIELDS)
+    for name, fields in OPTIONAL_FIELDS.items():
+        if name in document:
+            _check_mapping(problems, document, name, fields)
+    _check_optional(problems, document)
     return problems
 
 
@@ -123,11 +154,24 @@ def read_metadata(table_path: Path) -> dict:
     if problems:
         raise fail(*[(None if f == "file" else f, r) for f, r in problems])
     # Dates as text, quoted or not in the YAML, so that source lines print them one way.
-    origin = {
-        k: (v.isoformat()[:10] if isinstance(v, (datetime.date, datetime.datetime)) else v)
-        for k, v in document["origin"].items()
-    }
-    return {**document, "origin": origin}
+    mappings = [n for n in ("origin", *OPTIONAL_FIELDS) if n in document]
+    return {**document, **{n: {k: _as_text(v) for k, v in document[n].items()} for n in mappings}}
+
+
+def coverage(table: pd.DataFrame) -> dict | None:
+    """The period and area the table's figures cover (its .meta.yml's ``coverage``), None where not given."""
+    return table.attrs.get("metadata", {}).get("coverage")
+
+
+def counted_apart(table: pd.DataFrame) -> dict | None:
+    """The sub-population the table counts apart (its .meta.yml's ``counted_apart``), None where not given."""
+    return table.attrs.get("counted_apart") or table.attrs.get("metadata", {}).get("counted_apart")
+
+
+def format_day(value: str) -> str:
+    """'2014-04-14' → '14 April 2014'."""
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp.strftime('%B %Y')}"
 
 
 def _format_date(value: object) -> str:

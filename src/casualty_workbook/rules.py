@@ -435,6 +435,12 @@ def check_coordinates(frame: pd.DataFrame, *, status_column: str | None) -> list
     return out
 
 
+def _apart_name(totals: pd.DataFrame) -> str:
+    """The short name of the sub-population the totals count apart (their .meta.yml), for messages."""
+    apart = totals.attrs.get("metadata", {}).get("counted_apart")
+    return apart["name"] if apart else "counted-apart"
+
+
 def check_table(
     name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame], *, complete: bool = True
 ) -> list[Problem]:
@@ -467,7 +473,7 @@ def check_table(
             frame,
             frame["includes_mh17"] & frame["includes_mh17"].cumsum().gt(1),
             "includes_mh17",
-            "only one year can include the MH17 victims",
+            f"only one year can include the {_apart_name(tables['ohchr_totals'])} victims",
         )
         totals = tables["ohchr_totals"]
         civilians = totals[(totals["category"] == "civilians") & (totals["outcome"] == "killed")]["value_low"]
