@@ -85,11 +85,12 @@ def _read_carefully(path: Path, raw: bytes, spec: TableSpec) -> tuple[pd.DataFra
     return frame, written
 
 
-def _read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
+def read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
     """The fast path for a clean file: pyarrow's multi-threaded CSV reader, every cell as text.
 
     Returns None when pyarrow is not installed or the file is anything but a clean, rectangular
     UTF-8 CSV with a unique header; the careful path below then reads it and names the problem.
+    The import reads the tables it merges into with it too.
     """
     try:
         import pyarrow as pa
@@ -138,7 +139,7 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
     """Read a CSV file as stripped text cells (empty cells are missing), checking its header."""
     check_file(path)
     raw = path.read_bytes()
-    fast = None if b"\x00" in raw[:65536] else _read_with_arrow(raw)
+    fast = None if b"\x00" in raw[:65536] else read_with_arrow(raw)
     if fast is not None:
         frame, written = fast
     else:

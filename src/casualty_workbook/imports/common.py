@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, Problem, WorkbookError
-from ..loading import check_cells, read_text_table
+from ..loading import check_cells, read_text_table, read_with_arrow
 from ..paths import default_data_dir
 from ..schemas import TABLES, Field, TableSpec
 
@@ -237,25 +237,15 @@ def _read_table(data_dir: Path, name: str) -> pd.DataFrame:
     schema) is kept, and imported rows leave it empty. Read with Arrow: tables grow to a
     dataset's hundreds of thousands of rows.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     path = data_dir / TABLES[name].filename
-    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    header = next(csv.reader(io.StringIO(raw[:65536].decode("utf-8", errors="replace"))), [])
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(raw),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+    raw = path.read_bytes()
+    fast = read_with_arrow(raw)
+    if fast is not None:
+        frame = fast[0]
+    else:  # an odd file (blank lines, ragged rows): the careful reader
+        frame = pd.read_csv(
+            io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")), dtype=str, keep_default_na=False, encoding="utf-8"
         )
-        frame = table.to_pandas()
-    except (pa.ArrowInvalid, pa.ArrowException):  # an odd file (blank lines, ragged rows): the careful reader
-        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
