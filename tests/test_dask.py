@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
-from conftest import REPO, cli_env, copy_project, run_cli, tree_digest
-from test_faults import SOME, assert_no_partial_outputs, only
+from conftest import REPO, copy_project, run_cli, tree_digest
+from test_faults import SOME, assert_no_partial_outputs, only, start_build
 
 from casualty_workbook.catalogue import read_catalogue
 
@@ -46,24 +44,7 @@ def test_killing_a_worker_mid_build_finishes_or_fails_cleanly(project):
         ) as cluster,
         Client(cluster) as client,
     ):
-        build = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "casualty_workbook.cli",
-                "build",
-                *only(*SOME),
-                "--executor",
-                "dask",
-                "--scheduler",
-                cluster.scheduler_address,
-            ],
-            cwd=project,
-            env=cli_env(project),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        build = start_build(project, *only(*SOME), "--executor", "dask", "--scheduler", cluster.scheduler_address)
         try:
             victim = _worker_running_a_report(client, timeout=300)
             assert victim, "no report ever started on the cluster"

@@ -37,6 +37,19 @@ def hold_until(root, notebook: str, flag) -> None:
     )
 
 
+def start_build(root, *args: str, **popen) -> subprocess.Popen:
+    """``workbook build ARGS`` as a real process the test can signal, its output read line by line."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "casualty_workbook.cli", "build", *args],
+        cwd=root,
+        env=cli_env(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
 def read_until(process: subprocess.Popen, prefix: str, *, timeout: float = 300) -> str:
     """Lines of the process's output until one starts with ``prefix`` (that line; '' if it never came)."""
     deadline = time.monotonic() + timeout
@@ -101,13 +114,9 @@ def test_a_hanging_cell_is_stopped_by_the_timeout(project):
 def test_an_interrupted_build_leaves_no_partial_file_and_the_next_build_completes(project, sig):
     go = project.parent / "go"
     hold_until(project, "provenance", go)  # still running when the signal comes
-    process = subprocess.Popen(
-        [sys.executable, "-m", "casualty_workbook.cli", "build", *only(*SOME)],
-        cwd=project,
-        env=cli_env(project),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_build(
+        project,
+        *only(*SOME),
         start_new_session=True,
         # A build started from a shell's background job inherits SIGINT ignored, as it should; the test
         # plays a terminal's Ctrl-C, so the build starts with the default disposition whatever ran pytest.
@@ -139,14 +148,7 @@ def _group_alive(pgid: int) -> bool:
 def test_two_builds_at_once_do_not_corrupt_each_other(project):
     go = project.parent / "go"
     hold_until(project, "provenance", go)  # the first build is still running when the second starts
-    first = subprocess.Popen(
-        [sys.executable, "-m", "casualty_workbook.cli", "build", *only(*SOME)],
-        cwd=project,
-        env=cli_env(project),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_build(project, *only(*SOME))
     assert read_until(first, "Building"), "the first build never got going"
     second = run_cli(project, "build")
     go.touch()
