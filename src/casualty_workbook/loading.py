@@ -11,14 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import replace
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
 from . import provenance
-from .exceptions import DataValidationError, InvalidDataFiles, Problem
+from .exceptions import DataValidationError, InvalidDataFiles, Problem, WorkbookError
+from .files import sha256_bytes
 from .paths import check_file, default_data_dir
 from .rules import check_table
 from .schemas import COUNT_DIGITS, TABLES, TableSpec, dtype_for, text_schema
@@ -238,6 +240,62 @@ def _spreadsheet_rows(path: Path, problems: list[Problem]) -> list[Problem]:
     return [replace(p, row=kept[p.row - 1]) if p.row and p.row <= len(kept) else p for p in problems]
 
 
+@dataclass(eq=False)
+class _Checked:
+    """A table that passed every rule, the hashes of the files it was read from, and the checked
+    tables its rules read (entries of the same cache: if one of them is loaded afresh, so is this)."""
+
+    frame: pd.DataFrame
+    digests: dict[str, str]
+    dependencies: dict[str, _Checked] = field(default_factory=dict)
+
+
+# Tables already checked in this process, by data folder: a later load of files whose content has not
+# changed (a notebook loading claims, then mentions that refer to them; a report page after the build
+# checked everything; a kernel forked from a warm server that checked the tables ahead) takes the
+# checked table instead of reading and checking it again. Keyed by content hash, never by time, so an
+# edited file is always read afresh. Callers get a copy: with pandas' copy-on-write a caller's changes
+# stay in its own frame, at no cost until it makes one. A few folders at most (tests use many).
+_CHECKED: OrderedDict[str, dict[str, _Checked]] = OrderedDict()
+_CHECKED_FOLDERS = 4
+
+
+def _file_digests(path: Path) -> dict[str, str] | None:
+    """The content hash of a table's CSV and its .meta.yml, or None when either cannot be read."""
+    try:
+        return {str(p): sha256_bytes(p.read_bytes()) for p in (path, provenance.metadata_path(path))}
+    except OSError:
+        return None
+
+
+def _checked_before(name: str, folder: str, digests: dict[str, str] | None) -> _Checked | None:
+    entry = _CHECKED.get(folder, {}).get(name)
+    if entry is None or digests is None or entry.digests != digests:
+        return None
+    current = _CHECKED[folder]
+    if any(current.get(dep) is not checked for dep, checked in entry.dependencies.items()):
+        return None  # a table its rules read was loaded afresh since
+    return entry
+
+
+def _remember(name: str, folder: str, entry: _Checked) -> None:
+    _CHECKED.setdefault(folder, {})[name] = entry
+    _CHECKED.move_to_end(folder)
+    while len(_CHECKED) > _CHECKED_FOLDERS:
+        _CHECKED.popitem(last=False)
+
+
+def _copy(frame: pd.DataFrame) -> pd.DataFrame:
+    copied = frame.copy(deep=False)  # copy-on-write: the caller's changes never reach the cache
+    copied.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in frame.attrs.items()}
+    return copied
+
+
+def _record_reads(digests: dict[str, str]) -> None:
+    for path, digest in digests.items():  # the source line is drawn from the .meta.yml: an input too
+        provenance.record_read(Path(path), digest=digest)
+
+
 def _load(
     name: str, data_dir: Path, memo: dict[str, pd.DataFrame], failures: dict[str, list[DataValidationError]]
 ) -> pd.DataFrame | None:
@@ -245,12 +303,21 @@ def _load(
 
     Both files of a table (the CSV and its .meta.yml) are checked even when one fails; a table whose
     dependencies failed still has its own cells checked (the rules across tables wait for them).
+    A table checked before in this process from the same files is taken from the cache (``_CHECKED``).
     """
     if name in memo or name in failures:
         return memo.get(name)
     spec = TABLES[name]
     dependencies = {dep: _load(dep, data_dir, memo, failures) for dep in spec.dependencies}
     path = data_dir / spec.filename
+    folder = str(data_dir.resolve())
+    digests = _file_digests(path)
+    entry = _checked_before(name, folder, digests)
+    if entry is not None:
+        _record_reads(entry.digests)
+        memo[name] = _copy(entry.frame)
+        return memo[name]
+    _CHECKED.get(folder, {}).pop(name, None)  # stale: tables checked against it must not match it either
     errors: list[DataValidationError] = []
     try:
         metadata = provenance.read_metadata(path)
@@ -272,13 +339,21 @@ def _load(
     if errors:
         failures[name] = errors
         return None
-    provenance.record_read(path)
-    provenance.record_read(provenance.metadata_path(path))  # the source line is drawn from it: an input too
     typed.attrs["table"] = name
     typed.attrs["path"] = str(path)
     typed.attrs["metadata"] = metadata
-    memo[name] = typed
-    return typed
+    current = _CHECKED.get(folder, {})
+    checked_against = {dep: current.get(dep) for dep in spec.dependencies}
+    if digests is None:  # unreadable a moment ago, read now: hash it as read, and keep it out of the cache
+        provenance.record_read(path)
+        provenance.record_read(provenance.metadata_path(path))
+    else:
+        _record_reads(digests)
+        # Kept only when every rule ran: each table its rules read was checked, and is in the cache.
+        if all(frame is not None for frame in dependencies.values()) and None not in checked_against.values():
+            _remember(name, folder, _Checked(typed, digests, checked_against))
+    memo[name] = _copy(typed)
+    return memo[name]
 
 
 def _raise_failures(failures: dict[str, list[DataValidationError]]) -> None:
@@ -317,6 +392,19 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
         _load(name, folder, memo, failures)
     _raise_failures(failures)
     return memo
+
+
+def check_ahead(data_dir: str | Path | None = None) -> None:
+    """Check every table now, so that later loads here, and in processes forked from here, take them
+    from the cache; records nothing as read, and a table with problems is simply not kept."""
+    reads = dict(provenance._READS)
+    try:
+        load_all(data_dir)
+    except WorkbookError:
+        pass  # the load that needs a table with problems reports them
+    finally:
+        provenance._READS.clear()
+        provenance._READS.update(reads)
 
 
 def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:

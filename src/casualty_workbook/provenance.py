@@ -26,8 +26,9 @@ REPORTED_PACKAGES = ("casualty-workbook", "pandas", "matplotlib", "seaborn", "pa
 PROVENANCE_MIME = "application/vnd.casualty-workbook.provenance+json"
 
 
-def record_read(path: Path) -> None:
-    _READS[str(Path(path).resolve())] = sha256_file(path)
+def record_read(path: Path, *, digest: str | None = None) -> None:
+    """Note that this process read ``path``: its content hash (``digest`` when the caller has it)."""
+    _READS[str(Path(path).resolve())] = digest or sha256_file(path)
 
 
 def data_reads() -> dict[str, str]:

@@ -9,7 +9,10 @@ wrote), so papermill and nbclient drive it exactly as a kernel they started them
 Each report still gets a process of its own, fresh from a server that has never run a line of
 report code: no variable, rcParams, style or module state can pass from one report to the
 next. The child resets what a new interpreter would have fresh (signals, working directory,
-environment, numpy's global random state) before the kernel starts.
+environment, numpy's global random state) before the kernel starts. The server also checks
+the data tables once, ahead, so that reports find them checked (``loading.check_ahead``): a
+report gets its own copy of a table, never one another report changed, and a file changed
+since is read afresh.
 
 Fork servers need POSIX ``fork``; elsewhere, when a kernel would not be this interpreter's
 ipykernel, or with WORKBOOK_WARM_KERNELS=0, ``WarmKernelManager`` starts the kernel the ordinary way.
@@ -38,7 +41,8 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Type
 
 # Imported once by the server: what the notebooks import, and the kernel itself. Only imports:
-# nothing here may create figures, read data or set styles (that would be state shared by reports).
+# nothing here may create figures or set styles (that would be state shared by reports). The one
+# thing the server does besides is check the data tables ahead (``serve``), read-only and by content.
 # The inline backend is left out on purpose: importing it without a running kernel would skip
 # its IPython hook-up, so each kernel imports it itself (it is small).
 WARM_MODULES = (
@@ -198,6 +202,11 @@ def serve() -> None:
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             import_module(name)
+    # The tables are checked once here, not once per report: every kernel forked from this server
+    # finds them in loading's cache (keyed by each file's content hash, so a file edited since is
+    # read afresh; nothing is recorded as read, so each report's record is its own).
+    with contextlib.suppress(Exception):
+        import_module("casualty_workbook.loading").check_ahead()
     signal.signal(signal.SIGCHLD, _reap)  # no zombies; and waiting adds the kernels' CPU time to ours
     out.write(b'{"ready": true}\n')
     out.flush()
