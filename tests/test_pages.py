@@ -73,6 +73,36 @@ def test_reports_folder_alone_holds_every_figure_and_its_data(built_project):
         assert f'href="{report_id}/{png.stem}.csv"' in page and f'href="{report_id}/{png.stem}.svg"' in page
 
 
+def test_each_saved_figure_shows_in_the_notebook_as_the_file_saved_and_once_on_its_page(built_project):
+    """The executed notebook shows a saved figure as the PNG written (not a second drawing of it), and
+    the page shows the figure block alone in its place: no inline image beside it."""
+    import base64
+
+    import nbformat
+
+    from casualty_workbook.figures import FIGURE_MIME
+
+    root, result = built_project
+    assert result.returncode == 0, result.stderr
+    seen = 0
+    for executed in sorted((root / "reports").glob("*.ipynb")):
+        report_id = executed.stem
+        nb = nbformat.read(executed, as_version=4)
+        for cell in nb.cells:
+            outputs = [o.get("data", {}) for o in cell.get("outputs", []) if "data" in o]
+            saved = [d for d in outputs if FIGURE_MIME in d]
+            for data in saved:
+                name = data[FIGURE_MIME]["name"]
+                png = root / "reports" / report_id / f"{name}.png"
+                assert base64.b64decode(data["image/png"]) == png.read_bytes(), f"{report_id}: {name}"
+                seen += 1
+            if saved:  # the figure was closed once saved: the backend drew no second image of it
+                assert sum("image/png" in d for d in outputs) == len(saved), f"{report_id}: {cell.source[:60]}"
+        page = (root / "reports" / f"{report_id}.html").read_text(encoding="utf-8")
+        assert "data:image/png" not in page, f"{report_id}.html shows an inline image beside its figure blocks"
+    assert seen >= 5
+
+
 @pytest.mark.slow
 def test_the_same_inputs_give_byte_identical_pages(built_copy):
     before = {

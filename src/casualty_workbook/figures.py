@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -21,8 +22,19 @@ _METADATA = {
 }
 
 
-def _announce(name: str, written: list[Path]) -> None:
-    """Inside a kernel, leave a (text-less) note in the cell's output naming the figure saved."""
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG's header chunk."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _announce(fig: plt.Figure, name: str, written: list[Path]) -> None:
+    """Inside a kernel, name the figure saved in the cell's output, and show it there.
+
+    With the inline backend the output carries the PNG just written and the figure is closed:
+    the notebook shows exactly the file saved, and the backend does not draw the chart twice
+    more (once for pyplot's redraw after the cell, once for its own image). A report page shows
+    the saved files in this output's place.
+    """
     try:
         from IPython.core.interactiveshell import InteractiveShell
     except ImportError:
@@ -31,7 +43,18 @@ def _announce(name: str, written: list[Path]) -> None:
         return
     from IPython.display import display
 
-    display({FIGURE_MIME: {"name": name, "files": [p.name for p in written]}, "text/plain": ""}, raw=True)
+    data: dict = {FIGURE_MIME: {"name": name, "files": [p.name for p in written]}, "text/plain": ""}
+    metadata: dict = {}
+    png = next((p for p in written if p.suffix == ".png"), None)
+    if png is not None and "inline" in mpl.get_backend():
+        image = png.read_bytes()
+        width, height = _png_size(image)
+        saved_dpi = mpl.rcParams["savefig.dpi"]
+        scale = 1.0 if saved_dpi == "figure" else fig.dpi / float(saved_dpi)  # shown at the inline image's size
+        data["image/png"] = base64.b64encode(image).decode("ascii")
+        metadata["image/png"] = {"width": round(width * scale), "height": round(height * scale)}
+        plt.close(fig)
+    display(data, metadata=metadata, raw=True)
 
 
 def save_figure(
@@ -60,5 +83,5 @@ def save_figure(
                 )
             )
     written.append(atomic_write(folder / f"{name}.csv", figure_data.csv_bytes(table)))
-    _announce(name, written)
+    _announce(fig, name, written)
     return written

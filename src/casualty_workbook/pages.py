@@ -206,10 +206,12 @@ def _cells(nb, report_id: str, out_dir: Path, sources: pd.DataFrame) -> tuple[li
         if cell.source.strip():
             blocks.append({"kind": "code", "html": _code_html(cell.source)})
         outputs = list(cell.get("outputs", []))
-        saved = [o for o in outputs if FIGURE_MIME in o.get("data", {})]
-        # The inline backend shows a cell's figures after its other outputs, in the order made:
-        # the first images stand for the figures saved, which the figure blocks show instead.
-        skip_images = len(saved)
+        # A saved figure's output carries its own image (save_figure shows the file it wrote); where it
+        # does not (another backend), the inline images that follow, in the order made, stand for the
+        # figures saved. Either way the figure block shows the saved files instead.
+        skip_images = sum(
+            1 for o in outputs if FIGURE_MIME in o.get("data", {}) and "image/png" not in o.get("data", {})
+        )
         for output in outputs:
             data = output.get("data", {})
             if FIGURE_MIME in data:
