@@ -56,3 +56,33 @@ def test_a_notebook_whose_later_cells_never_ran_stopped_early():
         _check_every_cell_ran(nbformat.v4.new_notebook(cells=[ran, skipped]))
     skipped.execution_count = 2
     _check_every_cell_ran(nbformat.v4.new_notebook(cells=[ran, skipped]))  # every cell ran: no error
+
+
+def _tiny_project(tmp_path, cells: list[str]):
+    from casualty_workbook.catalogue import Report
+    from casualty_workbook.paths import Layout
+
+    (tmp_path / "notebooks").mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "notebooks" / "tiny.ipynb")
+    return Report("tiny", "tiny", "tiny"), Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")
+
+
+@pytest.mark.slow
+def test_the_notebook_is_written_when_the_run_ends_not_after_every_cell(tmp_path, monkeypatch):
+    import papermill.iorw
+
+    from casualty_workbook.build import execute
+
+    writes = []
+    real = papermill.iorw.write_ipynb
+    monkeypatch.setattr(papermill.iorw, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path))
+    for module in ("papermill.execute", "papermill.engines"):  # where papermill's writes are looked up
+        monkeypatch.setattr(f"{module}.write_ipynb", papermill.iorw.write_ipynb)
+    report, layout = _tiny_project(tmp_path, [f"x{i} = {i}" for i in range(6)])
+    staging = tmp_path / "staging"
+    executed, _ = execute.execute_notebook(report, layout, staging, timeout=60)
+    assert len(writes) == 1, f"papermill wrote the notebook {len(writes)} times"
+    nb = nbformat.read(executed, as_version=4)
+    assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4, 5, 6, 7]

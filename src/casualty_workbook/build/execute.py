@@ -61,6 +61,33 @@ def describe_failure(err: BaseException, timeout: int | None) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+_ENGINE = "casualty-workbook"
+
+
+def _register_engine() -> None:
+    """papermill's nbclient engine, writing the notebook when the run ends instead of after every cell.
+
+    papermill saves the notebook after each cell so that a long run can be followed; a build's
+    reports are short and only their end is kept: the executed notebook (papermill writes it),
+    the failed one with its error banner (papermill too), or, when a cell timed out or the kernel
+    died, the run as far as it got (this engine, to ``partial_path``).
+    """
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class WriteAtEnd(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, *, partial_path: str | None = None, **kwargs):
+            try:
+                return super().execute_notebook(nb, kernel_name, **kwargs)
+            except BaseException:
+                if partial_path:
+                    write_ipynb(nb, partial_path)
+                raise
+
+    papermill_engines.register(_ENGINE, WriteAtEnd)
+
+
 def execute_notebook(
     report: Report, layout: Layout, staging: Path, *, timeout: int | None, kernel_manager_class: type | None = None
 ) -> tuple[Path, dict]:
@@ -81,10 +108,14 @@ def execute_notebook(
     params = {**report.parameters, "output_dir": str(out_dir)}
     if "output_dir" in report.parameters and report.parameters["output_dir"] is None:
         params["output_dir"] = None
-    pm.execute_notebook(
+    _register_engine()
+    nb = pm.execute_notebook(
         str(report.notebook_path(layout.notebooks)),
         str(executed),
         parameters=params,
+        engine_name=_ENGINE,
+        request_save_on_cell_execute=False,
+        partial_path=str(executed),
         kernel_name="python3",
         cwd=str(layout.notebooks),
         progress_bar=False,
@@ -96,7 +127,6 @@ def execute_notebook(
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
     )
-    nb = nbformat.read(executed, as_version=4)
     _check_every_cell_ran(nb)
     reads = _read_provenance(nb)
     record = {
