@@ -245,6 +245,7 @@ def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFram
     }
 
 
+@cache  # one per process: the templates are compiled once, not once per page
 def _environment():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
