@@ -252,3 +252,35 @@ def test_a_task_lost_with_its_workers_is_told_apart_from_one_that_raised():
     assert "the worker running it died" in lost and "nothing of it was published" in lost
     raised = _describe_task_failure(OSError("disk full"))
     assert raised == "the task failed on its worker: OSError: disk full"
+
+
+def test_a_dask_worker_starts_its_warm_server_as_it_starts(monkeypatch):
+    """The build's LocalCluster preloads this module: dask_setup starts a server for the worker's environment."""
+    import sys
+
+    from casualty_workbook import executors
+
+    started = []
+    monkeypatch.setattr(warm, "enabled", lambda: True)
+    monkeypatch.setattr(warm, "prestart", lambda env=None: started.append(env))
+    executors.dask_setup(worker=None)
+    assert started == [dict(os.environ)]
+    assert "papermill" in sys.modules and "nbclient" in sys.modules
+
+
+def test_the_command_line_reads_notebooks_without_the_iri_parsers():
+    """jsonschema's optional rfc3987_syntax builds parsers for a second on import; no notebook schema needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from casualty_workbook.lean_imports import skip_unused_imports\n"
+        "skip_unused_imports()\n"
+        "import nbformat, papermill\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+        "nbformat.validate(nbformat.reads(nbformat.writes(nb), as_version=4))\n"
+        "print(sys.modules.get('rfc3987_syntax'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "None"

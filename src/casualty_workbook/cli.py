@@ -162,6 +162,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .lean_imports import skip_unused_imports
+
+    skip_unused_imports()
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "report" and not args.notebook:

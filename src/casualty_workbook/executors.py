@@ -70,6 +70,9 @@ def execute_report(
     a worker whose copies differ refuses the task rather than build something else.
     """
     from . import warm as warm_kernels
+    from .lean_imports import skip_unused_imports
+
+    skip_unused_imports()  # a worker started without the preload (dask_setup) reads notebooks too
     from .build.execute import describe_failure, execute_notebook
 
     start = time.perf_counter()
@@ -153,6 +156,22 @@ class LocalExecutor:
             warm.shutdown()
 
 
+def dask_setup(worker=None) -> None:
+    """Dask's preload hook, run by each worker as it starts (``--preload casualty_workbook.executors``):
+    its warm server starts importing, and the notebook runner is imported, while the cluster is still
+    coming up, instead of when the worker's first report arrives. The build's ``LocalCluster``
+    preloads it; on a cluster of your own it is optional.
+    """
+    from . import warm
+    from .lean_imports import skip_unused_imports
+
+    skip_unused_imports()
+    if warm.enabled():
+        warm.prestart(dict(os.environ))  # the environment its kernels get, as for a LocalCluster's workers
+    import nbclient  # noqa: F401
+    import papermill  # noqa: F401 - imported here, ahead of the first report
+
+
 class DaskExecutor:
     """Reports as tasks on a Dask cluster: at ``scheduler``, or a ``LocalCluster`` of ``jobs`` workers."""
 
@@ -178,7 +197,12 @@ class DaskExecutor:
         else:
             # One single-threaded worker process per kernel: a report is one task, its kernel one process.
             self.cluster = LocalCluster(
-                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+                n_workers=self.jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=50,
+                preload=[__name__],  # dask_setup: each worker's warm server starts with the worker
             )
             self.client = Client(self.cluster)
         return self
