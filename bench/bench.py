@@ -58,7 +58,7 @@ QUICK_SIZES = (10**3, 10**4)
 # Report scale: local builds of these many event reports, cold kernels for the first, Dask 1 and 2 workers
 DEFAULT_REPORTS, QUICK_REPORTS = (10, 50, 200), (4,)
 DEFAULT_COLD, QUICK_COLD = (10,), ()
-DEFAULT_DASK, QUICK_DASK = 20, 4
+DEFAULT_DASK, QUICK_DASK = (20, 50), (4,)
 QUICK_IMPORT_ROWS = 10_000
 
 
@@ -142,12 +142,12 @@ def benchmark(args: argparse.Namespace) -> Results:
         if not args.skip_reports:
             log(
                 f"reports: {', '.join(map(str, args.reports))} event reports locally"
-                + (f", {args.dask_count} on Dask with 1 and 2 workers" if args.dask_count else "")
+                + (f", {', '.join(map(str, args.dask))} on Dask with 1 and 2 workers" if args.dask else "")
             )
             section(
                 REPORTS,
                 "reports_scale",
-                lambda: measure_reports(args.reports, args.cold, args.dask_count, log=log, command=args.command_line),
+                lambda: measure_reports(args.reports, args.cold, args.dask, log=log, command=args.command_line),
             )
         if not args.skip_import:
             log(f"import: {args.import_rows:,} UCDP GED rows (bench/import_scale.py --json)")
@@ -202,7 +202,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reports", type=parse_counts, default=None, help="event reports per local build (10,50,200)")
     parser.add_argument("--cold", type=parse_counts, default=None, help="report counts also built with cold kernels")
     parser.add_argument(
-        "--dask-count", type=int, default=None, help="reports per Dask build, 1 and 2 workers (0: none)"
+        "--dask", type=parse_counts, default=None, help="reports per Dask build, 1 and 2 workers (20,50; '': none)"
     )
     parser.add_argument(
         "--import-rows", type=int, default=None, help=f"rows of the import run (default {TARGET_ROWS:,})"
@@ -219,15 +219,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.reports = list(QUICK_REPORTS if args.quick else DEFAULT_REPORTS)
     if args.cold is None:
         args.cold = list(QUICK_COLD if args.quick else DEFAULT_COLD)
-    if args.dask_count is None:
-        args.dask_count = QUICK_DASK if args.quick else DEFAULT_DASK
+    if args.dask is None:
+        args.dask = list(QUICK_DASK if args.quick else DEFAULT_DASK)
     if args.import_rows is None:
         args.import_rows = QUICK_IMPORT_ROWS if args.quick else TARGET_ROWS
     for name in ("repeat", "import_rows"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.dask_count < 0 or any(n < 1 for n in args.reports + args.cold):
-        parser.error("--reports, --cold and --dask-count take counts of reports (at least 1; --dask-count 0: no Dask)")
+    if any(n < 1 for n in args.reports + args.cold + args.dask):
+        parser.error("--reports, --cold and --dask take counts of reports, each at least 1 (--dask '': no Dask)")
     args.out = args.out or (REPO / "bench" / "out" / "RESULTS.md" if args.quick else REPO / "bench" / "RESULTS.md")
     if args.via == "make" and not shutil.which("make"):
         args.via = "direct"

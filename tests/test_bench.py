@@ -126,6 +126,18 @@ def test_report_targets_pass_fail_and_not_run():
     assert scale.dask_speedup(slow)[0] == pytest.approx(1.6)
 
 
+def test_dask_is_judged_on_its_largest_build_and_every_count_is_shown():
+    runs = [_run(20, "dask, 1 worker", 40.0), _run(20, "dask, 2 workers", 25.0)]
+    runs += [_run(50, "dask, 1 worker", 90.0), _run(50, "dask, 2 workers", 50.0)]
+    target, measured, met = scale.verdicts(_result(*runs))[1]
+    assert met is True  # 1.8x at 50 reports, though 1.6x at 20
+    assert "1.60× in wall time at 20 reports" in measured and "1.80× in wall time at 50 reports" in measured
+    assert [n for *_, n in scale.dask_speedups(_result(*runs))] == [20, 50]
+    assert scale.dask_speedup(_result(*runs), 20)[0] == pytest.approx(1.6)
+    only_one = _result(_run(50, "dask, 1 worker", 90.0), *runs[:2])
+    assert scale.dask_speedup(only_one)[2] == 20  # 50 ran with one worker only: not a comparison
+
+
 def test_growth_separates_the_fixed_cost_from_the_cost_per_report():
     result = _result(*(_run(n, "local", 12.0 + 0.9 * n) for n in (10, 50, 200)))
     fixed, per = scale.growth(result)
