@@ -35,7 +35,8 @@ claims = wb.load_claims()
 claims.loc[claims.index[0], "value_best"] = 999_999  # a report's own copy of a table it loaded
 from casualty_workbook import loading
 for checked in loading._CHECKED.values():  # and the tables checked ahead, changed in place
-    checked["claims"].frame.loc[checked["claims"].frame.index[0], "value_best"] = 999_999
+    if "value_best" in checked.frame:
+        checked.frame.loc[checked.frame.index[0], "value_best"] = 999_999
 provenance._READS["leaked.csv"] = "0" * 64
 json.LEAKED = True
 sys.modules["leaked_module"] = json

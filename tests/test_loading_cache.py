@@ -96,3 +96,26 @@ def test_checking_ahead_a_folder_with_problems_keeps_the_problems_for_the_load_t
     assert len(load_table("events", data)) > 0
     with pytest.raises(DataValidationError, match=f"row {row}"):
         load_table("claims", data)
+
+
+def test_a_copy_of_the_data_folder_is_served_from_the_cache_under_its_own_paths(
+    data, tmp_path, no_reading, monkeypatch
+):
+    load_claims(data)
+    copy = copy_data(tmp_path / "elsewhere")
+    monkeypatch.setattr(provenance, "_READS", {})
+    no_reading()
+    claims = load_table("claims", copy)
+    assert claims.attrs["path"] == str(copy / "claims.csv")
+    assert str((copy / "claims.csv").resolve()) in provenance._READS
+    assert not any(str(data) in read for read in provenance._READS)
+
+
+def test_a_link_out_of_the_folder_is_refused_even_to_content_checked_before(data, tmp_path):
+    load_table("events", data)
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes((data / "events.csv").read_bytes())
+    (data / "events.csv").unlink()
+    (data / "events.csv").symlink_to(outside)
+    with pytest.raises(DataValidationError, match="symbolic link"):
+        load_table("events", data)

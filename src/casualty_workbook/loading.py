@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ import pandera.pandas as pa
 from . import provenance
 from .exceptions import DataValidationError, InvalidDataFiles, Problem, WorkbookError
 from .files import sha256_bytes
-from .paths import check_file, default_data_dir
+from .paths import check_file, default_data_dir, file_problem
 from .rules import check_table
 from .schemas import COUNT_DIGITS, TABLES, TableSpec, dtype_for, text_schema
 
@@ -242,82 +243,93 @@ def _spreadsheet_rows(path: Path, problems: list[Problem]) -> list[Problem]:
 
 @dataclass(eq=False)
 class _Checked:
-    """A table that passed every rule, the hashes of the files it was read from, and the checked
-    tables its rules read (entries of the same cache: if one of them is loaded afresh, so is this)."""
+    """A table that passed every rule, and what it was checked from: the content hashes of its CSV and
+    .meta.yml, and the checked tables its rules read (by serial number: entries of this cache)."""
 
     frame: pd.DataFrame
-    digests: dict[str, str]
-    dependencies: dict[str, _Checked] = field(default_factory=dict)
+    digests: tuple[str, str]
+    dependencies: tuple[int, ...]
+    serial: int = field(default_factory=itertools.count().__next__)
 
 
-# Tables already checked in this process, by data folder: a later load of files whose content has not
-# changed (a notebook loading claims, then mentions that refer to them; a report page after the build
-# checked everything; a kernel forked from a warm server that checked the tables ahead) takes the
-# checked table instead of reading and checking it again. Keyed by content hash, never by time, so an
-# edited file is always read afresh. Callers get a copy: with pandas' copy-on-write a caller's changes
-# stay in its own frame, at no cost until it makes one. A few folders at most (tests use many).
-_CHECKED: OrderedDict[str, dict[str, _Checked]] = OrderedDict()
-_CHECKED_FOLDERS = 4
+# Tables already checked in this process: a later load of the same content (a notebook loading claims,
+# then mentions that refer to them; a report page after the build checked everything; a kernel forked
+# from a warm server that checked the tables ahead; a copy of the data folder) takes the checked table
+# instead of reading and checking it again. The key is what the rules' verdict depends on: the table's
+# name, its files' content hashes and the entries of the tables its rules read. Never a file's time or
+# size, so an edited file is always read afresh. Callers get a copy: with pandas' copy-on-write a
+# caller's changes stay in its own frame, at no cost until it makes one.
+_CHECKED: OrderedDict[tuple, _Checked] = OrderedDict()
+_CHECKED_MAX = 64  # entries (tables); the oldest go first
 
 
-def _file_digests(path: Path) -> dict[str, str] | None:
-    """The content hash of a table's CSV and its .meta.yml, or None when either cannot be read."""
+def _file_digests(path: Path) -> tuple[str, str] | None:
+    """The content hashes of a table's CSV and its .meta.yml, or None when either cannot be read as a
+    data file (missing, a folder, a link out of its folder: the full load then names the problem)."""
+    files = (path, provenance.metadata_path(path))
+    if any(file_problem(p) is not None for p in files):
+        return None
     try:
-        return {str(p): sha256_bytes(p.read_bytes()) for p in (path, provenance.metadata_path(path))}
+        return tuple(sha256_bytes(p.read_bytes()) for p in files)  # type: ignore[return-value]
     except OSError:
         return None
 
 
-def _checked_before(name: str, folder: str, digests: dict[str, str] | None) -> _Checked | None:
-    entry = _CHECKED.get(folder, {}).get(name)
-    if entry is None or digests is None or entry.digests != digests:
+def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _Checked]) -> tuple | None:
+    """The cache key of a table, or None when it cannot be cached (a file unreadable, a dependency unchecked)."""
+    dependencies = TABLES[name].dependencies
+    if digests is None or any(dep not in checked for dep in dependencies):
         return None
-    current = _CHECKED[folder]
-    if any(current.get(dep) is not checked for dep, checked in entry.dependencies.items()):
-        return None  # a table its rules read was loaded afresh since
-    return entry
+    return (name, digests, tuple(checked[dep].serial for dep in dependencies))
 
 
-def _remember(name: str, folder: str, entry: _Checked) -> None:
-    _CHECKED.setdefault(folder, {})[name] = entry
-    _CHECKED.move_to_end(folder)
-    while len(_CHECKED) > _CHECKED_FOLDERS:
+def _remember(key: tuple, entry: _Checked) -> None:
+    _CHECKED[key] = entry
+    while len(_CHECKED) > _CHECKED_MAX:
         _CHECKED.popitem(last=False)
 
 
-def _copy(frame: pd.DataFrame) -> pd.DataFrame:
+def _copy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     copied = frame.copy(deep=False)  # copy-on-write: the caller's changes never reach the cache
     copied.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in frame.attrs.items()}
+    copied.attrs["path"] = str(path)  # the same content may have been checked in another folder
     return copied
 
 
-def _record_reads(digests: dict[str, str]) -> None:
-    for path, digest in digests.items():  # the source line is drawn from the .meta.yml: an input too
-        provenance.record_read(Path(path), digest=digest)
+def _record_reads(path: Path, digests: tuple[str, str]) -> None:
+    # The source line is drawn from the .meta.yml: it is an input too.
+    for file, digest in zip((path, provenance.metadata_path(path)), digests, strict=True):
+        provenance.record_read(file, digest=digest)
 
 
 def _load(
-    name: str, data_dir: Path, memo: dict[str, pd.DataFrame], failures: dict[str, list[DataValidationError]]
+    name: str,
+    data_dir: Path,
+    memo: dict[str, pd.DataFrame],
+    failures: dict[str, list[DataValidationError]],
+    checked: dict[str, _Checked],
 ) -> pd.DataFrame | None:
     """Load one table into ``memo``, or record every problem of its files in ``failures`` and return None.
 
     Both files of a table (the CSV and its .meta.yml) are checked even when one fails; a table whose
     dependencies failed still has its own cells checked (the rules across tables wait for them).
-    A table checked before in this process from the same files is taken from the cache (``_CHECKED``).
+    A table checked before in this process from the same content is taken from the cache (``_CHECKED``);
+    ``checked`` collects the cache entries this load used or made.
     """
     if name in memo or name in failures:
         return memo.get(name)
     spec = TABLES[name]
-    dependencies = {dep: _load(dep, data_dir, memo, failures) for dep in spec.dependencies}
+    dependencies = {dep: _load(dep, data_dir, memo, failures, checked) for dep in spec.dependencies}
     path = data_dir / spec.filename
-    folder = str(data_dir.resolve())
     digests = _file_digests(path)
-    entry = _checked_before(name, folder, digests)
+    key = _cache_key(name, digests, checked)
+    entry = _CHECKED.get(key) if key is not None else None
     if entry is not None:
-        _record_reads(entry.digests)
-        memo[name] = _copy(entry.frame)
+        _CHECKED.move_to_end(key)
+        _record_reads(path, entry.digests)
+        checked[name] = entry
+        memo[name] = _copy(entry.frame, path)
         return memo[name]
-    _CHECKED.get(folder, {}).pop(name, None)  # stale: tables checked against it must not match it either
     errors: list[DataValidationError] = []
     try:
         metadata = provenance.read_metadata(path)
@@ -342,17 +354,14 @@ def _load(
     typed.attrs["table"] = name
     typed.attrs["path"] = str(path)
     typed.attrs["metadata"] = metadata
-    current = _CHECKED.get(folder, {})
-    checked_against = {dep: current.get(dep) for dep in spec.dependencies}
-    if digests is None:  # unreadable a moment ago, read now: hash it as read, and keep it out of the cache
+    if key is None:  # not cached: a file unreadable a moment ago, or a table its rules read unchecked
         provenance.record_read(path)
         provenance.record_read(provenance.metadata_path(path))
     else:
-        _record_reads(digests)
-        # Kept only when every rule ran: each table its rules read was checked, and is in the cache.
-        if all(frame is not None for frame in dependencies.values()) and None not in checked_against.values():
-            _remember(name, folder, _Checked(typed, digests, checked_against))
-    memo[name] = _copy(typed)
+        _record_reads(path, digests)
+        checked[name] = _Checked(typed, digests, key[2])
+        _remember(key, checked[name])
+    memo[name] = _copy(typed, path)
     return memo[name]
 
 
@@ -366,7 +375,7 @@ def _raise_failures(failures: dict[str, list[DataValidationError]]) -> None:
 
 def _load_checked(name: str, data_dir: str | Path | None, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
     failures: dict[str, list[DataValidationError]] = {}
-    frame = _load(name, Path(data_dir) if data_dir else default_data_dir(), memo, failures)
+    frame = _load(name, Path(data_dir) if data_dir else default_data_dir(), memo, failures, {})
     _raise_failures(failures)
     return frame
 
@@ -388,8 +397,9 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
         raise DataValidationError(
             folder, [Problem(None, None, None, "data folder not found" if not folder.exists() else "is not a folder")]
         )
+    checked: dict[str, _Checked] = {}
     for name in TABLES:
-        _load(name, folder, memo, failures)
+        _load(name, folder, memo, failures, checked)
     _raise_failures(failures)
     return memo
 
