@@ -384,3 +384,22 @@ def test_codebook_documents_every_column_and_code(codebook, name):
         assert f"| `{f.name}` |" in section.group(0), f"{name}.{f.name} is not in the codebook"
     for code in sorted({c for f in TABLES[name].fields for c in f.vocab}):
         assert f"`{code}`" in codebook, f"the code {code!r} of {name} is not in the codebook"
+
+
+def test_cells_are_typed_in_place_whatever_the_frame_s_index():
+    """Whole numbers and vocabulary words are typed by Arrow's kernels: each row keeps its own cell
+    (an import types frames whose index does not start at 0), and what is not whole or not a word
+    of the vocabulary becomes missing."""
+    from casualty_workbook.loading import to_typed
+
+    spec = TABLES["claims"]
+    cells = {f.name: [None] * 6 for f in spec.fields}
+    cells["value_best"] = ["+5", "007", "-3", "1.5", "1234567890123456", None]
+    cells["metric"] = ["killed", "Killed", None, "injured", "dead", "killed"]
+    frame = pd.DataFrame(cells, index=[40, 41, 42, 43, 44, 45], dtype="str")
+    typed = to_typed(spec, frame)
+    assert list(typed.index) == [40, 41, 42, 43, 44, 45]
+    assert typed["value_best"].tolist() == [5, 7, -3, pd.NA, pd.NA, pd.NA]
+    assert typed["metric"].astype(object).where(typed["metric"].notna(), None).tolist() == [
+        "killed", None, None, "injured", None, "killed"
+    ]  # fmt: skip
