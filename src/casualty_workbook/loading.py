@@ -4,6 +4,11 @@ A table is read as text (a UTF-8 BOM, Windows line endings, blank trailing lines
 around headers or cells are forgiven, as spreadsheets write them), each cell is checked
 against its schema with pandera, the cells are typed, and the rules across rows and
 tables run. Any problem stops the load with one ``DataValidationError`` listing them all.
+
+A table that passed is kept for the rest of the process, by the content of its files and of
+the tables its rules read (``_CHECKED``): loading it again, from the same folder or a copy,
+costs a hash of its files and a copy-on-write copy. ``check_ahead`` fills the cache before a
+warm server forks its kernels, so a build checks each table once, not once per report.
 """
 
 from __future__ import annotations
