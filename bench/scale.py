@@ -358,7 +358,7 @@ def explain(result: dict) -> list[str]:
             f"- **Fitted to the local builds** ({', '.join(str(r['reports']) for r in local)} reports): wall "
             f"≈ {fixed:.0f} s + {per:.2f} s × reports. The fixed part is paid once per build: the coordinating "
             "process validates every table and imports papermill and nbconvert, the warm server imports pandas, "
-            "matplotlib, seaborn, pandera, IPython and the kernel's debugger. The wall time per report falls "
+            "matplotlib, seaborn, pandera, IPython and the kernel's debugger and checks the tables once. The wall time per report falls "
             f"towards {per:.2f} s as the build grows"
             + (
                 f" ({local[0]['wall_per_report_s']:.2f} s at {local[0]['reports']}, "
