@@ -118,7 +118,7 @@ def _result(*runs: dict) -> dict:
 
 def test_report_targets_pass_fail_and_not_run():
     fast = _result(_run(10, "local", 20.0), _run(200, "local", 190.0))
-    slow = _result(_run(200, "local", 200.0), _run(10, "dask, 1 worker", 40.0), _run(10, "dask, 2 workers", 25.0))
+    slow = _result(_run(200, "local", 200.0), _run(20, "dask, 1 worker", 40.0), _run(20, "dask, 2 workers", 25.0))
     small = _result(_run(4, "local", 12.0))
     assert [scale.word(m) for *_, m in scale.verdicts(fast)] == ["PASS", "n/a"]
     assert [scale.word(m) for *_, m in scale.verdicts(slow)] == ["FAIL", "FAIL"]  # 1.00 s; 1.6x
@@ -134,6 +134,8 @@ def test_dask_is_judged_on_its_largest_build_and_every_count_is_shown():
     assert "1.60× in wall time at 20 reports" in measured and "1.80× in wall time at 50 reports" in measured
     assert [n for *_, n in scale.dask_speedups(_result(*runs))] == [20, 50]
     assert scale.dask_speedup(_result(*runs), 20)[0] == pytest.approx(1.6)
+    few = scale.verdicts(_result(_run(4, "dask, 1 worker", 20.0), _run(4, "dask, 2 workers", 19.0)))[1]
+    assert few[2] is None and "not judged below 20 reports" in few[1]  # a quick run measures the start-up
     only_one = _result(_run(50, "dask, 1 worker", 90.0), *runs[:2])
     assert scale.dask_speedup(only_one)[2] == 20  # 50 ran with one worker only: not a comparison
 
