@@ -264,8 +264,14 @@ def test_a_dask_worker_starts_its_warm_server_as_it_starts(monkeypatch):
     started = []
     monkeypatch.setattr(warm, "enabled", lambda: True)
     monkeypatch.setattr(warm, "prestart", lambda env=None: started.append(env))
+    for name in ("MPLBACKEND", "SOURCE_DATE_EPOCH", "WORKBOOK_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)  # a worker started by hand, without the build's settings
+    monkeypatch.setenv("PYTHONHASHSEED", "6640")  # what Dask's nanny gives every worker process
     executors.dask_setup(worker=None)
-    assert started == [dict(os.environ)]
+    [env] = started
+    # As the coordinator's kernels will have it, so that their start-up environment matches the server's.
+    assert env["PYTHONHASHSEED"] == "0" and env["SOURCE_DATE_EPOCH"] == "0"
+    assert env["MPLBACKEND"] == "module://matplotlib_inline.backend_inline" and env["WORKBOOK_DATA_DIR"]
     assert "papermill" in sys.modules and "nbclient" in sys.modules
 
 

@@ -25,12 +25,19 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+# Fixed seeds and dates for reproducible output, unless the build's environment sets its own.
+KERNEL_DEFAULTS = {
+    "SOURCE_DATE_EPOCH": "0",
+    "PYTHONHASHSEED": "0",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+
+
 def prepare_environment(data_dir: Path) -> None:
     """What every kernel inherits: the data folder and fixed seeds and dates for reproducible output."""
     os.environ["WORKBOOK_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for key, value in KERNEL_DEFAULTS.items():
+        os.environ.setdefault(key, value)
 
 
 def _kill_children() -> None:
