@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from ..catalogue import Report
@@ -64,6 +65,7 @@ def describe_failure(err: BaseException, timeout: int | None) -> str:
 _ENGINE = "casualty-workbook"
 
 
+@cache  # once per process: the engine is the same for every report
 def _register_engine() -> None:
     """papermill's nbclient engine, writing the notebook when the run ends instead of after every cell.
 
