@@ -163,7 +163,7 @@ def dask_setup(worker=None) -> None:
     preloads it; on a cluster of your own it is optional.
     """
     from . import warm
-    from .build.run import KERNEL_DEFAULTS
+    from .build.run import kernel_environment
     from .lean_imports import skip_unused_imports
     from .paths import default_data_dir
 
@@ -171,11 +171,8 @@ def dask_setup(worker=None) -> None:
     if warm.enabled():
         # The environment the coordinator's kernels will have (a server serves only kernels whose start-up
         # environment is its own). Not the worker's own hash seed: Dask's nanny gives every worker 6640.
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
-        env.setdefault("WORKBOOK_DATA_DIR", str(default_data_dir().resolve()))
-        for key, value in KERNEL_DEFAULTS.items():
-            env.setdefault(key, value)
-        warm.prestart(env)
+        worker = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+        warm.prestart(kernel_environment(worker, default_data_dir().resolve()))
     import nbclient  # noqa: F401
     import papermill  # noqa: F401 - imported here, ahead of the first report
 

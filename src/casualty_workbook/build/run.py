@@ -7,6 +7,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..catalogue import Report, check_parameters, read_catalogue
@@ -33,11 +34,15 @@ KERNEL_DEFAULTS = {
 }
 
 
+def kernel_environment(base: Mapping[str, str], data_dir: Path) -> dict[str, str]:
+    """``base`` with what every kernel gets: the data folder, and the fixed seeds and dates unless
+    ``base`` sets its own."""
+    return {**KERNEL_DEFAULTS, **base, "WORKBOOK_DATA_DIR": str(data_dir)}
+
+
 def prepare_environment(data_dir: Path) -> None:
     """What every kernel inherits: the data folder and fixed seeds and dates for reproducible output."""
-    os.environ["WORKBOOK_DATA_DIR"] = str(data_dir)
-    for key, value in KERNEL_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    os.environ.update(kernel_environment(os.environ, data_dir))
 
 
 def _kill_children() -> None:
