@@ -13,6 +13,7 @@ warm server forks its kernels, so a build checks each table once, not once per r
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -382,11 +383,12 @@ def _load(
     typed.attrs["table"] = name
     typed.attrs["path"] = str(path)
     typed.attrs["metadata"] = metadata
-    if key is None:  # not cached: a file unreadable a moment ago, or a table its rules read unchecked
+    if digests is None:  # unreadable a moment ago, read now: hashed as it is now
         provenance.record_read(path)
         provenance.record_read(provenance.metadata_path(path))
     else:
         _record_reads(path, digests)
+    if key is not None:  # not when a table its rules read went unchecked
         checked[name] = _Checked(typed, digests, key[2])
         _remember(key, checked[name])
     memo[name] = _copy(typed, path)
@@ -435,14 +437,8 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
 def check_ahead(data_dir: str | Path | None = None) -> None:
     """Check every table now, so that later loads here, and in processes forked from here, take them
     from the cache; records nothing as read, and a table with problems is simply not kept."""
-    reads = dict(provenance._READS)
-    try:
-        load_all(data_dir)
-    except WorkbookError:
-        pass  # the load that needs a table with problems reports them
-    finally:
-        provenance._READS.clear()
-        provenance._READS.update(reads)
+    with provenance.reads_not_recorded(), contextlib.suppress(WorkbookError):
+        load_all(data_dir)  # a table with problems is reported by the load that needs it
 
 
 def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:

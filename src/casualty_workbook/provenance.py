@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import platform
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -29,6 +31,17 @@ PROVENANCE_MIME = "application/vnd.casualty-workbook.provenance+json"
 def record_read(path: Path, *, digest: str | None = None) -> None:
     """Note that this process read ``path``: its content hash (``digest`` when the caller has it)."""
     _READS[str(Path(path).resolve())] = digest or sha256_file(path)
+
+
+@contextmanager
+def reads_not_recorded() -> Iterator[None]:
+    """What is read inside is not recorded as read (work done ahead, for later runs, not for this one)."""
+    kept = dict(_READS)
+    try:
+        yield
+    finally:
+        _READS.clear()
+        _READS.update(kept)
 
 
 def data_reads() -> dict[str, str]:
