@@ -291,3 +291,34 @@ def test_the_command_line_reads_notebooks_without_the_iri_parsers():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "None"
+
+
+def test_dask_kernels_get_the_build_s_settings_not_those_a_nanny_writes_into_this_process(monkeypatch, tmp_path):
+    """A LocalCluster's nannies run in the coordinating process and, as they start each worker, write the
+    worker's settings into this process's environment (distributed/nanny.py: PYTHONHASHSEED=6640 and
+    thread counts). The kernels must get the build's settings, read before the cluster starts (else they
+    also miss the warm server each worker started with the build's settings), and this process keeps its own."""
+    distributed = pytest.importorskip("distributed")
+    from casualty_workbook.executors import DaskExecutor
+
+    class NannyLikeCluster:
+        def __init__(self, **kwargs):
+            os.environ.update({"PYTHONHASHSEED": "6640", "OMP_NUM_THREADS": "1"})
+
+        def close(self) -> None:
+            pass
+
+    class Client:
+        def __init__(self, cluster):
+            pass
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(distributed, "LocalCluster", NannyLikeCluster)
+    monkeypatch.setattr(distributed, "Client", Client)
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with DaskExecutor(2, Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")) as executor:
+        assert executor.kernel_env["PYTHONHASHSEED"] == "0"
+        assert os.environ["PYTHONHASHSEED"] == "0" and "OMP_NUM_THREADS" not in os.environ

@@ -183,6 +183,7 @@ class DaskExecutor:
     def __init__(self, jobs: int, layout, *, scheduler: str | None = None):
         self.jobs, self.layout, self.scheduler = jobs, layout, scheduler
         self.cluster = self.client = None
+        self.kernel_env: dict[str, str] = {}
 
     def __enter__(self) -> DaskExecutor:
         try:
@@ -191,6 +192,10 @@ class DaskExecutor:
             raise ParameterError(
                 "--executor dask needs the 'distributed' package (it is in requirements.lock: make env)"
             ) from None
+        # The build's settings for kernels, read before a LocalCluster starts: Dask's nannies run in this
+        # process and write their workers' settings into its environment (PYTHONHASHSEED=6640, thread
+        # counts), which would otherwise reach every kernel and miss the servers the workers warmed.
+        self.kernel_env = kernel_env()
         if self.scheduler:
             try:
                 # Dask's own setting (30 s unless DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT says otherwise).
@@ -201,14 +206,19 @@ class DaskExecutor:
                 raise ParameterError(f"--scheduler {self.scheduler}: no Dask scheduler answered ({err})") from None
         else:
             # One single-threaded worker process per kernel: a report is one task, its kernel one process.
-            self.cluster = LocalCluster(
-                n_workers=self.jobs,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=50,
-                preload=[__name__],  # dask_setup: each worker's warm server starts with the worker
-            )
+            saved = dict(os.environ)
+            try:
+                self.cluster = LocalCluster(
+                    n_workers=self.jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=50,
+                    preload=[__name__],  # dask_setup: each worker's warm server starts with the worker
+                )
+            finally:  # this process keeps its own environment (the workers have theirs)
+                os.environ.clear()
+                os.environ.update(saved)
             self.client = Client(self.cluster)
         return self
 
@@ -218,7 +228,7 @@ class DaskExecutor:
         from .build.state import code_hash
         from .files import sha256_file
 
-        env = kernel_env()
+        env = self.kernel_env
         code = code_hash(self.layout)
         futures = {}
         for report in reports:
