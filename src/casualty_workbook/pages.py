@@ -22,7 +22,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import nh3
@@ -62,11 +62,13 @@ def _markdown():
     return mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
 
 
+@lru_cache(maxsize=1024)  # likewise its markdown cells
 def markdown_html(text: str) -> str:
     """Markdown as sanitised HTML (headings, paragraphs, lists, tables, emphasis, links)."""
     return sanitize(_markdown()(text))
 
 
+@lru_cache(maxsize=1024)  # a notebook's code is the same in each of its reports: highlighted once per process
 def _code_html(source: str) -> str:
     return highlight(source, PythonLexer(), HtmlFormatter(nowrap=True, noclasses=True))
 
@@ -110,6 +112,7 @@ def data_table_html(table: pd.DataFrame, table_id: str) -> str:
         maxBytes=0,
         allow_html=False,
         warn_on_undocumented_option=False,
+        warn_on_unexpected_option_type=False,  # the options above are fixed: not type-checked for every table
         # A click on a column's heading sorts it (not only on its small icon); widths are not
         # measured up front, since the table starts in a hidden tab.
         text_in_header_can_be_selected=False,
