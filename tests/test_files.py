@@ -135,3 +135,27 @@ def test_a_file_that_cannot_be_read_has_no_hash_only_when_asked(tmp_path):
         sha256_file(tmp_path / "missing.csv")
     assert sha256_file(tmp_path / "missing.csv", missing_ok=True) is None
     assert sha256_file(tmp_path, missing_ok=True) is None  # a folder where a file should be
+
+
+def test_an_input_is_hashed_again_only_when_it_changed(tmp_path, monkeypatch):
+    """A build asks for a data file's hash once per report: hundreds of times for one file."""
+    from casualty_workbook.files import sha256_input
+
+    hashed = []
+    real = files.sha256_file
+    monkeypatch.setattr(files, "sha256_file", lambda path, **kw: hashed.append(path) or real(path, **kw))
+    data = tmp_path / "claims.csv"
+    data.write_bytes(b"a,b\n1,2\n")
+    first = sha256_input(data)
+    assert [sha256_input(data) for _ in range(200)] == [first] * 200 and len(hashed) == 1
+    assert first == sha256_file(data)
+    data.write_bytes(b"a,b\n1,3\n")  # the same size: its times tell
+    assert sha256_input(data) == sha256_bytes(b"a,b\n1,3\n") and len(hashed) == 2
+    replaced = tmp_path / "new.csv"
+    replaced.write_bytes(b"a,b\n1,4\n")
+    os.replace(replaced, data)  # another file put in its place
+    assert sha256_input(data) == sha256_bytes(b"a,b\n1,4\n")
+    data.unlink()
+    assert sha256_input(data, missing_ok=True) is None
+    with pytest.raises(FileNotFoundError):
+        sha256_input(data)

@@ -109,10 +109,10 @@ def execute_report(
 
 def _check_expected(report: Report, layout, expect: dict) -> str:
     from .build.state import code_hash
-    from .files import sha256_file
+    from .files import sha256_input
 
     notebook = report.notebook_path(layout.notebooks)
-    if sha256_file(notebook, missing_ok=True) != expect.get("notebook"):
+    if sha256_input(notebook, missing_ok=True) != expect.get("notebook"):
         return (
             f"the worker's {notebook} is missing or differs from the coordinator's; workers need the "
             "project's files at the same path, at the same commit"
@@ -226,14 +226,14 @@ class DaskExecutor:
         from distributed import as_completed as dask_completed
 
         from .build.state import code_hash
-        from .files import sha256_file
+        from .files import sha256_input
 
         env = self.kernel_env
         code = code_hash(self.layout)
         futures = {}
         for report in reports:
             expect = {
-                "notebook": sha256_file(report.notebook_path(self.layout.notebooks), missing_ok=True),
+                "notebook": sha256_input(report.notebook_path(self.layout.notebooks), missing_ok=True),
                 "code": code,
             }
             future = self.client.submit(
@@ -266,14 +266,14 @@ class DaskExecutor:
 
 def _check_data(execution: Execution, data_dir: Path) -> Execution:
     """A worker's result counts only if the data it read (recorded by hash) is the coordinator's data."""
-    from .files import sha256_file
+    from .files import sha256_input
 
     if not execution.ok:
         return execution
     differing = sorted(
         name
         for name, digest in (execution.record or {}).get("data", {}).items()
-        if sha256_file(data_dir / name, missing_ok=True) != digest
+        if sha256_input(data_dir / name, missing_ok=True) != digest
     )
     if differing:
         return Execution(

@@ -77,3 +77,32 @@ def sha256_file(path: str | Path, *, missing_ok: bool = False) -> str | None:
         if missing_ok:
             return None
         raise
+
+
+# path -> (the file's identity and times when hashed, its hash): see ``sha256_input``.
+_INPUT_HASHES: dict[str, tuple[tuple[int, ...], str]] = {}
+
+
+@overload
+def sha256_input(path: str | Path, *, missing_ok: Literal[False] = False) -> str: ...
+@overload
+def sha256_input(path: str | Path, *, missing_ok: bool) -> str | None: ...
+def sha256_input(path: str | Path, *, missing_ok: bool = False) -> str | None:
+    """``sha256_file`` for an input read again and again by one process (a build asks for the hash of
+    a data file and a notebook for each of hundreds of reports): hashed again only when the file's
+    inode, size or modification or change time differ from when it was last hashed here."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        if missing_ok:
+            return None
+        raise
+    signature = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    key = os.path.abspath(path)
+    known = _INPUT_HASHES.get(key)
+    if known is not None and known[0] == signature:
+        return known[1]
+    digest = sha256_file(path, missing_ok=missing_ok)
+    if digest is not None:
+        _INPUT_HASHES[key] = (signature, digest)
+    return digest

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..catalogue import Report
-from ..files import atomic_write, sha256_bytes, sha256_file
+from ..files import atomic_write, sha256_bytes, sha256_file, sha256_input
 from ..paths import Layout, file_problem
 
 STATE_VERSION = 1
@@ -15,7 +15,7 @@ STATE_VERSION = 1
 def _data_sha(path: Path) -> str | None:
     """A data file's hash; one the loader would refuse (a link out of the folder) never matches, so the
     report is rebuilt and the loader names the problem."""
-    return None if file_problem(path) else sha256_file(path, missing_ok=True)
+    return None if file_problem(path) else sha256_input(path, missing_ok=True)
 
 
 def code_hash(layout: Layout) -> str:
@@ -31,7 +31,7 @@ def code_hash(layout: Layout) -> str:
 def report_key(report: Report, layout: Layout, code: str, data_files: dict[str, str], data_dir: Path) -> str:
     """Hash of everything a report's output depends on; ``data_files`` are the names it read last time."""
     parts = {
-        "notebook": sha256_file(report.notebook_path(layout.notebooks), missing_ok=True),
+        "notebook": sha256_input(report.notebook_path(layout.notebooks), missing_ok=True),
         "parameters": report.parameters,
         "code": code,
         "data": {name: _data_sha(data_dir / name) for name in sorted(data_files)},
