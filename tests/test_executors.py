@@ -293,16 +293,21 @@ def test_the_command_line_reads_notebooks_without_the_iri_parsers():
     assert result.stdout.strip() == "None"
 
 
-def test_dask_kernels_get_the_build_s_settings_not_those_a_nanny_writes_into_this_process(monkeypatch, tmp_path):
+def test_a_local_cluster_s_kernels_get_the_build_s_settings_and_its_workers_do_not_profile(monkeypatch, tmp_path):
     """A LocalCluster's nannies run in the coordinating process and, as they start each worker, write the
     worker's settings into this process's environment (distributed/nanny.py: PYTHONHASHSEED=6640 and
     thread counts). The kernels must get the build's settings, read before the cluster starts (else they
     also miss the warm server each worker started with the build's settings), and this process keeps its own."""
     distributed = pytest.importorskip("distributed")
+    import dask
+
     from casualty_workbook.executors import DaskExecutor
+
+    profiled = []
 
     class NannyLikeCluster:
         def __init__(self, **kwargs):
+            profiled.append(dask.config.get("distributed.worker.profile.enabled"))
             os.environ.update({"PYTHONHASHSEED": "6640", "OMP_NUM_THREADS": "1"})
 
         def close(self) -> None:
@@ -322,3 +327,5 @@ def test_dask_kernels_get_the_build_s_settings_not_those_a_nanny_writes_into_thi
     with DaskExecutor(2, Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")) as executor:
         assert executor.kernel_env["PYTHONHASHSEED"] == "0"
         assert os.environ["PYTHONHASHSEED"] == "0" and "OMP_NUM_THREADS" not in os.environ
+    # The cluster's workers (configured from this process's settings as they start) do not profile themselves.
+    assert profiled == [False]

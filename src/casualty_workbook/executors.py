@@ -187,6 +187,7 @@ class DaskExecutor:
 
     def __enter__(self) -> DaskExecutor:
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise ParameterError(
@@ -199,8 +200,6 @@ class DaskExecutor:
         if self.scheduler:
             try:
                 # Dask's own setting (30 s unless DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT says otherwise).
-                import dask
-
                 self.client = Client(self.scheduler, timeout=dask.config.get("distributed.comm.timeouts.connect"))
             except (OSError, TimeoutError) as err:
                 raise ParameterError(f"--scheduler {self.scheduler}: no Dask scheduler answered ({err})") from None
@@ -208,14 +207,17 @@ class DaskExecutor:
             # One single-threaded worker process per kernel: a report is one task, its kernel one process.
             saved = dict(os.environ)
             try:
-                self.cluster = LocalCluster(
-                    n_workers=self.jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=50,
-                    preload=[__name__],  # dask_setup: each worker's warm server starts with the worker
-                )
+                # Workers would sample their own stacks every 10 ms for a dashboard this cluster does not
+                # serve: CPU taken from the kernels on the same cores.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    self.cluster = LocalCluster(
+                        n_workers=self.jobs,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=50,
+                        preload=[__name__],  # dask_setup: each worker's warm server starts with the worker
+                    )
             finally:  # this process keeps its own environment (the workers have theirs)
                 os.environ.clear()
                 os.environ.update(saved)
