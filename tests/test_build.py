@@ -246,3 +246,29 @@ def test_a_folder_or_a_link_out_of_the_data_folder_stops_a_build_that_has_state(
     assert "up to date" not in result.stdout
     assert f"{claims}: invalid data" in result.stderr and f"file: is a symbolic link to {saved}" in result.stderr
     assert tree_digest(built_copy / "figures") == tree_digest(REPO / "figures")
+
+
+def test_the_build_state_is_saved_as_reports_are_published_not_only_at_the_end(tmp_path, monkeypatch):
+    """Every few seconds during a build (and once more at its end, or when it is stopped), so that a build
+    stopped part-way leaves only the rest of the reports to build."""
+    from casualty_workbook.build.publish import Outcome
+    from casualty_workbook.build.run import _StateRecorder
+    from casualty_workbook.catalogue import Report
+    from casualty_workbook.paths import Layout
+
+    layout = Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")
+    saved = layout.state_dir / "state.json"
+    recorder = _StateRecorder(layout, {"version": 1, "reports": {}}, "code", tmp_path / "data")
+
+    def published(report_id: str) -> Outcome:
+        return Outcome(Report(report_id, "nb", report_id.upper()), True, 1.0, record={"data": {}}, outputs={"o": "h"})
+
+    monkeypatch.setattr(_StateRecorder, "SAVE_EVERY", 0.0)
+    recorder.record(published("a"))
+    assert sorted(json.loads(saved.read_text())["reports"]) == ["a"]
+    monkeypatch.setattr(_StateRecorder, "SAVE_EVERY", 3600.0)
+    recorder.record(published("b"))
+    recorder.record(Outcome(Report("a", "nb", "A"), False, 1.0, "failed"))
+    assert sorted(json.loads(saved.read_text())["reports"]) == ["a"], "not rewritten after every report"
+    recorder.save()
+    assert sorted(json.loads(saved.read_text())["reports"]) == ["b"], "a failed report's record is dropped"

@@ -6,6 +6,7 @@ other reports running beside it; a whole clean build is tested once, in test_bui
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -123,9 +124,11 @@ def test_an_interrupted_build_leaves_no_partial_file_and_the_next_build_complete
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt while reports are being written: after the first one finishes.
-    assert read_until(process, "[1/"), "the build never got going"
+    first = read_until(process, "[1/")
+    assert first, "the build never got going"
     os.kill(process.pid, sig)
-    process.communicate(timeout=60)
+    rest, _ = process.communicate(timeout=60)
+    published = [line for line in [first, *rest.splitlines()] if re.match(r"\[\d+/\d+\] ok ", line)]
     if sig == signal.SIGKILL:  # its kernels are orphaned: stop them as a terminal would
         os.killpg(process.pid, signal.SIGKILL) if _group_alive(process.pid) else None
     else:
@@ -135,6 +138,9 @@ def test_an_interrupted_build_leaves_no_partial_file_and_the_next_build_complete
     result = run_cli(project, "build", *only(*SOME))
     assert result.returncode == 0, result.stderr
     assert tree_digest(project / "figures") == tree_digest(REPO / "figures")
+    if sig != signal.SIGKILL:  # the reports published before the signal were recorded: not built again
+        assert f"{len(published)} up to date" in result.stdout, (published, result.stdout)
+        assert f"Built {len(SOME) - len(published)} report(s)" in result.stdout, result.stdout
 
 
 def _group_alive(pgid: int) -> bool:

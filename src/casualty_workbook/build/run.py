@@ -7,7 +7,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..catalogue import Report, check_parameters, read_catalogue
@@ -125,18 +125,13 @@ def build_catalogue(
             f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
             f"({len(reports) - len(stale)} up to date)."
         )
-        outcomes = run_all(stale, layout, workers, timeout, executor=executor, scheduler=scheduler)
-        for outcome in outcomes:
-            if outcome.ok:
-                state["reports"][outcome.report.id] = {
-                    "key": report_key(outcome.report, layout, code, outcome.record["data"], data_dir),
-                    "data": outcome.record["data"],
-                    "outputs": outcome.outputs,
-                    "title": outcome.report.title,
-                }
-            else:
-                state["reports"].pop(outcome.report.id, None)
-        save_state(layout, state)
+        recorder = _StateRecorder(layout, state, code, data_dir)
+        try:
+            outcomes = run_all(
+                stale, layout, workers, timeout, executor=executor, scheduler=scheduler, on_outcome=recorder.record
+            )
+        finally:  # an interrupted build keeps the record of the reports it published: the next one skips them
+            recorder.save()
         write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state)
         failed = [o for o in outcomes if not o.ok]
         progress(
@@ -157,6 +152,38 @@ def build_catalogue(
         lock.release()
 
 
+class _StateRecorder:
+    """Each report's outcome goes into the build state as it is published, and the state is saved now and
+    then during the build (every ``SAVE_EVERY`` seconds), once more at its end, and when it is interrupted:
+    a build stopped after 150 of 200 reports leaves 50 to build, not 200."""
+
+    SAVE_EVERY = 2.0  # seconds: the state of hundreds of reports is not rewritten after every one of them
+
+    def __init__(self, layout: Layout, state: dict, code: str, data_dir: Path):
+        self.layout, self.state, self.code, self.data_dir = layout, state, code, data_dir
+        self._saved = time.monotonic()
+        self._unsaved = False
+
+    def record(self, outcome: Outcome) -> None:
+        if outcome.ok:
+            self.state["reports"][outcome.report.id] = {
+                "key": report_key(outcome.report, self.layout, self.code, outcome.record["data"], self.data_dir),
+                "data": outcome.record["data"],
+                "outputs": outcome.outputs,
+                "title": outcome.report.title,
+            }
+        else:
+            self.state["reports"].pop(outcome.report.id, None)
+        self._unsaved = True
+        if time.monotonic() - self._saved >= self.SAVE_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        if self._unsaved:
+            save_state(self.layout, self.state)
+            self._saved, self._unsaved = time.monotonic(), False
+
+
 def _interrupt(signum, frame) -> None:
     """SIGTERM stops a build the way Ctrl-C does: kernels stopped, nothing half-written."""
     raise KeyboardInterrupt
@@ -170,8 +197,10 @@ def run_all(
     *,
     executor: str = "local",
     scheduler: str | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Execute the reports where ``executor`` says; publish each here, in this process, as it comes back."""
+    """Execute the reports where ``executor`` says; publish each here, in this process, as it comes back
+    (and hand it to ``on_outcome``)."""
     from ..executors import open_executor
 
     outcomes: list[Outcome] = []
@@ -184,6 +213,8 @@ def run_all(
             for done, execution in enumerate(running.run(stale, timeout), start=1):
                 outcome = publish_execution(by_id[execution.report_id], layout, execution)
                 outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
                 mark = "ok " if outcome.ok else "FAILED"
                 progress(
                     f"[{done}/{len(stale)}] {mark} {outcome.report.id} ({outcome.seconds:.1f} s)"
