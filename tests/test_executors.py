@@ -329,3 +329,35 @@ def test_a_local_cluster_s_kernels_get_the_build_s_settings_and_its_workers_do_n
         assert os.environ["PYTHONHASHSEED"] == "0" and "OMP_NUM_THREADS" not in os.environ
     # The cluster's workers (configured from this process's settings as they start) do not profile themselves.
     assert profiled == [False]
+
+
+def test_one_warm_server_serves_every_project_in_a_process_until_the_code_changes(monkeypatch):
+    """A server is per interpreter settings and package code, not per project: a process that builds
+    again (another project, the same one later) forks from it; code changed since it started (a
+    developer's edit) gets a new server, and the outdated one stops before the next build's kernels."""
+    started, closed = [], []
+
+    class Server:
+        def __init__(self, env):
+            started.append(self)
+
+        def alive(self) -> bool:
+            return self not in closed
+
+        def close(self) -> None:
+            closed.append(self)
+
+    monkeypatch.setattr(warm, "ForkServer", Server)
+    monkeypatch.setattr(warm, "_SERVERS", {})
+    monkeypatch.setattr(warm, "enabled", lambda: True)
+    settings = {"PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}
+    first = warm.server_for({**settings, "WORKBOOK_DATA_DIR": "/one/data", "WORKBOOK_ROOT": "/one"})
+    assert warm.server_for({**settings, "WORKBOOK_DATA_DIR": "/two/data", "WORKBOOK_ROOT": "/two"}) is first
+    other_seed = warm.server_for({**settings, "PYTHONHASHSEED": "1"})
+    assert other_seed is not first, "a setting read as the interpreter starts needs a server of its own"
+    warm.prestart(settings)  # the code is unchanged: nothing is stopped or started
+    assert closed == [] and len(started) == 2
+    monkeypatch.setattr(warm, "_code_version", lambda: (("charts.py", 1, 2),))
+    warm.prestart(settings)
+    assert sorted(map(id, closed)) == sorted([id(first), id(other_seed)]) and len(started) == 3
+    assert warm.server_for(settings) is started[-1]

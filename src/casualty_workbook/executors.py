@@ -149,11 +149,9 @@ class LocalExecutor:
             yield future.result()
 
     def __exit__(self, kind, value, traceback) -> None:
-        from . import warm
-
         self._pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
-        if kind is None:  # (when interrupted, the runner stops the server and its kernels together)
-            warm.shutdown()
+        # The warm server stays for this process's next build (it stops when the process ends; when a
+        # build is interrupted, the runner stops it and its kernels together).
 
 
 def dask_setup(worker=None) -> None:

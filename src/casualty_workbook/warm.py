@@ -104,11 +104,12 @@ WARM_MODULES = (
     "casualty_workbook.narrative",
 )
 # Environment variables read when an interpreter starts or a module is imported: a kernel whose
-# environment differs in any of them gets a server started with that environment.
+# environment differs in any of them gets a server started with that environment. (Not WORKBOOK_*:
+# the package reads its folders from the environment when asked, never on import, and a kernel gets
+# its own environment after the fork; so one server serves builds of any project in this process.)
 _STARTUP_PREFIXES = (
     "PYTHON",
     "MPL",
-    "WORKBOOK_",
     "SOURCE_DATE_EPOCH",
     "LC_",
     "LANG",
@@ -290,9 +291,23 @@ _SERVERS: dict[tuple, ForkServer] = {}
 _SERVERS_LOCK = threading.Lock()
 
 
+def _code_version() -> tuple:
+    """The package's code as it is on disk now: a server has the code it imported when it started."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found = []
+    for folder, _, names in os.walk(package):
+        for name in names:
+            if name.endswith((".py", ".mplstyle")):
+                info = os.stat(os.path.join(folder, name))
+                found.append((os.path.join(folder, name), info.st_size, info.st_mtime_ns))
+    return tuple(sorted(found))
+
+
 def server_for(env: dict[str, str]) -> ForkServer:
-    """The server for kernels with this environment, started (in the background) if there is none."""
-    key = _startup_env(env)
+    """The server for kernels with this environment and the package's current code, started (in the
+    background) if there is none. A server outlives the build that started it, until this process ends:
+    a process that builds again (a test session, a script, a notebook calling the build) forks from it."""
+    key = (_startup_env(env), _code_version())
     with _SERVERS_LOCK:
         server = _SERVERS.get(key)
         if server is None or not server.alive():
@@ -301,8 +316,16 @@ def server_for(env: dict[str, str]) -> ForkServer:
 
 
 def prestart(env: dict[str, str] | None = None) -> None:
-    """Start the server now, so its imports overlap with whatever the caller does next."""
+    """Start the server now, so its imports overlap with whatever the caller does next; and stop the
+    servers of code changed since they started (called before a build's first kernel: none of them
+    has a kernel of this build to lose)."""
     if enabled():
+        current = _code_version()
+        with _SERVERS_LOCK:
+            outdated = [key for key in _SERVERS if key[1] != current]
+            servers = [_SERVERS.pop(key) for key in outdated]
+        for server in servers:
+            server.close()
         server_for(dict(os.environ if env is None else env))
 
 
