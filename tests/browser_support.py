@@ -589,7 +589,7 @@ class NotebookPage:
                     return cells
             else:
                 settled = 0
-            time.sleep(0.5)
+            time.sleep(0.25)  # queued cells show [*] until they run: two quiet looks 0.25 s apart are enough
         prompts = " ".join(c.prompt for c in cells)
         raise TimeoutError(
             f"{self.name}: execution not finished after {timeout:.0f} s "

@@ -89,7 +89,7 @@ def test_an_unreachable_scheduler_is_one_clear_error(project):
         "--scheduler",
         "tcp://127.0.0.1:9",
         timeout=300,
-        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s",
+        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="1s",
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "--scheduler tcp://127.0.0.1:9: no Dask scheduler answered" in result.stderr
