@@ -1,8 +1,9 @@
 """Warm kernels: every report's kernel is forked from a process that has already imported the heavy libraries.
 
 A fresh kernel spends about half of a small report's time importing pandas, matplotlib,
-seaborn, pandera and IPython. A *fork server* pays for those imports once per build (once per
-worker on a cluster): it imports them, then waits. For each report it forks a child that
+seaborn, pandera and IPython. A *fork server* pays for those imports once per process that
+builds (once per worker on a cluster; a process that builds again keeps it): it imports them,
+then waits. For each report it forks a child that
 becomes an ordinary IPython kernel (ipykernel, on the connection file the kernel manager
 wrote), so papermill and nbclient drive it exactly as a kernel they started themselves.
 
