@@ -58,7 +58,7 @@ QUICK_SIZES = (10**3, 10**4)
 # Report scale: local builds of these many event reports, cold kernels for the first, Dask 1 and 2 workers
 DEFAULT_REPORTS, QUICK_REPORTS = (10, 50, 200), (4,)
 DEFAULT_COLD, QUICK_COLD = (10,), ()
-DEFAULT_DASK, QUICK_DASK = (20, 50), (4,)
+DEFAULT_DASK, QUICK_DASK = (50, 200), (4,)
 QUICK_IMPORT_ROWS = 10_000
 
 
@@ -202,7 +202,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reports", type=parse_counts, default=None, help="event reports per local build (10,50,200)")
     parser.add_argument("--cold", type=parse_counts, default=None, help="report counts also built with cold kernels")
     parser.add_argument(
-        "--dask", type=parse_counts, default=None, help="reports per Dask build, 1 and 2 workers (20,50; '': none)"
+        "--dask", type=parse_counts, default=None, help="reports per Dask build, 1 and 2 workers (50,200; '': none)"
     )
     parser.add_argument(
         "--import-rows", type=int, default=None, help=f"rows of the import run (default {TARGET_ROWS:,})"

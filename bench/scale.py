@@ -9,7 +9,7 @@ and a catalogue of one event report per event; then a clean ``workbook build`` i
   local, cold  the same with warm kernels turned off (WORKBOOK_WARM_KERNELS=0): a fresh kernel
                per report, as before warm kernels (only for the smaller counts: it is slow);
   dask 1 / 2   ``--executor dask`` with a LocalCluster of 1 and of 2 worker processes, at each
-               count of ``--dask-counts`` (20 and 50: the start-up weighs less in the larger).
+               count of ``--dask-counts`` (50 and 200, as the local sweep: the start-up weighs less in the larger).
 
 Each build is timed whole (start-up included) and in its steady state: from the first report
 finished to the last, so the rate per report is not hidden by start-up costs. Everything runs
@@ -18,7 +18,7 @@ in a temporary copy of the project (its own src/, data/, catalogue), never in th
 `make bench` runs this as one section of bench/RESULTS.md (``bench.py`` calls ``measure_reports``
 and ``render``). On its own it prints the section and writes every number to bench/out/scale.json:
 
-Usage: .venv/bin/python bench/scale.py [--counts 10,50,200] [--dask-counts 20,50] [--cold-counts 10]
+Usage: .venv/bin/python bench/scale.py [--counts 10,50,200] [--dask-counts 50,200] [--cold-counts 10]
 Exit code 0 unless a build failed.
 """
 
@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", type=counts, default=[10, 50, 200], help="reports per local build")
     parser.add_argument("--cold-counts", type=counts, default=[10], help="counts also built with cold kernels")
     parser.add_argument(
-        "--dask-counts", type=counts, default=[20, 50], help="reports per Dask build, 1 and 2 workers ('': none)"
+        "--dask-counts", type=counts, default=[50, 200], help="reports per Dask build, 1 and 2 workers ('': none)"
     )
     args = parser.parse_args(argv)
     command = " ".join([os.path.relpath(sys.executable, REPO), "bench/scale.py", *(argv or sys.argv[1:])])
