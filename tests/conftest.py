@@ -72,10 +72,11 @@ def _as_if_launched(root: Path, env: dict[str, str]):
 def run_cli_here(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     """``workbook ARGS`` through the same entry point as ``run_cli``, inside this process.
 
-    For commands that stop before any kernel starts (bad data, bad parameters, bad catalogue):
-    the exit code and the printed messages are the command's own, without paying a fresh
-    interpreter's imports of pandas and pandera for each case. What only a real process shows
-    (signals, the console script, tracebacks on stderr) is tested with ``run_cli``.
+    The exit code and the printed messages are the command's own, without paying a fresh
+    interpreter's imports of pandas and pandera for each case; builds and reports run here fork
+    their kernels from this process's warm server, started once for the whole test session. What
+    only a real process shows (signals, the console script, tracebacks on stderr, a Dask cluster's
+    worker processes) is tested with ``run_cli``.
     """
     from casualty_workbook import cli
 

@@ -14,7 +14,7 @@ import time
 
 import nbformat
 import pytest
-from conftest import REPO, cli_env, run_cli, tree_digest
+from conftest import REPO, cli_env, run_cli_here, tree_digest
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ def assert_no_partial_outputs(root) -> None:
 def test_a_failing_notebook_keeps_its_run_and_the_others_finish(project):
     insert_cell(project, "context", "raise RuntimeError('boom: injected failure')")
     figures_before = tree_digest(project / "figures")
-    result = run_cli(project, "build", *only(*SOME))
+    result = run_cli_here(project, "build", *only(*SOME))
     assert result.returncode == 1
     assert "context: cell" in result.stderr and "RuntimeError: boom: injected failure" in result.stderr
     assert "Traceback" not in result.stderr
@@ -104,7 +104,7 @@ def test_a_failing_notebook_keeps_its_run_and_the_others_finish(project):
 def test_a_hanging_cell_is_stopped_by_the_timeout(project):
     insert_cell(project, "places", "import time\ntime.sleep(600)")
     started = time.monotonic()
-    result = run_cli(project, "build", "--only", "kharkiv_front", "--timeout", "5")
+    result = run_cli_here(project, "build", "--only", "kharkiv_front", "--timeout", "5")
     assert time.monotonic() - started < 120
     assert result.returncode == 1
     assert "kharkiv_front: a cell ran longer than 5 s and was stopped" in result.stderr
@@ -135,7 +135,7 @@ def test_an_interrupted_build_leaves_no_partial_file_and_the_next_build_complete
         assert process.returncode != 0
     assert_no_partial_outputs(project)
     go.touch()
-    result = run_cli(project, "build", *only(*SOME))
+    result = run_cli_here(project, "build", *only(*SOME))
     assert result.returncode == 0, result.stderr
     assert tree_digest(project / "figures") == tree_digest(REPO / "figures")
     if sig != signal.SIGKILL:  # the reports published before the signal were recorded: not built again
@@ -156,7 +156,7 @@ def test_two_builds_at_once_do_not_corrupt_each_other(project):
     hold_until(project, "provenance", go)  # the first build is still running when the second starts
     first = start_build(project, *only(*SOME))
     assert read_until(first, "Building"), "the first build never got going"
-    second = run_cli(project, "build")
+    second = run_cli_here(project, "build")
     go.touch()
     _out, err = first.communicate(timeout=600)
     assert first.returncode == 0, err
@@ -172,7 +172,7 @@ def test_a_notebook_that_exits_early_fails_and_keeps_the_committed_figures(proje
     """An early exit is no error to the kernel, but the later cells never ran: the report failed."""
     insert_cell(project, "context", exit_code)
     figures_before = tree_digest(project / "figures")
-    result = run_cli(project, "build", "--only", "context")
+    result = run_cli_here(project, "build", "--only", "context")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "[1/1] FAILED context" in result.stdout
     assert "context: the notebook stopped early after cell" in result.stderr
@@ -195,7 +195,7 @@ def test_a_run_that_makes_fewer_figures_removes_none_until_they_are_deleted_by_h
         position=position,
     )
     figures_before = tree_digest(project / "figures")
-    result = run_cli(project, "build", "--only", "context")
+    result = run_cli_here(project, "build", "--only", "context")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "this run did not make 3 figure file(s) now in" in result.stderr
     assert (
@@ -206,6 +206,6 @@ def test_a_run_that_makes_fewer_figures_removes_none_until_they_are_deleted_by_h
     assert tree_digest(project / "figures") == figures_before
     for stale in (project / "figures" / "context").glob("toll_in_context.*"):
         stale.unlink()
-    result = run_cli(project, "build", "--only", "context")
+    result = run_cli_here(project, "build", "--only", "context")
     assert result.returncode == 0, result.stderr
     assert not list((project / "figures" / "context").glob("toll_in_context.*"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import hxl
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli_here
 from hxl.input import InputOptions
 
 from casualty_workbook.hxl import COLUMNS
@@ -29,13 +29,13 @@ def read_back(path: Path) -> hxl.model.Dataset:
 
 def test_libhxl_reads_every_claim_with_its_tags(root: Path) -> None:
     assert (
-        run_cli(
+        run_cli_here(
             root, "import", "ucdp", str(FIXTURES / "GEDEvent_v90_1_fictional.csv"), "--released", "2025-06-01"
         ).returncode
         == 0
     )
     out = root / "out" / "claims.hxl.csv"
-    result = run_cli(root, "export", "hxl", str(out))
+    result = run_cli_here(root, "export", "hxl", str(out))
     assert result.returncode == 0, result.stderr
     data = read_back(out)
     tags = [column.display_tag for column in data.columns]
@@ -90,7 +90,7 @@ def test_formulas_are_neutralised(root: Path) -> None:
         encoding="utf-8",
     )
     out = root / "claims.hxl.csv"
-    assert run_cli(root, "export", "hxl", str(out)).returncode == 0
+    assert run_cli_here(root, "export", "hxl", str(out)).returncode == 0
     with out.open(encoding="utf-8", newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells if not cell.startswith("#"))
@@ -103,6 +103,6 @@ def test_invalid_data_writes_nothing(root: Path) -> None:
     claims = root / "data" / "claims.csv"
     claims.write_text(claims.read_text(encoding="utf-8").replace(",claimed,", ",made_up,", 1), encoding="utf-8")
     out = root / "claims.hxl.csv"
-    result = run_cli(root, "export", "hxl", str(out))
+    result = run_cli_here(root, "export", "hxl", str(out))
     assert result.returncode == 2 and "claims.csv" in result.stderr and "column status" in result.stderr
     assert not out.exists()

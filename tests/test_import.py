@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, run_cli, tree_digest
+from conftest import REPO, run_cli_here, tree_digest
 
 from casualty_workbook.analysis import revision_history
 from casualty_workbook.exceptions import DataValidationError
@@ -34,7 +34,7 @@ def claims(root: Path) -> pd.DataFrame:
 
 
 def imported(root: Path, *args: str) -> str:
-    result = run_cli(root, "import", *args)
+    result = run_cli_here(root, "import", *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -76,7 +76,7 @@ def test_a_coded_figure_is_unverified_and_its_release_is_its_producers_own_docum
     row = int(frame.index[frame["claim_id"] == "ucdp-ged-900001-killed-v90_1"][0]) + 2
     frame.loc[frame["claim_id"] == "ucdp-ged-900001-killed-v90_1", "status"] = "secondary"
     frame.to_csv(path, index=False)
-    result = run_cli(root, "validate")
+    result = run_cli_here(root, "validate")
     assert result.returncode == 2
     assert f"row {row}, column source_id" in result.stderr and "carrying source" in result.stderr, result.stderr
 
@@ -124,7 +124,7 @@ def test_a_changed_figure_under_the_same_release_is_refused(root: Path, tmp_path
     text = GED_1.read_text(encoding="utf-8").replace(",14,19,12,", ",15,19,12,", 1)
     changed = tmp_path / "GEDEvent_v90_1_edited.csv"
     changed.write_text(text, encoding="utf-8")
-    result = run_cli(root, "import", "ucdp", str(changed), "--released", "2025-06-01")
+    result = run_cli_here(root, "import", "ucdp", str(changed), "--released", "2025-06-01")
     assert result.returncode == 2
     assert str(changed) in result.stderr and "row 2" in result.stderr and "newer release" in result.stderr
     assert tree_digest(root / "data") == before
@@ -204,7 +204,7 @@ def test_a_bad_file_is_refused_naming_file_row_and_column(root: Path, tmp_path: 
     assert bad.read_bytes() != source.read_bytes()
     before = tree_digest(root / "data")
     kind = "ucdp" if source.name.startswith("GED") else "acled"
-    result = run_cli(root, "import", kind, str(bad))
+    result = run_cli_here(root, "import", kind, str(bad))
     assert result.returncode == 2, result.stdout
     assert str(bad) in result.stderr and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
@@ -217,9 +217,9 @@ def test_bad_options_are_refused_before_reading(root: Path) -> None:
         (["--since", "2024-13-01"], "--since"),
         (["--since", "2024-06-01", "--until", "2024-05-01"], "--since"),
     ):
-        result = run_cli(root, "import", "ucdp", str(GED_1), *args)
+        result = run_cli_here(root, "import", "ucdp", str(GED_1), *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
-    result = run_cli(root, "import", "ucdp", str(FIXTURES / "acled_export_fictional_1.csv"))
+    result = run_cli_here(root, "import", "ucdp", str(FIXTURES / "acled_export_fictional_1.csv"))
     assert result.returncode == 2 and "--release" in result.stderr
 
 
@@ -227,7 +227,7 @@ def test_an_import_that_would_break_a_rule_writes_nothing(root: Path) -> None:
     # An older release imported after a newer one would revise a later claim: every table stays as it was.
     imported(root, "ucdp", str(GED_2), "--release", "90.2", "--released", "2025-07-01")
     before = tree_digest(root / "data")
-    result = run_cli(root, "import", "ucdp", str(GED_1), "--released", "2025-06-01")
+    result = run_cli_here(root, "import", "ucdp", str(GED_1), "--released", "2025-06-01")
     assert result.returncode == 2
     assert str(GED_1) in result.stderr and "claims.csv" in result.stderr
     assert "column revises" in result.stderr and "reported on or before" in result.stderr

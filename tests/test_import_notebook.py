@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import run_cli, tree_digest
+from conftest import run_cli_here, tree_digest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -20,9 +20,9 @@ def test_coded_events_are_drawn_beside_the_claims(project: Path) -> None:
         ("ucdp", str(FIXTURES / "GEDEvent_v90_2_fictional.csv"), "--released", "2025-07-01"),
         ("acled", str(FIXTURES / "acled_export_fictional_1.csv")),
     ):
-        assert run_cli(project, "import", *args).returncode == 0
+        assert run_cli_here(project, "import", *args).returncode == 0
     figures_before = tree_digest(project / "figures")
-    result = run_cli(project, "report", "coded_events", "event=belgorod_strike_2024", "days=5")
+    result = run_cli_here(project, "report", "coded_events", "event=belgorod_strike_2024", "days=5")
     assert result.returncode == 0, result.stderr
     custom = project / "reports" / "custom"
     [executed] = list(custom.glob("coded_events--*.ipynb"))
@@ -38,7 +38,7 @@ def test_coded_events_are_drawn_beside_the_claims(project: Path) -> None:
 
 @pytest.mark.slow
 def test_no_coded_event_nearby_says_so(project: Path) -> None:
-    result = run_cli(project, "report", "coded_events", "event=belgorod_strike_2024")
+    result = run_cli_here(project, "report", "coded_events", "event=belgorod_strike_2024")
     assert result.returncode == 0, result.stderr
     [executed] = list((project / "reports" / "custom").glob("coded_events--*.ipynb"))
     outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(executed, as_version=4).cells])

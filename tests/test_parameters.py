@@ -230,7 +230,7 @@ def test_output_dir_puts_a_custom_run_s_figures_where_asked(project, tmp_path):
     mine.mkdir()
     (mine / "keep.txt").write_text("an analyst's own file")
     before = tree_digest(project / "figures")
-    result = run_cli(project, "report", "context", "year_from=2016", f"output_dir={mine}")
+    result = run_cli_here(project, "report", "context", "year_from=2016", f"output_dir={mine}")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in mine.iterdir()) == [
         "keep.txt",
