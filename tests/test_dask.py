@@ -7,7 +7,7 @@ import signal
 import time
 
 import pytest
-from conftest import REPO, copy_project, run_cli, tree_digest
+from conftest import REPO, copy_project, run_cli, run_cli_here, tree_digest
 from test_faults import SOME, assert_no_partial_outputs, only, start_build
 
 from casualty_workbook.catalogue import read_catalogue
@@ -65,7 +65,7 @@ def test_killing_a_worker_mid_build_finishes_or_fails_cleanly(project):
     else:  # a report given up on is named, and its last good figures are kept
         assert "failed" in err and "KilledWorker" in err
     # Nothing of the build is left running: no kernel outlives the worker that started it.
-    result = run_cli(project, "build", *only(*SOME))
+    result = run_cli_here(project, "build", *only(*SOME))
     assert result.returncode == 0, result.stderr
 
 
