@@ -27,7 +27,7 @@ import pandera.pandas as pa
 
 from . import provenance
 from .exceptions import DataValidationError, InvalidDataFiles, Problem, WorkbookError
-from .files import sha256_bytes
+from .files import sha256_file
 from .paths import check_file, default_data_dir, file_problem
 from .rules import check_table
 from .schemas import COUNT_DIGITS, TABLES, TableSpec, dtype_for, text_schema
@@ -299,7 +299,7 @@ def _file_digests(path: Path) -> tuple[str, str] | None:
     if any(file_problem(p) is not None for p in files):
         return None
     try:
-        return tuple(sha256_bytes(p.read_bytes()) for p in files)  # type: ignore[return-value]
+        return tuple(sha256_file(p) for p in files)  # type: ignore[return-value]
     except OSError:
         return None
 
