@@ -32,7 +32,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -247,6 +246,9 @@ class LabServer:
                 "--LabApp.news_url=None",
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                 "--LabApp.extension_manager=readonly",
+                # window.jupyterapp: one page opens notebook after notebook with the commands the
+                # file browser uses, instead of booting JupyterLab again for each (3-4 s each).
+                "--LabApp.expose_app_in_browser=True",
                 "--ServerApp.log_level=INFO",
             ]
             + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
@@ -442,6 +444,21 @@ _READ_CELLS_JS = r"""
 """
 
 
+def close_documents(page) -> None:
+    """Close every document in the page's JupyterLab main area without the unsaved-changes
+    dialog (the root is a throw-away copy: run notebooks need not be saved). Their kernels keep
+    running: ``LabServer.shutdown_kernels`` ends them."""
+    page.evaluate(
+        """() => {
+            if (window.jupyterapp === undefined) return;
+            for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) {
+                if (widget.context) widget.context.model.dirty = false;
+                widget.dispose();
+            }
+        }"""
+    )
+
+
 class NotebookPage:
     """One notebook open in JupyterLab in a Playwright page."""
 
@@ -453,11 +470,23 @@ class NotebookPage:
 
     # -- opening -----------------------------------------------------------
     def open(self, timeout: float = KERNEL_IDLE_TIMEOUT) -> None:
+        """Open the notebook in this page's JupyterLab, alone in the main area.
+
+        The first notebook boots JupyterLab from an empty workspace (``?reset``); later ones
+        are opened in the same page with ``docmanager:open``, the command behind a double click
+        in the file browser, after every open document has been closed."""
         page = self.page
-        # "reset": start from an empty workspace, so only this notebook is open
-        page.goto(
-            self.server.url(f"lab/tree/{quote(self.name)}?reset"),
-            wait_until="domcontentloaded",
+        if not self._lab_loaded():
+            page.goto(self.server.url("lab?reset"), wait_until="domcontentloaded")
+            page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout * 1000)
+            page.evaluate("() => window.jupyterapp.restored")
+        self.close_documents()
+        page.evaluate(
+            """async (path) => {
+                await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+                return true;
+            }""",
+            self.name,
         )
         # the notebook's panel: the visible (current) notebook document
         self.panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
@@ -465,6 +494,17 @@ class NotebookPage:
         self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="attached", timeout=timeout * 1000)
         self.wait_kernel_idle(timeout)
         self.collapse_left_sidebar()
+
+    def _lab_loaded(self) -> bool:
+        """This page shows this server's JupyterLab, with nothing (a dialog) in the way."""
+        if not self.page.url.startswith(self.server.base_url + "/lab"):
+            return False
+        return bool(
+            self.page.evaluate("() => window.jupyterapp !== undefined && !document.querySelector('.jp-Dialog')")
+        )
+
+    def close_documents(self) -> None:
+        close_documents(self.page)
 
     def collapse_left_sidebar(self) -> None:
         """Hide the file browser, so the notebook gets the page's width (and

@@ -3,8 +3,10 @@ Chromium (Debian's ``chromium`` package, /usr/bin/chromium).
 
 One JupyterLab serves the whole module, on 127.0.0.1, a free port and a random
 token, from a temporary copy of notebooks/ (JupyterLab autosaves executed
-notebooks: the committed ones must stay as they are). Each notebook is opened,
-run with Run → Run All Cells, and must end with no error output, every code
+notebooks: the committed ones must stay as they are), and one page of it opens
+each notebook in turn, alone and with a fresh kernel (JupyterLab boots once,
+not once per notebook). Each notebook is opened, run with Run → Run All Cells,
+and must end with no error output, every code
 cell run and at least one figure drawn; a screenshot of the whole notebook is
 saved to reports/browser/<notebook>.png either way.
 
@@ -16,6 +18,7 @@ run (180).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -101,14 +104,25 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, lab_server):
+@pytest.fixture(scope="module")
+def lab_page(browser, lab_server):
+    """One JupyterLab page for the module: each notebook is opened in it after the last is closed."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     try:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(lab_page, lab_server):
+    try:
+        yield lab_page
+    finally:
+        # each notebook starts alone, with a fresh kernel
+        with contextlib.suppress(Exception):  # a page that failed is reloaded by the next open()
+            bs.close_documents(lab_page)
         lab_server.shutdown_kernels()
 
 
