@@ -272,3 +272,31 @@ def test_the_build_state_is_saved_as_reports_are_published_not_only_at_the_end(t
     assert sorted(json.loads(saved.read_text())["reports"]) == ["a"], "not rewritten after every report"
     recorder.save()
     assert sorted(json.loads(saved.read_text())["reports"]) == ["b"], "a failed report's record is dropped"
+
+
+def test_an_ended_process_left_a_zombie_counts_as_stopped():
+    """On Ctrl-C the runner stops its kernels and waits for them; a kernel whose warm server ended first
+    is reaped by init, and may stay a zombie a while: waiting for it to vanish would delay the exit."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from casualty_workbook.build.run import _still_running
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        assert _still_running(psutil.Process(sleeper.pid))
+        zombie = psutil.Process(ended.pid)
+        deadline = time.monotonic() + 30
+        while zombie.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.02)  # ended, not yet reaped (nobody has waited for it)
+        assert zombie.status() == psutil.STATUS_ZOMBIE
+        assert not _still_running(zombie)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        ended.wait()
+    assert not _still_running(zombie), "reaped: no such process"

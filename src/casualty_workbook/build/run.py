@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -45,18 +46,35 @@ def prepare_environment(data_dir: Path) -> None:
     os.environ.update(kernel_environment(os.environ, data_dir))
 
 
-def _kill_children() -> None:
-    """Stop the kernels this process started (on Ctrl-C or SIGTERM)."""
+def _kill_children(grace: float = 3.0) -> None:
+    """Stop the kernels this process started (on Ctrl-C or SIGTERM): SIGTERM, then SIGKILL after ``grace`` s."""
     try:
         import psutil
     except ImportError:
         return
     children = psutil.Process().children(recursive=True)
     for child in children:
-        child.terminate()
-    _, alive = psutil.wait_procs(children, timeout=3)
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    deadline = time.monotonic() + grace
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+        alive = [child for child in alive if _still_running(child)]
     for child in alive:
-        child.kill()
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+def _still_running(process) -> bool:
+    """True until the process has ended. A kernel whose server ended first is reaped by init, not by
+    us, and may stay a zombie for a while (psutil.wait_procs would wait for it): it has ended."""
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _acquire_lock(layout: Layout):
