@@ -459,6 +459,17 @@ def close_documents(page) -> None:
     )
 
 
+def _next_frames(page, frames: int = 2) -> None:
+    """Wait until the page has drawn ``frames`` more animation frames (layout done after a resize or a scroll)."""
+    page.evaluate(
+        """(n) => new Promise((done) => {
+            const step = (left) => (left ? requestAnimationFrame(() => step(left - 1)) : done());
+            step(n);
+        })""",
+        frames,
+    )
+
+
 class NotebookPage:
     """One notebook open in JupyterLab in a Playwright page."""
 
@@ -653,7 +664,7 @@ class NotebookPage:
         )
         size = page.viewport_size or {"width": 1280, "height": 900}
         page.set_viewport_size({"width": size["width"], "height": int(min(max(height, size["height"]), max_height))})
-        page.wait_for_timeout(300)  # let the layout settle
+        _next_frames(page)  # Lumino lays the panels out again on the next animation frame
         # Run All leaves the last cell active and scrolled to: back to the top
         self.panel.evaluate(
             """(panel) => {
@@ -662,7 +673,7 @@ class NotebookPage:
                 scroller.scrollTop = 0;
             }"""
         )
-        page.wait_for_timeout(300)
+        _next_frames(page)
         page.screenshot(path=str(path), full_page=True)
         page.set_viewport_size(size)
         return path
