@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -216,6 +217,7 @@ class LabServer:
     token: str = field(default_factory=lambda: secrets.token_hex(24))
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    _ending: list[threading.Thread] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -341,15 +343,24 @@ class LabServer:
         except urllib.error.HTTPError as err:
             return err.code, None
 
-    def shutdown_kernels(self) -> None:
-        """End every session and kernel, so each notebook starts afresh and
-        finished kernels do not pile up."""
+    def shutdown_kernels(self, *, wait: bool = True) -> None:
+        """End every session and kernel there is now, so each notebook starts afresh and finished kernels
+        do not pile up. With ``wait=False`` they are ended in the background (the next notebook need not
+        wait for the last kernel to stop, and its own session is not among them); ``stop`` waits for that."""
         _status, sessions = self.api("GET", "api/sessions")
-        for session in sessions or []:
-            self.api("DELETE", f"api/sessions/{session['id']}")
         _status, kernels = self.api("GET", "api/kernels")
-        for kernel in kernels or []:
-            self.api("DELETE", f"api/kernels/{kernel['id']}")
+        paths = [f"api/sessions/{s['id']}" for s in sessions or []] + [f"api/kernels/{k['id']}" for k in kernels or []]
+
+        def end() -> None:
+            for path in paths:
+                self.api("DELETE", path)
+
+        if wait:
+            end()
+        else:
+            ending = threading.Thread(target=end, name="end-kernels", daemon=True)
+            ending.start()
+            self._ending.append(ending)
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path or not self.log_path.exists():
@@ -359,6 +370,8 @@ class LabServer:
 
     def stop(self, grace: float = 10.0) -> None:
         """Terminate JupyterLab (and its kernels: its own process group)."""
+        for ending in self._ending:
+            ending.join(timeout=grace)
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return

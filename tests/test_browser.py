@@ -123,7 +123,7 @@ def page(lab_page, lab_server):
         # each notebook starts alone, with a fresh kernel
         with contextlib.suppress(Exception):  # a page that failed is reloaded by the next open()
             bs.close_documents(lab_page)
-        lab_server.shutdown_kernels()
+        lab_server.shutdown_kernels(wait=False)
 
 
 def run_notebook(page, lab_server, name: str, screenshot: Path | None = None):
