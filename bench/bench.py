@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""`make bench`: time a fresh set-up, the build, the loader at scale, hundreds of reports, and a large import.
+"""`make bench`: time a fresh set-up, the test suite, the build, the loader at scale, hundreds of reports, and a large import.
 
 The parts, each in its own module beside this one:
 
 - ``setup_runs.py``: a fresh clone to its first figures (`make env`, then `make figures`);
+- ``suite_runs.py``: `make test` in a fresh clone (not with --quick: CI has just run the suite);
 - ``build_runs.py``: the build (a) as plain scripts, (b) with the papermill CLI, (c) from
   clean, (d) with nothing changed, (e) after one data file changed;
 - ``scale_runs.py``: synthetic claims tables (``synthetic.py``) at 10³–10⁶ rows through
@@ -48,10 +49,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the parts beside thi
 from build_runs import EDIT_FILE, measure_build  # noqa: E402
 from import_runs import TARGET_ROWS, measure_import  # noqa: E402
 from measure import REPO, BenchError, Project, clean_environment, log  # noqa: E402
-from render import BUILD, IMPORT, LOADER, REPORTS, SETUP, Machine, Results, render, summary, verdicts  # noqa: E402
+from render import BUILD, IMPORT, LOADER, REPORTS, SETUP, TESTS, Machine, Results, render, summary, verdicts  # noqa: E402
 from scale import measure_reports  # noqa: E402
 from scale_runs import measure_scale  # noqa: E402
 from setup_runs import measure_fresh_setup  # noqa: E402
+from suite_runs import measure_test_suite  # noqa: E402
 
 DEFAULT_SIZES = (10**3, 10**4, 10**5, 10**6)
 QUICK_SIZES = (10**3, 10**4)
@@ -130,6 +132,9 @@ def benchmark(args: argparse.Namespace) -> Results:
         if not args.skip_setup:
             log(f"fresh set-up: {args.repeat} clone(s) to first figures")
             section(SETUP, "setup", lambda: measure_fresh_setup(tmp / "clones", args.repeat, project.logs))
+        if not args.skip_tests:
+            log(f"test suite: make test in a fresh clone, {args.test_repeat} run(s)")
+            section(TESTS, "tests", lambda: measure_test_suite(tmp / "suite", args.test_repeat, project.logs))
         if not args.skip_build:
             section(
                 BUILD,
@@ -195,6 +200,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--edit-file", default=EDIT_FILE, help=f"data file changed for (e) (default {EDIT_FILE})")
     parser.add_argument("--skip-setup", action="store_true", help="no fresh clone and set-up")
+    parser.add_argument(
+        "--skip-tests", action="store_true", help="no `make test` in a fresh clone (always skipped with --quick)"
+    )
+    parser.add_argument(
+        "--test-repeat", type=int, default=1, help="runs of `make test` (default 1: about 2.5 min each)"
+    )
     parser.add_argument("--skip-build", action="store_true", help="no build runs")
     parser.add_argument("--skip-scale", action="store_true", help="no loader scale runs")
     parser.add_argument("--skip-reports", action="store_true", help="no report-scale builds (bench/scale.py)")
@@ -223,7 +234,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.dask = list(QUICK_DASK if args.quick else DEFAULT_DASK)
     if args.import_rows is None:
         args.import_rows = QUICK_IMPORT_ROWS if args.quick else TARGET_ROWS
-    for name in ("repeat", "import_rows"):
+    args.skip_tests = args.skip_tests or args.quick
+    for name in ("repeat", "import_rows", "test_repeat"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if any(n < 1 for n in args.reports + args.cold + args.dask):

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 import import_runs
 import scale
+import suite_runs
 from build_runs import BuildResults
 from import_runs import ImportRun
 from measure import fmt_s
 from scale_runs import ScaleSize
 from setup_runs import FreshSetup
+from suite_runs import SuiteRun
 
 TARGETS = {
     "c_over_a": 0.8,  # (c) at most 0.8 x (a): the build beats the notebooks run as plain scripts
@@ -62,6 +64,7 @@ class Results:
     sizes: list[int]
     reports: list[str] = field(default_factory=list)
     setup: FreshSetup | None = None
+    tests: SuiteRun | None = None
     build: BuildResults | None = None
     scale: list[ScaleSize] = field(default_factory=list)
     reports_scale: dict | None = None  # bench/scale.py's numbers
@@ -77,7 +80,7 @@ def slope(xs: list[int], ys: list[float]) -> float:
     return math.log(ys[-1] / ys[-2]) / math.log(xs[-1] / xs[-2]) if len(xs) > 1 and ys[-2] > 0 else math.nan
 
 
-SETUP, BUILD, LOADER, REPORTS, IMPORT = "set-up", "build", "loader", "reports", "import"
+SETUP, TESTS, BUILD, LOADER, REPORTS, IMPORT = "set-up", "tests", "build", "loader", "reports", "import"
 
 
 def verdicts(r: Results) -> list[Verdict]:
@@ -93,6 +96,8 @@ def verdicts(r: Results) -> list[Verdict]:
                 SETUP,
             )
         )
+    if r.tests:
+        out += [Verdict(t, m, met, TESTS) for t, m, met in suite_runs.verdicts(r.tests)]
     b = r.build
     if b:
         a, p, c, d = (w.wall.median for w in (b.floor, b.papermill, b.cold, b.noop))
@@ -345,6 +350,8 @@ def render(r: Results) -> str:
     ]
     if r.setup:
         lines += render_setup(r.setup) + load_line(r, SETUP) + targets_table(r, SETUP)
+    if r.tests:
+        lines += suite_runs.render(r.tests) + load_line(r, TESTS) + targets_table(r, TESTS)
     if r.build:
         lines += render_build(r.build, r.reports) + load_line(r, BUILD) + targets_table(r, BUILD)
     if r.scale:
@@ -364,6 +371,11 @@ def render(r: Results) -> str:
         lines.append(
             "- Fresh set-up: `git clone` of the repository's commit into a temporary folder, then `make env` "
             "and `make figures` there, each timed; the clone is removed afterwards."
+        )
+    if r.tests:
+        lines.append(
+            "- Test suite: another `git clone` of the same commit, `make env` there, then `make test` timed as a "
+            "whole (make, pytest's start-up and its workers); the clone is removed afterwards."
         )
     if r.build or r.scale:
         lines.append(
@@ -395,6 +407,8 @@ def summary(r: Results) -> str:
     lines = ["", "=" * 72, "Summary"]
     if r.setup:
         lines.append(f"  {'fresh clone to figures':<28} {r.setup.total.seconds()}")
+    if r.tests:
+        lines.append(f"  {'make test':<28} {r.tests.wall.seconds()}")
     if r.build:
         lines += [f"  {way.label:<28} {way.wall.seconds()}" for way in r.build.ways]
     for s in r.scale:

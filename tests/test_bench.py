@@ -176,3 +176,46 @@ def test_one_results_file_holds_every_section(tmp_path):
     every = text.split("## Every target", 1)[1]
     assert "| reports | a sweep of 200 reports under 1.0 s of wall time per report | 0.75 s per report" in every
     assert "| import | import of 300,000 rows in under 15 s | 12.5 s wall (11.0 s CPU) | PASS |" in every
+
+
+def test_the_test_suite_is_read_from_pytest_s_last_summary_line():
+    import suite_runs
+
+    output = (
+        "bringing up nodes...\n.......... [100%]\n"
+        "=========================== short test summary info ============================\n"
+        "SKIPPED [1] tests/test_x.py:3: no ../shared here\n"
+        "================== 779 passed, 1 skipped in 141.37s (0:02:21) ==================\n"
+    )
+    assert suite_runs.parse_summary(output) == ("779 passed, 1 skipped", 141.37)
+    with pytest.raises(BenchError, match="printed no pytest summary line"):
+        suite_runs.parse_summary("make: *** [Makefile:70: test] Error 2\n")
+
+
+@pytest.mark.parametrize(("seconds", "word"), [(141.0, "PASS"), (150.0, "FAIL")])
+def test_make_test_is_judged_against_150_s(seconds, word):
+    import render
+    import suite_runs
+
+    run = suite_runs.SuiteRun(commit="abc123")
+    run.wall.add(seconds)
+    run.pytest_seconds.add(seconds - 6)
+    run.counts.append("780 passed")
+    results = render.Results(
+        command="bench.py",
+        started="now",
+        machine=render.Machine("linux", "3.11", "cpu", 2, 2, 4.0, "make", {"pandas": "3"}),
+        commit="abc",
+        load_before="1 1 1",
+        repeat=1,
+        sizes=[],
+        tests=run,
+    )
+    [verdict] = render.verdicts(results)
+    assert (verdict.section, verdict.word) == (render.TESTS, word)
+    text = render.render(results)
+    assert "## Test suite: `make test` in a fresh clone" in text
+    assert (
+        f"| tests | `make test` under 150 s | median {seconds:.1f} s, max {seconds:.1f} s (780 passed) | {word} |"
+        in text
+    )
