@@ -119,3 +119,31 @@ def test_a_link_out_of_the_folder_is_refused_even_to_content_checked_before(data
     (data / "events.csv").symlink_to(outside)
     with pytest.raises(DataValidationError, match="symbolic link"):
         load_table("events", data)
+
+
+def test_a_table_whose_neighbour_changed_is_not_read_again_but_its_rules_across_tables_run(data, monkeypatch):
+    """claims.csv is unchanged and claimants.csv changed: only claimants.csv is read and checked cell by cell;
+    claims' cells come from the cache, and its rules across tables still see the new claimants."""
+    load_claims(data)
+    claimant = get_cell(data, "claims", "C001", "claimant")
+    set_cell(data, "claimants", claimant, "name", "A renamed claimant")
+    read = []
+    reader = loading.read_text_table
+    monkeypatch.setattr(loading, "read_text_table", lambda path, spec: read.append(path.name) or reader(path, spec))
+    assert len(load_claims(data)) > 0
+    assert read == ["claimants.csv"]
+    set_cell(data, "claimants", claimant, "claimant_id", claimant + "_renamed")
+    with pytest.raises(DataValidationError) as err:
+        load_table("claims", data)
+    assert "claims.csv" in str(err.value) and claimant in str(err.value)
+    assert read == ["claimants.csv", "claimants.csv"]
+
+
+def test_a_broken_file_loaded_again_is_named_the_same_without_being_read_again(data, no_reading):
+    row = set_cell(data, "claims", "C001", "value_best", "fifteen")
+    with pytest.raises(DataValidationError) as first:
+        load_table("claims", data)
+    no_reading()
+    with pytest.raises(DataValidationError) as second:
+        load_table("claims", data)
+    assert str(second.value) == str(first.value) and f"row {row}" in str(second.value)

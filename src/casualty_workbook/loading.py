@@ -8,7 +8,9 @@ tables run. Any problem stops the load with one ``DataValidationError`` listing 
 A table that passed is kept for the rest of the process, by the content of its files and of
 the tables its rules read (``_CHECKED``): loading it again, from the same folder or a copy,
 costs a hash of its files and a copy-on-write copy. ``check_ahead`` fills the cache before a
-warm server forks its kernels, so a build checks each table once, not once per report.
+warm server forks its kernels, so a build checks each table once, not once per report. A table's
+own stage (read, cells checked, typed) is kept by its CSV's content alone (``_CELLS``): when only
+a table it refers to changed, just its rules across tables run again.
 """
 
 from __future__ import annotations
@@ -291,6 +293,12 @@ class _Checked:
 _CHECKED: OrderedDict[tuple, _Checked] = OrderedDict()
 _CHECKED_MAX = 64  # entries (tables); the oldest go first
 
+# Each table's own stage, by its CSV's content hash: the file read as text, every cell checked, the
+# columns typed. None of it reads another table, so a table whose neighbours changed or broke (its
+# ``_CHECKED`` key then misses) is not read and checked cell by cell again: only its rules across
+# tables run. Problems are kept too, so a broken file named again is named as fast.
+_CELLS: OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[Problem, ...]]] = OrderedDict()
+
 
 def _file_digests(path: Path) -> tuple[str, str] | None:
     """The content hashes of a table's CSV and its .meta.yml, or None when either cannot be read as a
@@ -316,6 +324,24 @@ def _remember(key: tuple, entry: _Checked) -> None:
     _CHECKED[key] = entry
     while len(_CHECKED) > _CHECKED_MAX:
         _CHECKED.popitem(last=False)
+
+
+def _cell_stage(name: str, spec: TableSpec, path: Path, digests: tuple[str, str] | None):
+    """(typed frame, problems of its cells): from ``_CELLS`` when this CSV content was read before here.
+    Raises DataValidationError when the file cannot be read as a table (nothing is kept then)."""
+    key = (name, digests[0]) if digests is not None else None
+    if key is not None and key in _CELLS:
+        _CELLS.move_to_end(key)
+        typed, problems = _CELLS[key]
+        return typed.copy(deep=False), list(problems)
+    text = read_text_table(path, spec)
+    problems = check_cells(path, spec, text)
+    typed = to_typed(spec, text)
+    if key is not None:
+        _CELLS[key] = (typed.copy(deep=False), tuple(problems))
+        while len(_CELLS) > _CHECKED_MAX:
+            _CELLS.popitem(last=False)
+    return typed, problems
 
 
 def _copy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -365,12 +391,10 @@ def _load(
     except DataValidationError as err:
         errors.append(err)
     try:
-        text = read_text_table(path, spec)
+        typed, problems = _cell_stage(name, spec, path, digests)
     except DataValidationError as err:
         failures[name] = [err, *errors]
         return None
-    problems = check_cells(path, spec, text)
-    typed = to_typed(spec, text)
     if all(frame is not None for frame in dependencies.values()):
         bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
         clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
