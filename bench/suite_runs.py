@@ -81,7 +81,7 @@ def render(s: SuiteRun) -> list[str]:
         "| measurement | wall time, median (min–max) |",
         "|---|---|",
         f"| `make test` | {s.wall.seconds()} |",
-        f"| pytest's own count (after its start-up) | {s.pytest_seconds.seconds()} |",
+        f"| pytest's own count (from its session's start) | {s.pytest_seconds.seconds()} |",
         "",
         f"Tests (each repetition): {'; '.join(s.counts)}.",
         "",
