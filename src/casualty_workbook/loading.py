@@ -320,10 +320,11 @@ def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _C
     return (name, digests, tuple(checked[dep].serial for dep in dependencies))
 
 
-def _remember(key: tuple, entry: _Checked) -> None:
-    _CHECKED[key] = entry
-    while len(_CHECKED) > _CHECKED_MAX:
-        _CHECKED.popitem(last=False)
+def _remember(cache: OrderedDict, key: tuple, entry) -> None:
+    """Keep ``entry`` in ``cache`` (``_CHECKED`` or ``_CELLS``), the oldest going beyond ``_CHECKED_MAX``."""
+    cache[key] = entry
+    while len(cache) > _CHECKED_MAX:
+        cache.popitem(last=False)
 
 
 def _cell_stage(name: str, spec: TableSpec, path: Path, digests: tuple[str, str] | None):
@@ -338,9 +339,7 @@ def _cell_stage(name: str, spec: TableSpec, path: Path, digests: tuple[str, str]
     problems = check_cells(path, spec, text)
     typed = to_typed(spec, text)
     if key is not None:
-        _CELLS[key] = (typed.copy(deep=False), tuple(problems))
-        while len(_CELLS) > _CHECKED_MAX:
-            _CELLS.popitem(last=False)
+        _remember(_CELLS, key, (typed.copy(deep=False), tuple(problems)))
     return typed, problems
 
 
@@ -414,7 +413,7 @@ def _load(
         _record_reads(path, digests)
     if key is not None:  # not when a table its rules read went unchecked
         checked[name] = _Checked(typed, digests, key[2])
-        _remember(key, checked[name])
+        _remember(_CHECKED, key, checked[name])
     memo[name] = _copy(typed, path)
     return memo[name]
 
