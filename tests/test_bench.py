@@ -151,11 +151,11 @@ def test_growth_separates_the_fixed_cost_from_the_cost_per_report():
     assert "No bytecode caches here" in scale.render({**result, "bytecode_caches": False})
 
 
-def test_one_results_file_holds_every_section(tmp_path):
-    """The report-scale and import sections are written with the rest, not appended by hand afterwards."""
+def _results(**sections):
+    """A benchmark run's results on a made-up machine, with the sections given."""
     import render
 
-    results = render.Results(
+    return render.Results(
         command="bench.py",
         started="now",
         machine=render.Machine("linux", "3.11", "cpu", 2, 2, 4.0, "make", {"pandas": "3"}),
@@ -163,6 +163,15 @@ def test_one_results_file_holds_every_section(tmp_path):
         load_before="1 1 1",
         repeat=1,
         sizes=[],
+        **sections,
+    )
+
+
+def test_one_results_file_holds_every_section(tmp_path):
+    """The report-scale and import sections are written with the rest, not appended by hand afterwards."""
+    import render
+
+    results = _results(
         reports_scale=_result(_run(200, "local", 150.0)),
         imports=import_runs.ImportRun(**GOOD),
         loads={render.REPORTS: ("1 1 1", "2 2 2"), render.IMPORT: ("3 3 3", "4 4 4")},
@@ -201,16 +210,7 @@ def test_make_test_is_judged_against_150_s(seconds, word):
     run.wall.add(seconds)
     run.pytest_seconds.add(seconds - 6)
     run.counts.append("780 passed")
-    results = render.Results(
-        command="bench.py",
-        started="now",
-        machine=render.Machine("linux", "3.11", "cpu", 2, 2, 4.0, "make", {"pandas": "3"}),
-        commit="abc",
-        load_before="1 1 1",
-        repeat=1,
-        sizes=[],
-        tests=run,
-    )
+    results = _results(tests=run)
     [verdict] = render.verdicts(results)
     assert (verdict.section, verdict.word) == (render.TESTS, word)
     text = render.render(results)
