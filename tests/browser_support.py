@@ -504,7 +504,7 @@ class NotebookPage:
             page.goto(self.server.url("lab?reset"), wait_until="domcontentloaded")
             page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout * 1000)
             page.evaluate("() => window.jupyterapp.restored")
-        self.close_documents()
+        close_documents(page)
         page.evaluate(
             """async (path) => {
                 await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
@@ -526,9 +526,6 @@ class NotebookPage:
         return bool(
             self.page.evaluate("() => window.jupyterapp !== undefined && !document.querySelector('.jp-Dialog')")
         )
-
-    def close_documents(self) -> None:
-        close_documents(self.page)
 
     def collapse_left_sidebar(self) -> None:
         """Hide the file browser, so the notebook gets the page's width (and
