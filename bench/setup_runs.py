@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from measure import REPO, BenchError, Stats, clean_environment, fmt_s, log, run, tree_hashes
+from measure import REPO, BenchError, Ran, Stats, clean_environment, fmt_s, log, run, tree_hashes
 
 
 @dataclass
@@ -39,13 +39,24 @@ def head_commit() -> str:
         raise BenchError(f"fresh set-up needs a git checkout: {err}") from None
 
 
+def clone_environment() -> dict[str, str]:
+    """What a contributor's fresh shell has: no virtual environment or package path of this one."""
+    return {k: v for k, v in clean_environment().items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS")}
+
+
+def clone_at(commit: str, clone: Path, env: dict[str, str]) -> Ran:
+    """A fresh clone of the repository at ``commit``; the run is the `git clone`'s (the checkout is not timed)."""
+    cloned = run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(clone)], env=env)
+    run(["git", "-C", str(clone), "checkout", "--quiet", "--detach", commit], env=env)
+    return cloned
+
+
 def measure_fresh_setup(work: Path, repeat: int, logs: Path) -> FreshSetup:
     result = FreshSetup(commit=head_commit())
-    env = {k: v for k, v in clean_environment().items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = clone_environment()
     for rep in range(1, repeat + 1):
         clone = work / f"clone{rep}"
-        cloned = run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(clone)], env=env)
-        run(["git", "-C", str(clone), "checkout", "--quiet", "--detach", result.commit], env=env)
+        cloned = clone_at(result.commit, clone, env)
         committed = tree_hashes(clone / "figures")
         made_env = run(["make", "--no-print-directory", "-C", str(clone), "env"], env=env, log_file=logs / "setup.log")
         made = run(["make", "--no-print-directory", "-C", str(clone), "figures"], env=env, log_file=logs / "setup.log")

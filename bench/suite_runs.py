@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from measure import REPO, BenchError, Stats, clean_environment, fmt_s, log, run
-from setup_runs import head_commit
+from measure import BenchError, Stats, fmt_s, log, run
+from setup_runs import clone_at, clone_environment, head_commit
 
 TARGET_SECONDS = 150.0  # `make test` on this 2-core machine
 # pytest's last line: "=== 779 passed, 1 skipped in 181.02s (0:03:01) ==="
@@ -43,11 +43,10 @@ def parse_summary(output: str) -> tuple[str, float]:
 
 def measure_test_suite(work: Path, repeat: int, logs: Path) -> SuiteRun:
     result = SuiteRun(commit=head_commit())
-    env = {k: v for k, v in clean_environment().items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS")}
+    env = clone_environment()
     clone = work / "clone"
-    run(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(clone)], env=env)
     try:
-        run(["git", "-C", str(clone), "checkout", "--quiet", "--detach", result.commit], env=env)
+        clone_at(result.commit, clone, env)
         run(["make", "--no-print-directory", "-C", str(clone), "env"], env=env, log_file=logs / "tests.log")
         for rep in range(1, repeat + 1):
             ran = run(["make", "--no-print-directory", "-C", str(clone), "test"], env=env, log_file=logs / "tests.log")
