@@ -7,7 +7,7 @@ import os
 
 import nbformat
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli_here
 
 from casualty_workbook import warm
 from casualty_workbook.build.publish import publish_execution
@@ -189,14 +189,14 @@ def test_a_file_name_from_a_worker_cannot_leave_the_report_folder(tmp_path, name
 
 
 def test_scheduler_without_the_dask_executor_is_an_error(project):
-    result = run_cli(project, "build", "--scheduler", "tcp://127.0.0.1:8786")
+    result = run_cli_here(project, "build", "--scheduler", "tcp://127.0.0.1:8786")
     assert result.returncode == 2
     assert "--scheduler ADDRESS goes with --executor dask" in result.stderr and "Traceback" not in result.stderr
     assert not (project / "reports").exists()
 
 
 def test_an_unknown_executor_is_refused(project):
-    result = run_cli(project, "build", "--executor", "spark")
+    result = run_cli_here(project, "build", "--executor", "spark")
     assert result.returncode == 2 and "invalid choice: 'spark'" in result.stderr
 
 
