@@ -251,6 +251,9 @@ class LabServer:
                 # window.jupyterapp: one page opens notebook after notebook with the commands the
                 # file browser uses, instead of booting JupyterLab again for each (3-4 s each).
                 "--LabApp.expose_app_in_browser=True",
+                # As `make lab`: kernels forked from a warm server.
+                "--ServerApp.jpserver_extensions",
+                "casualty_workbook.lab=True",
                 "--ServerApp.log_level=INFO",
             ]
             + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])

@@ -440,38 +440,25 @@ class WorkbookKernelClient(AsyncKernelClient):
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
 
-class WarmKernelManager(AsyncKernelManager):
-    """nbclient's kernel manager, but the kernel process is forked from a warm server when it can be.
+class WarmLaunch:
+    """The warm launch, for any of jupyter_client's async kernel managers: the kernel process is forked
+    from a warm server when it can be, else started the ordinary way.
 
-    ``kernel_env`` (set on a subclass by ``kernel_manager_class``) is added to the kernel's
-    environment: a worker on a cluster passes the build's settings this way, not through its own
-    process environment.
+    ``kernel_env`` (set on a subclass) is added to the kernel's environment: a worker on a cluster
+    passes the build's settings this way, not through its own process environment.
     """
 
-    client_class = DottedObjectName("casualty_workbook.warm.WorkbookKernelClient")
-    client_factory = Type(klass="casualty_workbook.warm.WorkbookKernelClient")
-    kernel_env: dict[str, str] = {}  # noqa: RUF012 - a traitlets-style default, replaced per instance
+    kernel_env: dict[str, str] = {}  # noqa: RUF012 - a traitlets-style default, replaced per subclass
     use_fork_server: bool = True
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        if os.name == "posix":
-            # Unix sockets in a private folder, not TCP ports: a port picked free by one process (one
-            # Dask worker) can be taken by another's kernel before it binds, and two kernels then
-            # share a port. Socket paths are unique and short (a socket's path has a length limit).
-            base = os.path.join(_runtime_dir(), f"k-{uuid.uuid4().hex[:12]}")
-            self.transport = "ipc"
-            self.connection_file = base + ".json"
-            self.ip = base + "-ipc"
-
-    async def _async_finish_shutdown(self, waittime=None, pollinterval: float = 0.1, restart: bool = False) -> None:
-        # A kernel asked to shut down exits within milliseconds: look every 10 ms, not every 100 ms.
-        await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
 
     async def _async_pre_start_kernel(self, **kw):
         if self.kernel_env:
             kw["env"] = {**(kw.get("env") or os.environ), **self.kernel_env}
         return await super()._async_pre_start_kernel(**kw)
+
+    async def _fork(self, argv0: str, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        """Fork the kernel from the server for ``env``; returns its pid."""
+        return server_for(env).fork(argv0, argv, cwd, env)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         from jupyter_client.provisioning.local_provisioner import LocalProvisioner
@@ -481,7 +468,7 @@ class WarmKernelManager(AsyncKernelManager):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         env = {k: str(v) for k, v in (kw.get("env") or os.environ).items()}
         cwd = str(kw.get("cwd") or os.getcwd())
-        pid = server_for(env).fork(kernel_cmd[0], argv, cwd, env)
+        pid = await self._fork(kernel_cmd[0], argv, cwd, env)
         provisioner = self.provisioner
         provisioner.process = _ForkedProcess(pid)
         provisioner.pid = pid
@@ -500,6 +487,28 @@ class WarmKernelManager(AsyncKernelManager):
         except OSError:
             return None
         return list(kernel_cmd[3:])
+
+
+class WarmKernelManager(WarmLaunch, AsyncKernelManager):
+    """nbclient's kernel manager for a build's reports, with the warm launch."""
+
+    client_class = DottedObjectName("casualty_workbook.warm.WorkbookKernelClient")
+    client_factory = Type(klass="casualty_workbook.warm.WorkbookKernelClient")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if os.name == "posix":
+            # Unix sockets in a private folder, not TCP ports: a port picked free by one process (one
+            # Dask worker) can be taken by another's kernel before it binds, and two kernels then
+            # share a port. Socket paths are unique and short (a socket's path has a length limit).
+            base = os.path.join(_runtime_dir(), f"k-{uuid.uuid4().hex[:12]}")
+            self.transport = "ipc"
+            self.connection_file = base + ".json"
+            self.ip = base + "-ipc"
+
+    async def _async_finish_shutdown(self, waittime=None, pollinterval: float = 0.1, restart: bool = False) -> None:
+        # A kernel asked to shut down exits within milliseconds: look every 10 ms, not every 100 ms.
+        await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
 
 
 def kernel_manager_class(env: dict[str, str] | None = None, *, warm: bool = True) -> type[WarmKernelManager]:

@@ -1,0 +1,57 @@
+"""JupyterLab's kernels forked warm: a Jupyter server extension that `make lab` loads.
+
+An analyst's kernel otherwise starts cold and spends its first seconds importing pandas,
+matplotlib, seaborn and pandera. With this extension the server's kernels are forked from a
+warm server (``warm.py``, the same one a build forks its reports' kernels from), started when
+JupyterLab starts: opening or restarting a notebook's kernel takes a fraction of a second.
+Each kernel is still a process of its own, fresh from a server that never ran a notebook's code.
+
+Where warm kernels are unsupported or turned off (WORKBOOK_WARM_KERNELS=0), or for any kernel
+that is not this environment's ipykernel, kernels start the ordinary way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+from . import warm
+
+# What ipykernel itself does in a fresh kernel (unless MPLBACKEND is set): figures inline. A warm
+# server has imported matplotlib before any kernel exists, so it needs the setting in its environment.
+INLINE_BACKEND = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+def kernel_env(environ: dict[str, str] | os._Environ) -> dict[str, str]:
+    """What the extension adds to a kernel's environment: the inline backend, unless one is chosen."""
+    return {} if environ.get("MPLBACKEND") else dict(INLINE_BACKEND)
+
+
+class WarmServerKernelManager(warm.WarmLaunch, ServerKernelManager):
+    """The Jupyter server's kernel manager, with the warm launch."""
+
+    async def _async_pre_start_kernel(self, **kw):
+        env = kw.get("env") or os.environ
+        kw["env"] = {**env, **kernel_env(env)}
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _fork(self, argv0: str, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        # In a thread: the first fork may wait for the server's imports, while the Jupyter
+        # server's event loop must go on answering the browser.
+        return await asyncio.to_thread(warm.server_for(env).fork, argv0, argv, cwd, env)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "casualty_workbook.lab"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    """Fork the server's kernels warm, and start the warm server now, while JupyterLab loads in the browser."""
+    if not warm.enabled():
+        serverapp.log.info("casualty_workbook.lab: warm kernels are off here; kernels start the ordinary way")
+        return
+    serverapp.kernel_manager.kernel_manager_class = f"{__name__}.{WarmServerKernelManager.__name__}"
+    warm.prestart({**os.environ, **kernel_env(os.environ)})
+    serverapp.log.info("casualty_workbook.lab: kernels are forked from a warm server")
