@@ -173,3 +173,27 @@ def test_an_analyst_s_report_page_links_to_an_index_that_exists(built_copy):
     [link] = re.findall(r'<a href="([^"]+)">All reports</a>', page.read_text(encoding="utf-8"))
     assert (page.parent / link).resolve() == (built_copy / "reports" / "index.html").resolve()
     assert (page.parent / link).is_file()
+
+
+def test_the_build_reads_the_kernels_outputs_and_writes_pages_without_matplotlib():
+    """Only the kernels draw: the build's coordinating process (planning, running, publishing the pages
+    and the index) never imports matplotlib, which would cost every `workbook build` about half a second."""
+    import subprocess
+    import sys
+
+    modules = (
+        "casualty_workbook.cli",
+        "casualty_workbook.build.run",
+        "casualty_workbook.build.execute",
+        "casualty_workbook.build.publish",
+        "casualty_workbook.executors",
+        "casualty_workbook.pages",
+        "casualty_workbook.index",
+        "casualty_workbook.loading",
+    )
+    code = (
+        f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\nprint('matplotlib' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

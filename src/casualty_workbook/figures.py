@@ -11,10 +11,9 @@ import matplotlib.pyplot as plt
 
 from . import figure_data
 from .files import atomic_write
+from .outputs import FIGURE_MIME
 
 FORMATS = ("png", "svg")
-# The executed notebook says which figure a cell saved, so a report page can show its chart, data and sources.
-FIGURE_MIME = "application/vnd.casualty-workbook.figure+json"
 # Metadata that would change between runs or machines is left out, so output is byte-identical.
 _METADATA = {
     "png": {"Software": None},

@@ -34,7 +34,7 @@ from pygments.formatters.html import HtmlFormatter
 # reports' pages are rendered at once in the build's threads.
 from pygments.lexers.python import PythonLexer
 
-from .figures import FIGURE_MIME
+from .outputs import FIGURE_MIME  # not from figures: that would import matplotlib here
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

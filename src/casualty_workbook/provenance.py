@@ -15,6 +15,7 @@ import yaml
 
 from .exceptions import DataValidationError, Problem
 from .files import sha256_file
+from .outputs import PROVENANCE_MIME
 from .paths import check_file
 from .schemas import OHCHR_CATEGORIES
 
@@ -22,10 +23,6 @@ from .schemas import OHCHR_CATEGORIES
 _READS: dict[str, str] = {}
 
 REPORTED_PACKAGES = ("casualty-workbook", "pandas", "matplotlib", "seaborn", "pandera", "papermill", "numpy")
-
-
-# The output of a notebook's provenance cell that tells the build what the run read.
-PROVENANCE_MIME = "application/vnd.casualty-workbook.provenance+json"
 
 
 def record_read(path: Path, *, digest: str | None = None) -> None:

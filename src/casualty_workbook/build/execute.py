@@ -15,7 +15,7 @@ class StoppedEarly(Exception):
 
 def _read_provenance(nb) -> dict:
     """The data the notebook read, from the output of its provenance cell."""
-    from ..provenance import PROVENANCE_MIME
+    from ..outputs import PROVENANCE_MIME
 
     for cell in nb.cells:
         for output in cell.get("outputs", []):
