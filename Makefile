@@ -66,8 +66,9 @@ validate: $(ENV_STAMP)
 
 ## test: run the test suite on every core (data, notebooks, figures byte for byte, browser)
 test: $(ENV_STAMP)
-	@# --dist loadfile: a module's tests share one worker, so its module-wide fixtures run once.
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+	@# --dist loadfile: a module's tests share one worker, so its module-wide fixtures run once; the modules
+	@# go out in collection order, longest first (tests/conftest.py), not ordered by their count of tests.
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 ## lint: ruff's checks and its formatting, without changing a file (LINT_PATHS says where)
 lint: $(ENV_STAMP)
