@@ -32,10 +32,8 @@ def kernel_env(environ: dict[str, str] | os._Environ) -> dict[str, str]:
 class WarmServerKernelManager(warm.WarmLaunch, ServerKernelManager):
     """The Jupyter server's kernel manager, with the warm launch."""
 
-    async def _async_pre_start_kernel(self, **kw):
-        env = kw.get("env") or os.environ
-        kw["env"] = {**env, **kernel_env(env)}
-        return await super()._async_pre_start_kernel(**kw)
+    def _added_env(self, env) -> dict[str, str]:
+        return kernel_env(env)
 
     async def _fork(self, argv0: str, argv: list[str], cwd: str, env: dict[str, str]) -> int:
         # In a thread: the first fork may wait for the server's imports, while the Jupyter

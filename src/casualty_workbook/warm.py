@@ -451,9 +451,14 @@ class WarmLaunch:
     kernel_env: dict[str, str] = {}  # noqa: RUF012 - a traitlets-style default, replaced per subclass
     use_fork_server: bool = True
 
+    def _added_env(self, env) -> dict[str, str]:
+        """What this manager adds to a kernel's environment ``env``: ``kernel_env`` here."""
+        return self.kernel_env
+
     async def _async_pre_start_kernel(self, **kw):
-        if self.kernel_env:
-            kw["env"] = {**(kw.get("env") or os.environ), **self.kernel_env}
+        env = kw.get("env") or os.environ
+        if added := self._added_env(env):
+            kw["env"] = {**env, **added}
         return await super()._async_pre_start_kernel(**kw)
 
     async def _fork(self, argv0: str, argv: list[str], cwd: str, env: dict[str, str]) -> int:
