@@ -42,6 +42,9 @@ SCREENSHOT_DIR = REPO_ROOT / "reports" / "browser"
 # that does not exist shows the skip message on a machine that has chromium).
 CHROMIUM_ENV = "WORKBOOK_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+# Set (to anything but 0) where a browser is expected, as in CI: a missing browser then fails
+# the suite instead of skipping the browser tests unseen.
+REQUIRE_ENV = "WORKBOOK_REQUIRE_BROWSER"
 
 # Flags that work for Debian's chromium as root in a container. Playwright adds
 # its own (a fresh temporary --user-data-dir among them) on top of these.
@@ -102,6 +105,22 @@ def browser_unavailable_reason() -> str | None:
     except ImportError as exc:
         return f"browser test skipped: the playwright Python package is not installed ({exc}); pip install playwright"
     return None
+
+
+def browser_required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "") not in ("", "0")
+
+
+def skip_unless_available() -> None:
+    """Skip the calling test module where no browser can run; fail it where one is required."""
+    import pytest
+
+    reason = browser_unavailable_reason()
+    if reason is None:
+        return
+    if browser_required():
+        pytest.fail(f"{REQUIRE_ENV} is set, but the " + reason.replace("skipped", "cannot run"), pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def launch_chromium(playwright):

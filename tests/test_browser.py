@@ -11,7 +11,8 @@ cell run and at least one figure drawn; a screenshot of the whole notebook is
 saved to reports/browser/<notebook>.png either way.
 
 Without Chromium (or the playwright package) the whole module is skipped with
-the reason in pytest's summary. WORKBOOK_CHROMIUM=/path/to/chromium points it
+the reason in pytest's summary, unless WORKBOOK_REQUIRE_BROWSER is set (as CI
+does): then it fails. WORKBOOK_CHROMIUM=/path/to/chromium points it
 at another binary; WORKBOOK_BROWSER_TIMEOUT sets the seconds a notebook may
 run (180).
 """
@@ -33,9 +34,7 @@ except ImportError:  # tests/ imported as a package, or importlib import mode
 
 pytestmark = pytest.mark.browser
 
-_UNAVAILABLE = bs.browser_unavailable_reason()
-if _UNAVAILABLE:
-    pytest.skip(_UNAVAILABLE, allow_module_level=True)
+bs.skip_unless_available()
 
 NOTEBOOKS = bs.committed_notebooks()
 HARNESS = "_harness"  # folder of generated notebooks in the temporary root
