@@ -12,10 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -410,21 +407,17 @@ def _write_checked(
         raise ImportRefused(
             f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
         ) from None
-    scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
-    try:
-        for name, frame in tables.items():
-            _write_preserving(
-                folder / TABLES[name].filename,
-                scratch / TABLES[name].filename,
-                frame,
-                TABLES[name].fields[0].name,
-                originals[name],
-            )
-        for name in WRITE_ORDER:
-            if name in tables:
-                os.replace(scratch / TABLES[name].filename, folder / TABLES[name].filename)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    from ..transaction import replace_tables
+
+    def writer(name: str):
+        spec = TABLES[name]
+        return lambda target: _write_preserving(
+            folder / spec.filename, target, tables[name], spec.fields[0].name, originals[name]
+        )
+
+    # All together or not at all, even under kill -9: a scratch folder, a journal, renames (transaction.py).
+    order = [t for t in WRITE_ORDER if t in tables]
+    replace_tables(folder, {TABLES[t].filename: writer(t) for t in order}, [TABLES[t].filename for t in order])
 
 
 def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:
