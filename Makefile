@@ -105,7 +105,9 @@ lock:
 
 ## clean: remove reports, caches and build state (keeps .venv and committed figures)
 clean:
-	rm -rf reports .pytest_cache .build-state bench/out
+	@# Through the workbook when it is installed: it stops, saying so, while a build or report runs, and
+	@# keeps the lock files a running build holds; without .venv nothing can be running.
+	@if [ -x $(BIN)/workbook ]; then $(BIN)/workbook clean; else rm -rf reports .pytest_cache .build-state bench/out; fi
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} + -o -name '*.egg-info' -type d -exec rm -rf {} +
 
 .PHONY: help env figures report validate test lint lab bench lock clean
