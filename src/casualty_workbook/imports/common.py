@@ -366,6 +366,10 @@ def apply_import(
 ) -> ImportSummary:
     """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables."""
     folder = Path(data_dir) if data_dir else default_data_dir()
+    # An event's id names its report and folder, so the rules want it lower case: a dataset's own ids
+    # (ACLED's XRU9001) are lowered here, once, for every importer.
+    for frame in (mapped.events, mapped.claims):
+        frame["event_id"] = frame["event_id"].str.lower()
     tables = {name: _read_table(folder, name) for name in WRITE_ORDER}
     originals = dict(tables)
     added: dict[str, int] = {}
