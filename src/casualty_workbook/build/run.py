@@ -38,14 +38,22 @@ KERNEL_DEFAULTS = {
 }
 
 
+# A Jupyter server's mark on a kernel it started for an open notebook (explore.frontend_attached): a
+# build started from inside a notebook (`!make figures`) would pass it on to its batch kernels.
+FRONTEND_ONLY = ("JPY_SESSION_NAME",)
+
+
 def kernel_environment(base: Mapping[str, str], data_dir: Path) -> dict[str, str]:
     """``base`` with what every kernel gets: the data folder, and the fixed seeds and dates unless
-    ``base`` sets its own."""
-    return {**KERNEL_DEFAULTS, **base, "WORKBOOK_DATA_DIR": str(data_dir)}
+    ``base`` sets its own; never a frontend's mark (``FRONTEND_ONLY``)."""
+    kept = {k: v for k, v in base.items() if k not in FRONTEND_ONLY}
+    return {**KERNEL_DEFAULTS, **kept, "WORKBOOK_DATA_DIR": str(data_dir)}
 
 
 def prepare_environment(data_dir: Path) -> None:
     """What every kernel inherits: the data folder and fixed seeds and dates for reproducible output."""
+    for name in FRONTEND_ONLY:
+        os.environ.pop(name, None)
     os.environ.update(kernel_environment(os.environ, data_dir))
 
 
@@ -191,9 +199,11 @@ class _StateRecorder:
 
     SAVE_EVERY = 2.0  # seconds: the state of hundreds of reports is not rewritten after every one of them
 
-    def __init__(self, layout: Layout, state: dict, code: str, data_dir: Path, notebooks: dict[str, str | None]):
+    def __init__(
+        self, layout: Layout, state: dict, code: str, data_dir: Path, notebooks: dict[str, str | None] | None = None
+    ):
         self.layout, self.state, self.code, self.data_dir = layout, state, code, data_dir
-        self.notebooks = notebooks
+        self.notebooks = notebooks or {}  # each report's notebook hash as its run started
         self._saved = time.monotonic()
         self._unsaved = False
 
