@@ -183,3 +183,31 @@ def test_main_turns_unsafe_destination_into_a_message(monkeypatch, capsys, proje
     monkeypatch.setattr(cli, "_run", lambda args: (_ for _ in ()).throw(UnsafeDestination(Path("/x"), "is a FIFO")))
     assert cli.main(["validate"]) == 2
     assert "error: /x: is a FIFO; nothing was written" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("what", "why"), [("folder", "is a folder, not a file"), ("/dev/zero", "is a device")])
+def test_an_import_given_a_folder_or_a_device_says_so(project, tmp_path, what, why):
+    target = tmp_path if what == "folder" else Path(what)
+    before = tree_digest(project / "data")
+    result = run_cli_here(project, "import", "acled", str(target))
+    assert_refused(result, f"import acled FILE: {target} {why}")
+    assert tree_digest(project / "data") == before
+
+
+def test_a_custom_run_s_name_fits_in_a_file_name():
+    from casualty_workbook.build.custom import MAX_NAME, custom_report_name
+
+    assert custom_report_name("context", "year_from=2016") == "context--year_from=2016"
+    long = custom_report_name("context", "event=" + "é" * 300)
+    assert len(long.encode("utf-8")) <= MAX_NAME and long.startswith("context--event=é")
+    assert long != custom_report_name("context", "event=" + "é" * 299), "the hash tells two long names apart"
+
+
+def test_a_figure_table_writes_the_year_1_as_0001():
+    import pandas as pd
+
+    from casualty_workbook.figure_data import _date
+
+    assert _date(pd.Timestamp("0001-01-01")) == "0001-01-01"
+    assert _date(pd.Timestamp("0999-12-31 06:10")) == "0999-12-31 06:10"
+    assert _date(pd.Timestamp("2024-05-12")) == "2024-05-12"

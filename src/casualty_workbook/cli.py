@@ -153,6 +153,24 @@ _OS_ERRORS = {
 }
 
 
+def _check_import_file(path: Path, what: str) -> None:
+    """The file an import reads must be a regular file: a folder was 'file not found', and a device
+    (/dev/zero, endless) was read until memory ran out. A missing file is the importer's to name."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise ParameterError(f"{what}: {path} cannot be read ({err.strerror})") from None
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise ParameterError(f"{what}: {path} is a folder, not a file: give the export file inside it")
+    raise ParameterError(f"{what}: {path} is a device, FIFO or socket, not a file: give the export file itself")
+
+
 def _os_error_message(err: OSError) -> str | None:
     """One line for an OSError the user can fix (None for any other: a bug, shown with its traceback)."""
     why = _OS_ERRORS.get(err.errno or -1)
@@ -212,6 +230,8 @@ def _run(args: argparse.Namespace) -> int:
             from .guard import check_output_file
 
             check_output_file(args.out, what=f"export {args.format} FILE")
+        else:
+            _check_import_file(args.file, f"import {args.format} FILE")
         # An import holds the data folder alone from its first read to its last rename (transaction.py).
         with data_lock(default_data_dir(), exclusive=args.command == "import", what=args.command):
             return run(args)
