@@ -32,7 +32,7 @@ def run_custom_report(
     tables = load_all(data_dir)
     parameters.check(notebook, values, where=f"notebook {notebook}", tables=tables)
     slug = "-".join(f"{k}={v}" for k, v in sorted(values.items())) or "defaults"
-    name = f"{notebook}--{slug}".replace("/", "_").replace(" ", "_")
+    name = custom_report_name(notebook, slug)
     if has_output_dir and output_dir is None:
         values["output_dir"] = None  # figures shown in the report only, saved nowhere
     report = Report(name, notebook, f"{notebook} ({slug})", values)
@@ -59,6 +59,23 @@ def run_custom_report(
             f"{custom.figures if custom.figures_flat else custom.figures / name}"
         )
     return 0
+
+
+# Characters of a custom run's name: it names files (<name>.html, .<name>.html.XXXXXXXX.tmp) and a folder,
+# and a file name holds 255 bytes; a longer name keeps its start and a hash of the whole.
+MAX_NAME = 120
+
+
+def custom_report_name(notebook: str, slug: str) -> str:
+    """The file name of an analyst's run of ``notebook`` with the parameters ``slug`` (name=value-...)."""
+    import hashlib
+
+    name = f"{notebook}--{slug}".replace("/", "_").replace(" ", "_").replace("\0", "_")
+    if len(name.encode("utf-8")) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    cut = name.encode("utf-8")[: MAX_NAME - 17].decode("utf-8", errors="ignore")
+    return f"{cut}-{digest}"
 
 
 def custom_layout(layout: Layout, output_dir: Path | None) -> Layout:
