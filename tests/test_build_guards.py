@@ -135,3 +135,22 @@ def test_the_state_keys_a_report_by_the_hashes_its_notebook_saw_not_the_files_at
     outputs = {"figures/provenance/figures_by_status.csv": sha256_file(out)}
     recorder.record(Outcome(report, True, 1.0, record={"data": seen}, outputs=outputs))
     assert plan([report], layout, state, data, code) == [report]
+
+
+@pytest.mark.parametrize(("code", "words"), [(30, "Read-only file system"), (28, "No space left on device")])
+def test_a_read_only_or_full_disk_fails_the_report_with_a_message(project, monkeypatch, code, words):
+    """Errno 30 and 28 while publishing were a traceback (after a misleading 'Invalid cross-device link')."""
+    import casualty_workbook.build.publish as publish_module
+
+    target = project / "figures" / "context" / "toll_in_context.png"
+
+    def fails(*args, **kwargs):
+        raise OSError(code, words, str(target))
+
+    monkeypatch.setattr(publish_module, "publish", fails)
+    figures = tree_digest(project / "figures")
+    result = run_cli_here(project, "build", *only("context"), "--jobs", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"context: its outputs could not be written: {target}: {words} (errno {code})" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree_digest(project / "figures") == figures
