@@ -154,3 +154,18 @@ def test_a_read_only_or_full_disk_fails_the_report_with_a_message(project, monke
     assert f"context: its outputs could not be written: {target}: {words} (errno {code})" in result.stderr
     assert "Traceback" not in result.stderr
     assert tree_digest(project / "figures") == figures
+
+
+def test_a_link_in_an_output_dir_in_the_place_of_a_figure_is_refused_and_nothing_is_written(project, tmp_path):
+    """output_dir=FOLDER holding a symbolic link named like a figure: the rename would replace the link."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    victim = tmp_path / "victim.csv"
+    victim.write_text("mine, not a figure's")
+    (mine / "toll_in_context.csv").symlink_to(victim)
+    result = run_cli_here(project, "report", "context", f"output_dir={mine}")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{mine / 'toll_in_context.csv'}: is a symbolic link" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (mine / "toll_in_context.csv").is_symlink() and victim.read_text() == "mine, not a figure's"
+    assert sorted(p.name for p in mine.iterdir()) == ["toll_in_context.csv"], "no figure written beside it"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalogue import Report
-from ..files import UnsafeDestination, atomic_write, sha256_bytes, sha256_file
+from ..files import UnsafeDestination, atomic_write, destination_problem, sha256_bytes, sha256_file
 from ..paths import Layout
 
 FIGURE_SUFFIXES = (".png", ".svg", ".csv")
@@ -75,6 +75,13 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
     names = figure_names(produced)
     figures = [p for p in produced if p.stem in names and p.suffix in FIGURE_SUFFIXES and p.is_file()]
     exports = [p for p in produced if p not in figures and p.is_file()] + figures
+    # Every destination is checked before the first is written: a link or a device in the place of one
+    # stops the report with nothing of it written (atomic_write would refuse it only when its turn came).
+    destinations = [figure_dir / p.name for p in figures] + [export_dir / p.name for p in exports]
+    for dest in [*destinations, layout.reports / f"{report.id}.html"]:
+        problem = destination_problem(dest)
+        if problem is not None:
+            raise UnsafeDestination(dest, problem)
     for src in figures:
         _install(src, figure_dir / src.name, staging)
         outputs[f"figures/{report.id}/{src.name}"] = sha256_file(src)
