@@ -169,3 +169,15 @@ def test_a_link_in_an_output_dir_in_the_place_of_a_figure_is_refused_and_nothing
     assert "Traceback" not in result.stderr
     assert (mine / "toll_in_context.csv").is_symlink() and victim.read_text() == "mine, not a figure's"
     assert sorted(p.name for p in mine.iterdir()) == ["toll_in_context.csv"], "no figure written beside it"
+
+
+def test_a_build_refuses_to_replace_a_report_page_that_is_a_link(project, tmp_path):
+    root = project
+    (root / "reports").mkdir()
+    elsewhere = tmp_path / "elsewhere.html"
+    elsewhere.write_text("not the build's")
+    (root / "reports" / "provenance.html").symlink_to(elsewhere)
+    result = run_cli_here(root, "build", "--only", "provenance")
+    assert result.returncode == 1
+    assert f"{root / 'reports' / 'provenance.html'}: is a symbolic link" in result.stderr
+    assert elsewhere.read_text() == "not the build's"

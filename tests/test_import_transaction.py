@@ -124,3 +124,16 @@ def test_two_imports_at_once_one_stops_the_other_completes(tmp_path):
     first = run_cli_here(root, *IMPORT)
     assert first.returncode == 0, first.stderr
     load_all(root / "data")
+
+
+def test_an_import_refuses_to_replace_a_table_that_is_a_link(tmp_path):
+    root = fresh(tmp_path)
+    claims = root / "data" / "claims.csv"
+    real = root / "data" / "claims-real.csv"
+    claims.rename(real)
+    claims.symlink_to(real.name)  # inside the data folder: the loader reads it
+    before = tree_digest(root / "data")
+    result = run_cli_here(root, *IMPORT)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{claims} is a symbolic link" in result.stderr and "nothing was written" in result.stderr
+    assert claims.is_symlink() and tree_digest(root / "data") == before

@@ -157,7 +157,15 @@ def replace_tables(data_dir: Path, writers: dict[str, Callable[[Path], object]],
     Steps (``_step``): 1 scratch files written, 2 journal written, 3… after each rename, then after
     the journal's removal.
     """
+    from .files import destination_problem
+
     data_dir = Path(data_dir)
+    for name in order:  # a rename over a link replaces the link, not the table it leads to
+        problem = destination_problem(data_dir / name)
+        if problem is not None:
+            raise WorkbookError(
+                f"{data_dir / name} {problem}; the import replaces its tables whole: nothing was written"
+            )
     scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=data_dir))
     try:
         for name in order:
