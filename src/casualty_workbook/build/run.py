@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..catalogue import Report, check_parameters, read_catalogue
-from ..exceptions import BuildError, ParameterError
+from ..exceptions import BuildError, CatalogueError, ParameterError
 from ..files import sha256_input
 from ..paths import Layout, default_data_dir, default_layout
 from ..transaction import data_lock
@@ -106,7 +106,15 @@ def build_catalogue(
     layout = layout or default_layout()
     data_dir = default_data_dir().resolve()
     started = time.perf_counter()
-    reports = read_catalogue(layout.catalogue, layout.notebooks)
+    try:
+        reports = read_catalogue(layout.catalogue, layout.notebooks)
+    except CatalogueError:
+        # An expansion over the data fails on a bad value of the data (an event id no report can be named by):
+        # the data's own message, as `validate` gives it, comes first; a catalogue's own mistake after it.
+        from ..loading import load_all
+
+        load_all(data_dir)
+        raise
     if only:
         unknown = sorted(set(only) - {r.id for r in reports})
         if unknown:
