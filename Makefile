@@ -81,6 +81,8 @@ lab: $(ENV_STAMP)
 	@# JupyterLab in its environment (JUPYTER_TOKEN), never on a command line that `ps` shows to every user.
 	@# A taken port is named before anything is printed (root, as in containers, is allowed).
 	@# casualty_workbook.lab forks each notebook's kernel from a warm server: ready in a fraction of a second.
+	@# Offline: JupyterLab's own settings turn off its news feed (and the prompt asking to fetch it), its update
+	@# check and the extension manager's searches of the package index (read-only: it lists what is installed).
 	@case "$$PORT" in ''|*[!0-9]*) echo "error: PORT must be a port number, got '$$PORT'" >&2; exit 2;; esac; \
 	if (exec 3<>"/dev/tcp/127.0.0.1/$$PORT") 2>/dev/null; then \
 		echo "error: port $$PORT on 127.0.0.1 is taken (another JupyterLab?): stop it, or choose another port, e.g. PORT=9000 make lab" >&2; exit 1; fi; \
@@ -89,6 +91,8 @@ lab: $(ENV_STAMP)
 	JUPYTER_TOKEN="$$token" exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="$$PORT" \
 		--ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir=notebooks \
 		--ServerApp.jpserver_extensions casualty_workbook.lab=True \
+		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+		--LabApp.extension_manager=readonly \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## bench: time a fresh set-up, the build, the loader, 10-200 reports (local, Dask) and an import; bench/RESULTS.md
@@ -105,7 +109,9 @@ lock:
 
 ## clean: remove reports, caches and build state (keeps .venv and committed figures)
 clean:
-	rm -rf reports .pytest_cache .build-state bench/out
+	@# Through the workbook when it is installed: it stops, saying so, while a build or report runs, and
+	@# keeps the lock files a running build holds; without .venv nothing can be running.
+	@if [ -x $(BIN)/workbook ]; then $(BIN)/workbook clean; else rm -rf reports .pytest_cache .build-state bench/out; fi
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} + -o -name '*.egg-info' -type d -exec rm -rf {} +
 
 .PHONY: help env figures report validate test lint lab bench lock clean

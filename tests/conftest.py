@@ -25,7 +25,14 @@ PROJECT_FILES = ("notebooks", "catalogue.yml", "data", "requirements.lock")
 # The modules that take longest (each 30-45 s on two cores), run first: `make test` hands whole modules
 # to its workers in collection order (--no-loadscope-reorder), so the quick ones fill in around these
 # at the end instead of one worker finishing a long module alone. Only the order changes.
-RUN_FIRST = ("test_browser.py", "test_faults.py", "test_dask.py", "test_build.py")
+RUN_FIRST = (
+    "test_browser.py",
+    "test_faults.py",
+    "test_dask.py",
+    "test_build.py",
+    "test_build_guards.py",
+    "test_explore_batch.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

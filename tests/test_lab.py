@@ -282,3 +282,29 @@ def test_the_lab_extension_forks_kernels_warm_unless_turned_off(monkeypatch, war
         assert server.kernel_manager.kernel_manager_class == "casualty_workbook.lab.WarmServerKernelManager"
         # started ahead with the environment a kernel will have, so the first kernel finds it ready
         assert [env["MPLBACKEND"] for env in started] == ["module://matplotlib_inline.backend_inline"]
+
+
+def test_a_notebook_opened_in_the_lab_shows_explore_s_controls(lab):
+    """The server marks the kernel of an open notebook (JPY_SESSION_NAME): explore draws its controls there,
+    and only there (a batch run draws none: test_explore_batch.py)."""
+    body = json.dumps({"path": "explore.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}})
+    request = urllib.request.Request(
+        f"{lab.base}/api/sessions",
+        data=body.encode(),
+        method="POST",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        session = json.loads(response.read())
+    channels = _KernelChannels(lab, session["kernel"]["id"])
+    try:
+        shown = channels.run(
+            "from casualty_workbook import explore\nprint(explore.frontend_attached())\n"
+            "explore.controls(event='belgorod_strike_2024', claimant='all', metric='killed', years=(2014, 2021))"
+        )
+    finally:
+        channels.close()
+        _api(lab, "DELETE", f"sessions/{session['id']}")
+    assert _printed(shown).strip() == "True"
+    views = [m for m in shown if "application/vnd.jupyter.widget-view+json" in m["content"].get("data", {})]
+    assert views, "the controls are shown"

@@ -20,8 +20,14 @@ import yaml
 
 from .exceptions import CatalogueError, ParameterError
 
+# A report's id names its figures folder and its files (<id>.html, .<id>.html.XXXXXXXX.tmp): lower case,
+# so that no two differ only by case on a case-insensitive disk, and short enough for any file system.
+MAX_ID = 100
 ID = re.compile(r"[a-z0-9][a-z0-9_\-]*")
 EXPANDED_ID_SEPARATOR = "--"
+# A catalogue is a page of YAML: a larger file is not one (and is refused before it is parsed).
+MAX_CATALOGUE_BYTES = 1_000_000
+MAX_TITLE = 300  # characters of a report's title, once expanded
 ENTRY_FIELDS = ("id", "notebook", "title", "parameters", "for_each")
 FOR_EACH_FIELDS = ("parameter", "over", "values")
 
@@ -54,17 +60,49 @@ def _column_rows(data_dir: Path, table: str, column: str) -> list[dict[str, str]
     return [row for row in rows if row.get(column)]
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors' aliases: a catalogue needs none, and a few nested aliases (a "billion laughs")
+    expand into more text than memory holds when the parameters are later serialised."""
+
+    def compose_node(self, parent, index):  # PyYAML calls it so
+        if self.check_event(yaml.events.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(
+                problem="an alias (*name) is not allowed in the catalogue: write the value out", problem_mark=mark
+            )
+        return super().compose_node(parent, index)
+
+
 def _title_fields(template: str) -> list[str]:
-    """The ``{names}`` a title template uses; a positional or malformed field is refused."""
+    """The ``{names}`` a title template uses; a positional or malformed field is refused, and so is a
+    format (``{name:>3000000000}`` would ask for three gigabytes of padding) or a conversion."""
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(template) if name is not None]
     except ValueError as err:
         raise ValueError(
             f"title {template!r} is not a valid template ({err}); write {{{{ and }}}} for braces"
         ) from None
-    if any(not name.isidentifier() for name in names):
+    if any(not name.isidentifier() for name, _, _ in fields):
         raise ValueError(f"title {template!r}: name each field, e.g. {{value}} or {{name}}")
-    return names
+    if any(spec or conv for _, spec, conv in fields):
+        raise ValueError(
+            f"title {_short(template)!r}: a field takes no format or conversion; write just {{value}} or {{name}}"
+        )
+    return [name for name, _, _ in fields]
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """``text`` cut for a message: a catalogue's value may be of any length."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
+
+
+def _id_problem(value: str) -> str | None:
+    """Why ``value`` cannot name a report (None when it can)."""
+    if not ID.fullmatch(value):
+        return "lower-case letters, digits, '_' or '-'"
+    if len(value) > MAX_ID:
+        return f"at most {MAX_ID} characters (it names a folder and files), got {len(value)}"
+    return None
 
 
 def expand(entry: dict, data_dir: Path) -> list[tuple[str, str, dict[str, Any]]]:
@@ -100,19 +138,17 @@ def expand(entry: dict, data_dir: Path) -> list[tuple[str, str, dict[str, Any]]]
     fields = _title_fields(title)
     expanded = []
     for value in values:
-        if not ID.fullmatch(value):
-            raise ValueError(f"for_each value {value!r} cannot name a report (lower-case letters, digits, '_' or '-')")
+        problem = _id_problem(f"{entry['id']}{EXPANDED_ID_SEPARATOR}{value}")
+        if problem is not None:
+            raise ValueError(f"for_each value {_short(value)!r} cannot name a report ({problem})")
         row = rows.get(value, {})
         missing = [f for f in fields if f != "value" and f not in row]
         if missing:
             raise ValueError(f"title uses {{{missing[0]}}}, which is not a column of the rows it expands over")
-        expanded.append(
-            (
-                f"{entry['id']}{EXPANDED_ID_SEPARATOR}{value}",
-                title.format_map({**row, "value": value}),
-                {name: value, **params},
-            )
-        )
+        text = title.format_map({**row, "value": value})
+        if len(text) > MAX_TITLE:
+            raise ValueError(f"the title of report {value!r} is {len(text)} characters long; at most {MAX_TITLE}")
+        expanded.append((f"{entry['id']}{EXPANDED_ID_SEPARATOR}{value}", text, {name: value, **params}))
     return expanded
 
 
@@ -129,9 +165,15 @@ def read_catalogue(path: Path, notebooks_dir: Path, data_dir: Path | None = None
     data_dir = data_dir if data_dir is not None else default_data_dir()
     where = str(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_CATALOGUE_BYTES:
+            raise CatalogueError(
+                f"{where}: {path.stat().st_size} bytes; a catalogue holds at most {MAX_CATALOGUE_BYTES}"
+            )
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)  # a SafeLoader, without aliases
     except FileNotFoundError:
         raise CatalogueError(f"{where}: catalogue not found") from None
+    except UnicodeDecodeError:
+        raise CatalogueError(f"{where}: not UTF-8 text") from None
     except yaml.YAMLError as err:
         raise CatalogueError(f"{where}: not valid YAML: {err}") from None
     if not isinstance(document, dict) or not isinstance(document.get("reports"), list) or not document["reports"]:
@@ -142,13 +184,14 @@ def read_catalogue(path: Path, notebooks_dir: Path, data_dir: Path | None = None
         if not isinstance(entry, dict):
             problems.append(f"{label}: expected a mapping with id, notebook, title, parameters")
             continue
-        label = f"report {index} ({entry.get('id', 'no id')})"
+        label = f"report {index} ({_short(str(entry.get('id', 'no id')))})"
         unknown = sorted(set(entry) - set(ENTRY_FIELDS))
         if unknown:
             problems.append(f"{label}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(ENTRY_FIELDS)}")
         report_id, notebook = entry.get("id"), entry.get("notebook")
-        if not isinstance(report_id, str) or not ID.fullmatch(report_id):
-            problems.append(f"{label}: id must be lower-case letters, digits, '_' or '-'")
+        if not isinstance(report_id, str) or _id_problem(report_id):
+            why = _id_problem(report_id) if isinstance(report_id, str) else "lower-case letters, digits, '_' or '-'"
+            problems.append(f"{label}: id must be {why}")
             continue
         if report_id in entry_ids:
             problems.append(f"{label}: id {report_id!r} is used twice")
@@ -180,7 +223,11 @@ def read_catalogue(path: Path, notebooks_dir: Path, data_dir: Path | None = None
                 continue
             group = report_id
         else:
-            expanded, group = [(report_id, str(entry.get("title") or report_id), params)], None
+            title = entry.get("title") or report_id
+            if not isinstance(title, str) or len(title) > MAX_TITLE:
+                problems.append(f"{label}: title must be text of at most {MAX_TITLE} characters")
+                continue
+            expanded, group = [(report_id, title, params)], None
         for one_id, title, values in expanded:
             if one_id in seen:
                 problems.append(f"{label}: id {one_id!r} is used twice")

@@ -7,11 +7,14 @@ Errors the user can fix are printed as one message, without a traceback (``--deb
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import re
 import sys
 from pathlib import Path
 
 from .exceptions import ParameterError, WorkbookError
+from .files import UnsafeDestination
 
 # A cell of these notebooks takes seconds; ten minutes means it hangs, and the build stops it.
 CELL_TIMEOUT = 600
@@ -114,10 +117,67 @@ def _parser() -> argparse.ArgumentParser:
         default=CELL_TIMEOUT,
         help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})",
     )
+    commands.add_parser(
+        "clean",
+        parents=[common],
+        help="remove reports/, the build state and caches (not .venv, not figures/)",
+        description="Remove reports/, the build's state and caches; stops, saying so, while a build, "
+        "report or another clean runs.",
+    )
     from .imports.commands import add_commands  # import ucdp|acled, export hxl
 
     add_commands(commands)
     return parser
+
+
+# A Dask scheduler's address: tcp://host:port (or another of Dask's transports), or host:port.
+_SCHEDULER = re.compile(r"^((tcp|tls|ucx|ws|wss|inproc)://)?[^\s/:]+(:\d{1,5})$|^inproc://\S+$")
+
+
+def _check_scheduler(address: str) -> None:
+    """Dask raises a bare ValueError for an address without a port: named here, before anything starts."""
+    if not _SCHEDULER.match(address):
+        raise ParameterError(
+            f"--scheduler {address!r}: expected a Dask scheduler's address with its port, e.g. tcp://10.0.0.5:8786"
+        )
+
+
+# Errors of the file system a user can act on, said in words rather than a traceback.
+_OS_ERRORS = {
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENAMETOOLONG: "the file name is too long for the file system",
+}
+
+
+def _check_import_file(path: Path, what: str) -> None:
+    """The file an import reads must be a regular file: a folder was 'file not found', and a device
+    (/dev/zero, endless) was read until memory ran out. A missing file is the importer's to name."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise ParameterError(f"{what}: {path} cannot be read ({err.strerror})") from None
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise ParameterError(f"{what}: {path} is a folder, not a file: give the export file inside it")
+    raise ParameterError(f"{what}: {path} is a device, FIFO or socket, not a file: give the export file itself")
+
+
+def _os_error_message(err: OSError) -> str | None:
+    """One line for an OSError the user can fix (None for any other: a bug, shown with its traceback)."""
+    why = _OS_ERRORS.get(err.errno or -1)
+    if why is None:
+        return None
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}{why} ({err.strerror}); nothing was replaced: free space or fix the folder, then run again"
 
 
 def _notebook_names() -> str:
@@ -129,11 +189,14 @@ def _notebook_names() -> str:
 def _run(args: argparse.Namespace) -> int:
     if getattr(args, "data_dir", None) is not None:
         os.environ["WORKBOOK_DATA_DIR"] = str(args.data_dir.resolve())
+    from .paths import default_data_dir
+    from .transaction import data_lock
+
     if args.command == "validate":
         from .loading import load_all
-        from .paths import default_data_dir
 
-        tables = load_all()
+        with data_lock(default_data_dir(), exclusive=False, what="validate"):
+            tables = load_all()
         rows = sum(len(t) for t in tables.values())
         print(f"{default_data_dir()}: {len(tables)} tables, {rows} rows, all rules hold.")
         return 0
@@ -142,6 +205,8 @@ def _run(args: argparse.Namespace) -> int:
 
         if args.scheduler and args.executor != "dask":
             raise ParameterError("--scheduler ADDRESS goes with --executor dask")
+        if args.scheduler:
+            _check_scheduler(args.scheduler)
         return build_catalogue(
             jobs=args.jobs,
             force=args.force,
@@ -154,10 +219,22 @@ def _run(args: argparse.Namespace) -> int:
         from .build.custom import run_custom_report
 
         return run_custom_report(args.notebook, args.params, timeout=args.timeout)
+    if args.command == "clean":
+        from .build.lock import clean
+
+        return clean()
     if args.command in ("import", "export"):
         from .imports.commands import run
 
-        return run(args)
+        if args.command == "export":
+            from .guard import check_output_file
+
+            check_output_file(args.out, what=f"export {args.format} FILE")
+        else:
+            _check_import_file(args.file, f"import {args.format} FILE")
+        # An import holds the data folder alone from its first read to its last rename (transaction.py).
+        with data_lock(default_data_dir(), exclusive=args.command == "import", what=args.command):
+            return run(args)
     raise AssertionError(args.command)
 
 
@@ -166,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
 
     skip_unused_imports()
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "report":
+        # Options may come between the notebook's name and its NAME=VALUE words (`report explore --timeout 60
+        # year_from=2015`): argparse stops collecting the words at the first option and leaves the rest over.
+        words = [word for word in extra if not word.startswith("-")]
+        args.params = [*args.params, *words]
+        extra = [word for word in extra if word.startswith("-")]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "report" and not args.notebook:
         print(
             "usage: workbook report NOTEBOOK [NAME=VALUE ...]\n"
@@ -183,6 +268,17 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except UnsafeDestination as err:
+        if debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        message = _os_error_message(err)
+        if debug or message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: outputs of unfinished reports were not written", file=sys.stderr)
         return 130

@@ -141,7 +141,9 @@ class LocalExecutor:
         return self
 
     def run(self, reports: list[Report], timeout: int | None) -> Iterator[Execution]:
-        scratch = self.layout.state_dir / "staging"
+        from .build.lock import scratch_dir
+
+        scratch = scratch_dir(self.layout)  # this process's own: a report run beside a build never meets it
         futures = [
             self._pool.submit(execute_report, r, self.layout, timeout, scratch=scratch, warm=self.warm) for r in reports
         ]

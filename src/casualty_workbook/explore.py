@@ -1,6 +1,14 @@
-"""Interactive exploration in JupyterLab: pick event, claimant, metric and years; the chart redraws."""
+"""Interactive exploration in JupyterLab: pick event, claimant, metric and years; the chart redraws.
+
+The controls are shown only where a frontend that draws widgets is attached (``frontend_attached``).
+A batch run (the build, ``make report``, the plain ``papermill`` command) draws the static chart
+and no widget at all: a widget's Output area racing nbclient's message loop made one run in five
+hang for ever at that cell (nbclient#312, papermill#723).
+"""
 
 from __future__ import annotations
+
+import os
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
@@ -41,8 +49,30 @@ def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> A
     return top
 
 
+# Set by a Jupyter server (JupyterLab, Notebook) in the environment of each kernel it starts for a
+# notebook: papermill, nbclient and the build never set it (the build removes it from its kernels').
+SESSION_VARIABLE = "JPY_SESSION_NAME"
+# WORKBOOK_SHOW_CONTROLS=1 shows them anyway (another frontend that draws widgets), =0 never.
+FORCE_VARIABLE = "WORKBOOK_SHOW_CONTROLS"
+
+
+def frontend_attached(environ: dict[str, str] | None = None) -> bool:
+    """True where the kernel serves a notebook open in a Jupyter frontend (one that draws widgets)."""
+    environ = os.environ if environ is None else environ
+    forced = environ.get(FORCE_VARIABLE, "")
+    if forced in ("0", "1"):
+        return forced == "1"
+    return bool(environ.get(SESSION_VARIABLE))
+
+
 def controls(*, event: str, claimant: str, metric: str, years: tuple[int, int]):
-    """Widgets for the four choices, wired to ``draw``; returns the widget box to display."""
+    """Widgets for the four choices, wired to ``draw``; returns the widget box displayed, or None in a
+    batch run (no frontend attached: the chart above is the report, see the module's text)."""
+    if not frontend_attached():
+        from IPython.display import Markdown, display
+
+        display(Markdown("*The controls appear when this notebook is opened in JupyterLab.*"))
+        return None
     import ipywidgets as widgets
     from IPython.display import display
 

@@ -108,7 +108,9 @@ def _date(value: object) -> str:
     if isinstance(value, str):
         return value
     stamp = pd.Timestamp(value)
-    return stamp.strftime("%Y-%m-%d %H:%M") if (stamp.hour or stamp.minute) else stamp.strftime("%Y-%m-%d")
+    # ISO 8601 by hand: strftime's %Y writes the year 1 as '1', not '0001', with the C library's own rules.
+    day = f"{stamp.year:04d}-{stamp.month:02d}-{stamp.day:02d}"
+    return f"{day} {stamp.hour:02d}:{stamp.minute:02d}" if (stamp.hour or stamp.minute) else day
 
 
 def as_text(table: pd.DataFrame) -> pd.DataFrame:

@@ -11,12 +11,66 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Literal, overload
 
 Writer = Callable[[BinaryIO], object]
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it: set and restore once, when the module is imported.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Outputs get the mode any file the user creates gets (0644 under the usual umask 022), not the 0600
+# of a temporary file: a figure or an export is meant to be read by whoever may read the folder.
+FILE_MODE = 0o666 & ~_read_umask()
+
+
+class UnsafeDestination(Exception):
+    """A write would replace something that is not a regular file (a link, a device, a FIFO, a folder).
+
+    Raised by ``atomic_write``; the command line turns it into one message (``WorkbookError``
+    subclasses live in ``exceptions``, which this module must not import: it stays import-free)."""
+
+    def __init__(self, path: Path, why: str):
+        super().__init__(f"{path}: {why}; nothing was written")
+        self.path, self.why = path, why
+
+
+def destination_problem(path: str | Path) -> str | None:
+    """Why ``path`` must not be replaced by a file written there, or None when it may.
+
+    A rename over a symbolic link replaces the link (not the file it points to), over a device node
+    or a FIFO turns it into a regular file: neither is what the person who named the path meant.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        return f"cannot be examined ({err.strerror})"
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return (
+            f"is a symbolic link (to {os.readlink(path)}); writing would replace the link: give the target's own path"
+        )
+    if stat.S_ISDIR(mode):
+        return "is a folder: give a file name inside it"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a file: a file written there would replace the device node"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a file: a file written there would replace it"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a file"
+    return "is not a regular file"
 
 
 def atomic_write(path: str | Path, data: bytes | Writer, *, scratch: Path | None = None) -> Path:
@@ -34,6 +88,9 @@ def atomic_write(path: str | Path, data: bytes | Writer, *, scratch: Path | None
     ``path`` and renamed from there.
     """
     path = Path(path)
+    problem = destination_problem(path)
+    if problem is not None:
+        raise UnsafeDestination(path, problem)
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = scratch if scratch is not None and scratch.is_dir() else path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -43,6 +100,7 @@ def atomic_write(path: str | Path, data: bytes | Writer, *, scratch: Path | None
                 data(handle)
             else:
                 handle.write(data)
+        os.chmod(tmp, FILE_MODE)
         try:
             os.replace(tmp, path)
         except OSError as err:

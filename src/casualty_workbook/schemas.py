@@ -60,7 +60,16 @@ METRIC_LABELS = {
     "villages_captured": "Villages captured",
 }
 
-ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
+# At most 64 characters: an id may name a folder or a file (an event's report), and a file name holds 255 bytes.
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}"
+# An event's id names its report, figures folder and files: lower case too, so that two ids never differ only by
+# case (one folder on a case-insensitive disk) and the catalogue accepts every event that validate accepts.
+LOWER_ID_PATTERN = r"[a-z0-9][a-z0-9_\-]{0,63}"
+ID_RULE = "must be an identifier: letters, digits, '_' or '-', at most 64 characters"
+LOWER_ID_RULE = (
+    "must be a lower-case identifier (it names the event's report and its folder): a-z, digits, '_' or '-', "
+    "at most 64 characters"
+)
 COUNT_DIGITS = 15
 
 
@@ -77,6 +86,7 @@ class Field:
     unique: bool = False
     min: float | None = None
     max: float | None = None
+    lower: bool = False  # an id that must be lower case (LOWER_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "events",
             (
-                _f("event_id", "id", unique=True),
+                _f("event_id", "id", unique=True, lower=True),
                 _f("name", "text"),
                 _f("date_start", "date"),
                 _f("date_end", "date"),
@@ -332,7 +342,7 @@ def _real_date_not_future(s: pd.Series) -> pd.Series:
 
 def _cell_checks(f: Field) -> list[pa.Check]:
     if f.kind == "id":
-        return [_matches(ID_PATTERN, "must be an identifier: letters, digits, '_' or '-'")]
+        return [_matches(LOWER_ID_PATTERN, LOWER_ID_RULE) if f.lower else _matches(ID_PATTERN, ID_RULE)]
     if f.kind == "vocab":
         return [pa.Check(lambda s, v=f.vocab: s.isin(v), error=f"must be one of: {', '.join(f.vocab)}")]
     if f.kind == "count":

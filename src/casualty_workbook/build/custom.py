@@ -9,7 +9,10 @@ from pathlib import Path
 from ..catalogue import Report
 from ..exceptions import BuildError, ParameterError
 from ..paths import Layout, default_data_dir, default_layout
+from ..transaction import data_lock
+from .lock import release_scratch, run_lock
 from .run import prepare_environment, progress, run_all
+from .watch import InputsWatch
 
 
 def run_custom_report(
@@ -29,14 +32,21 @@ def run_custom_report(
     tables = load_all(data_dir)
     parameters.check(notebook, values, where=f"notebook {notebook}", tables=tables)
     slug = "-".join(f"{k}={v}" for k, v in sorted(values.items())) or "defaults"
-    name = f"{notebook}--{slug}".replace("/", "_").replace(" ", "_")
+    name = custom_report_name(notebook, slug)
     if has_output_dir and output_dir is None:
         values["output_dir"] = None  # figures shown in the report only, saved nowhere
     report = Report(name, notebook, f"{notebook} ({slug})", values)
     custom = custom_layout(layout, output_dir)
     prepare_environment(data_dir)
     progress(f"Running {notebook} with {slug} …")
-    outcome = run_all([report], custom, 1, timeout)[0]
+    # Its own scratch folder (a build may run beside it); no import and no clean meanwhile.
+    with run_lock(layout, what="report"), data_lock(data_dir, exclusive=False, what="report"):
+        try:
+            outcome = run_all(
+                [report], custom, 1, timeout, watch=InputsWatch(data_dir, layout.figures, layout.state_dir / "changed")
+            )[0]
+        finally:
+            release_scratch(layout)
     if not outcome.ok:
         raise BuildError(
             f"{name}: {outcome.error}\n  executed notebook: {custom.reports / 'failed' / (name + '.ipynb')}"
@@ -49,6 +59,23 @@ def run_custom_report(
             f"{custom.figures if custom.figures_flat else custom.figures / name}"
         )
     return 0
+
+
+# Characters of a custom run's name: it names files (<name>.html, .<name>.html.XXXXXXXX.tmp) and a folder,
+# and a file name holds 255 bytes; a longer name keeps its start and a hash of the whole.
+MAX_NAME = 120
+
+
+def custom_report_name(notebook: str, slug: str) -> str:
+    """The file name of an analyst's run of ``notebook`` with the parameters ``slug`` (name=value-...)."""
+    import hashlib
+
+    name = f"{notebook}--{slug}".replace("/", "_").replace(" ", "_").replace("\0", "_")
+    if len(name.encode("utf-8")) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    cut = name.encode("utf-8")[: MAX_NAME - 17].decode("utf-8", errors="ignore")
+    return f"{cut}-{digest}"
 
 
 def custom_layout(layout: Layout, output_dir: Path | None) -> Layout:
@@ -69,16 +96,11 @@ def custom_layout(layout: Layout, output_dir: Path | None) -> Layout:
 
 
 def _custom_output_dir(value: str | None, layout: Layout) -> Path | None:
-    """Where an analyst's ``output_dir=...`` puts the figures: any folder but the committed figures/."""
+    """Where an analyst's ``output_dir=...`` puts the figures: any folder but data/, the committed figures/
+    and the build's state (``guard``); a file already there that is not a regular file is refused when
+    the figures are published."""
     if value is None:
         return None
-    folder = Path(value).expanduser().resolve()
-    committed = layout.figures.resolve()
-    if folder == committed or folder.is_relative_to(committed):
-        raise ParameterError(
-            f"parameter output_dir: {folder} is inside the committed figures ({committed}); "
-            "choose another folder (only the build writes there)"
-        )
-    if folder.exists() and not folder.is_dir():
-        raise ParameterError(f"parameter output_dir: {folder} exists and is not a folder")
-    return folder
+    from ..guard import check_output_folder
+
+    return check_output_folder(value, what="parameter output_dir", layout=layout, data_dir=default_data_dir())

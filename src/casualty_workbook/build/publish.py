@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalogue import Report
-from ..files import atomic_write, sha256_bytes, sha256_file
+from ..files import UnsafeDestination, atomic_write, destination_problem, sha256_bytes, sha256_file
 from ..paths import Layout
 
 FIGURE_SUFFIXES = (".png", ".svg", ".csv")
@@ -75,6 +75,13 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
     names = figure_names(produced)
     figures = [p for p in produced if p.stem in names and p.suffix in FIGURE_SUFFIXES and p.is_file()]
     exports = [p for p in produced if p not in figures and p.is_file()] + figures
+    # Every destination is checked before the first is written: a link or a device in the place of one
+    # stops the report with nothing of it written (atomic_write would refuse it only when its turn came).
+    destinations = [figure_dir / p.name for p in figures] + [export_dir / p.name for p in exports]
+    for dest in [*destinations, layout.reports / f"{report.id}.html"]:
+        problem = destination_problem(dest)
+        if problem is not None:
+            raise UnsafeDestination(dest, problem)
     for src in figures:
         _install(src, figure_dir / src.name, staging)
         outputs[f"figures/{report.id}/{src.name}"] = sha256_file(src)
@@ -102,10 +109,10 @@ def publish_execution(report: Report, layout: Layout, execution) -> Outcome:
     Only this, the coordinating process, writes into figures/ and reports/: the bytes go to a
     staging folder under the build state, then into place file by file, as ``publish`` does.
     """
+    from .lock import scratch_dir
+
     start = time.perf_counter()
-    staging_root = layout.state_dir / "staging"
-    staging_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=staging_root))
+    staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=scratch_dir(layout)))
     try:
         if not execution.ok:  # the notebook failed: keep what papermill wrote, publish nothing
             if execution.notebook:
@@ -126,12 +133,22 @@ def publish_execution(report: Report, layout: Layout, execution) -> Outcome:
         from ..pages import render_report
 
         html = render_report(executed, report, execution.record, staging / "out", index_link=layout.index_link)
-        outputs = publish(report, layout, executed, html, staging)
+        try:
+            outputs = publish(report, layout, executed, html, staging)
+        except (UnsafeDestination, OSError) as err:  # a link in the way, a read-only folder, a full disk
+            return Outcome(report, False, execution.seconds, f"its outputs could not be written: {_why(err)}")
         return Outcome(
             report, True, execution.seconds + time.perf_counter() - start, record=execution.record, outputs=outputs
         )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _why(err: BaseException) -> str:
+    """An error of the file system in words: the path, and what the system said."""
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.filename}: {err.strerror} (errno {err.errno})" if err.filename else err.strerror
+    return str(err)
 
 
 def write_index(layout: Layout, reports: list[Report], state: dict, *, only_if_missing: bool = False) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import threading
 import time
@@ -12,10 +11,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..catalogue import Report, check_parameters, read_catalogue
-from ..exceptions import BuildError, BuildLockedError, ParameterError
+from ..exceptions import BuildError, CatalogueError, ParameterError
+from ..files import sha256_input
 from ..paths import Layout, default_data_dir, default_layout
+from ..transaction import data_lock
+from .lock import build_lock, release_scratch, remove_stale_scratch
 from .publish import Outcome, publish_execution, write_index
 from .state import code_hash, load_state, plan, report_key, save_state
+from .watch import InputsWatch
 
 
 def progress(message: str) -> None:
@@ -35,14 +38,22 @@ KERNEL_DEFAULTS = {
 }
 
 
+# A Jupyter server's mark on a kernel it started for an open notebook (explore.frontend_attached): a
+# build started from inside a notebook (`!make figures`) would pass it on to its batch kernels.
+FRONTEND_ONLY = ("JPY_SESSION_NAME",)
+
+
 def kernel_environment(base: Mapping[str, str], data_dir: Path) -> dict[str, str]:
     """``base`` with what every kernel gets: the data folder, and the fixed seeds and dates unless
-    ``base`` sets its own."""
-    return {**KERNEL_DEFAULTS, **base, "WORKBOOK_DATA_DIR": str(data_dir)}
+    ``base`` sets its own; never a frontend's mark (``FRONTEND_ONLY``)."""
+    kept = {k: v for k, v in base.items() if k not in FRONTEND_ONLY}
+    return {**KERNEL_DEFAULTS, **kept, "WORKBOOK_DATA_DIR": str(data_dir)}
 
 
 def prepare_environment(data_dir: Path) -> None:
     """What every kernel inherits: the data folder and fixed seeds and dates for reproducible output."""
+    for name in FRONTEND_ONLY:
+        os.environ.pop(name, None)
     os.environ.update(kernel_environment(os.environ, data_dir))
 
 
@@ -77,21 +88,6 @@ def _still_running(process) -> bool:
         return False
 
 
-def _acquire_lock(layout: Layout):
-    from filelock import FileLock, Timeout
-
-    layout.state_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(layout.state_dir / "build.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise BuildLockedError(
-            f"another build is running (it holds {layout.state_dir / 'build.lock'}); "
-            "wait for it to finish, then build again"
-        ) from None
-    return lock
-
-
 def build_catalogue(
     *,
     jobs: int | None = None,
@@ -110,7 +106,15 @@ def build_catalogue(
     layout = layout or default_layout()
     data_dir = default_data_dir().resolve()
     started = time.perf_counter()
-    reports = read_catalogue(layout.catalogue, layout.notebooks)
+    try:
+        reports = read_catalogue(layout.catalogue, layout.notebooks)
+    except CatalogueError:
+        # An expansion over the data fails on a bad value of the data (an event id no report can be named by):
+        # the data's own message, as `validate` gives it, comes first; a catalogue's own mistake after it.
+        from ..loading import load_all
+
+        load_all(data_dir)
+        raise
     if only:
         unknown = sorted(set(only) - {r.id for r in reports})
         if unknown:
@@ -118,10 +122,26 @@ def build_catalogue(
                 f"--only: unknown report(s) {', '.join(unknown)}; known: {', '.join(r.id for r in reports)}"
             )
         reports = [r for r in reports if r.id in only]
-    lock = _acquire_lock(layout)
+    with build_lock(layout), data_lock(data_dir, exclusive=False, what="build"):
+        return _build(reports, layout, data_dir, started, jobs, force, timeout, executor, scheduler)
+
+
+def _build(
+    reports: list[Report],
+    layout: Layout,
+    data_dir: Path,
+    started: float,
+    jobs: int | None,
+    force: bool,
+    timeout: int | None,
+    executor: str,
+    scheduler: str | None,
+) -> int:
+    """The build proper, its locks held (``build_catalogue``)."""
     try:
-        # A build killed outright (SIGKILL) may have left its scratch files: only ever under the state folder.
-        shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
+        # A build or report killed outright (SIGKILL) may have left its scratch folder: only ever under the
+        # state folder, and never one a live run holds.
+        remove_stale_scratch(layout)
         state = load_state(layout)
         code = code_hash(layout)
         stale = plan(reports, layout, state, data_dir, code, force=force)
@@ -143,10 +163,20 @@ def build_catalogue(
             f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
             f"({len(reports) - len(stale)} up to date)."
         )
-        recorder = _StateRecorder(layout, state, code, data_dir)
+        # What each stale notebook is as it starts: the state records that, not what it is when it ends.
+        notebooks = {r.id: sha256_input(r.notebook_path(layout.notebooks), missing_ok=True) for r in stale}
+        recorder = _StateRecorder(layout, state, code, data_dir, notebooks)
+        watch = InputsWatch(data_dir, layout.figures, layout.state_dir / "changed")
         try:
             outcomes = run_all(
-                stale, layout, workers, timeout, executor=executor, scheduler=scheduler, on_outcome=recorder.record
+                stale,
+                layout,
+                workers,
+                timeout,
+                executor=executor,
+                scheduler=scheduler,
+                on_outcome=recorder.record,
+                watch=watch,
             )
         finally:  # an interrupted build keeps the record of the reports it published: the next one skips them
             recorder.save()
@@ -167,7 +197,7 @@ def build_catalogue(
             )
         return 0
     finally:
-        lock.release()
+        release_scratch(layout)
 
 
 class _StateRecorder:
@@ -177,15 +207,28 @@ class _StateRecorder:
 
     SAVE_EVERY = 2.0  # seconds: the state of hundreds of reports is not rewritten after every one of them
 
-    def __init__(self, layout: Layout, state: dict, code: str, data_dir: Path):
+    def __init__(
+        self, layout: Layout, state: dict, code: str, data_dir: Path, notebooks: dict[str, str | None] | None = None
+    ):
         self.layout, self.state, self.code, self.data_dir = layout, state, code, data_dir
+        self.notebooks = notebooks or {}  # each report's notebook hash as its run started
         self._saved = time.monotonic()
         self._unsaved = False
 
     def record(self, outcome: Outcome) -> None:
         if outcome.ok:
             self.state["reports"][outcome.report.id] = {
-                "key": report_key(outcome.report, self.layout, self.code, outcome.record["data"], self.data_dir),
+                # Keyed by the hashes the notebook saw when it read each file (and the notebook as it started),
+                # not by the files as they are now: a file edited while the report ran makes it stale.
+                "key": report_key(
+                    outcome.report,
+                    self.layout,
+                    self.code,
+                    outcome.record["data"],
+                    self.data_dir,
+                    seen=outcome.record["data"],
+                    notebook=self.notebooks.get(outcome.report.id),
+                ),
                 "data": outcome.record["data"],
                 "outputs": outcome.outputs,
                 "title": outcome.report.title,
@@ -216,6 +259,7 @@ def run_all(
     executor: str = "local",
     scheduler: str | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    watch: InputsWatch | None = None,
 ) -> list[Outcome]:
     """Execute the reports where ``executor`` says; publish each here, in this process, as it comes back
     (and hand it to ``on_outcome``)."""
@@ -229,7 +273,13 @@ def run_all(
     try:
         with open_executor(executor, jobs=workers, layout=layout, scheduler=scheduler) as running:
             for done, execution in enumerate(running.run(stale, timeout), start=1):
-                outcome = publish_execution(by_id[execution.report_id], layout, execution)
+                changed = watch.changes(execution.report_id) if watch is not None else None
+                if changed:  # nothing of a report that changed the data or other reports' figures is published
+                    outcome = Outcome(by_id[execution.report_id], False, execution.seconds, changed)
+                else:
+                    outcome = publish_execution(by_id[execution.report_id], layout, execution)
+                    if watch is not None and outcome.ok:
+                        watch.published(outcome.report.id)
                 outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
@@ -240,7 +290,7 @@ def run_all(
                 )
     except KeyboardInterrupt:
         _kill_children()
-        shutil.rmtree(layout.state_dir / "staging", ignore_errors=True)
+        release_scratch(layout)
         raise
     finally:
         if threading.current_thread() is threading.main_thread():

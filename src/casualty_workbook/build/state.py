@@ -28,13 +28,30 @@ def code_hash(layout: Layout) -> str:
     return sha256_bytes(b"".join(parts))
 
 
-def report_key(report: Report, layout: Layout, code: str, data_files: dict[str, str], data_dir: Path) -> str:
-    """Hash of everything a report's output depends on; ``data_files`` are the names it read last time."""
+def report_key(
+    report: Report,
+    layout: Layout,
+    code: str,
+    data_files: dict[str, str],
+    data_dir: Path,
+    *,
+    seen: dict[str, str] | None = None,
+    notebook: str | None = None,
+) -> str:
+    """Hash of everything a report's output depends on; ``data_files`` are the names it read last time.
+
+    By default the data files and the notebook are hashed as they are now (is the report stale?). When
+    a report has just run, ``seen`` gives the hash of each file as its notebook read it and ``notebook``
+    the notebook's as the run started: a file edited during the run then no longer matches its key, and
+    the next build runs the report again.
+    """
     parts = {
-        "notebook": sha256_input(report.notebook_path(layout.notebooks), missing_ok=True),
+        "notebook": notebook or sha256_input(report.notebook_path(layout.notebooks), missing_ok=True),
         "parameters": report.parameters,
         "code": code,
-        "data": {name: _data_sha(data_dir / name) for name in sorted(data_files)},
+        "data": {
+            name: seen.get(name) if seen is not None else _data_sha(data_dir / name) for name in sorted(data_files)
+        },
     }
     return sha256_bytes(json.dumps(parts, sort_keys=True, default=str).encode())
 
@@ -46,10 +63,16 @@ def _empty_state() -> dict:
 def load_state(layout: Layout) -> dict:
     """The state of the last build (per report: key, data read, output hashes), or an empty one."""
     try:
-        state = json.loads((layout.state_dir / "state.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        state = json.loads((layout.state_dir / "state.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return _empty_state()
-    return state if state.get("version") == STATE_VERSION else _empty_state()
+    # A state of another shape (edited by hand, another version: '[1, 2]') is no state: every report rebuilds.
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+        return _empty_state()
+    reports = state.get("reports")
+    if not isinstance(reports, dict) or not all(isinstance(e, dict) for e in reports.values()):
+        return _empty_state()
+    return state
 
 
 def save_state(layout: Layout, state: dict) -> None:

@@ -12,10 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -369,6 +366,10 @@ def apply_import(
 ) -> ImportSummary:
     """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables."""
     folder = Path(data_dir) if data_dir else default_data_dir()
+    # An event's id names its report and folder, so the rules want it lower case: a dataset's own ids
+    # (ACLED's XRU9001) are lowered here, once, for every importer.
+    for frame in (mapped.events, mapped.claims):
+        frame["event_id"] = frame["event_id"].str.lower()
     tables = {name: _read_table(folder, name) for name in WRITE_ORDER}
     originals = dict(tables)
     added: dict[str, int] = {}
@@ -410,21 +411,17 @@ def _write_checked(
         raise ImportRefused(
             f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
         ) from None
-    scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
-    try:
-        for name, frame in tables.items():
-            _write_preserving(
-                folder / TABLES[name].filename,
-                scratch / TABLES[name].filename,
-                frame,
-                TABLES[name].fields[0].name,
-                originals[name],
-            )
-        for name in WRITE_ORDER:
-            if name in tables:
-                os.replace(scratch / TABLES[name].filename, folder / TABLES[name].filename)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    from ..transaction import replace_tables
+
+    def writer(name: str):
+        spec = TABLES[name]
+        return lambda target: _write_preserving(
+            folder / spec.filename, target, tables[name], spec.fields[0].name, originals[name]
+        )
+
+    # All together or not at all, even under kill -9: a scratch folder, a journal, renames (transaction.py).
+    order = [t for t in WRITE_ORDER if t in tables]
+    replace_tables(folder, {TABLES[t].filename: writer(t) for t in order}, [TABLES[t].filename for t in order])
 
 
 def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:
