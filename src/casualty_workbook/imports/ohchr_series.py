@@ -255,9 +255,14 @@ def _slug(text: str) -> str:
     return cleaned
 
 
+# Every count this importer makes is an event whose id starts so: the reports tell a running count
+# (a series report) from an incident by it.
+EVENT_PREFIX = "ohchr_civilians_"
+
+
 def event_id(country: str, counted_from: dt.date) -> str:
     """The id of the count's event: the country and the day the count starts."""
-    return f"ohchr_civilians_{_slug(country)}_since_{counted_from.isoformat()}"
+    return f"{EVENT_PREFIX}{_slug(country)}_since_{counted_from.isoformat()}"
 
 
 def _long_day(day: dt.date) -> str:
