@@ -256,7 +256,7 @@ def series_intro(event: str, events: pd.DataFrame, count: pd.DataFrame) -> str:
     )
 
 
-def latest_updates(claims: pd.DataFrame, event: str, *, keep: int = 6) -> tuple[pd.DataFrame, str]:
+def latest_updates(claims: pd.DataFrame, event: str, *, keep: int = 4) -> tuple[pd.DataFrame, str]:
     """For a running count's event report: only its last ``keep`` updates of each metric (a
     report of one claim per bar cannot show hundreds), and a sentence saying so; other events'
     claims come back whole, with an empty sentence."""
@@ -267,7 +267,7 @@ def latest_updates(claims: pd.DataFrame, event: str, *, keep: int = 6) -> tuple[
     kept = claims.loc[sorted(recent.index)]
     total = claims["reported_on"].nunique()
     note = (
-        f"This event is a running count with {total:,} updates: this report shows its last {keep} "
+        f"\n\nThis event is a running count with {total:,} updates: this report shows its last {keep} "
         "of each figure. The whole series, its monthly increments and its downward revisions are in the "
         "series report (notebook ohchr_since_2022)."
     )

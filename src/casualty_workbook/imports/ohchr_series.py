@@ -62,7 +62,7 @@ HEADER_SEARCH = 5  # the raw sheet's header is under a row of column groups: loo
 
 # The dashboard the shared series was taken from: its address is an option, so a copy of another
 # country's dashboard imports the same way.
-PUBLISHER = "UN Office for the Coordination of Humanitarian Affairs (OCHA)"
+PUBLISHER = "UN OCHA"
 _URL = re.compile(r"https?://[^\s;,]+")
 _COUNT = re.compile(r"\d+")
 
