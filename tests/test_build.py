@@ -129,7 +129,7 @@ def test_changing_a_notebook_reruns_only_its_reports(built_copy):
 
 
 def test_a_deleted_figure_is_rebuilt(built_copy):
-    (built_copy / "figures" / "context" / "toll_in_context.png").unlink()
+    (built_copy / "figures" / "context" / "count_in_period.png").unlink()
     result = run_cli_here(built_copy, "build")
     assert rerun_ids(result.stdout) == {"context"}, result.stdout
     assert tree_digest(built_copy / "figures") == tree_digest(REPO / "figures")

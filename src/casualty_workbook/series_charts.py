@@ -242,7 +242,9 @@ def plot_monthly_increments(
             )
     spans = increments[increments["months"] > 1]
     for r in spans.itertuples():
-        since = "since the count began" if pd.isna(r.from_date) else f"{r.months} months"
+        began = count.attrs.get("counted_from")
+        first = f"since\n{_day(began)[:-5]}" if began is not None else "since\nthe start"
+        since = first if pd.isna(r.from_date) else f"{r.months}\nmonths"
         ax.annotate(
             since,
             xy=(r.month.to_timestamp(how="start") + pd.Timedelta(days=14), float(r.increment)),

@@ -435,7 +435,7 @@ def _add_if_absent(table: pd.DataFrame, row: dict, key: str) -> tuple[pd.DataFra
 def _event_row(country: str, counted_from: dt.date, last_day: dt.date, source_id: str) -> dict:
     return {
         "event_id": event_id(country, counted_from),
-        "name": f"Civilians killed and injured in {country} since {_long_day(counted_from)} (OHCHR's running count)",
+        "name": f"OHCHR's civilian count, {country}, from {_long_day(counted_from)}",
         "date_start": counted_from.isoformat(),
         "date_end": last_day.isoformat(),
         "date_precision": "range",
