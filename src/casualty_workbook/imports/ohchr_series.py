@@ -181,7 +181,11 @@ def read_series(path: str | Path, *, counted_from: dt.date | None = None) -> lis
     """Every row of the file as an ``Update``, checked: a real date, counts in digits, dates in
     order, one set of figures per date, none before ``counted_from``. Any problem raises one
     ``DataValidationError`` listing each row and column."""
-    path = Path(path)
+    return _read_named(Path(path), counted_from)[0]
+
+
+def _read_named(path: Path, counted_from: dt.date | None) -> tuple[list[Update], dict[str, str]]:
+    """``read_series`` and how the file names its columns (for the messages of later checks)."""
     rows = _read_rows(path)
     layout = find_layout(path, rows)
     problems: list[Problem] = []
@@ -235,7 +239,7 @@ def read_series(path: str | Path, *, counted_from: dt.date | None = None) -> lis
         problems.append(Problem(None, None, None, "has a header but no data rows"))
     if problems:
         raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
-    return updates
+    return updates, layout.names
 
 
 def distinct_updates(updates: list[Update]) -> list[Update]:
@@ -339,7 +343,7 @@ def import_ohchr_series(
     """Import the running count in ``path`` into the tables of ``data_dir`` (default: data/)."""
     path = Path(path)
     folder = Path(data_dir) if data_dir else default_data_dir()
-    rows = read_series(path, counted_from=counted_from)
+    rows, names = _read_named(path, counted_from)
     event = event_id(country, counted_from)
     source_id = f"{event}_dashboard"
     tables = {name: common._read_table(folder, name) for name in common.WRITE_ORDER}
@@ -367,7 +371,7 @@ def import_ohchr_series(
                     f"({known[(metric, day)][0]}); a published figure is never changed: "
                     "a later update revises it"
                 )
-                problems.append(Problem(update.row, metric, value, rule))
+                problems.append(Problem(update.row, names[metric], value, rule))
     if problems:
         raise DataValidationError(path, problems)
     merged = distinct_updates(sorted([*chain, *rows], key=lambda u: (u.date, u.row != 0)))
@@ -378,7 +382,7 @@ def import_ohchr_series(
             f"an update not imported before, dated before the last update imported ({chain[-1].date}): "
             "import the series in date order (a file that holds it from its start, or the days after)"
         )
-        raise DataValidationError(path, [Problem(new[0].row, "date", new[0].date.isoformat(), rule)])
+        raise DataValidationError(path, [Problem(new[0].row, names["date"], new[0].date.isoformat(), rule)])
     previous = {}
     if chain:
         last = chain[-1].date.isoformat()
