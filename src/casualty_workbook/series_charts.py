@@ -114,10 +114,11 @@ def plot_running_count(
         segment_x.append(d)
         segment_y.append(v)
     ax.plot(segment_x, segment_y, color=colour, lw=1.4)
-    ax.plot(dates, values, ls="none", marker="o", ms=2.2, color=OKABE_ITO["blue"])
+    # The updates above the step-down marks, so a mark never hides an update drawn under it.
+    ax.plot(dates, values, ls="none", marker="o", ms=2.2, color=OKABE_ITO["blue"], zorder=3)
     down = one[one["step"].fillna(0) < 0]
     for r in down.itertuples():
-        ax.plot([r.date], [float(r.value)], marker="v", ms=7, color=DOWN, ls="none")
+        ax.plot([r.date], [float(r.value)], marker="v", ms=7, color=DOWN, ls="none", zorder=2.5)
         ax.annotate(
             f"{_signed(r.step)} on {_day(r.date)}\n(kept as published)",
             xy=(r.date, float(r.value)),
