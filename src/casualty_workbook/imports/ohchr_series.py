@@ -405,7 +405,7 @@ def import_ohchr_series(
         tables["claimants"], added["claimants"], _ = _add_if_absent(tables["claimants"], _claimant_row(), "claimant_id")
     revisions = sum(1 for c in new_claims.get("revises", []) if c)
     downward = sum(1 for n in new_claims.get("note", []) if "kept as published" in n)
-    summary = SeriesSummary(path, len(rows), len(merged), added, updated, revisions, downward)
+    summary = SeriesSummary(path, len(rows), len(distinct_updates(rows)), added, updated, revisions, downward)
     changed = [t for t in common.WRITE_ORDER if added.get(t) or updated.get(t)]
     if changed:
         # common's write step: every rule of the loader on the tables as they would be, then each
