@@ -44,7 +44,7 @@ def _thousands(axis) -> None:
 
 
 def _area(count: pd.DataFrame) -> str:
-    """' in Ukraine since 24 Feb 2022', from what ``series.running_count`` read of the count's event."""
+    """' in <country> since <first day>', from what ``series.running_count`` read of the count's event."""
     area, start = count.attrs.get("area"), count.attrs.get("counted_from")
     return (f" in {area}" if area else "") + (f" since {_day(start)}" if start else "")
 
