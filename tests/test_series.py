@@ -183,3 +183,19 @@ def test_the_committed_context_report_says_the_count_does_not_cover_the_events_c
     context = series.context_for("belgorod_strike_2024", events, claims, "killed")
     assert not context.choice.covers_country and not context.beside_count
     assert "OHCHR's count does not cover Russia" in context.text
+
+
+def test_the_provenance_table_shows_a_running_count_by_its_latest_update() -> None:
+    from casualty_workbook import analysis
+
+    table = analysis.provenance_table(wb.load_claims(), wb.load_table("ohchr_totals"), sources=wb.load_table("sources"))
+    # the 2014-2021 totals stay with the event they concern, not with the running count
+    totals = table[table["claim_id"] == "civilians_killed"]
+    assert totals["event_id"].tolist() == ["donbas_war_2014_2021"]
+    shown = series.collapse_counts(table)
+    count = shown[shown["event_id"].map(series.is_running_count)]
+    assert sorted(count["value_as_worded"]) == [
+        "≥ 17,748 (the latest of 149 updates, from 2022-03-03)",
+        "≥ 9,701 (the latest of 149 updates, from 2022-03-03)",
+    ]
+    assert len(shown) == len(table) - 2 * 148

@@ -410,3 +410,23 @@ def context_for(event: str, events: pd.DataFrame, claims: pd.DataFrame, metric: 
     return SeriesContext(
         choice, figures, day, context_text(choice, event, events, count), count, month, as_of, mark_label=label
     )
+
+
+def collapse_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """A provenance table (``analysis.provenance_table``) with each running count's updates shown as
+    its latest figure per metric, worded with how many updates it follows: hundreds of updates
+    would bury the other figures (the exported CSV keeps every row)."""
+    is_count = table["event_id"].astype(str).map(is_running_count)
+    if not is_count.any():
+        return table
+    counts = table[is_count].sort_values("reported_on")
+    latest = counts.groupby("figure", sort=False).tail(1).copy()
+    sizes = counts.groupby("figure")["claim_id"].count()
+    firsts = counts.groupby("figure")["reported_on"].first()
+    latest["value_as_worded"] = [
+        f"{w} (the latest of {sizes[f]:,} updates, from {firsts[f]})"
+        for w, f in zip(latest["value_as_worded"], latest["figure"], strict=True)
+    ]
+    out = pd.concat([table[~is_count], latest]).sort_values(["event_id", "claim_id"]).reset_index(drop=True)
+    out.attrs = dict(table.attrs)
+    return out
