@@ -64,6 +64,13 @@ report: $(ENV_STAMP)
 validate: $(ENV_STAMP)
 	$(BIN)/workbook validate
 
+## series: import OHCHR's running civilian count from data/imports/ into data/ (safe to repeat: no change)
+# The raw sheet first, so the weeks it covers name OHCHR's update; then the whole series, which extends the chain.
+SERIES_OPTIONS := --country Ukraine --counted-from 2022-02-24 --source-url https://data.humdata.org/visualization/ukraine-humanitarian-operations/
+series: $(ENV_STAMP)
+	$(BIN)/workbook import ohchr-series data/imports/ocha_ukraine_keyfigures_sheet_2022-03_04.csv $(SERIES_OPTIONS)
+	$(BIN)/workbook import ohchr-series data/imports/ohchr_ukraine_civcas_cumulative_daily_2022-2023_hxl.csv $(SERIES_OPTIONS)
+
 ## test: run the test suite on every core (data, notebooks, figures byte for byte, browser)
 test: $(ENV_STAMP)
 	@# --dist loadfile: a module's tests share one worker, so its module-wide fixtures run once; the modules
@@ -114,4 +121,4 @@ clean:
 	@if [ -x $(BIN)/workbook ]; then $(BIN)/workbook clean; else rm -rf reports .pytest_cache .build-state bench/out; fi
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} + -o -name '*.egg-info' -type d -exec rm -rf {} +
 
-.PHONY: help env figures report validate test lint lab bench lock clean
+.PHONY: help env figures report validate series test lint lab bench lock clean

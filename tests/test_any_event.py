@@ -19,6 +19,7 @@ import pytest
 from conftest import REPO, copy_project, run_cli_here
 
 from casualty_workbook import narrative, parameters
+from casualty_workbook.series import is_running_count
 
 FIXTURE = REPO / "tests" / "fixtures" / "fictional_event"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -54,6 +55,8 @@ def other_events_words() -> list[str]:
     """Names of the project's events, places and weapons (from data/): none may leak into the new event's report."""
     words = set()
     for row in _rows(REPO / "data" / "events.csv")[1]:
+        if is_running_count(row["event_id"]):  # a country's running count is context for any event, not another event
+            continue
         words |= {row["name"], row["region"]}
     for row in _rows(REPO / "data" / "places.csv")[1]:
         words |= {row["name"], row.get("name_russian") or "", row["admin_area"]}

@@ -121,4 +121,4 @@ def test_benign_variants_pass_validate(variant: str, cli_runs: dict):
     result = cli_runs[("benign", variant)]
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.rstrip().endswith("10 tables, 101 rows, all rules hold."), result.stdout
+    assert result.stdout.rstrip().endswith("10 tables, 401 rows, all rules hold."), result.stdout

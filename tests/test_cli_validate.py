@@ -37,7 +37,7 @@ def test_validate_real_data_in_a_subprocess():
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout == f"{DATA_DIR}: {SUMMARY}\n"
-    assert SUMMARY == "10 tables, 101 rows, all rules hold."
+    assert SUMMARY == "10 tables, 401 rows, all rules hold."
 
 
 def test_validate_defaults_to_the_data_folder(capsys):

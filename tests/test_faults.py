@@ -174,7 +174,7 @@ def test_a_notebook_that_exits_early_fails_and_keeps_the_committed_figures(proje
     assert "later cell(s) never ran (does a cell call sys.exit() or raise SystemExit?)" in result.stderr
     assert "Traceback" not in result.stderr
     assert tree_digest(project / "figures") == figures_before
-    assert (project / "figures" / "context" / "toll_in_context.png").is_file()
+    assert (project / "figures" / "context" / "count_in_period.png").is_file()
     assert (project / "reports" / "failed" / "context.ipynb").is_file()
     assert not (project / "reports" / "context.html").exists()
 
@@ -186,7 +186,7 @@ def test_a_run_that_makes_fewer_figures_removes_none_until_they_are_deleted_by_h
     insert_cell(
         project,
         "context",
-        "import pathlib\nfor made in pathlib.Path(output_dir).glob('toll_in_context.*'):\n    made.unlink()",
+        "import pathlib\nfor made in pathlib.Path(output_dir).glob('count_in_period.*'):\n    made.unlink()",
         position=position,
     )
     figures_before = tree_digest(project / "figures")
@@ -194,13 +194,13 @@ def test_a_run_that_makes_fewer_figures_removes_none_until_they_are_deleted_by_h
     assert result.returncode == 1, result.stdout + result.stderr
     assert "this run did not make 3 figure file(s) now in" in result.stderr
     assert (
-        "toll_in_context.csv, toll_in_context.png, toll_in_context.svg; they are kept and nothing was published"
+        "count_in_period.csv, count_in_period.png, count_in_period.svg; they are kept and nothing was published"
         in result.stderr
     )
     assert "delete them from that folder and build again" in result.stderr
     assert tree_digest(project / "figures") == figures_before
-    for stale in (project / "figures" / "context").glob("toll_in_context.*"):
+    for stale in (project / "figures" / "context").glob("count_in_period.*"):
         stale.unlink()
     result = run_cli_here(project, "build", "--only", "context")
     assert result.returncode == 0, result.stderr
-    assert not list((project / "figures" / "context").glob("toll_in_context.*"))
+    assert not list((project / "figures" / "context").glob("count_in_period.*"))

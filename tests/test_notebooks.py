@@ -19,6 +19,7 @@ NON_DEFAULT = {
     "event_report": ["claimant=ru_emergencies"],
     "ohchr_2014_2021": ["include_mh17=false", "year_from=2015", "estimate=low"],
     "context": ["year_from=2018"],
+    "ohchr_since_2022": ["gap_days=30", "count_event=ohchr_civilians_ukraine_since_2022-02-24"],
     "places": ["event=kharkiv_advance_2024", "reference_place=morokhovets"],
     "provenance": ["status=verified", "event=donbas_war_2014_2021"],
     "coded_events": ["metric=injured", "radius_km=100", "days=10"],

@@ -233,10 +233,10 @@ def test_output_dir_puts_a_custom_run_s_figures_where_asked(project, tmp_path):
     result = run_cli_here(project, "report", "context", "year_from=2016", f"output_dir={mine}")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in mine.iterdir()) == [
+        "count_in_period.csv",
+        "count_in_period.png",
+        "count_in_period.svg",
         "keep.txt",
-        "toll_in_context.csv",
-        "toll_in_context.png",
-        "toll_in_context.svg",
     ]
     assert tree_digest(project / "figures") == before
     assert not (project / "reports" / "custom" / "figures").exists()

@@ -347,7 +347,11 @@ def provenance_table(
     # OHCHR's totals are OHCHR's word, published in the document each row names (none for a figure
     # whose document was not identified); they are about the event OHCHR's claims in claims.csv concern.
     neutral = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].isna()
+    from .imports.ohchr_series import EVENT_PREFIX
+
     ohchr_events = claims.loc[neutral.fillna(False).astype(bool), "event_id"].dropna().unique()
+    # A running count (workbook import ohchr-series) is OHCHR's too, but the totals are not about it.
+    ohchr_events = [e for e in ohchr_events if not str(e).startswith(EVENT_PREFIX)]
     docs = sources.set_index("source_id") if sources is not None else None
     source = totals["source_id"]
     ohchr = with_labels(totals).assign(

@@ -13,7 +13,7 @@ import os
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from . import analysis, charts
+from . import analysis, charts, series
 from .loading import load_claims, load_table
 from .schemas import METRIC_LABELS, PEOPLE_METRICS
 
@@ -24,6 +24,7 @@ def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> A
     totals = load_table("ohchr_totals")
     by_year = load_table("ohchr_civilian_deaths_by_year")
     chosen = analysis.event_claims(claims, event, claimant=claimant, metrics=(metric,))
+    chosen, _ = series.latest_updates(chosen, event)  # a running count: its last updates, not one bar per update
     yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=years[0], year_to=years[1])
     # The claims panel grows with its rows (as plot_claims alone does) so no two row labels overlap;
     # the gap between the panels leaves room for the top panel's source line and the lower title.

@@ -118,6 +118,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
         **YEARS,
         "estimate": Constraint(str, choices=lambda: _vocabulary("ESTIMATES")),
     },
+    "ohchr_since_2022": {"count_event": EVENT, "gap_days": Constraint(int, range=lambda: (1, 120))},
     "context": {"event": EVENT, "metric": Constraint(str, choices=_metrics_beside_ohchr), **YEARS},
     "places": {"event": EVENT, "reference_place": PLACE},
     "coded_events": {

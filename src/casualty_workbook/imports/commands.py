@@ -1,4 +1,4 @@
-"""The ``workbook import ucdp|acled`` and ``workbook export hxl`` commands: their options, checked
+"""The ``workbook import ucdp|acled|ohchr-series`` and ``workbook export hxl`` commands: their options, checked
 before any file is read, and what they print."""
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add ``import`` and ``export`` to the ``workbook`` command's subcommands."""
-    imp = commands.add_parser("import", help="import a UCDP GED or ACLED export into data/ as events and claims")
+    imp = commands.add_parser(
+        "import", help="import a UCDP GED or ACLED export, or OHCHR's running count, into data/ as events and claims"
+    )
     formats = imp.add_subparsers(dest="format", required=True)
     for name, what in (("ucdp", "a UCDP GED CSV export (e.g. GEDEvent_v24_1.csv)"), ("acled", "an ACLED CSV export")):
         sub = formats.add_parser(name, help=f"import {what}")
@@ -51,6 +53,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             sub.add_argument(
                 "--released", type=_date, help="the day the release was published, YYYY-MM-DD (default: today)"
             )
+    series = formats.add_parser(
+        "ohchr-series", help="import OHCHR's running count of civilians killed and injured, as a dashboard carried it"
+    )
+    series.add_argument("file", type=Path, help="the series: an HXL-tagged CSV or the dashboard's key-figures sheet")
+    series.add_argument("--country", required=True, help="the country the count covers, e.g. as the dashboard names it")
+    series.add_argument(
+        "--counted-from", required=True, type=_date, help="the day the count starts (YYYY-MM-DD): its first day counted"
+    )
+    series.add_argument("--source-url", help="the address of the dashboard that carried the series")
     export = commands.add_parser("export", help="export the claims in a format other tools read")
     targets = export.add_subparsers(dest="format", required=True)
     hxl = targets.add_parser("hxl", help="the claims as an HXL-tagged CSV (for the Humanitarian Data Exchange)")
@@ -65,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
 
         target, rows = export_hxl(args.out)
         print(f"{target}: {rows} claims, HXL-tagged.")
+        return 0
+    if args.format == "ohchr-series":
+        from .ohchr_series import import_ohchr_series
+
+        print(
+            import_ohchr_series(
+                args.file, country=args.country, counted_from=args.counted_from, source_url=args.source_url
+            ).describe()
+        )
         return 0
     from .common import Filters
 
