@@ -298,3 +298,21 @@ def test_the_real_excerpts_are_real_rows() -> None:
     assert len(api.columns) == 49 and api.loc[0, "date_start"] == "2014-01-22T00:00:00"
     assert set(api["active_year"]) == {"true", "false"}
     assert "CC BY 4.0" in (REAL / "README.md").read_text(encoding="utf-8")
+
+
+def test_coded_events_name_the_place_and_the_event_date(root: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from casualty_workbook import analysis, coded
+    from casualty_workbook.loading import load_claims, load_table
+
+    ok(root, "acled", str(ACLED_CURRENT))
+    everything, events = load_claims(root / "data"), load_table("events", root / "data")
+    near = coded.coded_near(everything, events, "belgorod_strike_2024", days=5)
+    claimed = analysis.event_claims(everything, "belgorod_strike_2024", metrics=("killed",))
+    ax = coded.plot_coded_beside_claims(claimed, coded=near)
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
+    plt.close(ax.figure)
+    [label] = [text for text in labels if "ACLED" in text]
+    # Its place and the day of the event (12 May), not the day ACLED last changed the row (16 May).
+    assert "Shelling/artillery/missile attack: Belgorod, 12 May 2024" in label and "reported 16 May 2024" in label
