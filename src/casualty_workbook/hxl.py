@@ -43,7 +43,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from .export import neutralise_formulas
+from .export import FORMULA_PREFIXES
 from .files import atomic_write
 from .loading import load_claims, load_table
 
@@ -121,8 +121,19 @@ def _facts(descriptions: pd.Series) -> pd.DataFrame:
 
 def _outlets(notes: pd.Series) -> pd.Series:
     """The outlets a dataset's coders relied on, as its import recorded them in the claim's note."""
-    found = notes.astype("string").str.extract(r"Outlets: (.*?)(?:\. Articles: |\.$)", expand=False)
-    return found.where(~found.fillna("").str.startswith("("), pd.NA)  # "(source_office not given)"
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Each distinct note once: a dataset's events share their outlets' wording.
+    cells = pa.array(notes.astype("string"), from_pandas=True).cast(pa.large_string())
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    encoded = pc.dictionary_encode(cells)
+    text = encoded.dictionary
+    found = pc.struct_field(pc.extract_regex(text, r"Outlets: (?P<o>.*?)(?:\. Articles: |\.$)"), [0])
+    found = pc.if_else(pc.starts_with(found, "("), pa.scalar(None, found.type), found)  # "(… not given)"
+    found = pc.take(found.cast(pa.large_string()), encoded.indices)
+    return pd.Series(pd.arrays.ArrowStringArray(found), index=notes.index)
 
 
 def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -153,20 +164,50 @@ def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     return out
 
 
+_FORMULA = "^[" + "".join("\\" + p if p in "-^]\\" else p for p in FORMULA_PREFIXES) + "]"
+
+
+def _safe_table(frame: pd.DataFrame):
+    """``frame`` as an Arrow table, every cell as text (empty where missing), a cell a spreadsheet
+    would run as a formula prefixed with an apostrophe (as ``export.neutralise_formulas`` does,
+    in Arrow's kernels: a whole dataset's claims in a second, not a Python object per cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_float_dtype(values.dtype):  # coordinates: written as pandas writes them
+            values = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else repr(v))
+        cells = pa.array(values, from_pandas=True)
+        if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
+            cells = pc.cast(cells, pa.string())
+        risky = pc.match_substring_regex(cells, _FORMULA)  # one pass, not one per prefix
+        quoted = pc.binary_join_element_wise(pa.scalar("'", cells.type), cells, pa.scalar("", cells.type))
+        cells = pc.if_else(pc.fill_null(risky, False), quoted, cells)
+        columns[name] = pc.fill_null(cells, "")
+    return pa.table(columns)
+
+
 def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Path, int]:
     """Write the claims to ``out`` as HXL: the header, the hashtag row, then one row per claim.
 
     Text a spreadsheet would run as a formula is neutralised; the file is replaced only when complete.
     """
-    frame = neutralise_formulas(hxl_frame(data_dir))
+    import pyarrow.csv as pacsv
+
+    frame = hxl_frame(data_dir)
+    table = _safe_table(frame)
 
     def write(binary: BinaryIO) -> None:
         handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([header for _, header, _ in COLUMNS])
         writer.writerow([tag for _, _, tag in COLUMNS])
-        frame.to_csv(handle, index=False, header=False, lineterminator="\r\n")
         handle.flush()
         handle.detach()  # the binary handle is closed by atomic_write, after the last byte
+        # Arrow's writer: quotes only the cells that need it, as csv.writer does; CRLF as RFC 4180.
+        options = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
+        pacsv.write_csv(table, binary, options)
 
     return atomic_write(out, write), len(frame)

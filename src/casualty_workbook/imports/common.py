@@ -685,7 +685,7 @@ def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict
         dependencies = {dep: typed[dep] if dep in typed else load_table(dep, folder) for dep in spec.dependencies}
         text = _stripped(changed[name])  # every column of the file: one the schema lacks is refused, as on load
         fresh = _fresh_rows(text, _stripped(originals[name].reindex(columns=text.columns)))
-        new, kept = select(text, fresh), text[~fresh]
+        new, kept = _split(text, fresh)
         path = folder / spec.filename
         problems = check_cells(path, spec, new) + _unique_across(spec, new, kept)
         new_typed = to_typed(spec, new)
@@ -698,6 +698,16 @@ def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict
         if problems:
             raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
         typed[name] = table
+
+
+def _split(text: pd.DataFrame, fresh: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fresh rows and the others. An import that only appends (the usual case) splits by
+    position: slices, not a copy of a whole dataset's text through a boolean mask."""
+    flags = fresh.to_numpy(dtype=bool)
+    first = int(np.argmax(flags)) if flags.any() else len(flags)
+    if flags[first:].all():
+        return text.iloc[first:], text.iloc[:first]
+    return select(text, fresh), text[~fresh]
 
 
 def _dependency_order(changed: dict[str, pd.DataFrame]) -> list[str]:
