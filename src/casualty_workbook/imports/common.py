@@ -213,6 +213,8 @@ def _utf8_bytes(path: Path, encoding: str) -> bytes:
     raw = path.read_bytes()
     if b"\x00" in raw[:65536] and encoding != "utf-16":
         raise DataValidationError(path, [Problem(None, None, None, "is binary, not a CSV text file")])
+    if encoding == "utf-8" and raw.isascii():  # the usual case, checked in C without decoding
+        return raw
     try:
         text = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as err:
@@ -263,11 +265,14 @@ def _read_columns(raw: bytes, header: list[str], spec: TableSpec) -> pd.DataFram
         return None
     if table.num_rows == 0:
         return None
-    frame = table.to_pandas()
-    for column in frame.columns:
-        stripped = frame[column].str.strip()
-        frame[column] = stripped.mask(stripped == "")
-    return frame
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name in table.column_names:  # stripped, an empty cell missing, in Arrow's kernels
+        cells = pc.utf8_trim_whitespace(table[name])
+        columns[name] = pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells)
+    text = pd.StringDtype("pyarrow")  # Arrow's text, not a Python object per cell: a release is millions of cells
+    return pa.table(columns).to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
 
 def _header(raw: bytes) -> list[str]:

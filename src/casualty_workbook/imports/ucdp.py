@@ -148,12 +148,12 @@ def _released_before(source_id: str, data_dir: Path | None) -> str | None:
     return str(row["published"].iloc[0]) or None if len(row) else None
 
 
-def _checked(path: Path, encoding: str) -> tuple[pd.DataFrame, dict[str, int]]:
+def _checked(path: Path, encoding: str) -> pd.DataFrame:
     """The file's rows, well formed, with the rows whose figures contradict each other marked.
 
     A release is never refused for its own anomalies (real releases hold rows whose ``low`` is
-    above ``best`` or ``high`` below it): each such row is imported as recorded and marked, and
-    the count of marked rows, by reason, is returned for the import to print.
+    above ``best`` or ``high`` below it): each such row is imported as recorded and flagged in
+    a column named after its mark (``MARK_REASONS``), which ``marked_counts`` counts.
     """
     frame = read_dataset(
         path, FIELDS, "ucdp_ged", dates=("date_start", "date_end"), may_be_absent=NEWER, encoding=encoding
@@ -169,7 +169,7 @@ def _checked(path: Path, encoding: str) -> tuple[pd.DataFrame, dict[str, int]]:
     }
     for name, mask in marks.items():
         frame[name] = mask.fillna(False).astype(bool)
-    return frame, {}
+    return frame
 
 
 MARK_REASONS = {
@@ -462,7 +462,7 @@ def import_ucdp(
             "give it, e.g. --released 2024-06-12 (a release dated the day of its import would pass for newer "
             "than it is)"
         )
-    frame, _ = _checked(path, encoding)
+    frame = _checked(path, encoding)
     keep = filters.mask(
         frame,
         country="country",
