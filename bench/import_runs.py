@@ -1,11 +1,12 @@
 """The import section: ``bench/import_scale.py --rows N --json`` run as a child process, its one JSON line read.
 
-``import_scale.py`` writes a fictional UCDP GED export of N rows, imports it into a copy of
-data/ in a fresh process, imports the same file again, and checks every rule. With ``--json``
-it prints, as its last line of standard output, one JSON object:
+``import_scale.py`` writes a UCDP GED file of N rows in the real 49-column layout (built from
+real GED rows), imports it into a copy of data/ in a fresh process, imports the same file again,
+exports the result as HXL, and checks every rule. With ``--json`` it prints, as its last line of
+standard output, one JSON object:
 
-    {"rows": 300000, "wall_s": 12.3, "cpu_s": 11.0, "peak_rss_bytes": 1600000000,
-     "repeat_wall_s": 9.8, "ok": true}
+    {"rows": 300000, "wall_s": 7.3, "cpu_s": 7.0, "peak_rss_bytes": 1500000000,
+     "repeat_wall_s": 5.8, "export_wall_s": 3.9, "ok": true}
 
 Anything else (a non-zero exit, no such line, a key missing or of the wrong type) is a
 ``BenchError`` that names what was wrong, never a silent row in the results.
@@ -22,14 +23,16 @@ from measure import REPO, BenchError, run
 
 SCRIPT = REPO / "bench" / "import_scale.py"
 TARGET_ROWS = 300_000  # the size the two targets are for
-TARGET_SECONDS = 15.0
-TARGET_BYTES = 2 * 1024**3  # 2 GiB, as import_scale.py checks
+TARGET_SECONDS = 8.0
+TARGET_BYTES = int(1.5 * 1024**3)  # 1.5 GiB, as import_scale.py checks
+TARGET_EXPORT_SECONDS = 4.0
 FIELDS = {
     "rows": int,
     "wall_s": (int, float),
     "cpu_s": (int, float),
     "peak_rss_bytes": int,
     "repeat_wall_s": (int, float),
+    "export_wall_s": (int, float),
     "ok": bool,
 }
 
@@ -43,6 +46,7 @@ class ImportRun:
     cpu_s: float
     peak_rss_bytes: int
     repeat_wall_s: float
+    export_wall_s: float  # workbook export hxl of the imported tables
     ok: bool  # the import succeeded and every rule held afterwards
     command: str = ""
 
@@ -89,13 +93,18 @@ def verdicts(result: ImportRun) -> list[tuple[str, str, bool | None]]:
     not_at = f"not judged: {result.rows:,} rows, the targets are for {TARGET_ROWS:,}"
     return [
         (
-            f"import of {TARGET_ROWS:,} rows in under {TARGET_SECONDS:.0f} s",
+            f"import of {TARGET_ROWS:,} rows in at most {TARGET_SECONDS:.0f} s",
             f"{result.wall_s:.1f} s wall ({result.cpu_s:.1f} s CPU)" if judged else not_at,
-            result.ok and result.wall_s < TARGET_SECONDS if judged else None,
+            result.ok and result.wall_s <= TARGET_SECONDS if judged else None,
         ),
         (
-            f"import of {TARGET_ROWS:,} rows in under 2 GiB",
+            f"import of {TARGET_ROWS:,} rows in at most 1.5 GiB",
             f"peak {result.peak_gib:.2f} GiB" if judged else not_at,
-            result.ok and result.peak_rss_bytes < TARGET_BYTES if judged else None,
+            result.ok and result.peak_rss_bytes <= TARGET_BYTES if judged else None,
+        ),
+        (
+            f"export hxl of {TARGET_ROWS:,} imported rows in at most {TARGET_EXPORT_SECONDS:.0f} s",
+            f"{result.export_wall_s:.1f} s wall" if judged else not_at,
+            result.ok and result.export_wall_s <= TARGET_EXPORT_SECONDS if judged else None,
         ),
     ]

@@ -61,7 +61,7 @@ def test_libhxl_reads_every_claim_with_its_tags(root: Path) -> None:
         "at_least",
         "claimed",
     )
-    assert first.get("#org+reporting+name") == "Russian officials" and first.get("#adm1+name") == "Belgorod Oblast"
+    assert first.get("#org+name+source") == "Russian officials" and first.get("#adm1+name") == "Belgorod Oblast"
     assert first.get("#affected+injured") in ("", None)  # a killed figure is not an injured one
     coded = rows["ucdp-ged-900001-killed-v90_1"]
     assert (

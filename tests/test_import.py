@@ -131,10 +131,22 @@ def test_a_changed_figure_under_the_same_release_is_refused(root: Path, tmp_path
 
 
 def test_filters_country_dates_box_and_admin_area(root: Path) -> None:
-    out = imported(root, "ucdp", str(GED_1), "--country", "ukraine", "--since", "2024-05-01", "--until", "2024-05-31")
+    out = imported(
+        root,
+        "ucdp",
+        str(GED_1),
+        "--released",
+        "2025-06-01",
+        "--country",
+        "ukraine",
+        "--since",
+        "2024-05-01",
+        "--until",
+        "2024-05-31",
+    )
     assert "1 of 4 rows selected" in out
     assert set(claims(root).query("claimant == 'ucdp'")["event_id"]) == {"ucdp-ged-900002"}
-    out = imported(root, "ucdp", str(GED_1), "--bbox", "36.0,50.0,37.0,51.0")
+    out = imported(root, "ucdp", str(GED_1), "--bbox", "36.0,50.0,37.0,51.0")  # the day recorded before
     assert "1 of 4 rows selected" in out
     out = imported(root, "acled", str(ACLED_1), "--admin1", "Belgorod")
     assert "1 of 3 rows selected" in out
@@ -157,6 +169,17 @@ def test_acled_fatalities_are_a_lower_bound_and_a_newer_export_revises(root: Pat
     assert "1 revised figures" in out
     load_all(root / "data")
     assert claims(root).loc["acled-XRU9001-killed-1716422400", "revises"] == "acled-XRU9001-killed-1715817600"
+
+
+def test_a_release_is_never_refused_for_its_own_anomalies(root: Path, tmp_path: Path) -> None:
+    # Real releases hold rows whose low is above best or high below it: imported as recorded, marked, counted.
+    bad = _bad_copy(tmp_path / "in", GED_1, lambda b: b.replace(b",0,5,8,5,", b",0,5,8,7,", 1))
+    out = imported(root, "ucdp", str(bad), "--released", "2025-06-01")
+    assert "1 rows imported as recorded and marked: low above best" in out
+    load_all(root / "data")
+    marked = claims(root).loc["ucdp-ged-900004-killed-v90_1"]
+    assert (marked["value_low"], marked["value_best"], marked["value_high"]) == ("", "5", "8")
+    assert "(low 7, high 8)" in marked["quote"] and "low (7) is above its best (5)" in marked["note"]
 
 
 def _without_column(data: bytes, column: str) -> bytes:
@@ -193,7 +216,6 @@ BAD_FILES = {
         lambda b: b.replace(b"Fictional village (fictional", "Fictional villag\xe9 (".encode("latin-1"), 1),
         "row 3: is not UTF-8 text",
     ),
-    "low above best": (GED_1, lambda b: b.replace(b",0,5,8,5,", b",0,5,8,7,", 1), "row 5, column low"),
 }
 
 
@@ -203,8 +225,8 @@ def test_a_bad_file_is_refused_naming_file_row_and_column(root: Path, tmp_path: 
     bad = _bad_copy(tmp_path / "in", source, edit)
     assert bad.read_bytes() != source.read_bytes()
     before = tree_digest(root / "data")
-    kind = "ucdp" if source.name.startswith("GED") else "acled"
-    result = run_cli_here(root, "import", kind, str(bad))
+    args = ["ucdp", str(bad), "--released", "2025-06-01"] if source.name.startswith("GED") else ["acled", str(bad)]
+    result = run_cli_here(root, "import", *args)
     assert result.returncode == 2, result.stdout
     assert str(bad) in result.stderr and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
@@ -223,14 +245,26 @@ def test_bad_options_are_refused_before_reading(root: Path) -> None:
     assert result.returncode == 2 and "--release" in result.stderr
 
 
-def test_an_import_that_would_break_a_rule_writes_nothing(root: Path) -> None:
-    # An older release imported after a newer one would revise a later claim: every table stays as it was.
-    imported(root, "ucdp", str(GED_2), "--release", "90.2", "--released", "2025-07-01")
+def test_an_older_release_after_a_newer_one_takes_its_place_in_the_chain(root: Path) -> None:
+    # Imported newest first: the older release's figures are recorded as the older release's,
+    # before the newer ones, which then revise them; the current figure stays the newer release's.
+    imported(root, "ucdp", str(GED_2), "--released", "2025-07-01")
+    out = imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    assert "later figures now revise an older release's" in out
+    tables = load_all(root / "data")
+    table = claims(root)
+    assert table.loc["ucdp-ged-900001-killed-v90_2", "revises"] == "ucdp-ged-900001-killed-v90_1"
+    assert table.loc["ucdp-ged-900001-killed-v90_1", "revises"] == ""
+    history = revision_history(tables["claims"], "ucdp-ged-900001", "killed")
+    assert list(history["claim_id"])[-1] == "ucdp-ged-900001-killed-v90_2"
+    # The event keeps the newer release's description.
+    event = tables["events"].set_index("event_id").loc["ucdp-ged-900001"]
+    assert event["description"].startswith("UCDP GED 90.2 ")
+    # The older release's unchanged figure (event 900002) is recorded once, as the older release's.
+    assert "ucdp-ged-900002-killed-v90_1" in table.index and "ucdp-ged-900002-killed-v90_2" in table.index
     before = tree_digest(root / "data")
-    result = run_cli_here(root, "import", "ucdp", str(GED_1), "--released", "2025-06-01")
-    assert result.returncode == 2
-    assert str(GED_1) in result.stderr and "claims.csv" in result.stderr
-    assert "column revises" in result.stderr and "reported on or before" in result.stderr
+    assert "nothing changed" in imported(root, "ucdp", str(GED_1), "--released", "2025-06-01")
+    assert "nothing changed" in imported(root, "ucdp", str(GED_2), "--released", "2025-07-01")
     assert tree_digest(root / "data") == before
 
 

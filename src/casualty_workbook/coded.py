@@ -63,6 +63,15 @@ def coded_near(
     )
 
 
+def _coded_event(row: object) -> str:
+    """'Armed clash: Avdiivka, 22 Apr 2022: ' (the event's name and dates) for a coded row's label."""
+    start, end = getattr(row, "date_start", pd.NaT), getattr(row, "date_end", pd.NaT)
+    if pd.isna(start):
+        return f"{row.event_name}: "
+    when = f"{start:%d %b %Y}" if pd.isna(end) or end == start else f"{start:%d %b %Y}–{end:%d %b %Y}"
+    return f"{row.event_name}, {when}: "
+
+
 def plot_coded_beside_claims(
     data: pd.DataFrame, *, coded: pd.DataFrame, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
@@ -112,7 +121,11 @@ def plot_coded_beside_claims(
         via = "" if str(r.publisher).startswith(str(r.claimant_name)) else f", via {r.publisher}"
         whom = f" ({r.population} only)" if pd.notna(r.population) and str(r.population) != "all" else ""
         where = f", {r.distance_km:.0f} km away" if pd.notna(getattr(r, "distance_km", np.nan)) else ""
-        text = f"{r.group}{where}: {r.claimant_name}{via}, {r.reported_on:%d %b %Y}{whom}"
+        # A coded event is named by its own name (its place) and the day it happened: the day its
+        # figure was reported (a release, an export's timestamp) says nothing about the event.
+        what = _coded_event(r) if where else ""
+        said = f"reported {r.reported_on:%d %b %Y}" if where else f"{r.reported_on:%d %b %Y}"
+        text = f"{r.group}{where}: {what}{r.claimant_name}{via}, {said}{whom}"
         ticks.append("\n".join(textwrap.wrap(text, 60)))
     ax.set_yticks(range(len(drawn)), ticks, fontsize=7)
     ax.set_xlim(0, top * 1.5 + 2)

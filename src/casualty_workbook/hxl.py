@@ -1,19 +1,37 @@
 """The claims as an HXL-tagged CSV, for the Humanitarian Data Exchange and the tools that read HXL.
 
 HXL (the Humanitarian Exchange Language) puts a row of hashtags under a CSV's header: each
-column's hashtag says what it holds, attributes (``+killed``) refine it. The hashtags below are
-all core hashtags of the HXL 1.1 dictionary (``#meta``, ``#event``, ``#date``, ``#country``,
-``#adm1``, ``#loc``, ``#geo``, ``#org``, ``#indicator``, ``#affected``, ``#description``), and
-so are their attributes, except where the standard asks for one of our own:
+column's hashtag says what it holds, attributes (``+killed``) refine it.
 
-- ``#meta`` takes any attribute that describes the record (the standard's example is
-  ``+certainty``): ``+qualifier``, ``+status``, ``+population``, ``+revises`` name the
-  workbook's own fields, so a claim's wording and verification status travel with it;
-- ``+min`` and ``+max`` mark the low and high values of a range (attributes are free in HXL;
-  these are the ones HDX datasets use for ranges).
+**What HDX can add up.** One row per claim, but only one column is tagged ``#affected+killed``
+(and one ``#affected+injured``): it holds, for each event, claimant and metric, the *current*
+figure for the *whole population* (the claim no later claim revises, its best value), and is
+empty on every other row. A superseded revision, and a figure for a part of the population
+(UCDP's civilian deaths), keep their values under ``#indicator+value`` only, with
+``#meta+current`` and ``#meta+population`` saying which they are. So summing ``#affected+killed``
+counts each event once per claimant, as HDX's own UCDP tables do (``best`` tagged
+``#affected+killed``, one row per event); summing over claimants would count an event's dead once
+per party that stated a figure.
 
-Columns the standard has no tag for (the claimant's side, the unit, the quote's kind) keep
-only their header: HXL allows an untagged column, and HXL tools skip it.
+**Which tags are standard.** The hashtags are all core hashtags of the HXL dictionary (``#meta``,
+``#event``, ``#date``, ``#country``, ``#adm1``, ``#adm2``, ``#loc``, ``#geo``, ``#org``, ``#group``,
+``#indicator``, ``#affected``, ``#description``), and these attributes are core: ``+id``,
+``+name``, ``+code``, ``+type``, ``+start``, ``+end``, ``+reported``, ``+lat``, ``+lon``, ``+num``,
+``+killed``, ``+injured``, ``+source``, ``+url``. The others are the workbook's own (HXL allows
+any attribute; tools that do not know one ignore it):
+
+- ``+value``, ``+min``, ``+max`` on ``#indicator``: a figure's best, low and high values (the
+  attributes HDX datasets use for ranges);
+- ``+first``, ``+second`` on ``#group+name``: the two sides, as HDX tags UCDP's ``side_a`` and
+  ``side_b``;
+- ``+current``, ``+population``, ``+qualifier``, ``+status``, ``+revises``, ``+outlets`` on
+  ``#meta``: the workbook's own fields, so a claim's wording, verification status and the outlets
+  a dataset's coders relied on travel with it.
+
+The event's type, second-level area, country code, sides and place name of an imported event are
+those its dataset gave (``Recorded as: …`` in the event's description); a hand-made event's place
+is its row of ``places.csv``. Columns the standard has no tag for (the claimant's side, the unit,
+the quote's kind) keep only their header: HXL allows an untagged column, and HXL tools skip it.
 """
 
 from __future__ import annotations
@@ -25,7 +43,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from .export import neutralise_formulas
+from .export import FORMULA_PREFIXES
 from .files import atomic_write
 from .loading import load_claims, load_table
 
@@ -34,14 +52,19 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("claim_id", "Claim", "#meta+id"),
     ("event_id", "Event id", "#event+id"),
     ("event_name", "Event", "#event+name"),
+    ("event_type", "Event type", "#event+type"),
     ("date_start", "Event start", "#date+start"),
     ("date_end", "Event end", "#date+end"),
     ("reported_on", "Reported on", "#date+reported"),
     ("country", "Country", "#country+name"),
+    ("country_code", "Country code", "#country+code"),
     ("region", "Region", "#adm1+name"),
+    ("adm2", "Second-level area", "#adm2+name"),
     ("place", "Place", "#loc+name"),
     ("latitude", "Latitude", "#geo+lat"),
     ("longitude", "Longitude", "#geo+lon"),
+    ("side_a", "Side A", "#group+name+first"),
+    ("side_b", "Side B", "#group+name+second"),
     ("metric", "Metric", "#indicator+code"),
     ("population", "Population", "#meta+population"),
     ("unit", "Unit", ""),
@@ -50,31 +73,88 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("value_best", "Best", "#indicator+value+num"),
     ("value_low", "Low", "#indicator+value+num+min"),
     ("value_high", "High", "#indicator+value+num+max"),
-    ("killed", "Killed (best)", "#affected+killed"),
-    ("injured", "Injured (best)", "#affected+injured"),
+    ("current", "Current figure", "#meta+current"),
+    ("killed", "Killed (current, all)", "#affected+killed"),
+    ("injured", "Injured (current, all)", "#affected+injured"),
     ("qualifier", "Wording", "#meta+qualifier"),
-    ("claimant_name", "Said by", "#org+reporting+name"),
+    ("claimant_name", "Said by", "#org+name+source"),
     ("claimant_side", "Side", ""),
     ("publisher", "Published by", "#meta+source"),
     ("url", "Source address", "#meta+url"),
+    ("outlets", "Outlets relied on", "#meta+source+outlets"),
     ("status", "Verification status", "#meta+status"),
     ("quote", "Quote", "#description"),
     ("quote_kind", "Quote kind", ""),
     ("revises", "Revises claim", "#meta+revises"),
 )
+# What an imported event's description records beyond the events table's columns (imports.common.recorded_as).
+FACTS = ("type", "place", "adm2", "country_code", "side_a", "side_b")
+
+
+def current_claims(claims: pd.DataFrame) -> pd.Series:
+    """Whether each claim is its chain's current figure: per event, claimant, metric and
+    population, the claim no other claim revises (the latest reported of them, if several)."""
+    revised = pd.Series(claims["revises"].dropna().unique())
+    heads = claims[~claims["claim_id"].isin(revised)]
+    key = ["event_id", "claimant", "metric", "population"]
+    order = heads.assign(_at=range(len(heads))).sort_values(["reported_on", "_at"], kind="stable")
+    latest = order.drop_duplicates(key, keep="last").index
+    return pd.Series(claims.index.isin(latest), index=claims.index)
+
+
+def _facts(descriptions: pd.Series) -> pd.DataFrame:
+    """The facts an import recorded at the end of each event's description (Arrow's RE2 kernels)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(descriptions.astype("string"), from_pandas=True).cast(pa.large_string())
+    block = pc.struct_field(pc.extract_regex(text, r"Recorded as: (?P<b>.*)\.$"), [0]).cast(pa.large_string())
+    edge = [pa.scalar("| ", pa.large_string()), pa.scalar(" |", pa.large_string())]
+    block = pc.binary_join_element_wise(edge[0], block, edge[1], pa.scalar("", pa.large_string()))
+    out = {}
+    for key in FACTS:
+        label = key.replace("_", " ")
+        found = pc.struct_field(pc.extract_regex(block, rf"\| {label} = (?P<v>[^|]*?) \|"), [0])
+        out[key] = pd.Series(pd.arrays.ArrowStringArray(found.cast(pa.large_string())), index=descriptions.index)
+    return pd.DataFrame(out)
+
+
+def _outlets(notes: pd.Series) -> pd.Series:
+    """The outlets a dataset's coders relied on, as its import recorded them in the claim's note."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Each distinct note once: a dataset's events share their outlets' wording.
+    cells = pa.array(notes.astype("string"), from_pandas=True).cast(pa.large_string())
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    encoded = pc.dictionary_encode(cells)
+    text = encoded.dictionary
+    found = pc.struct_field(pc.extract_regex(text, r"Outlets: (?P<o>.*?)(?:\. Articles: |\.$)"), [0])
+    found = pc.if_else(pc.starts_with(found, "("), pa.scalar(None, found.type), found)  # "(… not given)"
+    found = pc.take(found.cast(pa.large_string()), encoded.indices)
+    return pd.Series(pd.arrays.ArrowStringArray(found), index=notes.index)
 
 
 def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     """One row per claim with its event, place, claimant, source, status and values, in ``COLUMNS`` order."""
     claims = load_claims(data_dir)
     events = load_table("events", data_dir)
-    places = load_table("places", data_dir)[["place_id", "name"]].rename(columns={"name": "place"})
+    places = load_table("places", data_dir)[["place_id", "name"]].rename(columns={"name": "place_name"})
     where = events[
-        ["event_id", "date_start", "date_end", "country", "region", "place_id", "latitude", "longitude"]
+        ["event_id", "date_start", "date_end", "country", "region", "place_id", "latitude", "longitude", "description"]
     ].merge(places, on="place_id", how="left")
+    facts = _facts(where["description"])
+    where = pd.concat([where.drop(columns="description"), facts], axis=1)
+    where["place"] = where["place_name"].astype("string").fillna(where.pop("place"))
+    where = where.rename(columns={"type": "event_type"})
     frame = claims.merge(where, on="event_id", how="left")
+    current = current_claims(frame)
+    frame["current"] = current.map({True: "true", False: "false"})
+    whole = (frame["population"].astype("string") == "all").fillna(False) & current
     for metric in ("killed", "injured"):
-        frame[metric] = frame["value_best"].where(frame["metric"] == metric)
+        frame[metric] = frame["value_best"].where((frame["metric"] == metric) & whole)
+    frame["outlets"] = _outlets(frame["note"])
     for column in ("date_start", "date_end", "reported_on"):
         frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     out = frame[[c for c, _, _ in COLUMNS]].copy()
@@ -84,20 +164,50 @@ def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     return out
 
 
+_FORMULA = "^[" + "".join("\\" + p if p in "-^]\\" else p for p in FORMULA_PREFIXES) + "]"
+
+
+def _safe_table(frame: pd.DataFrame):
+    """``frame`` as an Arrow table, every cell as text (empty where missing), a cell a spreadsheet
+    would run as a formula prefixed with an apostrophe (as ``export.neutralise_formulas`` does,
+    in Arrow's kernels: a whole dataset's claims in a second, not a Python object per cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_float_dtype(values.dtype):  # coordinates: written as pandas writes them
+            values = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else repr(v))
+        cells = pa.array(values, from_pandas=True)
+        if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
+            cells = pc.cast(cells, pa.string())
+        risky = pc.match_substring_regex(cells, _FORMULA)  # one pass, not one per prefix
+        quoted = pc.binary_join_element_wise(pa.scalar("'", cells.type), cells, pa.scalar("", cells.type))
+        cells = pc.if_else(pc.fill_null(risky, False), quoted, cells)
+        columns[name] = pc.fill_null(cells, "")
+    return pa.table(columns)
+
+
 def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Path, int]:
     """Write the claims to ``out`` as HXL: the header, the hashtag row, then one row per claim.
 
     Text a spreadsheet would run as a formula is neutralised; the file is replaced only when complete.
     """
-    frame = neutralise_formulas(hxl_frame(data_dir))
+    import pyarrow.csv as pacsv
+
+    frame = hxl_frame(data_dir)
+    table = _safe_table(frame)
 
     def write(binary: BinaryIO) -> None:
         handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([header for _, header, _ in COLUMNS])
         writer.writerow([tag for _, _, tag in COLUMNS])
-        frame.to_csv(handle, index=False, header=False, lineterminator="\r\n")
         handle.flush()
         handle.detach()  # the binary handle is closed by atomic_write, after the last byte
+        # Arrow's writer: quotes only the cells that need it, as csv.writer does; CRLF as RFC 4180.
+        options = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
+        pacsv.write_csv(table, binary, options)
 
     return atomic_write(out, write), len(frame)

@@ -7,6 +7,10 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+# The encodings --encoding accepts (kept here, not imported: the command's options are built
+# before pandas is imported).
+ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -48,10 +52,27 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT",
             help="only events inside this box (decimal degrees)",
         )
+        sub.add_argument(
+            "--event-type",
+            action="append",
+            default=[],
+            metavar="TYPE",
+            help="only events of this type, as the file words it (UCDP: e.g. 'one-sided violence' or its code 3; "
+            "ACLED: its disorder_type, event_type or sub_event_type, e.g. Battles); repeat for several",
+        )
+        sub.add_argument(
+            "--encoding",
+            choices=ENCODINGS,
+            default="utf-8",
+            help="the file's text encoding (default utf-8; cp1252 for a CSV saved by Excel on Windows)",
+        )
         if name == "ucdp":
             sub.add_argument("--release", help="the GED version, e.g. 24.1 (default: read from the file name)")
             sub.add_argument(
-                "--released", type=_date, help="the day the release was published, YYYY-MM-DD (default: today)"
+                "--released",
+                type=_date,
+                help="the day the release was published, YYYY-MM-DD (default: a day in the file name, or the day "
+                "recorded when the release was imported before; refused when none gives it)",
             )
     series = formats.add_parser(
         "ohchr-series", help="import OHCHR's running count of civilians killed and injured, as a dashboard carried it"
@@ -92,7 +113,14 @@ def run(args: argparse.Namespace) -> int:
         from ..exceptions import ParameterError
 
         raise ParameterError(f"--since {args.since} is after --until {args.until}")
-    filters = Filters(country=args.country, since=args.since, until=args.until, bbox=args.bbox, admin1=args.admin1)
+    filters = Filters(
+        country=args.country,
+        since=args.since,
+        until=args.until,
+        bbox=args.bbox,
+        admin1=args.admin1,
+        event_type=tuple(args.event_type),
+    )
     if args.format == "ucdp":
         from .ucdp import import_ucdp
 
@@ -101,10 +129,11 @@ def run(args: argparse.Namespace) -> int:
             release=args.release,
             released=args.released.isoformat() if args.released else None,
             filters=filters,
+            encoding=args.encoding,
         )
     else:
         from .acled import import_acled
 
-        summary = import_acled(args.file, filters=filters)
+        summary = import_acled(args.file, filters=filters, encoding=args.encoding)
     print(summary.describe())
     return 0

@@ -13,6 +13,8 @@ import csv
 import datetime as dt
 import io
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,10 +52,27 @@ class Filters:
     until: dt.date | None = None
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     admin1: str | None = None
+    event_type: tuple[str, ...] = ()  # any of these (the dataset's own words, in any case)
 
-    def mask(self, frame: pd.DataFrame, *, country: str, admin1: str, start: str, end: str) -> pd.Series:
-        """Rows to keep. ``frame`` holds the file's text; the names say which of its columns to use."""
+    def mask(
+        self,
+        frame: pd.DataFrame,
+        *,
+        country: str,
+        admin1: str,
+        start: str,
+        end: str,
+        event_types: tuple[pd.Series, ...] = (),
+    ) -> pd.Series:
+        """Rows to keep. ``frame`` holds the file's text; the names say which of its columns to use,
+        ``event_types`` the row's types (a row is kept when any of them is one of ``event_type``)."""
         keep = pd.Series(True, index=frame.index)
+        if self.event_type:
+            wanted = {t.strip().casefold() for t in self.event_type}
+            typed = pd.Series(False, index=frame.index)
+            for types in event_types:
+                typed |= types.str.casefold().isin(wanted).fillna(False).astype(bool)
+            keep &= typed
         if self.country:
             keep &= frame[country].str.casefold() == self.country.strip().casefold()
         if self.admin1:
@@ -89,8 +108,21 @@ class ImportSummary:
     added: dict[str, int]
     updated: dict[str, int]
     revisions: int
+    marked: dict[str, int] = field(default_factory=dict)  # rows imported with a mark, by reason
+    withdrawn: int = 0  # events recorded before that this release no longer lists
 
     def describe(self) -> str:
+        text = self._changes()
+        if self.withdrawn:
+            text += (
+                f"\n{self.withdrawn} figures of events an earlier release listed and this one does not are "
+                "recorded as withdrawn (no figure: qualifier not_reported, revising the last)."
+            )
+        for reason, count in sorted(self.marked.items()):
+            text += f"\n{count} rows imported as recorded and marked: {reason}."
+        return text
+
+    def _changes(self) -> str:
         changed = {t: (self.added.get(t, 0), self.updated.get(t, 0)) for t in WRITE_ORDER}
         if not any(a or u for a, u in changed.values()):
             return (
@@ -102,10 +134,23 @@ class ImportSummary:
             f"{self.file}: {self.rows_selected} of {self.rows_read} rows selected; "
             + "; ".join(parts)
             + f" ({self.revisions} revised figures)."
+            + (
+                f" {self.updated['claims']} later figures now revise an older release's."
+                if self.updated.get("claims")
+                else ""
+            )
         )
 
 
 # ---- reading a dataset's file --------------------------------------------------------------------
+
+# Dates as the field's tools write them: ISO with or without a time (the UCDP API's
+# '2014-01-22T00:00:00'), and ACLED's export tool's '15 April 2022'.
+_ISO_WITH_TIME = r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAY_MONTH_YEAR = rf"^\d{{1,2}}[ -](?:{_MONTHS}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[ -]\d{{4}}$"
+# 03/04/2022 is 3 April or 4 March: never guessed.
+_AMBIGUOUS = r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$"
 
 
 def read_dataset(
@@ -114,50 +159,102 @@ def read_dataset(
     name: str,
     *,
     dates: tuple[str, ...] = (),
-    used: tuple[str, ...] | None = None,
+    may_be_absent: tuple[str, ...] = (),
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
-    """The file's cells as stripped text (empty cells missing), every known column present and
-    every cell well formed, or a ``DataValidationError`` naming the file, row and column.
+    """The file's cells of ``fields`` as stripped text (empty cells missing), every cell well
+    formed, or a ``DataValidationError`` naming the file, row and column.
 
-    Columns the dataset adds beyond ``fields`` are kept as optional text: exports gain columns.
-    A date written with a midnight time (``dates``) is taken as the date. With ``used``, only
-    those columns are read and checked (every column must still be in the header): a whole
-    dataset is read in seconds; a file Arrow cannot read is read by the loader's careful reader,
-    which names what is wrong.
+    Only ``fields`` (the columns a mapping uses) are read and checked: the other columns of a
+    layout, and columns an export adds, are never required. A field in ``may_be_absent`` (a
+    column an older layout lacks) is read as all missing when the header lacks it. ``dates`` are
+    read as ISO dates with or without a time, or written out (``15 April 2022``); a date such as
+    ``03/04/2022`` is refused, never guessed. ``encoding`` is the file's text encoding: a file
+    that is not UTF-8 is refused unless it is named.
     """
     path = Path(path)
-    header = _header(path)
-    extra = tuple(Field(c, "text", required=False) for c in header if c and c not in {f.name for f in fields})
-    spec = TableSpec(name, fields + extra)
-    frame = _read_columns(path, header, spec, used) if used else None
-    if frame is None:
-        frame = read_text_table(path, spec)
-    else:
-        spec = TableSpec(name, tuple(f for f in fields if f.name in used))
-    strip_midnight(frame, dates)
-    problems = check_cells(path, spec, frame)
+    raw = _utf8_bytes(path, encoding)
+    header = _header(raw)
+    present = tuple(f for f in fields if f.name in header or f.name not in may_be_absent)
+    spec = TableSpec(name, present)
+    frame = _read_columns(raw, header, spec)
+    if frame is None:  # the careful reader names what is wrong (a ragged row, a missing column)
+        extra = tuple(Field(c, "text", required=False) for c in header if c and c not in spec.columns)
+        careful = TableSpec(name, present + extra)
+        if encoding == "utf-8":
+            frame = read_text_table(path, careful)
+        else:
+            with tempfile.TemporaryDirectory() as scratch:
+                copy = Path(scratch) / path.name
+                copy.write_bytes(raw)
+                try:
+                    frame = read_text_table(copy, careful)
+                except DataValidationError as err:
+                    raise DataValidationError(path, err.problems) from None
+        frame = frame[spec.columns]
+    problems = normalise_dates(frame, tuple(c for c in dates if c in frame.columns))
+    seen = {(p.row, p.column) for p in problems}  # an ambiguous date is named once, by its own rule
+    problems += [p for p in check_cells(path, spec, frame) if (p.row, p.column) not in seen]
     if problems:
-        raise DataValidationError(path, problems)
+        raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
+    for f in fields:
+        if f.name not in frame.columns:
+            frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string")
     return frame
 
 
-def _read_columns(path: Path, header: list[str], spec: TableSpec, used: tuple[str, ...]) -> pd.DataFrame | None:
-    """Only the ``used`` columns, with Arrow; None when anything is odd (the careful reader then explains)."""
+def _utf8_bytes(path: Path, encoding: str) -> bytes:
+    """The file as UTF-8 bytes without a byte-order mark; a file that is not text in ``encoding``
+    is refused, naming the row of the first byte that is not, and saying how to import it."""
+    if not path.is_file():
+        raise DataValidationError(path, [Problem(None, None, None, "file not found")])
+    raw = path.read_bytes()
+    if b"\x00" in raw[:65536] and encoding != "utf-16":
+        raise DataValidationError(path, [Problem(None, None, None, "is binary, not a CSV text file")])
+    if encoding == "utf-8" and raw.isascii():  # the usual case, checked in C without decoding
+        return raw
+    try:
+        text = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as err:
+        row = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start : err.start + 1].hex()
+        if encoding == "utf-8":
+            hint = _windows_hint(raw)
+            rule = f"is not UTF-8 text: byte 0x{byte} cannot be decoded{hint}"
+        else:
+            rule = f"is not {encoding} text: byte 0x{byte} cannot be decoded"
+        raise DataValidationError(path, [Problem(row, None, None, rule)]) from None
+    if encoding == "utf-8":
+        return raw.removeprefix(b"\xef\xbb\xbf")
+    return text.removeprefix("\ufeff").encode("utf-8")
+
+
+def _windows_hint(raw: bytes) -> str:
+    """How to import a file a spreadsheet saved in its Windows encoding (Excel's 'CSV' is cp1252)."""
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return " (save the file as CSV UTF-8)"
+    return (
+        "; it reads as Windows-1252 text, as Excel saves a plain 'CSV': import it with "
+        "--encoding cp1252, or save it as 'CSV UTF-8' and import that"
+    )
+
+
+def _read_columns(raw: bytes, header: list[str], spec: TableSpec) -> pd.DataFrame | None:
+    """Only ``spec``'s columns, with Arrow; None when anything is odd (the careful reader then explains)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     if sorted(set(header)) != sorted(header) or any(c not in header for c in spec.columns):
         return None
-    raw = path.read_bytes()
-    if b"\x00" in raw[:65536]:
-        return None
     try:
         table = pacsv.read_csv(
-            io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
+            io.BytesIO(raw),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                include_columns=list(used),
-                column_types={c: pa.string() for c in used},
+                include_columns=spec.columns,
+                column_types={c: pa.string() for c in spec.columns},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -166,26 +263,60 @@ def _read_columns(path: Path, header: list[str], spec: TableSpec, used: tuple[st
         return None
     if table.num_rows == 0:
         return None
-    frame = table.to_pandas()
-    for column in frame.columns:
-        stripped = frame[column].str.strip()
-        frame[column] = stripped.mask(stripped == "")
-    return frame
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name in table.column_names:  # stripped, an empty cell missing, in Arrow's kernels
+        cells = pc.utf8_trim_whitespace(table[name])
+        columns[name] = pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells)
+    text = pd.StringDtype("pyarrow")  # Arrow's text, not a Python object per cell: a release is millions of cells
+    return pa.table(columns).to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
 
-def _header(path: Path) -> list[str]:
+def _header(raw: bytes) -> list[str]:
+    text = raw[:65536].decode("utf-8", errors="replace")
+    return [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+
+
+def header_of(path: Path, encoding: str = "utf-8") -> list[str]:
+    """A file's header as written (for telling layouts apart before reading the rows)."""
+    path = Path(path)
     if not path.is_file():
         raise DataValidationError(path, [Problem(None, None, None, "file not found")])
     with path.open("rb") as handle:
         head = handle.read(65536)
-    text = head.decode("utf-8-sig", errors="replace")
+    text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
     return [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
 
 
-def strip_midnight(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """'2024-05-12 00:00:00.000' (how some exports write a date) → '2024-05-12'; other text is left for the date rule."""
+def normalise_dates(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Problem]:
+    """Dates as the field's tools write them become YYYY-MM-DD in place; a date that could be read
+    two ways (03/04/2022) is a problem, never a guess. Other text is left for the date rule."""
+    problems: list[Problem] = []
     for column in columns:
-        frame[column] = frame[column].str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", r"\1", regex=True)
+        cells = frame[column]
+        if bool(cells.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(True).all()):
+            continue  # the usual case: nothing to rewrite
+        cells = cells.str.replace(_ISO_WITH_TIME, r"\1", regex=True)
+        written = cells.str.fullmatch(_DAY_MONTH_YEAR, case=False).fillna(False).astype(bool)
+        if written.any():
+            words = cells[written].str.replace("-", " ", regex=False).str.title().str.replace("Sept ", "Sep ")
+            parsed = pd.to_datetime(words, format="%d %B %Y", errors="coerce")
+            short = parsed.isna()
+            if short.any():
+                parsed[short] = pd.to_datetime(words[short], format="%d %b %Y", errors="coerce")
+            cells = cells.copy()
+            cells[written] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), cells[written])
+        ambiguous = cells.str.fullmatch(_AMBIGUOUS).fillna(False).astype(bool)
+        problems += row_problems(
+            frame,
+            ambiguous,
+            column,
+            "is ambiguous (day/month or month/day?): the import never guesses; write the date as "
+            "YYYY-MM-DD (or as '15 April 2022') and import again",
+        )
+        frame[column] = cells
+    return problems
 
 
 def joined(*parts: pd.Series | str) -> pd.Series:
@@ -204,6 +335,37 @@ def joined(*parts: pd.Series | str) -> pd.Series:
     ]
     out = pc.binary_join_element_wise(*cells, pa.scalar("", pa.large_string()))
     return pd.Series(pd.arrays.ArrowStringArray(out), index=index)
+
+
+def recorded_as(**facts: pd.Series | None) -> pd.Series:
+    """The sentence that ends an imported event's description: ``Recorded as: type = … | adm2 = ….``
+
+    It keeps what a dataset says about the event that the events table has no column for (its
+    type, second-level area, country code, sides, place name), in one fixed form the HXL export
+    reads back (``recorded_facts``). A fact the row lacks is left out; '|' in a value becomes '/'.
+    """
+    parts: list[pd.Series | str] = []
+    index = next(v.index for v in facts.values() if v is not None)
+    for key, values in facts.items():
+        if values is None:
+            continue
+        cleaned = values.str.replace("|", "/", regex=False).str.strip().str.rstrip(".")
+        piece = joined(f"{key.replace('_', ' ')} = ", cleaned).fillna("")
+        parts.append(piece)
+    text = pd.Series("", index=index, dtype="string")
+    for piece in parts:
+        text = text.where(piece == "", text.where(text == "", text + " | ") + piece)
+    return ("Recorded as: " + text + ".").where(text != "", "")
+
+
+def recorded_facts(descriptions: pd.Series, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The facts ``recorded_as`` wrote at the end of each description, one column per key (missing where absent)."""
+    block = descriptions.astype("string").str.extract(r"Recorded as: (.*)\.$", expand=False)
+    out = {}
+    for key in keys:
+        label = re.escape(key.replace("_", " "))
+        out[key] = ("| " + block).str.extract(rf"\| {label} = ([^|]*?)(?:\s*$|\s+(?=\|))", expand=False)
+    return pd.DataFrame(out, index=descriptions.index)
 
 
 def select(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
@@ -313,11 +475,15 @@ def _chain_heads(claims: pd.DataFrame, claimant: str) -> pd.DataFrame:
 
 def _merge_claims(
     existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Series, path: Path
-) -> tuple[pd.DataFrame, int, int]:
-    """New figures become claims; an unchanged figure adds nothing; a changed one revises the last."""
+) -> tuple[pd.DataFrame, int, int, int]:
+    """New figures become claims, each in its place in its chain by the day it was reported: an
+    unchanged figure adds nothing, a changed one revises the claim before it, and a figure older
+    than a chain's last (an older release imported after a newer one) goes in before the claims
+    reported after it, which then revise it. Returns the table, the claims added, the revisions
+    among them and the claims already there that now revise an inserted one."""
     columns = list(existing.columns)
     new = _aligned(new, columns)
-    key = ["event_id", "metric", "population"]
+    key = ["event_id", "metric", "population", "claimant"]
     compare = (*VALUE_COLUMNS, "qualifier")
     # A claim id already present must carry the same figure: one release cannot say two things.
     where = _positions(new["claim_id"], existing["claim_id"])
@@ -339,32 +505,100 @@ def _merge_claims(
         ]
         raise DataValidationError(path, problems)
     new = select(new, pd.Series(~present, index=new.index))
-    claimants = new["claimant"].unique()
-    heads = pd.concat([_chain_heads(existing, c) for c in claimants]) if len(claimants) else existing.iloc[:0]
-    if heads.empty:  # a first import: nothing to revise, every figure is new
+    own = existing[_member_text(existing["claimant"], pd.Series(new["claimant"].unique(), dtype="string"))]
+    if own.empty or new.empty:  # a first import: nothing to revise, every figure is new
         if len(new):
             existing = pd.concat([existing, new], ignore_index=True)
-        return existing, len(new), 0
-    joined = new.merge(
-        heads[[*key, "claimant", "claim_id", *compare]], on=[*key, "claimant"], how="left", suffixes=("", "_head")
-    )
-    joined.index = new.index
-    has_head = joined["claim_id_head"].notna()
-    same = has_head.copy()
+        return existing, len(new), 0, 0
+    chain_key = _key(own, key)
+    new_key = _key(new, key)
+    chain = own[_member_text(chain_key, new_key)]
+    both = pd.concat(
+        [
+            chain[["claim_id", "reported_on", "revises", *compare]].assign(
+                _key=_key(chain, key), _new=False, _pos=chain.index.to_numpy()
+            ),
+            new[["claim_id", "reported_on", "revises", *compare]].assign(
+                _key=new_key, _new=True, _pos=len(existing) + np.arange(len(new))
+            ),
+        ]
+    ).sort_values(["_key", "reported_on", "_pos"], kind="stable")
+    # A new figure equal to the one just before it in its chain says nothing new.
+    before = both.groupby("_key", sort=False)[list(compare)].shift()
+    same = pd.Series(True, index=both.index)
     for c in compare:
-        same &= joined[c] == joined[f"{c}_head"]
-    to_add = new[~same].copy()
-    revising = has_head[~same]
-    to_add.loc[revising[revising].index, "revises"] = joined.loc[revising[revising].index, "claim_id_head"]
+        same &= both[c].fillna("") == before[c].fillna("")
+    has_before = both.groupby("_key", sort=False).cumcount() > 0
+    both = both[~(both["_new"] & same & has_before)]
+    previous = both.groupby("_key", sort=False)["claim_id"].shift()
+    kept_new = both[both["_new"]]
+    to_add = new.iloc[kept_new["_pos"].to_numpy() - len(existing)].copy()
+    linked = previous.loc[kept_new.index].fillna("").to_numpy(dtype=object)
+    to_add["revises"] = linked
+    revisions = int((linked != "").sum())
+    # A claim reported after an inserted one now revises it (only those links change).
+    old = both[~both["_new"]]
+    prev_old = previous.loc[old.index]
+    relink = prev_old.notna() & _member_text(prev_old.fillna(""), kept_new["claim_id"])
+    relinked = int(relink.sum())
+    if relinked:
+        existing = existing.copy()
+        values = existing["revises"].to_numpy(dtype=object)
+        values[old["_pos"][relink].to_numpy(dtype=np.int64)] = prev_old[relink].to_numpy(dtype=object)
+        existing["revises"] = pd.array(values, dtype=existing["revises"].dtype)
     if len(to_add):
         existing = pd.concat([existing, to_add], ignore_index=True)
-    return existing, len(to_add), int(revising.sum())
+    return existing, len(to_add), revisions, relinked
+
+
+def _key(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The columns' text joined into one key per row ('\x1f' cannot occur in a cell)."""
+    parts: list[pd.Series | str] = []
+    for c in columns:
+        parts += [frame[c].fillna(""), "\x1f"]
+    return joined(*parts[:-1])
+
+
+def _member_text(values: pd.Series, allowed: pd.Series) -> pd.Series:
+    """``values.isin(allowed)`` for text, by Arrow's hash kernel."""
+    return pd.Series(_positions(values, allowed) >= 0, index=values.index)
+
+
+def _not_older(existing: pd.DataFrame, mapped: Mapped) -> pd.DataFrame:
+    """The mapped events whose figures are no older than the newest already recorded for them by
+    the same claimant: an older release imported after a newer one does not replace the events'
+    dates and descriptions (its figures go into their place in the chains, as older)."""
+    events = mapped.events
+    if existing.empty or events.empty:
+        return events
+    claims = mapped.claims
+    own = existing[_member_text(existing["claimant"], pd.Series(claims["claimant"].unique(), dtype="string"))]
+    if own.empty:
+        return events
+    newest_old = own.groupby("event_id")["reported_on"].max()
+    newest_new = claims.groupby("event_id")["reported_on"].max()
+    old = newest_old.reindex(events["event_id"]).to_numpy(dtype=object)
+    new = newest_new.reindex(events["event_id"]).to_numpy(dtype=object)
+    older = np.array([isinstance(o, str) and isinstance(n, str) and n < o for o, n in zip(old, new, strict=True)])
+    return events[~older] if older.any() else events
 
 
 def apply_import(
-    path: Path, mapped: Mapped, *, rows_read: int, rows_selected: int, data_dir: Path | None = None
+    path: Path,
+    mapped: Mapped,
+    *,
+    rows_read: int,
+    rows_selected: int,
+    data_dir: Path | None = None,
+    marked: dict[str, int] | None = None,
+    withdraw: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
 ) -> ImportSummary:
-    """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables."""
+    """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables.
+
+    ``marked`` counts the rows imported with a mark, by reason (the summary prints them);
+    ``withdraw``, given the claims and events as they are, returns claims saying that events
+    recorded before are no longer in this release.
+    """
     folder = Path(data_dir) if data_dir else default_data_dir()
     # An event's id names its report and folder, so the rules want it lower case: a dataset's own ids
     # (ACLED's XRU9001) are lowered here, once, for every importer.
@@ -374,9 +608,16 @@ def apply_import(
     originals = dict(tables)
     added: dict[str, int] = {}
     updated: dict[str, int] = {}
-    tables["claims"], added["claims"], revisions = _merge_claims(
-        tables["claims"], mapped.claims, mapped.claim_rows, path
+    gone = withdraw(tables["claims"], tables["events"]) if withdraw else mapped.claims.iloc[:0]
+    new_claims = pd.concat([mapped.claims, gone], ignore_index=True) if len(gone) else mapped.claims
+    rows = (
+        pd.concat([mapped.claim_rows, pd.Series([None] * len(gone))], ignore_index=True)
+        if len(gone)
+        else mapped.claim_rows
     )
+    events = _not_older(tables["claims"], mapped)
+    tables["claims"], added["claims"], revisions, relinked = _merge_claims(tables["claims"], new_claims, rows, path)
+    updated["claims"] = relinked
     # A release's source (and its producer) gets a row only if a claim names it, so the same file
     # again adds none; a row once written stays as it is (its 'accessed' date too).
     used_sources = tables["claims"]["source_id"].unique()  # not set(): a Python object per claim
@@ -391,10 +632,14 @@ def apply_import(
         update=False,
     )
     tables["events"], added["events"], updated["events"] = _merge_keyed(
-        tables["events"], mapped.events, "event_id", update=True
+        tables["events"], events, "event_id", update=True
     )
     changed = [t for t in WRITE_ORDER if added.get(t) or updated.get(t)]
-    summary = ImportSummary(Path(path), rows_read, rows_selected, added, updated, revisions)
+    withdrawn = int(_member_text(tables["claims"]["claim_id"], gone["claim_id"]).sum()) if len(gone) else 0
+    withdrawn = min(withdrawn, added["claims"])
+    summary = ImportSummary(
+        Path(path), rows_read, rows_selected, added, updated, revisions, marked=marked or {}, withdrawn=withdrawn
+    )
     if changed:
         _write_checked(folder, {t: tables[t] for t in changed}, Path(path), originals)
     return summary
@@ -443,7 +688,7 @@ def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict
         dependencies = {dep: typed[dep] if dep in typed else load_table(dep, folder) for dep in spec.dependencies}
         text = _stripped(changed[name])  # every column of the file: one the schema lacks is refused, as on load
         fresh = _fresh_rows(text, _stripped(originals[name].reindex(columns=text.columns)))
-        new, kept = select(text, fresh), text[~fresh]
+        new, kept = _split(text, fresh)
         path = folder / spec.filename
         problems = check_cells(path, spec, new) + _unique_across(spec, new, kept)
         new_typed = to_typed(spec, new)
@@ -456,6 +701,16 @@ def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict
         if problems:
             raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
         typed[name] = table
+
+
+def _split(text: pd.DataFrame, fresh: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fresh rows and the others. An import that only appends (the usual case) splits by
+    position: slices, not a copy of a whole dataset's text through a boolean mask."""
+    flags = fresh.to_numpy(dtype=bool)
+    first = int(np.argmax(flags)) if flags.any() else len(flags)
+    if flags[first:].all():
+        return text.iloc[first:], text.iloc[:first]
+    return select(text, fresh), text[~fresh]
 
 
 def _dependency_order(changed: dict[str, pd.DataFrame]) -> list[str]:

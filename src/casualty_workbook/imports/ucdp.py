@@ -9,7 +9,9 @@ are kept in each claim's note. The codes' meanings are those of the GED codebook
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -24,36 +26,28 @@ from .common import (
     apply_import,
     joined,
     read_dataset,
+    recorded_as,
     row_problems,
     select,
     slug,
     today,
 )
 
+# The columns the mapping uses: the only ones a file must have. GED's other columns (the
+# *_dset_id and *_new_id codes, gwnoa, active_year…) are never read, so every layout since GED
+# 19.1 imports: the 42-column layout before version 20, the 49-column layout, Candidate
+# releases and the API's CSV.
 COLUMNS = (
     "id",
     "relid",
-    "year",
-    "active_year",
     "code_status",
     "type_of_violence",
-    "conflict_dset_id",
-    "conflict_new_id",
     "conflict_name",
-    "dyad_dset_id",
-    "dyad_new_id",
     "dyad_name",
-    "side_a_dset_id",
-    "side_a_new_id",
     "side_a",
-    "side_b_dset_id",
-    "side_b_new_id",
     "side_b",
-    "number_of_sources",
     "source_article",
     "source_office",
-    "source_date",
-    "source_headline",
     "source_original",
     "where_prec",
     "where_coordinates",
@@ -62,11 +56,7 @@ COLUMNS = (
     "adm_2",
     "latitude",
     "longitude",
-    "geom_wkt",
-    "priogrid_gid",
     "country",
-    "country_id",
-    "region",
     "event_clarity",
     "date_prec",
     "date_start",
@@ -78,9 +68,9 @@ COLUMNS = (
     "best",
     "high",
     "low",
-    "gwnoa",
-    "gwnob",
 )
+# Columns GED added in version 20 (relid, code_status, where_description): read when present.
+NEWER = ("relid", "code_status", "where_description")
 COUNTS = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown", "best", "high", "low")
 
 # The codebook's codes, as the event's description states them.
@@ -126,57 +116,72 @@ FIELDS: tuple[Field, ...] = tuple(
     for c in COLUMNS
 )
 
-# The columns an import reads (the others must be in the file, but are not imported).
-USED = (
-    "id",
-    "relid",
-    "code_status",
-    "type_of_violence",
-    "conflict_name",
-    "dyad_name",
-    "source_article",
-    "source_original",
-    "where_prec",
-    "where_coordinates",
-    "where_description",
-    "adm_1",
-    "latitude",
-    "longitude",
-    "country",
-    "event_clarity",
-    "date_prec",
-    "date_start",
-    "date_end",
-    *COUNTS,
-)
-
 CLAIMANT = "ucdp"
 DOWNLOADS = "https://ucdp.uu.se/downloads/"
 
 
 def release_from_name(path: Path) -> str | None:
-    """'GEDEvent_v24_1.csv' → '24.1' (UCDP names its files so); None when the name does not say."""
+    """'GEDEvent_v24_1.csv' → '24.1', a Candidate file 'GEDEvent_v24_0_3.csv' → '24.0.3' (UCDP
+    names its files so); None when the name does not say."""
     found = re.search(r"v(\d+)[._](\d+)(?:[._](\d+))?", Path(path).name)
     return ".".join(g for g in found.groups() if g) if found else None
 
 
-def _checked(path: Path) -> pd.DataFrame:
-    frame = read_dataset(path, FIELDS, "ucdp_ged", dates=("date_start", "date_end"), used=USED)
-    numbers = {c: pd.to_numeric(frame[c]) for c in ("best", "low", "high", "deaths_civilians")}
-    problems = row_problems(frame, numbers["low"] > numbers["best"], "low", "must not be above best")
-    problems += row_problems(frame, numbers["best"] > numbers["high"], "high", "must not be below best")
-    problems += row_problems(
-        frame,
-        numbers["deaths_civilians"] > numbers["best"],
-        "deaths_civilians",
-        "must not be above best (the civilians are a part of the dead)",
+def released_from_name(path: Path) -> str | None:
+    """A day written in the file's name ('ged_2024-06-12.csv', 'GED_20240612.csv'), or None."""
+    found = re.search(r"(?<!\d)(20\d{2}|19\d{2})-?(\d{2})-?(\d{2})(?!\d)", Path(path).name)
+    if not found:
+        return None
+    try:
+        return dt.date(*(int(g) for g in found.groups())).isoformat()
+    except ValueError:
+        return None
+
+
+def _released_before(source_id: str, data_dir: Path | None) -> str | None:
+    """The day recorded for this release when it was imported before (its source row's ``published``)."""
+    from ..paths import default_data_dir
+    from .common import _read_table
+
+    sources = _read_table(Path(data_dir) if data_dir else default_data_dir(), "sources")
+    row = sources[sources["source_id"] == source_id]
+    return str(row["published"].iloc[0]) or None if len(row) else None
+
+
+def _checked(path: Path, encoding: str) -> pd.DataFrame:
+    """The file's rows, well formed, with the rows whose figures contradict each other marked.
+
+    A release is never refused for its own anomalies (real releases hold rows whose ``low`` is
+    above ``best`` or ``high`` below it): each such row is imported as recorded and flagged in
+    a column named after its mark (``MARK_REASONS``), which ``marked_counts`` counts.
+    """
+    frame = read_dataset(
+        path, FIELDS, "ucdp_ged", dates=("date_start", "date_end"), may_be_absent=NEWER, encoding=encoding
     )
-    problems += row_problems(
-        frame, frame["date_end"] < frame["date_start"], "date_end", "must not be before date_start"
-    )
+    problems = row_problems(frame, frame["date_end"] < frame["date_start"], "date_end", "must not be before date_start")
     if problems:
         raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
+    numbers = {c: pd.to_numeric(frame[c]) for c in ("best", "low", "high", "deaths_civilians")}
+    marks = {
+        "low_above_best": numbers["low"] > numbers["best"],
+        "high_below_best": numbers["high"] < numbers["best"],
+        "civilians_above_best": numbers["deaths_civilians"] > numbers["best"],
+    }
+    for name, mask in marks.items():
+        frame[name] = mask.fillna(False).astype(bool)
     return frame
+
+
+MARK_REASONS = {
+    "low_above_best": "low above best (the stated low is kept in the quote and note, value_low left empty)",
+    "high_below_best": "high below best (the stated high is kept in the quote and note, value_high left empty)",
+    "civilians_above_best": "deaths_civilians above best (both kept as stated, the civilians' claim noted)",
+}
+
+
+def marked_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many of the selected rows carry each mark, by its reason as the import prints it."""
+    return {MARK_REASONS[m]: int(frame[m].sum()) for m in MARK_REASONS if int(frame[m].sum())}
 
 
 def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
@@ -187,6 +192,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
     place = frame["where_coordinates"].fillna(frame["adm_1"]).fillna(frame["country"])
     name = frame["dyad_name"].fillna(frame["conflict_name"]).fillna("UCDP GED event " + frame["id"]) + ", " + place
     region = frame["adm_1"].fillna(frame["country"])
+    violence = frame["type_of_violence"].map(VIOLENCE)
     description = joined(
         "UCDP GED ",
         release,
@@ -195,7 +201,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         " (",
         frame["relid"].fillna("no relid"),
         "): ",
-        frame["type_of_violence"].map(VIOLENCE),
+        violence,
         ", ",
         frame["dyad_name"].fillna("dyad not named"),
         ". Where: ",
@@ -212,7 +218,13 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         frame["code_status"].fillna("not given"),
         "; event_clarity ",
         frame["event_clarity"].fillna("not given"),
-        ".",
+        ". ",
+    ) + recorded_as(
+        type=violence,
+        place=frame["where_coordinates"],
+        adm2=frame["adm_2"],
+        side_a=frame["side_a"],
+        side_b=frame["side_b"],
     )
     events = pd.DataFrame(
         {
@@ -233,6 +245,8 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
     relied_on = joined(
         "UCDP relied on: ",
         frame["source_original"].fillna("(source_original not given)"),
+        ". Outlets: ",
+        frame["source_office"].fillna("(source_office not given)"),
         ". Articles: ",
         frame["source_article"].fillna("(source_article not given)"),
     )
@@ -245,15 +259,28 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         "quote_kind": "as_recorded",
         "revises": "",
     }
+    # A bound that contradicts best is kept as the release states it, in the quote and a note,
+    # and left out of the value columns (a chart draws best with the bounds that hold); never changed.
+    low = frame["low"].mask(frame["low_above_best"])
+    high = frame["high"].mask(frame["high_below_best"])
+    mark = pd.Series("", index=frame.index, dtype="string")
+    mark = mark.mask(
+        frame["low_above_best"],
+        joined("Marked: the release's low (", frame["low"], ") is above its best (", frame["best"], "). "),
+    )
+    mark = mark.mask(
+        frame["high_below_best"],
+        mark + joined("Marked: the release's high (", frame["high"], ") is below its best (", frame["best"], "). "),
+    )
     killed = pd.DataFrame(
         {
             "claim_id": event_id + "-killed-v" + tag,
             "event_id": event_id,
             "metric": "killed",
             "population": "all",
-            "value_low": frame["low"],
+            "value_low": low,
             "value_best": frame["best"],
-            "value_high": frame["high"],
+            "value_high": high,
             "qualifier": "estimate",
             "quote": joined(
                 "UCDP GED ",
@@ -266,7 +293,8 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
                 frame["high"],
                 ")",
             ),
-            "note": joined(
+            "note": mark.fillna("")
+            + joined(
                 "deaths_a ",
                 frame["deaths_a"],
                 ", deaths_b ",
@@ -279,6 +307,16 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             **common,
         }
     )
+    civilian_mark = pd.Series("", index=frame.index, dtype="string").mask(
+        frame["civilians_above_best"],
+        joined(
+            "Marked: the release's deaths_civilians (",
+            frame["deaths_civilians"],
+            ") is above its best (",
+            frame["best"],
+            "), as stated. ",
+        ),
+    )
     civilians = pd.DataFrame(
         {
             "claim_id": event_id + "-civilians-v" + tag,
@@ -289,11 +327,14 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             "value_best": frame["deaths_civilians"],
             "value_high": "",
             "qualifier": "estimate",
-            "quote": (
-                "UCDP GED " + release + ": " + frame["deaths_civilians"] + " civilian deaths (deaths_civilians, "
-                "a part of the best estimate)"
+            "quote": joined(
+                "UCDP GED ",
+                release,
+                ": ",
+                frame["deaths_civilians"],
+                " civilian deaths (deaths_civilians, a part of the best estimate)",
             ),
-            "note": relied_on,
+            "note": civilian_mark.fillna("") + relied_on,
             **common,
         }
     )
@@ -330,6 +371,68 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
     return Mapped(sources=sources, claimants=claimants, events=events, claims=claims, claim_rows=rows)
 
 
+def _withdrawn(
+    frame: pd.DataFrame, filters: Filters, release: str, released: str
+) -> Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]:
+    """Claims saying that an event an earlier release listed is not in this one.
+
+    Only where this file covers the event: the file lists other events of its country in the
+    event's year, and the event passes the import's filters. A country extract or a filtered
+    import does not withdraw what it does not cover.
+    """
+    tag = slug(release)
+    listed = "ucdp-ged-" + frame["id"]
+    covered = set(zip(frame["country"].str.casefold(), frame["date_start"].str[:4], strict=True))
+
+    def withdraw(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+        own = claims[claims["claimant"] == CLAIMANT]
+        if own.empty:
+            return own.iloc[:0]
+        revised = set(own["revises"][own["revises"] != ""])
+        heads = own[~own["claim_id"].isin(revised)]
+        heads = heads[(heads["reported_on"] < released) & (heads["qualifier"] != "not_reported")]
+        heads = heads[~heads["event_id"].isin(set(listed))]
+        if heads.empty:
+            return heads
+        where = events.set_index("event_id").reindex(heads["event_id"])
+        where.index = heads.index
+        scope = pd.Series(
+            [
+                (str(c).casefold(), str(d)[:4]) in covered
+                for c, d in zip(where["country"], where["date_start"], strict=True)
+            ],
+            index=heads.index,
+        )
+        text = where.rename(columns={"region": "adm_1"}).fillna("")
+        text = text.astype({c: "string" for c in text.columns}).replace("", pd.NA)
+        scope &= filters.mask(text, country="country", admin1="adm_1", start="date_start", end="date_end")
+        heads = heads[scope]
+        suffix = heads["population"].map({"all": "killed", "civilians": "civilians"}).fillna(heads["population"])
+        return pd.DataFrame(
+            {
+                "claim_id": heads["event_id"] + "-" + suffix + "-v" + tag,
+                "event_id": heads["event_id"],
+                "metric": heads["metric"],
+                "population": heads["population"],
+                "value_low": "",
+                "value_best": "",
+                "value_high": "",
+                "qualifier": "not_reported",
+                "unit": heads["unit"],
+                "claimant": CLAIMANT,
+                "source_id": f"ucdp_ged_v{tag}",
+                "reported_on": released,
+                "status": STATUS,
+                "quote": f"Not in UCDP GED {release}: the event is withdrawn from this release",
+                "quote_kind": "as_recorded",
+                "revises": "",
+                "note": f"Withdrawn: UCDP GED {release} no longer lists this event, which an earlier release did.",
+            }
+        )
+
+    return withdraw
+
+
 def import_ucdp(
     path: str | Path,
     *,
@@ -337,8 +440,14 @@ def import_ucdp(
     released: str | None = None,
     filters: Filters = Filters(),
     data_dir: str | Path | None = None,
+    encoding: str = "utf-8",
 ) -> ImportSummary:
-    """Import a GED CSV export into the tables of ``data_dir`` (default: data/)."""
+    """Import a GED CSV file (any layout since 19.1) into the tables of ``data_dir`` (default: data/).
+
+    The release's day comes from ``released``, else the file's name, else an earlier import of
+    the same release; without one the import is refused: a release dated the day of its import
+    would pass for newer than it is.
+    """
     path = Path(path)
     release = release or release_from_name(path)
     if not release:
@@ -346,9 +455,30 @@ def import_ucdp(
             f"--release: {path.name} does not name its GED version (as GEDEvent_v24_1.csv does); "
             "give it, e.g. --release 24.1"
         )
-    frame = _checked(path)
-    selected = select(frame, filters.mask(frame, country="country", admin1="adm_1", start="date_start", end="date_end"))
-    mapped = map_rows(selected, release, released or today())
+    released = released or released_from_name(path) or _released_before(f"ucdp_ged_v{slug(release)}", data_dir)
+    if not released:
+        raise ParameterError(
+            f"--released: neither {path.name} nor an earlier import says the day GED {release} was published; "
+            "give it, e.g. --released 2024-06-12 (a release dated the day of its import would pass for newer "
+            "than it is)"
+        )
+    frame = _checked(path, encoding)
+    keep = filters.mask(
+        frame,
+        country="country",
+        admin1="adm_1",
+        start="date_start",
+        end="date_end",
+        event_types=(frame["type_of_violence"].map(VIOLENCE).astype("string"), frame["type_of_violence"]),
+    )
+    selected = select(frame, keep)
+    mapped = map_rows(selected, release, released)
     return apply_import(
-        path, mapped, rows_read=len(frame), rows_selected=len(selected), data_dir=Path(data_dir) if data_dir else None
+        path,
+        mapped,
+        rows_read=len(frame),
+        rows_selected=len(selected),
+        data_dir=Path(data_dir) if data_dir else None,
+        marked=marked_counts(selected),
+        withdraw=_withdrawn(frame, filters, release, released),
     )
