@@ -237,8 +237,8 @@ def test_acled_api_column_order_and_the_current_layout(root: Path, tmp_path: Pat
     ok(root, "acled", str(ACLED_CURRENT))
     assert "nothing changed" in ok(root, "acled", str(shuffled))
     events = load_all(root / "data")["events"].set_index("event_id")
-    assert "Political violence / Explosions/Remote violence" in events.loc["acled-XRU9001", "description"]
-    assert "civilian_targeting: Civilian targeting" in events.loc["acled-XRU9001", "description"]
+    assert "Political violence / Explosions/Remote violence" in events.loc["acled-xru9001", "description"]
+    assert "civilian_targeting: Civilian targeting" in events.loc["acled-xru9001", "description"]
 
 
 def test_acled_source_depends_on_the_file_not_the_filter(root: Path, tmp_path: Path) -> None:
@@ -256,7 +256,7 @@ def test_event_type_filter_and_types_recorded(root: Path) -> None:
     out = ok(root, "ucdp", str(GED_191), "--release", "19.1", "--released", "2019-06-01", "--event-type", "3")
     assert "of 11 rows selected" in out
     events = load_all(root / "data")["events"].set_index("event_id")
-    assert events.loc["acled-XFR9102", "description"].endswith(
+    assert events.loc["acled-xfr9102", "description"].endswith(
         "Recorded as: type = Protests | place = Fictional town"
         " | adm2 = Fictional raion | country code = XFR | side a = Protesters (Freedonia)."
     )
@@ -278,7 +278,7 @@ def test_a_file_saved_by_excel_is_refused_saying_how_to_import_it(root: Path, tm
     err = refused(root, "acled", str(excel))
     assert "row 3: is not UTF-8 text" in err and "--encoding cp1252" in err and "CSV UTF-8" in err
     ok(root, "acled", str(excel), "--encoding", "cp1252")
-    assert "Fictional villagé" in load_all(root / "data")["events"].set_index("event_id").loc["acled-XUA9002", "name"]
+    assert "Fictional villagé" in load_all(root / "data")["events"].set_index("event_id").loc["acled-xua9002", "name"]
 
 
 def test_an_ambiguous_date_is_refused_never_guessed(root: Path, tmp_path: Path) -> None:
