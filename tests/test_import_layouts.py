@@ -91,7 +91,8 @@ def test_ged_api_csv_iso_datetimes_and_true_false_import(root: Path) -> None:
     tables = load_all(root / "data")
     event = tables["events"].set_index("event_id").loc["ucdp-ged-147997"]
     assert str(event["date_start"].date()) == "2014-01-22"  # written 2014-01-22T00:00:00
-    assert "side a = Government of Ukraine | side b = Maidan" in event["description"]
+    assert (event["side_a"], event["side_b"]) == ("Government of Ukraine", "Maidan")
+    assert event["event_type"] == "state-based conflict"
 
 
 def test_a_candidate_release_with_midnight_times_and_other_booleans(root: Path, tmp_path: Path) -> None:
@@ -256,10 +257,15 @@ def test_event_type_filter_and_types_recorded(root: Path) -> None:
     out = ok(root, "ucdp", str(GED_191), "--release", "19.1", "--released", "2019-06-01", "--event-type", "3")
     assert "of 11 rows selected" in out
     events = load_all(root / "data")["events"].set_index("event_id")
-    assert events.loc["acled-xfr9102", "description"].endswith(
-        "Recorded as: type = Protests | place = Fictional town"
-        " | adm2 = Fictional raion | country code = XFR | side a = Protesters (Freedonia)."
-    )
+    recorded = events.loc["acled-xfr9102", ["event_type", "place_name", "admin2", "country_code", "side_a", "side_b"]]
+    assert recorded.fillna("").tolist() == [
+        "Protests",
+        "Fictional town",
+        "Fictional raion",
+        "XFR",
+        "Protesters (Freedonia)",
+        "",
+    ]
 
 
 def test_acled_before_2019_is_refused_by_its_layout(root: Path) -> None:

@@ -29,8 +29,8 @@ any attribute; tools that do not know one ignore it):
   a dataset's coders relied on travel with it.
 
 The event's type, second-level area, country code, sides and place name of an imported event are
-those its dataset gave (``Recorded as: …`` in the event's description); a hand-made event's place
-is its row of ``places.csv``. Columns the standard has no tag for (the claimant's side, the unit,
+those its dataset gave (the events table's ``event_type``, ``admin2``, ``country_code``,
+``side_a``, ``side_b`` and ``place_name``); a hand-made event's place is its row of ``places.csv``. Columns the standard has no tag for (the claimant's side, the unit,
 the quote's kind) keep only their header: HXL allows an untagged column, and HXL tools skip it.
 """
 
@@ -59,7 +59,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("country", "Country", "#country+name"),
     ("country_code", "Country code", "#country+code"),
     ("region", "Region", "#adm1+name"),
-    ("adm2", "Second-level area", "#adm2+name"),
+    ("admin2", "Second-level area", "#adm2+name"),
     ("place", "Place", "#loc+name"),
     ("latitude", "Latitude", "#geo+lat"),
     ("longitude", "Longitude", "#geo+lon"),
@@ -87,8 +87,6 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("quote_kind", "Quote kind", ""),
     ("revises", "Revises claim", "#meta+revises"),
 )
-# What an imported event's description records beyond the events table's columns (imports.common.recorded_as).
-FACTS = ("type", "place", "adm2", "country_code", "side_a", "side_b")
 
 
 def current_claims(claims: pd.DataFrame) -> pd.Series:
@@ -100,23 +98,6 @@ def current_claims(claims: pd.DataFrame) -> pd.Series:
     order = heads.assign(_at=range(len(heads))).sort_values(["reported_on", "_at"], kind="stable")
     latest = order.drop_duplicates(key, keep="last").index
     return pd.Series(claims.index.isin(latest), index=claims.index)
-
-
-def _facts(descriptions: pd.Series) -> pd.DataFrame:
-    """The facts an import recorded at the end of each event's description (Arrow's RE2 kernels)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pa.array(descriptions.astype("string"), from_pandas=True).cast(pa.large_string())
-    block = pc.struct_field(pc.extract_regex(text, r"Recorded as: (?P<b>.*)\.$"), [0]).cast(pa.large_string())
-    edge = [pa.scalar("| ", pa.large_string()), pa.scalar(" |", pa.large_string())]
-    block = pc.binary_join_element_wise(edge[0], block, edge[1], pa.scalar("", pa.large_string()))
-    out = {}
-    for key in FACTS:
-        label = key.replace("_", " ")
-        found = pc.struct_field(pc.extract_regex(block, rf"\| {label} = (?P<v>[^|]*?) \|"), [0])
-        out[key] = pd.Series(pd.arrays.ArrowStringArray(found.cast(pa.large_string())), index=descriptions.index)
-    return pd.DataFrame(out)
 
 
 def _outlets(notes: pd.Series) -> pd.Series:
@@ -140,14 +121,12 @@ def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     """One row per claim with its event, place, claimant, source, status and values, in ``COLUMNS`` order."""
     claims = load_claims(data_dir)
     events = load_table("events", data_dir)
-    places = load_table("places", data_dir)[["place_id", "name"]].rename(columns={"name": "place_name"})
-    where = events[
-        ["event_id", "date_start", "date_end", "country", "region", "place_id", "latitude", "longitude", "description"]
-    ].merge(places, on="place_id", how="left")
-    facts = _facts(where["description"])
-    where = pd.concat([where.drop(columns="description"), facts], axis=1)
-    where["place"] = where["place_name"].astype("string").fillna(where.pop("place"))
-    where = where.rename(columns={"type": "event_type"})
+    places = load_table("places", data_dir)[["place_id", "name"]].rename(columns={"name": "known_place"})
+    place = ["event_id", "date_start", "date_end", "country", "region", "place_id", "latitude", "longitude"]
+    coded = ["event_type", "place_name", "admin2", "country_code", "side_a", "side_b"]  # as a dataset gave them
+    where = events[[*place, *coded]].merge(places, on="place_id", how="left")
+    # The place: the places table's name where the event names one, else the dataset's own place name.
+    where["place"] = where.pop("known_place").astype("string").fillna(where.pop("place_name").astype("string"))
     frame = claims.merge(where, on="event_id", how="left")
     current = current_claims(frame)
     frame["current"] = current.map({True: "true", False: "false"})

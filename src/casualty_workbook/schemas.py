@@ -193,6 +193,14 @@ TABLES: dict[str, TableSpec] = {
                 _f("latitude", "latitude", required=False),
                 _f("longitude", "longitude", required=False),
                 _f("description", "text"),
+                # What a coded dataset says of its event beyond the columns above (empty for an event
+                # entered by hand): kept as columns, so the HXL export and the notebooks read them as data.
+                _f("event_type", "text", required=False),
+                _f("place_name", "text", required=False),
+                _f("admin2", "text", required=False),
+                _f("country_code", "text", required=False),
+                _f("side_a", "text", required=False),
+                _f("side_b", "text", required=False),
             ),
             references=(Reference("place_id", "places", "place_id"),),
         ),

@@ -32,7 +32,6 @@ from .common import (
     header_of,
     joined,
     read_dataset,
-    recorded_as,
     row_problems,
     select,
     today,
@@ -183,15 +182,6 @@ def map_rows(frame: pd.DataFrame, exported: str) -> Mapped:
         frame["civilian_targeting"]
         .map(lambda v: f" civilian_targeting: {v}." if isinstance(v, str) else "")
         .fillna(""),
-        " ",
-    ) + recorded_as(
-        type=frame["event_type"],
-        disorder_type=frame["disorder_type"],
-        place=frame["location"],
-        adm2=frame["admin2"],
-        country_code=frame["iso3"],
-        side_a=frame["actor1"],
-        side_b=frame["actor2"],
     )
     events = pd.DataFrame(
         {
@@ -207,6 +197,12 @@ def map_rows(frame: pd.DataFrame, exported: str) -> Mapped:
             "latitude": frame["latitude"],
             "longitude": frame["longitude"],
             "description": description,
+            "event_type": frame["event_type"],
+            "place_name": frame["location"],
+            "admin2": frame["admin2"],
+            "country_code": frame["iso3"],
+            "side_a": frame["actor1"],
+            "side_b": frame["actor2"],
         }
     )
     # ACLED's 0 is "no fatalities reported" (its codebook), not a count of none: no figure.

@@ -337,37 +337,6 @@ def joined(*parts: pd.Series | str) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(out), index=index)
 
 
-def recorded_as(**facts: pd.Series | None) -> pd.Series:
-    """The sentence that ends an imported event's description: ``Recorded as: type = … | adm2 = ….``
-
-    It keeps what a dataset says about the event that the events table has no column for (its
-    type, second-level area, country code, sides, place name), in one fixed form the HXL export
-    reads back (``recorded_facts``). A fact the row lacks is left out; '|' in a value becomes '/'.
-    """
-    parts: list[pd.Series | str] = []
-    index = next(v.index for v in facts.values() if v is not None)
-    for key, values in facts.items():
-        if values is None:
-            continue
-        cleaned = values.str.replace("|", "/", regex=False).str.strip().str.rstrip(".")
-        piece = joined(f"{key.replace('_', ' ')} = ", cleaned).fillna("")
-        parts.append(piece)
-    text = pd.Series("", index=index, dtype="string")
-    for piece in parts:
-        text = text.where(piece == "", text.where(text == "", text + " | ") + piece)
-    return ("Recorded as: " + text + ".").where(text != "", "")
-
-
-def recorded_facts(descriptions: pd.Series, keys: tuple[str, ...]) -> pd.DataFrame:
-    """The facts ``recorded_as`` wrote at the end of each description, one column per key (missing where absent)."""
-    block = descriptions.astype("string").str.extract(r"Recorded as: (.*)\.$", expand=False)
-    out = {}
-    for key in keys:
-        label = re.escape(key.replace("_", " "))
-        out[key] = ("| " + block).str.extract(rf"\| {label} = ([^|]*?)(?:\s*$|\s+(?=\|))", expand=False)
-    return pd.DataFrame(out, index=descriptions.index)
-
-
 def select(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
     """``frame[keep]``, without copying a whole dataset's columns when every row is kept."""
     return frame if bool(keep.all()) else frame[keep]

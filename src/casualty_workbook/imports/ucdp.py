@@ -26,7 +26,6 @@ from .common import (
     apply_import,
     joined,
     read_dataset,
-    recorded_as,
     row_problems,
     select,
     slug,
@@ -218,13 +217,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         frame["code_status"].fillna("not given"),
         "; event_clarity ",
         frame["event_clarity"].fillna("not given"),
-        ". ",
-    ) + recorded_as(
-        type=violence,
-        place=frame["where_coordinates"],
-        adm2=frame["adm_2"],
-        side_a=frame["side_a"],
-        side_b=frame["side_b"],
+        ".",
     )
     events = pd.DataFrame(
         {
@@ -240,6 +233,12 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             "latitude": frame["latitude"],
             "longitude": frame["longitude"],
             "description": description,
+            "event_type": violence,
+            "place_name": frame["where_coordinates"],
+            "admin2": frame["adm_2"],
+            "country_code": "",  # GED names the country, never by an ISO code
+            "side_a": frame["side_a"],
+            "side_b": frame["side_b"],
         }
     )
     relied_on = joined(
