@@ -150,7 +150,7 @@ def test_claims_chart_draws_lower_bounds_and_names_its_sources(claims):
     assert "≥ 15" in texts and "≥ 1" in texts
     assert "Source: A Russian emergency official, via SocialNews.XYZ (IANS), 13 May 2024" in texts
     assert "Russia's Emergencies Ministry (EMERCOM), via Dagens, 14 May 2024" in texts
-    assert "Status of the figures drawn: 20 claimed." in " ".join(texts.split())
+    assert "Status of the figures drawn: 2 attributed to no one; 18 claimed." in " ".join(texts.split())
     assert "not an established fact" in texts
     arrows = [c for c in ax.get_children() if getattr(c, "arrow_patch", None) is not None]
     assert len(arrows) == int((chosen["qualifier"] == "at_least").sum()), "one open-ended arrow per lower bound"
@@ -161,8 +161,8 @@ def test_claims_chart_draws_lower_bounds_and_names_its_sources(claims):
 
 def test_yearly_chart_marks_unverified_years(by_year, totals):
     ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals))
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "unverified" in legend and any("MH17" in t for t in legend)
+    legend = [" ".join(t.get_text().split()) for t in ax.get_legend().get_texts()]
+    assert "not matched to a quote yet" in legend and any("MH17" in t for t in legend)
     assert any(t.startswith("Source: OHCHR (2022)") for t in _texts(ax))
 
 
@@ -197,14 +197,17 @@ def test_context_chart_carries_its_caveat(claims, by_year, totals):
 
 def test_status_caption_says_what_the_rows_say(by_year, totals):
     yearly = analysis.civilian_deaths_by_year(by_year, totals)
-    assert analysis.status_caption(yearly["status"], yearly["year"]) == "2021 verified; 2014–2020 unverified"
+    assert (
+        analysis.status_caption(yearly["status"], yearly["year"])
+        == "2021 verified; 2014–2020 not matched to a quote yet"
+    )
     assert analysis.status_caption(pd.Series(["claimed", "derived", "claimed"])) == "2 claimed; 1 derived"
 
 
 def test_yearly_caption_is_computed_and_never_calls_unverified_years_verified(by_year, totals):
     ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals))
     texts = "\n".join(_texts(ax))
-    assert "Status: 2021 verified; 2014–2020 unverified." in " ".join(texts.split())
+    assert "Status: 2021 verified; 2014–2020 not matched to a quote yet." in " ".join(texts.split())
 
 
 def test_excluding_mh17_takes_the_298_off_every_total_that_includes_them(totals, by_year):
@@ -236,7 +239,7 @@ def test_context_caption_names_the_statuses_drawn(claims, by_year, totals):
     ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly=yearly)
     texts = "\n".join(_texts(ax))
     texts = " ".join(texts.split())
-    assert "(2021 verified; 2020 unverified)" in texts and "(2 claimed)" in texts
+    assert "(2021 verified; 2020 not matched to a quote yet)" in texts and "(2 claimed)" in texts
     assert ax.get_xlabel() == "People killed (log scale)"
 
 

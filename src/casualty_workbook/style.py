@@ -31,14 +31,24 @@ STATUS_COLOURS = {
     "verified": OKABE_ITO["blue"],
     "secondary": OKABE_ITO["sky_blue"],
     "unverified": OKABE_ITO["orange"],
+    "unattributed": OKABE_ITO["yellow"],
     "claimed": OKABE_ITO["vermillion"],
     "derived": OKABE_ITO["reddish_purple"],
 }
-STATUS_HATCHES = {"verified": "", "secondary": "..", "unverified": "//", "claimed": "xx", "derived": "--"}
+STATUS_HATCHES = {
+    "verified": "",
+    "secondary": "..",
+    "unverified": "//",
+    "unattributed": "\\\\",
+    "claimed": "xx",
+    "derived": "--",
+}
 STATUS_LABELS = {
     "verified": "verified (in the producing body's own text)",
     "secondary": "secondary (a neutral body's figure carried by an outlet)",
-    "unverified": "unverified",
+    # What the workbook checked, not what the producer did: OHCHR's own counts may sit here.
+    "unverified": "not matched to a quote yet",
+    "unattributed": "attributed to no one by the outlet",
     "claimed": "claimed by a party to the war, not independently verified",
     "derived": "derived (computed from other figures)",
 }
