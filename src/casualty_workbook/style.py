@@ -31,7 +31,7 @@ STATUS_COLOURS = {
     "verified": OKABE_ITO["blue"],
     "secondary": OKABE_ITO["sky_blue"],
     "unverified": OKABE_ITO["orange"],
-    "unattributed": OKABE_ITO["yellow"],
+    "unattributed": OKABE_ITO["bluish_green"],
     "claimed": OKABE_ITO["vermillion"],
     "derived": OKABE_ITO["reddish_purple"],
 }
