@@ -219,7 +219,7 @@ def test_an_event_without_weapons_revisions_or_places_says_so():
     assert not narrative.has_revisions(history)
     assert "no revision to chart" in narrative.revisions_intro(history) or history.empty
     intro = narrative.event_intro(event, events, claims)
-    assert intro.startswith(f"# {bare.name}\n") and str(bare.description) in intro
+    assert intro.startswith(f"# {bare.name}") and str(bare.description) in intro
 
 
 def test_an_events_places_are_its_own_place_its_region_and_the_reference():

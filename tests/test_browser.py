@@ -332,7 +332,7 @@ def test_report_page_data_tab_sorts_searches_and_offers_the_csv(reader, reports_
     table = figure.locator("table.dataTable")
     table.wait_for(state="visible")
     headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
-    column = headers.index("best") + 1
+    column = headers.index("Best") + 1
     cells = table.locator(f"tbody tr td:nth-child({column})")
 
     def numbers() -> list[float]:

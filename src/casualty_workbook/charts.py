@@ -66,7 +66,9 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.8)) -> Axes:
     return ax
 
 
-SOURCE_WIDTH = 130  # characters of a source line, the width of a chart's plot and key
+# The smallest text a chart prints (points): a page shows every chart wide enough for it to read at 11 CSS px.
+MIN_FONT = 8
+SOURCE_WIDTH = 115  # characters of a source line at 8 pt, about the width of a chart's plot and key
 SOURCE_LINES = 2  # a source line longer than this is summed up; the full list is in the figure's data
 
 
@@ -83,7 +85,7 @@ def add_source_line(ax: Axes, text: str, *, note: str | None = None) -> None:
         textcoords="offset points",
         ha="left",
         va="top",
-        fontsize=7,
+        fontsize=MIN_FONT,
         color=CAPTION,
     )
 
@@ -266,8 +268,9 @@ def plot_claims(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None
         whole=ax.xaxis,
         statuses=drawn["status"],
         source=source_line(drawn),
-        note=f"Status of the figures drawn: {analysis.status_caption(drawn['status'])}. Each bar is a claim "
-        "by the party named, not an established fact; ≥ marks a lower bound ('at least').",
+        note=f"Status of the figures drawn: {analysis.status_caption(drawn['status'])}. Each bar is a figure as "
+        "the party named gave it (or the outlet, where it names no one), not an established fact; ≥ marks a "
+        "lower bound ('at least').",
         rows=figure_data.claim_rows(drawn.iloc[::-1]),
     )
 
@@ -357,7 +360,7 @@ def plot_toll_revisions(
                 },
                 zorder=2,
             )
-    ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=7.5)
+    ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=MIN_FONT)
     ax.set_ylim(len(data) - 0.4, -0.6)  # earliest at the top
     top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
     ax.set_xlim(0, _room_for_labels(top, False))
@@ -383,7 +386,7 @@ def plot_toll_revisions(
     ]
     if (data["qualifier"] == "at_least").any():
         handles.append(Line2D([], [], marker="^", ls="", color="white", markeredgecolor="black", label="at least (▲)"))
-    ax.legend(handles=handles, title="Who said it", fontsize=7.5, **KEY_OUTSIDE)
+    ax.legend(handles=handles, title="Who said it", fontsize=MIN_FONT, **KEY_OUTSIDE)
     timed = data["when"].str.contains("UTC").any()
     return _finish(
         ax,
@@ -595,7 +598,7 @@ def plot_toll_in_context(
     ]
     for y, (_label, value, status, open_ended, wording) in enumerate(event_rows):
         _bar(event_ax, y, value, status, label=wording, open_ended=open_ended)
-    event_ax.set_yticks(range(len(event_rows)), [r[0] for r in event_rows], fontsize=7.5)
+    event_ax.set_yticks(range(len(event_rows)), [r[0] for r in event_rows], fontsize=MIN_FONT)
     pad = max(0.0, (len(yearly) / 2 - len(event_rows)) / 2)  # bars as thick as the years' bars
     event_ax.set_ylim(len(event_rows) - 0.4 + pad, -0.6 - pad)
     event_top = max((r[1] for r in event_rows), default=1.0)

@@ -19,6 +19,17 @@ from typing import BinaryIO, Literal, overload
 Writer = Callable[[BinaryIO], object]
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back, once, at import)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates its file 0600; a finished file gets the mode any new file of the user's gets (0644 under umask 022).
+FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write(path: str | Path, data: bytes | Writer, *, scratch: Path | None = None) -> Path:
     """Write ``path`` whole or not at all; returns it.
 
@@ -38,6 +49,7 @@ def atomic_write(path: str | Path, data: bytes | Writer, *, scratch: Path | None
     folder = scratch if scratch is not None and scratch.is_dir() else path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             if callable(data):
                 data(handle)
