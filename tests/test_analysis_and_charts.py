@@ -382,3 +382,17 @@ def test_a_range_label_stands_clear_of_its_error_bar_cap(totals, include_mh17):
     # two pixels at least between the cap's right edge and the label's first letter
     assert label.get_window_extent(renderer).x0 >= cap_right + 2
     plt.close(ax.figure)
+
+
+def test_every_place_label_stays_inside_the_maps_frame():
+    places = analysis.distances_from(load_table("places"), "belgorod")
+    ax = charts.plot_places(places, reference="belgorod")
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if getattr(t, "xycoords", None) == "data" and t.get_text()]
+    assert len(labels) >= 3
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        assert inside, f"{label.get_text()!r} leaves the map's frame"

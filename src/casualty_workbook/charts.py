@@ -725,7 +725,18 @@ def plot_places(
                 ls=":",
                 zorder=1,
             )
-        ax.annotate(label, (row.longitude, row.latitude), xytext=(6, 4), textcoords="offset points", fontsize=8)
+        # A label runs towards the middle of the map, so none leaves the frame: right of a place in the
+        # western half, below and left of one in the eastern half (clear of labels running right).
+        east = len(located) > 1 and row.longitude > float(located["longitude"].astype(float).mean())
+        ax.annotate(
+            label,
+            (row.longitude, row.latitude),
+            xytext=(-6, -9) if east else (6, 4),
+            textcoords="offset points",
+            ha="right" if east else "left",
+            va="top" if east else "baseline",
+            fontsize=8,
+        )
     if len(located):
         lat = located["latitude"].astype(float)
         lon = located["longitude"].astype(float)

@@ -64,6 +64,33 @@ COUNTRY_PALETTE = tuple(
 )
 
 
+# Every colour a chart draws with, text and grid included: a PNG is saved with a palette of these and
+# the steps from white to each (anti-aliased edges), so each colour is kept exactly and the file is small.
+DRAWN_COLOURS = (
+    *OKABE_ITO.values(),
+    SET_APART,
+    LINK,
+    CAPTION,
+    BOX_EDGE,
+    "#262626",  # text (seaborn's)
+    "#dddddd",  # grid
+)
+PNG_STEPS = 16  # shades from white to each drawn colour
+
+
+def png_palette() -> list[int]:
+    """The PNG palette: each of ``DRAWN_COLOURS`` and its ``PNG_STEPS`` shades towards white, then white."""
+    colours = []
+    for hex_colour in dict.fromkeys(c.lower() for c in DRAWN_COLOURS):
+        rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+        for step in range(PNG_STEPS):
+            t = step / PNG_STEPS
+            colours.append(tuple(round(c + (255 - c) * t) for c in rgb))
+    colours.append((255, 255, 255))
+    colours = list(dict.fromkeys(colours))[:256]
+    return [v for colour in colours for v in colour] + [255, 255, 255] * (256 - len(colours))
+
+
 def use_house_style() -> None:
     """Apply the workbook's style to matplotlib and seaborn (idempotent)."""
     sns.set_theme(style="whitegrid", rc={})  # seaborn first, then our file overrides it
