@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +16,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from casualty_workbook import analysis, charts, coded, narrative, schemas, style
+from casualty_workbook import analysis, charts, coded, narrative, provenance, schemas, style
 from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
 
 
@@ -396,3 +397,17 @@ def test_every_place_label_stays_inside_the_maps_frame():
         box = label.get_window_extent(renderer)
         inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
         assert inside, f"{label.get_text()!r} leaves the map's frame"
+
+
+def test_a_source_line_is_at_most_two_lines_and_says_where_the_full_list_is(claims):
+    chosen = analysis.event_claims(claims, "belgorod_strike_2024")
+    full = provenance.claim_source_line(chosen)
+    assert len(textwrap.wrap(full, charts.SOURCE_WIDTH)) > charts.SOURCE_LINES  # long enough to be summed up
+    short = charts.source_line(chosen)
+    assert len(textwrap.wrap(short, charts.SOURCE_WIDTH)) <= charts.SOURCE_LINES
+    claimants, outlets = chosen["claimant_name"].nunique(), chosen["publisher"].nunique()
+    assert short == (
+        f"Sources: {claimants} claimants via {outlets} outlets, each listed in the chart's data (CSV) and its Sources tab."
+    )
+    few = chosen[chosen["claim_id"] == "C012"]
+    assert charts.source_line(few) == provenance.claim_source_line(few)  # a short one is kept whole

@@ -90,6 +90,10 @@ def add_source_line(ax: Axes, text: str, *, note: str | None = None) -> None:
     )
 
 
+def _listing(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
@@ -676,7 +680,16 @@ def _places_source_line(places: pd.DataFrame) -> str:
         parts.append("places as named in " + _cited(places, "mentioned_in"))
     if places["mentioned_in"].isna().any():
         parts.append("other places named by no recorded source (their notes in places.csv say why they are shown)")
-    return "Source: " + "; ".join(parts) + "." if parts else ""
+    full = "Source: " + "; ".join(parts) + "." if parts else ""
+    if len(textwrap.wrap(full, SOURCE_WIDTH)) <= SOURCE_LINES:
+        return full
+    located = places.loc[places["coord_source_id"].notna(), "coord_source_id_publisher"].dropna().astype(str)
+    named = places["mentioned_in"].dropna().astype(str).nunique()
+    coordinates = f"coordinates (verified) from {_listing(sorted(set(located)))}; " if len(located) else ""
+    return (
+        f"Sources: {coordinates}places as named in {_plural(named, 'report')}; each listed in the chart's "
+        "data (CSV) and its Sources tab."
+    )
 
 
 def plot_places(
