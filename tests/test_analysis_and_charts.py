@@ -16,7 +16,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from casualty_workbook import analysis, charts, coded, narrative, provenance, schemas, style
+from casualty_workbook import analysis, charts, coded, figure_data, narrative, provenance, schemas, style
 from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
 
 
@@ -177,9 +177,12 @@ def test_places_chart_lists_unlocated_places_instead_of_guessing():
     places = analysis.distances_from(load_table("places"), "belgorod")
     ax = charts.plot_places(analysis.places_with_sources(places, load_table("sources")), reference="belgorod")
     texts = "\n".join(_texts(ax))
-    assert "coordinates (verified) from Wikipedia (English): Belgorod, Lyptsi, Morokhovets, Vovchansk" in " ".join(
-        texts.split()
-    )
+    assert "coordinates (verified) from Wikipedia (English);" in " ".join(texts.split())
+    # the entries each coordinate came from are in the chart's data
+    rows = figure_data.attached(ax)
+    located = rows[rows["mark"] == "point"]
+    assert set(located["category"]) == {"Belgorod", "Lyptsi", "Morokhovets", "Vovchansk"}
+    assert located["source"].astype(str).str.startswith("wikipedia_").all()
     assert "No verified coordinates" in texts and "Hatyshche" in texts
     plotted = sum(len(c.get_offsets()) for c in ax.collections)
     assert plotted == 4  # Belgorod, Morokhovets, Lyptsi, Vovchansk
@@ -366,7 +369,9 @@ def test_a_map_cites_the_sources_joined_to_its_places():
     joined = analysis.places_with_sources(places, load_table("sources"))
     assert joined.loc[joined["place_id"] == "belgorod", "coord_source_id_publisher"].item() == "Wikipedia (English)"
     cited = " ".join(" ".join(_texts(charts.plot_places(joined))).split())
-    assert "coordinates (verified) from Wikipedia (English): " in cited
+    # four places' coordinates and a report's names run past two lines: the publishers are named, the
+    # entries are listed in the chart's data
+    assert "Sources: coordinates (verified) from Wikipedia (English); places as named in 1 report;" in cited
     bare = " ".join(" ".join(_texts(charts.plot_places(places))).split())
     assert "Source: places.csv (coordinates from the source in coord_source_id" in bare
     plt.close("all")
