@@ -416,3 +416,26 @@ def test_a_source_line_is_at_most_two_lines_and_says_where_the_full_list_is(clai
     )
     few = chosen[chosen["claim_id"] == "C012"]
     assert charts.source_line(few) == provenance.claim_source_line(few)  # a short one is kept whole
+
+
+def test_every_label_names_its_population_where_it_is_not_everyone(claims):
+    missing = analysis.event_claims(claims, "belgorod_strike_2024", metrics=("missing",))
+    assert set(missing["population"]) == {"children"}
+    ax = charts.plot_claims(missing, title="t")
+    assert all(t.get_text().startswith("Missing (children) · ") for t in ax.get_yticklabels())
+    donbas = analysis.event_claims(claims, "donbas_war_2014_2021", metrics=("killed",))
+    ticks = [t.get_text() for t in charts.plot_claims(donbas, title="t").get_yticklabels()]
+    assert sorted(t.split(" · ")[0] for t in ticks) == ["Killed (all people)", "Killed (civilians)"]
+    plt.close("all")
+
+
+def test_a_report_table_has_no_index_no_na_and_speaks_in_words(claims):
+    shown = narrative.table(
+        analysis.with_labels(claims[claims["claim_id"].isin(["C013", "C016"])]),
+        ["claimant_name", "reported_on", "status", "metric", "label", "revises"],
+    ).data
+    assert "<NA>" not in shown and "nan" not in shown
+    assert "<th>Who said it</th>" in shown and "<th>Status</th>" in shown
+    assert "attributed to no one" in shown and "13 May 2024" in shown and "≈ 14,000" in shown
+    assert "<tbody>\n    <tr>\n      <td>" in shown.replace("\r", ""), "rows start with a cell, not an index heading"
+    assert narrative.table(claims.iloc[0:0], empty=None) is None

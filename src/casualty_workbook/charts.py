@@ -252,16 +252,19 @@ def plot_claims(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None
     for y, row in drawn.iterrows():
         value = float(row["drawn"]) if pd.notna(row["drawn"]) else 0.0
         _bar(ax, y, value, str(row["status"]), label=row["label"], open_ended=row["qualifier"] == "at_least")
-    # Where figures of more than one population are drawn (all the dead, civilians), each label names its own.
+    # Each label names its population where more than one is drawn (all the dead, civilians), and
+    # always where it is a part of the people (children), so "Missing ≥ 1" never drops "children".
     populations = drawn["population"].astype("string").fillna("")
     several = populations.nunique() > 1
     ticks = [
         f"{METRIC_LABELS.get(str(r.metric), r.metric)}"
-        + (f" ({POPULATION_LABELS.get(p, p)})" if several and p else "")
+        + (f" ({POPULATION_LABELS.get(p, p)})" if p and (several or p != "all") else "")
         + f" · {r.claimant_name}\n{r.publisher}, {r.reported_on:%d %b %Y}"
         for r, p in zip(drawn.itertuples(), populations, strict=False)
     ]
     ax.set_yticks(range(len(drawn)), ticks, fontsize=8)
+    pad = max(0.0, (3 - len(drawn)) / 2)  # one or two claims keep bars of a usual thickness
+    ax.set_ylim(-0.6 - pad, len(drawn) - 0.4 + pad)
     top = float(drawn["drawn"].max()) if drawn["drawn"].notna().any() else 1.0
     ax.set_xlim(0, _room_for_labels(top, bool((drawn["qualifier"] == "at_least").any())))
     units = list(dict.fromkeys(drawn["unit"].dropna().astype(str))) or ["people"]

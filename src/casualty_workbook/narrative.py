@@ -9,6 +9,7 @@ Functions return Markdown (or plain text for charts); ``show`` displays Markdown
 from __future__ import annotations
 
 import numbers
+import re
 import textwrap
 
 import pandas as pd
@@ -420,12 +421,15 @@ _VALUE_WORDS = {
 }
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _cell(value: object, *, separators: bool = True) -> str:
     """A cell as a reader reads it: an empty cell for a missing value, dates as '13 May 2024', counts
     with thousands separators (not a year's column: ``separators=False``)."""
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return ""
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, pd.Timestamp) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
         return _day(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         if float(value).is_integer():
