@@ -236,3 +236,19 @@ def test_the_builds_files_have_the_mode_the_users_umask_gives(built_project):
         for path in (root / folder).rglob("*"):
             if path.is_file():
                 assert stat.S_IMODE(path.stat().st_mode) == wanted, (path, oct(path.stat().st_mode))
+
+
+def test_the_table_library_is_written_once_and_its_mode_mended(tmp_path):
+    import os
+    import stat
+
+    from casualty_workbook.files import FILE_MODE
+    from casualty_workbook.pages import shared_script, write_shared_script
+
+    path = write_shared_script(tmp_path)
+    assert path.read_bytes() == shared_script() and stat.S_IMODE(path.stat().st_mode) == FILE_MODE
+    before = path.stat().st_mtime_ns
+    assert write_shared_script(tmp_path).stat().st_mtime_ns == before, "the same bytes are not written again"
+    os.chmod(path, 0o600)  # as written before files took the user's umask
+    write_shared_script(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE

@@ -123,11 +123,12 @@ def shared_script() -> bytes:
 
 def write_shared_script(folder: Path, *, scratch: Path | None = None) -> Path:
     """Write the table library once into ``folder`` (where the pages are), unless it is there already."""
-    from .files import atomic_write
+    from .files import FILE_MODE, atomic_write
 
     path = Path(folder) / shared_script_name()
     data = shared_script()
-    if not (path.is_file() and path.read_bytes() == data):
+    # rewritten when its bytes differ, or its mode (one written 0600 before files took the user's umask)
+    if not (path.is_file() and path.read_bytes() == data and path.stat().st_mode & 0o777 == FILE_MODE):
         atomic_write(path, data, scratch=scratch)
     return path
 
