@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +16,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from casualty_workbook import analysis, charts, coded, narrative, schemas, style
+from casualty_workbook import analysis, charts, coded, figure_data, narrative, provenance, schemas, style
 from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
 
 
@@ -148,10 +149,16 @@ def test_claims_chart_draws_lower_bounds_and_names_its_sources(claims):
     ax = charts.plot_claims(chosen, title="t")
     texts = "\n".join(_texts(ax))
     assert "≥ 15" in texts and "≥ 1" in texts
-    assert "Source: A Russian emergency official, via SocialNews.XYZ (IANS), 13 May 2024" in texts
-    assert "Russia's Emergencies Ministry (EMERCOM), via Dagens, 14 May 2024" in texts
-    assert "Status of the figures drawn: 20 claimed." in " ".join(texts.split())
-    assert "not an established fact" in texts
+    # Twenty claims from many outlets: the source line sums them up in two lines, the CSV lists them.
+    assert "Sources: 6 claimants via 9 outlets, each listed in the chart's data (CSV) and its Sources tab." in " ".join(
+        texts.split()
+    )
+    few = charts.plot_claims(chosen[chosen["claim_id"].isin(["C012", "C024"])], title="t")
+    assert "Source: A Russian emergency official, via SocialNews.XYZ (IANS), 13 May 2024; Russia's Emergencies " in (
+        " ".join(" ".join(_texts(few)).split())
+    )
+    assert "Status of the figures drawn: 2 attributed to no one; 18 claimed." in " ".join(texts.split())
+    assert "not an established fact" in " ".join(texts.split())
     arrows = [c for c in ax.get_children() if getattr(c, "arrow_patch", None) is not None]
     assert len(arrows) == int((chosen["qualifier"] == "at_least").sum()), "one open-ended arrow per lower bound"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -161,8 +168,8 @@ def test_claims_chart_draws_lower_bounds_and_names_its_sources(claims):
 
 def test_yearly_chart_marks_unverified_years(by_year, totals):
     ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals))
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "unverified" in legend and any("MH17" in t for t in legend)
+    legend = [" ".join(t.get_text().split()) for t in ax.get_legend().get_texts()]
+    assert "not matched to a quote yet" in legend and any("MH17" in t for t in legend)
     assert any(t.startswith("Source: OHCHR (2022)") for t in _texts(ax))
 
 
@@ -170,9 +177,12 @@ def test_places_chart_lists_unlocated_places_instead_of_guessing():
     places = analysis.distances_from(load_table("places"), "belgorod")
     ax = charts.plot_places(analysis.places_with_sources(places, load_table("sources")), reference="belgorod")
     texts = "\n".join(_texts(ax))
-    assert "coordinates (verified) from Wikipedia (English): Belgorod, Lyptsi, Morokhovets, Vovchansk" in " ".join(
-        texts.split()
-    )
+    assert "coordinates (verified) from Wikipedia (English);" in " ".join(texts.split())
+    # the entries each coordinate came from are in the chart's data
+    rows = figure_data.attached(ax)
+    located = rows[rows["mark"] == "point"]
+    assert set(located["category"]) == {"Belgorod", "Lyptsi", "Morokhovets", "Vovchansk"}
+    assert located["source"].astype(str).str.startswith("wikipedia_").all()
     assert "No verified coordinates" in texts and "Hatyshche" in texts
     plotted = sum(len(c.get_offsets()) for c in ax.collections)
     assert plotted == 4  # Belgorod, Morokhovets, Lyptsi, Vovchansk
@@ -189,7 +199,11 @@ def test_context_chart_carries_its_caveat(claims, by_year, totals):
         yearly=analysis.civilian_deaths_by_year(by_year, totals),
     )
     texts = "\n".join(_texts(ax))
-    assert "not like for like" in texts and "Claims:" in texts and ax.get_xscale() == "log"
+    assert "not like for like" in texts and "Claims:" in texts
+    # Two panels, each with bars from zero on a linear axis: never bars on a log axis.
+    panels = ax.figure.axes
+    assert len(panels) == 2 and all(p.get_xscale() == "linear" and p.get_xlim()[0] == 0 for p in panels)
+    assert "scales differ" in " ".join(texts.split())
 
 
 # ---- captions and labels follow the data --------------------------------------------------------------
@@ -197,14 +211,17 @@ def test_context_chart_carries_its_caveat(claims, by_year, totals):
 
 def test_status_caption_says_what_the_rows_say(by_year, totals):
     yearly = analysis.civilian_deaths_by_year(by_year, totals)
-    assert analysis.status_caption(yearly["status"], yearly["year"]) == "2021 verified; 2014–2020 unverified"
+    assert (
+        analysis.status_caption(yearly["status"], yearly["year"])
+        == "2021 verified; 2014–2020 not matched to a quote yet"
+    )
     assert analysis.status_caption(pd.Series(["claimed", "derived", "claimed"])) == "2 claimed; 1 derived"
 
 
 def test_yearly_caption_is_computed_and_never_calls_unverified_years_verified(by_year, totals):
     ax = charts.plot_civilian_deaths_by_year(analysis.civilian_deaths_by_year(by_year, totals))
     texts = "\n".join(_texts(ax))
-    assert "Status: 2021 verified; 2014–2020 unverified." in " ".join(texts.split())
+    assert "Status: 2021 verified; 2014–2020 not matched to a quote yet." in " ".join(texts.split())
 
 
 def test_excluding_mh17_takes_the_298_off_every_total_that_includes_them(totals, by_year):
@@ -236,8 +253,9 @@ def test_context_caption_names_the_statuses_drawn(claims, by_year, totals):
     ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly=yearly)
     texts = "\n".join(_texts(ax))
     texts = " ".join(texts.split())
-    assert "(2021 verified; 2020 unverified)" in texts and "(2 claimed)" in texts
-    assert ax.get_xlabel() == "People killed (log scale)"
+    assert "(2021 verified; 2020 not matched to a quote yet)" in texts and "(2 claimed)" in texts
+    assert ax.get_xlabel() == "Civilians killed in the year (people, OHCHR)"
+    assert ax.figure.axes[1].get_xlabel() == "People killed (as claimed)"
 
 
 def test_revision_chart_gives_every_report_its_own_row(claims):
@@ -341,7 +359,7 @@ def test_a_tables_source_line_and_captions_come_from_its_origin(by_year, totals,
     plt.close(ax.figure)
     ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly=yearly)
     texts = " ".join(" ".join(_texts(ax)).split())
-    assert ax.get_title(loc="left") == "A claimed death toll beside Example Body's civilian deaths per year"
+    assert ax.get_title(loc="left") == "Example Body's civilian deaths per year"
     assert "Source: Example Body (2030), T. Claims:" in texts and "OHCHR" not in texts
     plt.close(ax.figure)
 
@@ -351,7 +369,9 @@ def test_a_map_cites_the_sources_joined_to_its_places():
     joined = analysis.places_with_sources(places, load_table("sources"))
     assert joined.loc[joined["place_id"] == "belgorod", "coord_source_id_publisher"].item() == "Wikipedia (English)"
     cited = " ".join(" ".join(_texts(charts.plot_places(joined))).split())
-    assert "coordinates (verified) from Wikipedia (English): " in cited
+    # four places' coordinates and a report's names run past two lines: the publishers are named, the
+    # entries are listed in the chart's data
+    assert "Sources: coordinates (verified) from Wikipedia (English); places as named in 1 report;" in cited
     bare = " ".join(" ".join(_texts(charts.plot_places(places))).split())
     assert "Source: places.csv (coordinates from the source in coord_source_id" in bare
     plt.close("all")
@@ -368,3 +388,54 @@ def test_a_range_label_stands_clear_of_its_error_bar_cap(totals, include_mh17):
     # two pixels at least between the cap's right edge and the label's first letter
     assert label.get_window_extent(renderer).x0 >= cap_right + 2
     plt.close(ax.figure)
+
+
+def test_every_place_label_stays_inside_the_maps_frame():
+    places = analysis.distances_from(load_table("places"), "belgorod")
+    ax = charts.plot_places(places, reference="belgorod")
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if getattr(t, "xycoords", None) == "data" and t.get_text()]
+    assert len(labels) >= 3
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        assert inside, f"{label.get_text()!r} leaves the map's frame"
+
+
+def test_a_source_line_is_at_most_two_lines_and_says_where_the_full_list_is(claims):
+    chosen = analysis.event_claims(claims, "belgorod_strike_2024")
+    full = provenance.claim_source_line(chosen)
+    assert len(textwrap.wrap(full, charts.SOURCE_WIDTH)) > charts.SOURCE_LINES  # long enough to be summed up
+    short = charts.source_line(chosen)
+    assert len(textwrap.wrap(short, charts.SOURCE_WIDTH)) <= charts.SOURCE_LINES
+    claimants, outlets = chosen["claimant_name"].nunique(), chosen["publisher"].nunique()
+    assert short == (
+        f"Sources: {claimants} claimants via {outlets} outlets, each listed in the chart's data (CSV) and its Sources tab."
+    )
+    few = chosen[chosen["claim_id"] == "C012"]
+    assert charts.source_line(few) == provenance.claim_source_line(few)  # a short one is kept whole
+
+
+def test_every_label_names_its_population_where_it_is_not_everyone(claims):
+    missing = analysis.event_claims(claims, "belgorod_strike_2024", metrics=("missing",))
+    assert set(missing["population"]) == {"children"}
+    ax = charts.plot_claims(missing, title="t")
+    assert all(t.get_text().startswith("Missing (children) · ") for t in ax.get_yticklabels())
+    donbas = analysis.event_claims(claims, "donbas_war_2014_2021", metrics=("killed",))
+    ticks = [t.get_text() for t in charts.plot_claims(donbas, title="t").get_yticklabels()]
+    assert sorted(t.split(" · ")[0] for t in ticks) == ["Killed (all people)", "Killed (civilians)"]
+    plt.close("all")
+
+
+def test_a_report_table_has_no_index_no_na_and_speaks_in_words(claims):
+    shown = narrative.table(
+        analysis.with_labels(claims[claims["claim_id"].isin(["C013", "C016"])]),
+        ["claimant_name", "reported_on", "status", "metric", "label", "revises"],
+    ).data
+    assert "<NA>" not in shown and "nan" not in shown
+    assert "<th>Who said it</th>" in shown and "<th>Status</th>" in shown
+    assert "attributed to no one" in shown and "13 May 2024" in shown and "≈ 14,000" in shown
+    assert "<tbody>\n    <tr>\n      <td>" in shown.replace("\r", ""), "rows start with a cell, not an index heading"
+    assert narrative.table(claims.iloc[0:0], empty=None) is None

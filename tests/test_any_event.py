@@ -142,8 +142,8 @@ def test_every_event_notebook_speaks_only_of_the_new_event(fictional_project, no
     assert not leaked, f"{executed.stem}.html mentions {leaked}"
     if notebook == "event_report":
         figures = {svg.stem: svg_text(svg) for svg in svgs}
-        assert sorted(figures) == ["casualties_claimed", "toll_revisions", "weapons_by_system"]
-        assert name in figures["casualties_claimed"]
+        assert sorted(figures) == ["injured_claimed", "killed_claimed", "toll_revisions", "weapons_by_system"]
+        assert name in figures["killed_claimed"] and name in figures["injured_claimed"]
         weapons = " ".join(figures["weapons_by_system"].split())
         # The axis says what was counted (the claim's metric), the caption what the reported name means.
         assert "Munitions claimed launched (count)" in weapons
@@ -222,7 +222,7 @@ def test_an_event_without_weapons_revisions_or_places_says_so():
     assert not narrative.has_revisions(history)
     assert "no revision to chart" in narrative.revisions_intro(history) or history.empty
     intro = narrative.event_intro(event, events, claims)
-    assert intro.startswith(f"# {bare.name}\n") and str(bare.description) in intro
+    assert intro.startswith(f"# {bare.name}") and str(bare.description) in intro
 
 
 def test_an_events_places_are_its_own_place_its_region_and_the_reference():

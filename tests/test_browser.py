@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -331,7 +332,9 @@ def test_report_page_data_tab_sorts_searches_and_offers_the_csv(reader, reports_
     table = figure.locator("table.dataTable")
     table.wait_for(state="visible")
     headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
-    column = headers.index("best") + 1
+    # who said it, where, when and how far it was checked come first, then the number, in words
+    assert headers[:5] == ["Who said it", "Source", "Date", "Status", "Figure as worded"], headers
+    column = headers.index("Best") + 1
     cells = table.locator(f"tbody tr td:nth-child({column})")
 
     def numbers() -> list[float]:
@@ -350,12 +353,12 @@ def test_report_page_data_tab_sorts_searches_and_offers_the_csv(reader, reports_
     assert descending == sorted(descending, reverse=True), "a second click sorts the other way, as numbers"
     assert descending[0] >= ascending[-1] and descending[-1] >= ascending[0], (ascending, descending)
     rows = table.locator("tbody tr").count()
-    figure.locator("input[type=search]").fill("injured")
+    figure.locator("input[type=search]").fill("Sputnik")
     page.wait_for_function(
         "([id, n]) => document.querySelectorAll('#' + id + ' tbody tr').length < n",
         arg=[table.get_attribute("id"), rows],
     )
-    assert all("injured" in row.lower() for row in table.locator("tbody tr").all_inner_texts())
+    assert all("sputnik" in row.lower() for row in table.locator("tbody tr").all_inner_texts())
     figure.locator("label", has_text="Sources").click()
     assert figure.locator(".sources li").count() >= 1
     href = figure.locator("a.csv").get_attribute("href")
@@ -392,3 +395,132 @@ def test_index_shows_every_thumbnail_from_the_reports_folder_and_filters_by_even
 def test_no_page_names_the_build_state(reports_dir):
     for page in sorted(reports_dir.glob("*.html")):
         assert ".build-state" not in page.read_text(encoding="utf-8"), page.name
+
+
+# --------------------------------------------------------------------------
+# every page at a desktop's and a phone's width: what a reader sees
+
+WIDTHS = (1280, 390)
+READABLE_PX = 11  # the smallest chart text a page may show, in CSS pixels
+_SVG_WIDTH = re.compile(r'<svg[^>]*\bwidth="([0-9.]+)pt"')
+_SVG_FONT = re.compile(r"font-size:\s*([0-9.]+)px")
+
+
+def _sideways(page) -> list[str]:
+    """The page scrolls sideways when its content is wider than the window."""
+    wide, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return [f"the page is {wide} px wide in a {window} px window: it scrolls sideways"] if wide > window else []
+
+
+def _smallest_chart_text(page, folder: Path) -> list[tuple[str, float]]:
+    """(chart, CSS px of its smallest text) for each chart shown: the smallest font of the chart's SVG
+    (in points), scaled by the width the page shows its image at over the SVG's width in points."""
+    found = []
+    for image in page.locator("section.figure .chart img").all():
+        src = image.get_attribute("src")
+        svg = (folder / src).with_suffix(".svg").read_text(encoding="utf-8")
+        points = float(_SVG_WIDTH.search(svg).group(1))
+        smallest = min(float(v) for v in _SVG_FONT.findall(svg))
+        shown = image.evaluate("img => img.getBoundingClientRect().width")
+        found.append((src, smallest * shown / points))
+    return found
+
+
+def _small_chart_text(page, folder: Path) -> list[str]:
+    return [
+        f"{src}: its smallest text is {px:.1f} CSS px (under {READABLE_PX})"
+        for src, px in _smallest_chart_text(page, folder)
+        if px < READABLE_PX - 0.05
+    ]
+
+
+def _raw_cells(page) -> list[str]:
+    """'<NA>' shown anywhere, or a table with pandas' index column (row headings in its body)."""
+    problems = []
+    if "<NA>" in page.locator("body").inner_text():
+        problems.append("the page shows <NA>")
+    indexed = page.locator("main .output table tbody th").count()
+    if indexed:
+        problems.append(f"a table shows an index column ({indexed} row headings)")
+    return problems
+
+
+def _tabs_fail(page) -> list[str]:
+    """Each figure's Data and Sources tabs show their panel and hide the chart; Chart brings it back."""
+    problems = []
+    for figure in page.locator("section.figure").all():
+        name = figure.get_attribute("id")
+        for tab, panel in (("Data", ".data"), ("Sources", ".sources"), ("Chart", ".chart")):
+            figure.locator(".tabs > label", has_text=tab).click()
+            if not figure.locator(f".panel{panel}").is_visible():
+                problems.append(f"{name}: the {tab} tab does not show its panel")
+            others = [p for p in (".chart", ".data", ".sources") if p != panel]
+            if any(figure.locator(f".panel{p}").is_visible() for p in others):
+                problems.append(f"{name}: the {tab} tab leaves another panel shown")
+    return problems
+
+
+def _pages(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.html"))
+
+
+@pytest.fixture
+def viewer(browser):
+    """An offline page whose window width a test sets."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page, errors
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_reads_at_a_desktops_and_a_phones_width(viewer, reports_dir, width):
+    page, errors = viewer
+    page.set_viewport_size({"width": width, "height": 900})
+    problems = []
+    measured = 0
+    for path in _pages(reports_dir):
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        found = _sideways(page) + _raw_cells(page)
+        if path.name != "index.html":
+            found += _small_chart_text(page, reports_dir) + _tabs_fail(page)
+            measured += len(_smallest_chart_text(page, reports_dir))
+            found += _sideways(page)  # a table opened in the Data tab must not widen the page either
+        problems += [f"{path.name} at {width} px: {p}" for p in found]
+    assert measured >= 10, "the charts of the pages were measured"
+    assert not problems, "\n".join(problems)
+    assert errors == [], errors
+
+
+def test_the_reader_checks_can_fail(viewer, tmp_path):
+    """A page that scrolls sideways, shrinks its chart's text, shows <NA> and an index column, and whose
+    tabs do nothing, is caught by each check."""
+    page, _errors = viewer
+    page.set_viewport_size({"width": 390, "height": 900})
+    (tmp_path / "r").mkdir()
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="600pt" height="300pt"><text style="font-size: 8px">a</text></svg>'
+    (tmp_path / "r" / "c.svg").write_text(svg, encoding="utf-8")
+    (tmp_path / "r" / "c.png").write_bytes(b"")
+    (tmp_path / "bad.html").write_text(
+        "<!doctype html><meta name=viewport content='width=device-width'><body><main>"
+        "<p><code>3f9a0c1b6d2e4f5a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6</code></p>"
+        "<div class='output'><table><tbody><tr><th>0</th><td>&lt;NA&gt;</td></tr></tbody></table></div>"
+        "<section class='figure' id='figure-c'><div class='tabs'>"
+        "<label>Chart</label><label>Data</label><label>Sources</label>"
+        "<div class='panel chart'><img src='r/c.png' style='width: 300px; height: 10px'></div>"
+        "<div class='panel data'>d</div><div class='panel sources'>s</div></div></section>"
+        "</main></body>",
+        encoding="utf-8",
+    )
+    page.goto((tmp_path / "bad.html").as_uri())
+    assert _sideways(page)
+    assert _raw_cells(page) == ["the page shows <NA>", "a table shows an index column (1 row headings)"]
+    [(src, px)] = _smallest_chart_text(page, tmp_path)
+    assert src == "r/c.png" and px == pytest.approx(8 * 300 / 600) and _small_chart_text(page, tmp_path)
+    assert _tabs_fail(page)

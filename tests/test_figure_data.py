@@ -156,12 +156,28 @@ def test_the_same_chart_saves_the_same_csv_bytes(tmp_path, tables):
     assert outputs[0] == outputs[1]
 
 
-def test_a_figure_of_two_charts_numbers_its_panels():
-    ax = explore.draw(event=EVENT, claimant="all", metric="killed", years=(2014, 2021))
+def test_a_figure_of_two_panels_numbers_them():
+    from casualty_workbook import analysis, charts
+    from casualty_workbook.loading import load_claims, load_table
+
+    yearly = analysis.civilian_deaths_by_year(load_table("ohchr_civilian_deaths_by_year"), load_table("ohchr_totals"))
+    ax = charts.plot_toll_in_context(analysis.first_and_latest(load_claims(), EVENT, "killed"), yearly=yearly)
     table = figure_data.collect(ax.figure)
     plt.close(ax.figure)
     assert sorted(set(table["panel"])) == [1, 2]
-    assert set(table.loc[table["panel"] == 2, "id"]) >= {"2014", "2021"}
+    assert set(table.loc[table["panel"] == 1, "id"]) >= {"2014", "2021"}
+    assert set(table.loc[table["panel"] == 2, "event"]) == {EVENT}
+
+
+def test_explore_draws_one_chart_per_image():
+    claims = explore.draw(event=EVENT, claimant="all", metric="killed", years=(2014, 2021))
+    years = explore.draw_years(years=(2014, 2021))
+    try:
+        assert claims.figure is not years.figure
+        assert len(claims.figure.axes) == 1 and len(years.figure.axes) == 1
+    finally:
+        plt.close(claims.figure)
+        plt.close(years.figure)
 
 
 def test_every_committed_png_has_its_csv_with_the_values_drawn():

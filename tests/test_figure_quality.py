@@ -1,7 +1,11 @@
 """Every figure the build makes, measured with matplotlib's own renderer: no two text labels
 overlap, no label touches an error bar's cap, no marker is fully hidden under another, count
 axes tick whole numbers only, and no raw identifier (``an_event_2024``) shows in a title, an
-axis or a legend.
+axis or a legend. Its encodings are honest: bars start at zero on a linear axis (never a log
+axis), every number of four digits or more has its thousands separator, a claimant keeps one
+colour in every chart of the build (and two claimants never share one in a chart), and a status
+key says 'claimed' only for a party to the war's figures, 'attributed to no one' only for
+figures the outlet attributes to no one.
 
 The figures are made the way the build makes them: each report of ``catalogue.yml`` runs its
 notebook's code cells, in this process, with the report's parameters, and every figure handed
@@ -25,12 +29,17 @@ import matplotlib.pyplot as plt
 import nbformat
 import pytest
 from matplotlib.collections import PathCollection
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
+from casualty_workbook import figure_data
 from casualty_workbook import figures as figures_module
 from casualty_workbook.catalogue import read_catalogue
+from casualty_workbook.loading import load_table
+from casualty_workbook.schemas import UNNAMED_SIDE, WAR_PARTIES
+from casualty_workbook.style import STATUS_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 # An axis counts things when its label says so: its ticks must then be whole numbers.
@@ -245,7 +254,125 @@ def raw_identifiers(fig: Figure) -> list[str]:
     return found
 
 
+def log_or_floating_bars(fig: Figure) -> list[str]:
+    """Bars are read by their length: a bar's value axis is linear and starts at zero."""
+    draw(fig)
+    found = []
+    for ax in fig.axes:
+        for container in ax.containers:
+            if not isinstance(container, BarContainer) or not container.patches:
+                continue
+            horizontal = container.orientation == "horizontal"
+            scale = ax.get_xscale() if horizontal else ax.get_yscale()
+            limits = ax.get_xlim() if horizontal else ax.get_ylim()
+            if scale != "linear":
+                found.append(f"{ax.get_title()!r}: bars on a {scale} axis")
+            elif min(limits) != 0:
+                found.append(f"{ax.get_title()!r}: the bars' axis starts at {min(limits):g}, not zero")
+    return sorted(set(found))
+
+
+# A number of four digits or more without its separator ('2084', '14000'); a year (1900-2100) is a date, not a count.
+BARE_NUMBER = re.compile(r"(?<![\d,.:])\d{4,}(?![\d,.:])")
+
+
+def numbers_without_separators(fig: Figure) -> list[str]:
+    found = []
+    for text in text_labels(fig):
+        for number in BARE_NUMBER.findall(text.get_text()):
+            if len(number) == 4 and 1900 <= int(number) <= 2100:
+                continue
+            found.append(f"{number} in {text.get_text()!r}")
+    return found
+
+
+def claimant_keys(fig: Figure) -> dict[str, str]:
+    """The 'Who said it' keys of ``fig``: claimant name (unwrapped) → colour as '#rrggbb'."""
+    draw(fig)
+    keys: dict[str, str] = {}
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None or legend.get_title().get_text() != "Who said it":
+            continue
+        for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=False):
+            name = " ".join(text.get_text().split())
+            if isinstance(handle, Line2D) and handle.get_marker() == "o":
+                keys[name] = matplotlib.colors.to_hex(handle.get_color())
+    return keys
+
+
+def claimant_colour_clashes(figs: list[tuple[str, Figure]]) -> list[str]:
+    """A claimant keeps one colour in every chart; two claimants never share one in a chart."""
+    found = []
+    seen: dict[str, tuple[str, str]] = {}
+    for where, fig in figs:
+        keys = claimant_keys(fig)
+        by_colour: dict[str, str] = {}
+        for name, colour in keys.items():
+            if name in seen and seen[name][0] != colour:
+                found.append(f"{where}: {name!r} is {colour}, but {seen[name][0]} in {seen[name][1]}")
+            seen.setdefault(name, (colour, where))
+            if colour in by_colour:
+                found.append(f"{where}: {name!r} and {by_colour[colour]!r} share {colour}")
+            by_colour[colour] = name
+    return found
+
+
+def status_keys(fig: Figure) -> set[str]:
+    """The statuses a figure's 'Status' keys name (their labels, unwrapped, mapped back to codes)."""
+    draw(fig)
+    codes = {" ".join(label.split()): code for code, label in STATUS_LABELS.items()}
+    found = set()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None or legend.get_title().get_text() != "Status":
+            continue
+        found |= {codes[t] for t in (" ".join(x.get_text().split()) for x in legend.get_texts()) if t in codes}
+    return found
+
+
+def statuses_against_sides(fig: Figure, rows, sides: dict[str, str]) -> list[str]:
+    """``rows`` (the figure's table) and its key agree with who said each figure: a row of a party
+    to the war is 'claimed' or derived, 'claimed' only for a party, 'unattributed' only for a
+    claimant the outlet does not name; the key names a status only if a row drawn has it."""
+    found = []
+    if rows is None or "claimant" not in rows or not len(rows):
+        return found
+    drawn = set()
+    for claimant, status in zip(rows["claimant"], rows["status"], strict=False):
+        drawn.add(status)
+        side = sides.get(claimant)
+        if side is None:
+            continue  # a table's producer (OHCHR's yearly counts), not a claimant
+        if status == "claimed" and side not in WAR_PARTIES:
+            found.append(f"{claimant!r} (side {side}) is keyed 'claimed by a party to the war'")
+        if status == "unattributed" and side != UNNAMED_SIDE:
+            found.append(f"{claimant!r} (side {side}) is keyed 'attributed to no one'")
+        if side == UNNAMED_SIDE and status not in ("unattributed", "derived"):
+            found.append(f"{claimant!r} (attributed to no one) is keyed {status!r}")
+    keyed = status_keys(fig)
+    if keyed - drawn:
+        found.append(f"the key names {sorted(keyed - drawn)}, which no row drawn has")
+    return found
+
+
+def _sides() -> dict[str, str]:
+    claimants = load_table("claimants")
+    return dict(zip(claimants["name"].astype(str), claimants["side"].astype(str), strict=False))
+
+
+def status_keys_against_claimants(fig: Figure) -> list[str]:
+    try:
+        rows = figure_data.collect(fig)
+    except figure_data.FigureDataError:
+        return []
+    return statuses_against_sides(fig, rows, _sides())
+
+
 CHECKS = {
+    "bars on a log axis or not from zero": log_or_floating_bars,
+    "numbers without thousands separators": numbers_without_separators,
+    "status keys that do not match who said it": status_keys_against_claimants,
     "overlapping text labels": overlapping_labels,
     "labels touching error-bar caps": labels_touching_caps,
     "hidden markers": hidden_markers,
@@ -269,6 +396,12 @@ def test_every_figure_passes(drawn, check):
     assert drawn, "the catalogue made no figures"
     problems = [f"{d}: {p}" for d in drawn for p in CHECKS[check](d.figure)]
     assert not problems, f"{check}:\n" + "\n".join(problems)
+
+
+def test_a_claimant_keeps_one_colour_in_every_chart(drawn):
+    assert any(claimant_keys(d.figure) for d in drawn), "a chart keys its points by claimant"
+    problems = claimant_colour_clashes([(str(d), d.figure) for d in drawn])
+    assert not problems, "\n".join(problems)
 
 
 # ---- the checks can fail ----------------------------------------------------------------------------
@@ -333,3 +466,65 @@ def test_a_raw_identifier_in_a_title_is_found(fig):
     assert raw_identifiers(fig)
     fig.axes[0].set_title("Killed: claims about the apartment block collapse (all claimants)")
     assert not raw_identifiers(fig)
+
+
+def test_bars_on_a_log_axis_are_found(fig):
+    ax = fig.axes[0]
+    ax.barh([0, 1], [17, 2084])
+    assert not log_or_floating_bars(fig)
+    ax.set_xscale("log")
+    assert log_or_floating_bars(fig)
+
+
+def test_bars_not_from_zero_are_found(fig):
+    ax = fig.axes[0]
+    ax.bar([2014, 2015], [2084, 955])
+    assert not log_or_floating_bars(fig)
+    ax.set_ylim(500, 2200)
+    assert log_or_floating_bars(fig)
+
+
+def test_a_number_without_its_separator_is_found(fig):
+    ax = fig.axes[0]
+    label = ax.text(0.1, 0.5, "≈ 14000 killed in 2014", transform=ax.transAxes)
+    assert numbers_without_separators(fig) == ["14000 in '≈ 14000 killed in 2014'"]
+    label.set_text("≈ 14,000 killed in 2014")
+    assert not numbers_without_separators(fig)
+    ax.set_ylim(0, 12000)  # matplotlib's own ticks print 10000
+    assert numbers_without_separators(fig)
+
+
+def _claimant_key(fig, names_colours):
+    ax = fig.axes[0]
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=n) for n, c in names_colours]
+    ax.legend(handles=handles, title="Who said it")
+
+
+def test_a_claimant_changing_colour_is_found(fig):
+    _claimant_key(fig, [("Russian officials", "#0072B2")])
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        other, _ax = plt.subplots()
+    try:
+        _claimant_key(other, [("Russian officials", "#D55E00"), ("OHCHR", "#0072B2")])
+        assert claimant_colour_clashes([("a", fig), ("b", other)])
+        _claimant_key(other, [("Russian officials", "#0072B2"), ("OHCHR", "#0072B2")])
+        assert claimant_colour_clashes([("b", other)]) == ["b: 'OHCHR' and 'Russian officials' share #0072b2"]
+        _claimant_key(other, [("Russian officials", "#0072B2"), ("OHCHR", "#009E73")])
+        assert not claimant_colour_clashes([("a", fig), ("b", other)])
+    finally:
+        plt.close(other)
+
+
+def test_a_status_key_that_misnames_who_said_it_is_found(fig):
+    import pandas as pd
+    from matplotlib.patches import Patch
+
+    sides = {"Unattributed": "unknown", "Russian officials": "russia", "Example agency": "independent"}
+    rows = pd.DataFrame({"claimant": ["Unattributed", "Example agency"], "status": ["claimed", "claimed"]})
+    fig.axes[0].legend(handles=[Patch(label=STATUS_LABELS["claimed"])], title="Status")
+    problems = statuses_against_sides(fig, rows, sides)
+    assert len(problems) == 3, problems  # two not of a party, one attributed to no one
+    rows = pd.DataFrame({"claimant": ["Unattributed", "Russian officials"], "status": ["unattributed", "claimed"]})
+    assert not statuses_against_sides(fig, rows, sides)
+    fig.axes[0].legend(handles=[Patch(label=STATUS_LABELS["verified"])], title="Status")
+    assert statuses_against_sides(fig, rows, sides) == ["the key names ['verified'], which no row drawn has"]

@@ -10,6 +10,7 @@ import pytest
 
 from casualty_workbook import figure_data
 from casualty_workbook.figures import save_figure
+from casualty_workbook.schemas import STATUSES
 from casualty_workbook.style import STATUS_COLOURS, use_house_style
 
 
@@ -58,4 +59,4 @@ def test_house_style_is_colour_blind_safe_and_set_in_one_place():
     cycle = [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle[:3] == ["#0072b2", "#e69f00", "#009e73"]  # Okabe & Ito
     assert matplotlib.rcParams["svg.hashsalt"] == "casualty-figures-workbook"
-    assert set(STATUS_COLOURS) == {"verified", "secondary", "unverified", "claimed", "derived"}
+    assert set(STATUS_COLOURS) == set(STATUSES)

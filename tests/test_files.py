@@ -159,3 +159,27 @@ def test_an_input_is_hashed_again_only_when_it_changed(tmp_path, monkeypatch):
     assert sha256_input(data, missing_ok=True) is None
     with pytest.raises(FileNotFoundError):
         sha256_input(data)
+
+
+def test_a_written_file_has_the_mode_the_users_umask_gives(tmp_path):
+    """A web server running as another user can serve the pages: 0644 under umask 022, not mkstemp's 0600."""
+    import stat
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys, stat; os.umask(0o022)\n"
+        "from casualty_workbook.files import atomic_write\n"
+        "path = atomic_write(sys.argv[1], b'page')\n"
+        "print(oct(stat.S_IMODE(os.stat(path).st_mode)))\n"
+    )
+    for mask, mode in ((0o022, "0o644"), (0o077, "0o600"), (0o002, "0o664")):
+        target = tmp_path / f"page-{mask:o}.html"
+        shown = subprocess.run(
+            [sys.executable, "-c", script.replace("0o022", oct(mask)), str(target)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert shown == mode, (oct(mask), shown)
+        assert stat.S_IMODE(target.stat().st_mode) == int(mode, 8)

@@ -140,7 +140,7 @@ def test_load_claims_joins_claimant_and_publisher(tables):
     assert {"claimant_name", "claimant_side", "publisher", "published", "url", "event_name"} <= set(joined.columns)
     assert joined[["claimant_name", "publisher", "event_name"]].notna().all().all()
     assert joined.loc["C001", "claimant_name"] == "Russian officials"
-    assert joined.loc["C001", "publisher"] == "Unnamed news outlet"
+    assert joined.loc["C001", "publisher"] == "No outlet named (report as received)"
     assert joined.loc["C007", "claimant_name"] == "Russia's Defence Ministry"
     assert joined.loc["C008", "publisher"] == "Pravda.ru (English edition)"
     # the outlets name EMERCOM as the source of 16 and 17

@@ -120,7 +120,7 @@ def test_excluding_mh17_takes_the_298_off_2014(project):
     [executed] = list((project / "reports" / "custom").glob("ohchr_2014_2021--*.ipynb"))
     outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(executed, as_version=4).cells])
     assert "excluding MH17" in outputs
-    assert "1786" in outputs  # 2,084 in 2014 less the 298 aboard MH17
+    assert "1,786" in outputs  # 2,084 in 2014 less the 298 aboard MH17
 
 
 @pytest.mark.slow

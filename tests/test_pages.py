@@ -197,3 +197,58 @@ def test_the_build_reads_the_kernels_outputs_and_writes_pages_without_matplotlib
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_table_library_is_written_once_and_every_page_loads_it_from_there(built_project):
+    from casualty_workbook.pages import shared_script, shared_script_name
+
+    root, _ = built_project
+    reports = root / "reports"
+    script = reports / shared_script_name()
+    assert script.read_bytes() == shared_script()
+    pages = sorted(reports.glob("*.html"))
+    with_tables = [p for p in pages if 'class="figure"' in p.read_text(encoding="utf-8")]
+    assert len(with_tables) >= 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "injectModule(" not in text, f"{page.name} carries the table library itself"
+        if page in with_tables:
+            assert f'<script src="{shared_script_name()}"></script>' in text, page.name
+
+
+def test_the_reports_folder_is_light(built_project):
+    """Today's reports, their figures, data and executed notebooks: under 6 MB in all."""
+    root, _ = built_project
+    size = sum(p.stat().st_size for p in (root / "reports").rglob("*") if p.is_file())
+    assert size < 6_000_000, f"reports/ holds {size / 1e6:.1f} MB"
+
+
+def test_the_builds_files_have_the_mode_the_users_umask_gives(built_project):
+    """A web server running as another user can read the pages (0644 under umask 022, never 0600)."""
+    import os
+    import stat
+
+    root, _ = built_project
+    mask = os.umask(0o022)
+    os.umask(mask)
+    wanted = 0o666 & ~mask
+    for folder in ("reports", "figures"):
+        for path in (root / folder).rglob("*"):
+            if path.is_file():
+                assert stat.S_IMODE(path.stat().st_mode) == wanted, (path, oct(path.stat().st_mode))
+
+
+def test_the_table_library_is_written_once_and_its_mode_mended(tmp_path):
+    import os
+    import stat
+
+    from casualty_workbook.files import FILE_MODE
+    from casualty_workbook.pages import shared_script, write_shared_script
+
+    path = write_shared_script(tmp_path)
+    assert path.read_bytes() == shared_script() and stat.S_IMODE(path.stat().st_mode) == FILE_MODE
+    before = path.stat().st_mtime_ns
+    assert write_shared_script(tmp_path).stat().st_mtime_ns == before, "the same bytes are not written again"
+    os.chmod(path, 0o600)  # as written before files took the user's umask
+    write_shared_script(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE

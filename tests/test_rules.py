@@ -84,7 +84,7 @@ CELL_CASES = [
         "C004",
         "status",
         "confirmed",
-        "must be one of: verified, secondary, unverified, claimed, derived",
+        "must be one of: verified, secondary, unverified, unattributed, claimed, derived",
     ),
     ("vocab", "claims", "C004", "quote_kind", "paraphrase", "must be one of: verbatim, as_recorded"),
     (

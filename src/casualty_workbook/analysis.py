@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import provenance
-from .schemas import ESTIMATES, STATUSES
+from .schemas import ESTIMATES, STATUS_WORDS, STATUSES
 
 QUALIFIER_SYMBOLS = {"exact": "", "at_least": "≥ ", "about": "≈ ", "estimate": "est. ", "up_to": "≤ "}
 
@@ -118,8 +118,8 @@ def _year_spans(years: list[int]) -> str:
 
 
 def status_caption(statuses: pd.Series, years: pd.Series | None = None) -> str:
-    """What the drawn rows' statuses say, computed from them: '2021 verified; 2014–2020 unverified'
-    for years, '12 claimed; 1 derived' for figures. Never more than the rows say."""
+    """What the drawn rows' statuses say, computed from them: '2021 verified; 2014–2020 not matched to
+    a quote yet' for years, '12 claimed; 1 derived' for figures. Never more than the rows say."""
     status = statuses.astype(str).reset_index(drop=True)
     parts = []
     for code in STATUSES:
@@ -127,9 +127,11 @@ def status_caption(statuses: pd.Series, years: pd.Series | None = None) -> str:
         if not chosen.any():
             continue
         if years is not None:
-            parts.append(f"{_year_spans([int(y) for y in pd.Series(years).reset_index(drop=True)[chosen]])} {code}")
+            parts.append(
+                f"{_year_spans([int(y) for y in pd.Series(years).reset_index(drop=True)[chosen]])} {STATUS_WORDS[code]}"
+            )
         else:
-            parts.append(f"{int(chosen.sum())} {code}")
+            parts.append(f"{int(chosen.sum())} {STATUS_WORDS[code]}")
     return "; ".join(parts)
 
 

@@ -19,10 +19,11 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from . import analysis, figure_data, narrative, provenance
-from .schemas import METRIC_LABELS, STATUSES
+from .schemas import METRIC_LABELS, PEOPLE_METRICS, POPULATION_LABELS, STATUSES
 from .style import (
     BOX_EDGE,
     BOX_FACE,
@@ -65,11 +66,17 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.8)) -> Axes:
     return ax
 
 
+# The smallest text a chart prints (points): a page shows every chart wide enough for it to read at 11 CSS px.
+MIN_FONT = 8
+SOURCE_WIDTH = 115  # characters of a source line at 8 pt, about the width of a chart's plot and key
+SOURCE_LINES = 2  # a source line longer than this is summed up; the full list is in the figure's data
+
+
 def add_source_line(ax: Axes, text: str, *, note: str | None = None) -> None:
     """Print the source (and an optional caveat) under the axes, wrapped to the figure's width."""
-    lines = textwrap.wrap(text, 130)
+    lines = textwrap.wrap(text, SOURCE_WIDTH)
     if note:
-        lines += textwrap.wrap(note, 130)
+        lines += textwrap.wrap(note, SOURCE_WIDTH)
     ax.annotate(
         "\n".join(lines),
         xy=(0, 0),
@@ -78,16 +85,37 @@ def add_source_line(ax: Axes, text: str, *, note: str | None = None) -> None:
         textcoords="offset points",
         ha="left",
         va="top",
-        fontsize=7,
+        fontsize=MIN_FONT,
         color=CAPTION,
     )
 
 
+def _listing(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def short_source_line(full: str, *, claimants: int, outlets: int, what: str = "Sources") -> str:
+    """``full`` where it fits in two lines; else how many claimants and outlets, and where they are listed."""
+    if len(textwrap.wrap(full, SOURCE_WIDTH)) <= SOURCE_LINES:
+        return full
+    who = f"{_plural(claimants, 'claimant')} via " if claimants else ""
+    return f"{what}: {who}{_plural(outlets, 'outlet')}, each listed in the chart's data (CSV) and its Sources tab."
+
+
 def source_line(data: pd.DataFrame) -> str:
-    """The source of the rows drawn: claims cite who said each figure, via whom and when; any other
-    table cites its origin (producer, year, title), carried in ``data.attrs`` from its .meta.yml."""
+    """The source of the rows drawn, in at most two lines: claims cite who said each figure, via whom
+    and when (summed up as 'Sources: 7 claimants via 6 outlets, …' where that would run longer); any
+    other table cites its origin (producer, year, title), carried in ``data.attrs`` from its .meta.yml."""
     if {"claimant_name", "publisher", "reported_on"} <= set(data.columns):
-        return provenance.claim_source_line(data)
+        return short_source_line(
+            provenance.claim_source_line(data),
+            claimants=data["claimant_name"].nunique(),
+            outlets=data["publisher"].nunique(),
+        )
     return provenance.table_source_line(data)
 
 
@@ -107,6 +135,7 @@ def _finish(
     extra_keys: Iterable[tuple[str, str]] = (),
     whole: Axis | None = None,
     thousands: Axis | None = None,
+    legend_ax: Axes | None = None,
 ) -> Axes:
     """What every chart ends with: its title, count ticks, the status key, the source line with its
     caveat under the axes, and the rows drawn attached for the figure's CSV."""
@@ -114,9 +143,9 @@ def _finish(
     if whole is not None:
         _whole_numbers(whole)
     if thousands is not None:
-        thousands.set_major_formatter(lambda v, _: f"{v:,.0f}")
+        thousands.set_major_formatter(_THOUSANDS)
     if statuses is not None:
-        _status_legend(ax, statuses, extra_keys)
+        _status_legend(legend_ax or ax, statuses, extra_keys)
     add_source_line(ax, source, note=note)
     figure_data.attach(ax, rows)
     return ax
@@ -130,9 +159,22 @@ def _nothing_to_draw(ax: Axes, title: str, what: str) -> Axes:
     return ax
 
 
+def _separated(value: float, _position: object = None) -> str:
+    return f"{value:,.0f}"
+
+
+_THOUSANDS = FuncFormatter(_separated)
+
+
 def _whole_numbers(axis: Axis) -> None:
-    """A count axis ticks whole numbers only (never 0.5 people)."""
-    axis.set_major_locator(MaxNLocator(integer=True))
+    """A count axis ticks whole numbers only (never 0.5 people), with thousands separators (10,000)."""
+    axis.set_major_locator(MaxNLocator(nbins=5, integer=True))  # room for '1,000' beside '2,000'
+    axis.set_major_formatter(_THOUSANDS)
+
+
+def _room_for_labels(top: float, open_ended: bool) -> float:
+    """An axis trimmed to the data: the largest value plus room for its printed label (and arrow)."""
+    return top * (1.2 if open_ended else 1.1) + 1
 
 
 def _status_legend(ax: Axes, statuses: Iterable[str], extra_keys: Iterable[tuple[str, str]] = ()) -> None:
@@ -210,13 +252,21 @@ def plot_claims(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None
     for y, row in drawn.iterrows():
         value = float(row["drawn"]) if pd.notna(row["drawn"]) else 0.0
         _bar(ax, y, value, str(row["status"]), label=row["label"], open_ended=row["qualifier"] == "at_least")
+    # Each label names its population where more than one is drawn (all the dead, civilians), and
+    # always where it is a part of the people (children), so "Missing ≥ 1" never drops "children".
+    populations = drawn["population"].astype("string").fillna("")
+    several = populations.nunique() > 1
     ticks = [
-        f"{METRIC_LABELS.get(str(r.metric), r.metric)} · {r.claimant_name}\n{r.publisher}, {r.reported_on:%d %b %Y}"
-        for r in drawn.itertuples()
+        f"{METRIC_LABELS.get(str(r.metric), r.metric)}"
+        + (f" ({POPULATION_LABELS.get(p, p)})" if p and (several or p != "all") else "")
+        + f" · {r.claimant_name}\n{r.publisher}, {r.reported_on:%d %b %Y}"
+        for r, p in zip(drawn.itertuples(), populations, strict=False)
     ]
     ax.set_yticks(range(len(drawn)), ticks, fontsize=8)
+    pad = max(0.0, (3 - len(drawn)) / 2)  # one or two claims keep bars of a usual thickness
+    ax.set_ylim(-0.6 - pad, len(drawn) - 0.4 + pad)
     top = float(drawn["drawn"].max()) if drawn["drawn"].notna().any() else 1.0
-    ax.set_xlim(0, top * 1.45 + 2)
+    ax.set_xlim(0, _room_for_labels(top, bool((drawn["qualifier"] == "at_least").any())))
     units = list(dict.fromkeys(drawn["unit"].dropna().astype(str))) or ["people"]
     ax.set_xlabel(f"Number claimed ({' / '.join(units)})")
     return _finish(
@@ -225,18 +275,41 @@ def plot_claims(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None
         whole=ax.xaxis,
         statuses=drawn["status"],
         source=source_line(drawn),
-        note=f"Status of the figures drawn: {analysis.status_caption(drawn['status'])}. Each bar is a claim "
-        "by the party named, not an established fact; ≥ marks a lower bound ('at least').",
+        note=f"Status of the figures drawn: {analysis.status_caption(drawn['status'])}. Each bar is a figure as "
+        "the party named gave it (or the outlet, where it names no one), not an established fact; ≥ marks a "
+        "lower bound ('at least').",
         rows=figure_data.claim_rows(drawn.iloc[::-1]),
     )
 
 
-def plot_toll_revisions(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+def claimant_palette(claimants: pd.DataFrame, claims: pd.DataFrame | None = None) -> dict[str, str]:
+    """One colour per claimant's name, the same in every chart of a build: claimants in the order of
+    ``claimants`` (claimants.csv) take the palette's colours in turn; with ``claims``, only those who
+    gave a figure of people (killed, injured, missing, rescued) do, so the palette's few colours go
+    further. A claimant past the palette's end is grey."""
+    ids = claimants["claimant_id"].astype(str)
+    if claims is not None:
+        counted = claims[claims["metric"].astype(str).isin((*PEOPLE_METRICS, "rescued"))]
+        ids = ids[ids.isin(set(counted["claimant"].astype(str)))]
+    names = claimants.set_index("claimant_id")["name"].astype(str)
+    hues = CLAIMANT_PALETTE[:-1]
+    return {names[c]: hues[i] if i < len(hues) else CLAIMANT_PALETTE[-1] for i, c in enumerate(dict.fromkeys(ids))}
+
+
+def plot_toll_revisions(
+    data: pd.DataFrame,
+    *,
+    palette: dict[str, str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Every claim of one metric over time, one row per report (earliest at the top), by claimant.
 
     ``data`` comes from ``analysis.revision_history``. Each report keeps its own row, so
     counts given on the same day sit side by side and never on one point; an arrow links a
-    figure to the one it revises; the colour says who said it, the marker how it was worded.
+    figure to the one it revises; the colour says who said it (``palette``, claimant name →
+    colour, from ``claimant_palette`` so a claimant keeps its colour from chart to chart; without
+    it, colours in order of appearance), the marker how it was worded.
     """
     ax = _axes(ax, (9, max(3.2, 0.34 * len(data) + 2.2)))
     if data.empty:
@@ -250,6 +323,8 @@ def plot_toll_revisions(data: pd.DataFrame, *, ax: Axes | None = None, title: st
     data = data.assign(drawn=data["drawn"].fillna(data["value_high"]))
     claimants = list(dict.fromkeys(data["claimant_name"].astype(str)))
     colour = {name: CLAIMANT_PALETTE[i % len(CLAIMANT_PALETTE)] for i, name in enumerate(claimants)}
+    if palette is not None:
+        colour = {name: palette.get(name, CLAIMANT_PALETTE[-1]) for name in claimants}
     for y, row in data.iterrows():
         if pd.isna(row["drawn"]):
             continue
@@ -292,10 +367,10 @@ def plot_toll_revisions(data: pd.DataFrame, *, ax: Axes | None = None, title: st
                 },
                 zorder=2,
             )
-    ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=7.5)
+    ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=MIN_FONT)
     ax.set_ylim(len(data) - 0.4, -0.6)  # earliest at the top
     top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
-    ax.set_xlim(0, top * 1.2 + 2)
+    ax.set_xlim(0, _room_for_labels(top, False))
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     metric = str(data["metric"].iloc[0])
@@ -318,7 +393,7 @@ def plot_toll_revisions(data: pd.DataFrame, *, ax: Axes | None = None, title: st
     ]
     if (data["qualifier"] == "at_least").any():
         handles.append(Line2D([], [], marker="^", ls="", color="white", markeredgecolor="black", label="at least (▲)"))
-    ax.legend(handles=handles, title="Who said it", fontsize=7.5, **KEY_OUTSIDE)
+    ax.legend(handles=handles, title="Who said it", fontsize=MIN_FONT, **KEY_OUTSIDE)
     timed = data["when"].str.contains("UTC").any()
     return _finish(
         ax,
@@ -360,7 +435,7 @@ def plot_weapons(
             continue
         # a mix of statuses is drawn as the least checked of them
         status = max(row["status"].split(", "), key=STATUSES.index)
-        _bar(ax, y, float(row["count_claimed"]), status, label=f"{int(row['count_claimed'])}   ({names})")
+        _bar(ax, y, float(row["count_claimed"]), status, label=f"{int(row['count_claimed']):,}   ({names})")
     ax.set_yticks(
         range(len(drawn)),
         [
@@ -485,54 +560,89 @@ def plot_civilian_deaths_by_year(data: pd.DataFrame, *, ax: Axes | None = None, 
 
 
 def plot_toll_in_context(
-    data: pd.DataFrame, *, yearly: pd.DataFrame, ax: Axes | None = None, title: str | None = None
+    data: pd.DataFrame,
+    *,
+    yearly: pd.DataFrame,
+    ax: Axes | None = None,
+    title: str | None = None,
 ) -> Axes:
     """A claimed single-event death toll (``data``, claims) beside a producer's civilian deaths per whole
-    year (``yearly``, from ``analysis.civilian_deaths_by_year``), on a log scale.
+    year (``yearly``, from ``analysis.civilian_deaths_by_year``): two panels side by side, each with
+    bars from zero on its own linear axis, since one event's toll would not show on the years' scale
+    (and bars on a log axis mislead: 17 would look a third of 2,084). The caption says how many times
+    the event's toll the smallest year is. ``ax`` is the years' panel (returned); the event's panel is
+    added at its right.
 
     The yearly figures are deaths, so only claims of people killed may stand beside them: any other
     metric is refused with a ``ValueError`` naming it.
     """
     for metric in sorted(set(data["metric"].astype(str))):
         analysis.check_comparable_with_ohchr_deaths(metric)
-    ax = _axes(ax, (8, 4.4))
+    years_ax = _axes(ax, (10, 0.45 * max(len(yearly), len(data), 2) + 2.2))
+    event_ax = make_axes_locatable(years_ax).append_axes("right", size="66%", pad=2.9)
     producer = _producer(yearly)
-    default_title = f"A claimed death toll beside {producer}'s civilian deaths per year"
+    default_title = f"{producer}'s civilian deaths per year"
     if yearly.empty and data.empty:
-        return _nothing_to_draw(ax, title or default_title, "figures")
-    rows = [
-        (f"{int(r.year)}: civilians killed\nin the year ({producer})", float(r.killed), str(r.status), False)
-        for r in yearly.itertuples()
-    ]
-    for r in analysis.with_labels(data).itertuples():
-        rows.append(
-            (
-                f"{r.event_name}\n{r.claimant_name}, {r.reported_on.day} {r.reported_on:%b %Y}",
-                float(r.drawn),
-                str(r.status),
-                r.qualifier == "at_least",
-            )
+        event_ax.set_axis_off()
+        return _nothing_to_draw(years_ax, title or default_title, "figures")
+    for y, r in enumerate(yearly.itertuples()):
+        _bar(years_ax, y, float(r.killed), str(r.status), label=f"{float(r.killed):,.0f}")
+    years_ax.set_yticks(range(len(yearly)), [str(int(y)) for y in yearly["year"]])
+    years_ax.set_ylim(len(yearly) - 0.4, -0.6)
+    years_top = float(yearly["killed"].max()) if len(yearly) else 1.0
+    years_ax.set_xlim(0, _room_for_labels(years_top, False))
+    years_ax.set_xlabel(f"Civilians killed in the year (people, {producer})")
+    labelled = analysis.with_labels(data)
+    event_rows = [
+        (
+            f"{r.claimant_name}\n{r.reported_on.day} {r.reported_on:%b %Y}",
+            float(r.drawn),
+            str(r.status),
+            r.qualifier == "at_least",
+            r.label,
         )
-    for y, (_label, value, status, open_ended) in enumerate(rows):
-        _bar(ax, y, value, status, label=("≥ " if open_ended else "") + f"{value:,.0f}", open_ended=open_ended)
-    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7.5)
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlim(1, max(r[1] for r in rows) * 4)
-    ax.set_xlabel("People killed (log scale)")
+        for r in labelled.itertuples()
+    ]
+    for y, (_label, value, status, open_ended, wording) in enumerate(event_rows):
+        _bar(event_ax, y, value, status, label=wording, open_ended=open_ended)
+    event_ax.set_yticks(range(len(event_rows)), [r[0] for r in event_rows], fontsize=MIN_FONT)
+    pad = max(0.0, (len(yearly) / 2 - len(event_rows)) / 2)  # bars as thick as the years' bars
+    event_ax.set_ylim(len(event_rows) - 0.4 + pad, -0.6 - pad)
+    event_top = max((r[1] for r in event_rows), default=1.0)
+    event_ax.set_xlim(0, _room_for_labels(event_top, any(r[3] for r in event_rows)))
+    event_name = str(labelled["event_name"].iloc[0]) if len(labelled) and "event_name" in labelled else "the event"
+    event_ax.set_title(narrative.wrap(f"{event_name}: death toll as claimed", 34), fontsize=10, loc="left")
+    event_ax.set_xlabel("People killed (as claimed)")
+    _whole_numbers(event_ax.xaxis)
     yearly_status = analysis.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
     area = (provenance.coverage(yearly) or {}).get("area")
     where = f" in {area}" if area else ""
     claim_status = analysis.status_caption(data["status"]) if len(data) else "none drawn"
+    smallest = float(yearly["killed"].min()) if len(yearly) else None
+    ratio = (
+        f" The smallest year ({smallest:,.0f}) is {smallest / event_top:,.0f} times the event's largest toll "
+        f"({event_top:,.0f}): the two panels' scales differ."
+        if smallest and event_rows and event_top and smallest / event_top >= 2
+        else " The two panels' scales differ."
+    )
+    figure_data.attach(event_ax, figure_data.claim_rows(labelled) if len(labelled) else figure_data.empty_rows())
+    claims_cited = provenance.claim_source_line(data).replace("Source: ", "Claims: ", 1)
+    source = short_source_line(
+        f"{source_line(yearly)} {claims_cited}",
+        claimants=data["claimant_name"].nunique() if len(data) else 0,
+        outlets=data["publisher"].nunique() if len(data) else 0,
+        what=f"{source_line(yearly)} Claims",
+    )
     return _finish(
-        ax,
+        years_ax,
         title=title or default_title,
-        thousands=ax.xaxis,
-        statuses=[r[2] for r in rows],
-        source=source_line(yearly) + " " + source_line(data).replace("Source: ", "Claims: ", 1),
-        note=f"{producer}'s yearly counts of civilians killed{where} ({yearly_status}) against one "
-        f"event's toll ({claim_status}). Different counters and methods: not like for like.",
-        rows=figure_data.context_rows(data, yearly),
+        whole=years_ax.xaxis,
+        statuses=[*yearly["status"].astype(str), *(r[2] for r in event_rows)],
+        source=source,
+        note=f"{producer}'s yearly counts of civilians killed{where} ({yearly_status}) beside one "
+        f"event's toll ({claim_status}). Different counters and methods: not like for like." + ratio,
+        rows=figure_data.context_rows(data.iloc[0:0], yearly),
+        legend_ax=event_ax,
     )
 
 
@@ -573,7 +683,16 @@ def _places_source_line(places: pd.DataFrame) -> str:
         parts.append("places as named in " + _cited(places, "mentioned_in"))
     if places["mentioned_in"].isna().any():
         parts.append("other places named by no recorded source (their notes in places.csv say why they are shown)")
-    return "Source: " + "; ".join(parts) + "." if parts else ""
+    full = "Source: " + "; ".join(parts) + "." if parts else ""
+    if len(textwrap.wrap(full, SOURCE_WIDTH)) <= SOURCE_LINES:
+        return full
+    located = places.loc[places["coord_source_id"].notna(), "coord_source_id_publisher"].dropna().astype(str)
+    named = places["mentioned_in"].dropna().astype(str).nunique()
+    coordinates = f"coordinates (verified) from {_listing(sorted(set(located)))}; " if len(located) else ""
+    return (
+        f"Sources: {coordinates}places as named in {_plural(named, 'report')}; each listed in the chart's "
+        "data (CSV) and its Sources tab."
+    )
 
 
 def plot_places(
@@ -622,7 +741,18 @@ def plot_places(
                 ls=":",
                 zorder=1,
             )
-        ax.annotate(label, (row.longitude, row.latitude), xytext=(6, 4), textcoords="offset points", fontsize=8)
+        # A label runs towards the middle of the map, so none leaves the frame: right of a place in the
+        # western half, below and left of one in the eastern half (clear of labels running right).
+        east = len(located) > 1 and row.longitude > float(located["longitude"].astype(float).mean())
+        ax.annotate(
+            label,
+            (row.longitude, row.latitude),
+            xytext=(-6, -9) if east else (6, 4),
+            textcoords="offset points",
+            ha="right" if east else "left",
+            va="top" if east else "baseline",
+            fontsize=8,
+        )
     if len(located):
         lat = located["latitude"].astype(float)
         lon = located["longitude"].astype(float)

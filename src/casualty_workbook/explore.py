@@ -19,23 +19,11 @@ from .schemas import METRIC_LABELS, PEOPLE_METRICS
 
 
 def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> Axes:
-    """The chosen event's claims for one metric above OHCHR's civilian deaths in the chosen years."""
+    """The chosen event's claims for one metric: one chart in its own figure (``draw_years`` draws
+    OHCHR's civilian deaths in the chosen years in another: one chart per image)."""
     claims = load_claims()
-    totals = load_table("ohchr_totals")
-    by_year = load_table("ohchr_civilian_deaths_by_year")
     chosen = analysis.event_claims(claims, event, claimant=claimant, metrics=(metric,))
     chosen, _ = series.latest_updates(chosen, event)  # a running count: its last updates, not one bar per update
-    yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=years[0], year_to=years[1])
-    # The claims panel grows with its rows (as plot_claims alone does) so no two row labels overlap;
-    # the gap between the panels leaves room for the top panel's source line and the lower title.
-    heights = [max(2.0, 0.42 * len(chosen) + 0.8), 3.4]
-    gap = 2.4
-    _fig, (top, bottom) = plt.subplots(
-        2,
-        1,
-        figsize=(8, sum(heights) + gap + 1.6),
-        gridspec_kw={"height_ratios": heights, "hspace": gap / (sum(heights) / 2)},
-    )
     events = load_table("events").set_index("event_id")["name"]
     event_name = events.get(event, event)  # titles name the event, never its identifier
     who = (
@@ -44,10 +32,16 @@ def draw(*, event: str, claimant: str, metric: str, years: tuple[int, int]) -> A
         else str(load_table("claimants").set_index("claimant_id")["name"].get(claimant, claimant))
     )
     label = METRIC_LABELS.get(metric, metric)
-    charts.plot_claims(chosen, ax=top, title=f"{label}: claims about the {event_name} ({who})")
+    return charts.plot_claims(chosen, title=f"{label}: claims about the {event_name} ({who})")
+
+
+def draw_years(*, years: tuple[int, int]) -> Axes:
+    """OHCHR's civilians killed in the chosen years, in a figure of its own."""
+    totals = load_table("ohchr_totals")
+    by_year = load_table("ohchr_civilian_deaths_by_year")
+    yearly = analysis.civilian_deaths_by_year(by_year, totals, year_from=years[0], year_to=years[1])
     producer = by_year.attrs["metadata"]["origin"]["producer"]
-    charts.plot_civilian_deaths_by_year(yearly, ax=bottom, title=f"{producer}: civilians killed, {years[0]}–{years[1]}")
-    return top
+    return charts.plot_civilian_deaths_by_year(yearly, title=f"{producer}: civilians killed, {years[0]}–{years[1]}")
 
 
 # Set by a Jupyter server (JupyterLab, Notebook) in the environment of each kernel it starts for a
@@ -91,6 +85,7 @@ def controls(*, event: str, claimant: str, metric: str, years: tuple[int, int]):
 
     def redraw(**choices) -> None:
         draw(**choices)
+        draw_years(years=choices["years"])
         plt.show()
 
     output = widgets.interactive_output(redraw, pickers)

@@ -95,6 +95,7 @@ def atomic_write(path: str | Path, data: bytes | Writer, *, scratch: Path | None
     folder = scratch if scratch is not None and scratch.is_dir() else path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             if callable(data):
                 data(handle)

@@ -8,11 +8,13 @@ Functions return Markdown (or plain text for charts); ``show`` displays Markdown
 
 from __future__ import annotations
 
+import numbers
+import re
 import textwrap
 
 import pandas as pd
 
-from .schemas import STATUSES
+from .schemas import STATUS_WORDS, STATUSES
 from .style import STATUS_LABELS
 
 # What a count of munitions is a count of, by the metric of the claim it breaks down.
@@ -94,30 +96,65 @@ def status_summary(statuses: pd.Series) -> str:
     return "; ".join(f"{counts[s]} {STATUS_LABELS[s]}" for s in STATUSES if s in counts)
 
 
+# A list longer than this is written as a bulleted list, not a sentence.
+LIST_AFTER = 3
+
+
+def _list_or_sentence(items: list[str]) -> str:
+    """'a, b and c' for a few items; a Markdown bulleted list (on its own lines) for more."""
+    items = list(dict.fromkeys(i for i in items if i))
+    if len(items) <= LIST_AFTER:
+        return _listing(items)
+    return "\n\n" + "\n".join(f"- {item}" for item in items) + "\n\n"
+
+
 def who_said_it(claims: pd.DataFrame) -> str:
-    """The claimants and publishers of the claims, most frequent first, as one sentence."""
+    """The claimants and publishers of the claims, most frequent first, and how far they were checked:
+    a sentence for a few, bulleted lists (with each one's count of figures) for more."""
     if claims.empty:
         return "No figure is recorded for this event."
     claimants = claims["claimant_name"].astype(str).value_counts(sort=True)
     publishers = claims["publisher"].astype(str).value_counts(sort=True)
-    return (
-        f"{len(claims)} figure{'s' if len(claims) != 1 else ''}, stated by {_listing(list(claimants.index))} "
-        f"and published by {_listing(list(publishers.index))}. How far they were checked: "
-        f"{status_summary(claims['status'])}."
+
+    def counted(counts: pd.Series) -> list[str]:
+        if len(counts) <= LIST_AFTER:
+            return list(counts.index)
+        return [f"{name} ({n} figure{'s' if n != 1 else ''})" for name, n in counts.items()]
+
+    statuses = status_summary(claims["status"]).split("; ")
+    checked = _list_or_sentence(statuses) if len(statuses) > LIST_AFTER else "; ".join(statuses)
+    text = (
+        f"{len(claims)} figure{'s' if len(claims) != 1 else ''}, stated by {_list_or_sentence(counted(claimants))}"
+        f"{'' if len(claimants) > LIST_AFTER else ' '}and published by {_list_or_sentence(counted(publishers))}"
+        f"{'' if len(publishers) > LIST_AFTER else '. '}How far they were checked: {checked}"
     )
+    return text.rstrip() + ("" if text.rstrip().endswith("\n") or len(statuses) > LIST_AFTER else ".")
 
 
-def event_intro(event: str, events: pd.DataFrame, claims: pd.DataFrame) -> str:
-    """The opening of an event's report: its name, when and where, what happened, who gave the figures."""
+CHARTED_METRICS = ("killed", "injured", "missing", "rescued")  # what an event's report draws charts of
+
+
+def event_intro(event: str, events: pd.DataFrame, claims: pd.DataFrame, mentions: pd.DataFrame | None = None) -> str:
+    """The opening of an event's report: its name, when and where, what happened, who gave the figures.
+    An event with nothing to chart (no figure of people, no weapon named) says so in its heading and first
+    sentence. What every figure is (a claim, drawn with its wording) is said once, by the notebook."""
     row = event_row(event, events)
     chosen = claims[claims["event_id"].astype(str) == event]
     where = ", ".join(str(row[c]) for c in ("region", "country") if pd.notna(row[c]))
-    return (
-        f"# {row['name']}\n\n*{event_dates(row)}, {where}.* {row['description']}\n\n"
-        f"**Every number below is a claim** by the party named, carried by the outlet named: "
-        f'{who_said_it(chosen)} A figure is charted with its wording ("at least" is drawn open-ended) '
-        "and coloured by how far it was checked."
-    )
+    named = mentions[mentions["event_id"].astype(str) == event] if mentions is not None else None
+    drawable = chosen["metric"].astype(str).isin(CHARTED_METRICS).any() or (named is not None and len(named))
+    heading = f"# {row['name']}"
+    nothing = ""
+    if not drawable:
+        heading += ": no casualty or weapon figure to chart"
+        kinds = _listing(sorted({METRIC_WORDS.get(m, m) for m in chosen["metric"].astype(str)}))
+        nothing = (
+            "**Nothing to chart.** No figure of people killed, injured, missing or rescued and no weapon is "
+            "recorded for this event"
+            + (f"; the figures recorded ({kinds}) are listed below" if len(chosen) else "")
+            + ".\n\n"
+        )
+    return f"{heading}\n\n{nothing}*{event_dates(row)}, {where}.* {row['description']}\n\n{who_said_it(chosen)}"
 
 
 def munitions_verb(mentions: pd.DataFrame, claims: pd.DataFrame | None) -> str | None:
@@ -271,12 +308,22 @@ def ohchr_intro(totals: pd.DataFrame) -> str:
     """OHCHR's headline totals, written from ohchr_totals.csv (its own wording and status)."""
     from .analysis import format_value
 
+    apart = totals.attrs.get("metadata", {}).get("counted_apart") or {}
+    categories = {
+        "all": "everyone",
+        "civilians": "civilians",
+        "ukrainian_forces": "Ukrainian forces",
+        "armed_groups": "members of armed groups",
+    }
+    if apart:
+        categories[str(apart.get("category"))] = f"civilians {apart.get('who', '')}".strip()
     lines = []
     for r in totals.itertuples():  # in the table's own order
         value = format_value(r.value_low, r.value_best, r.value_high, str(r.qualifier))
+        category = categories.get(str(r.category), str(r.category).replace("_", " "))
         lines.append(
-            f"- {r.outcome!s} ({str(r.category).replace('_', ' ')}): {value}, {r.status}"
-            + (f": {r.note}" if pd.notna(r.note) else "")
+            f"- {str(r.outcome).capitalize()}, {category}: {value} ({STATUS_WORDS.get(str(r.status), r.status)})"
+            + (f". {r.note}" if pd.notna(r.note) else "")
         )
     origin = totals.attrs.get("metadata", {}).get("origin", {})
     source = (
@@ -293,3 +340,119 @@ def ohchr_intro(totals: pd.DataFrame) -> str:
 def wrap(text: str, width: int = 28) -> str:
     """A long name on several lines, so a tick label or a map label stays readable."""
     return "\n".join(textwrap.wrap(text, width)) or text
+
+
+# A table's headings and codes in words (the codebook's, data/README.md), for the tables a report shows.
+TABLE_HEADINGS = {
+    "claim_id": "Claim",
+    "metric": "What was counted",
+    "population": "Who",
+    "label": "Figure as worded",
+    "value": "Figure as worded",
+    "unit": "Unit",
+    "qualifier": "Wording",
+    "claimant_name": "Who said it",
+    "publisher": "Published by",
+    "reported_on": "Date",
+    "when": "When reported",
+    "revises": "Revises claim",
+    "status": "Status",
+    "quote": "Quote",
+    "category": "Category",
+    "year": "Year",
+    "killed": "Killed",
+    "note": "Note",
+    "canonical_name": "System",
+    "type": "Type",
+    "count_claimed": "Count claimed",
+    "names_as_reported": "Names as reported",
+    "name": "Name",
+    "name_russian": "Name in Russian",
+    "kind": "Kind",
+    "admin_area": "Region",
+    "latitude": "Latitude (° N)",
+    "longitude": "Longitude (° E)",
+    "coord_status": "Coordinates",
+    "distance_km": "Distance (km)",
+    "mentioned_in": "Named in",
+    "share_percent": "Share of civilian casualties (%)",
+    "step": "Step",
+    "people": "People",
+    "event_id": "Event",
+    "event_name": "Event",
+    "figure": "Figure",
+    "value_as_worded": "Figure as worded",
+    "who_said_it": "Who said it",
+    "published_by": "Published by",
+    "quote_kind": "Quote is",
+    "derived_from": "Derived from",
+    "url": "Address",
+    "mentions": "Mentions",
+}
+_VALUE_WORDS = {
+    "metric": {k: v for k, v in METRIC_WORDS.items()},
+    "status": STATUS_WORDS,
+    "coord_status": {"verified": "verified", "unverified": "not verified: not placed on the map"},
+    "qualifier": {
+        "exact": "exact",
+        "at_least": "at least",
+        "about": "about",
+        "estimate": "estimate",
+        "up_to": "up to",
+        "range": "range",
+        "not_reported": "not reported",
+    },
+    "population": {"all": "all people", "civilians": "civilians", "children": "children"},
+    "quote_kind": {"verbatim": "verbatim", "as_recorded": "as recorded (not checked word for word)"},
+    "category": {
+        "all": "all killed",
+        "civilians": "civilians",
+        "ukrainian_forces": "Ukrainian forces",
+        "armed_groups": "members of armed groups",
+    },
+    "type": {
+        "ballistic_missile": "ballistic missile",
+        "mlrs": "multiple rocket launcher",
+        "guided_mlrs": "guided multiple rocket launcher",
+        "cruise_missile": "cruise missile",
+        "drone": "drone",
+        "artillery": "artillery",
+    },
+}
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _cell(value: object, *, separators: bool = True) -> str:
+    """A cell as a reader reads it: an empty cell for a missing value, dates as '13 May 2024', counts
+    with thousands separators (not a year's column: ``separators=False``)."""
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+        return _day(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if float(value).is_integer():
+            return f"{int(value):,}" if separators else str(int(value))
+        return f"{float(value):,.6g}" if separators else str(value)
+    return str(value)
+
+
+def table(
+    data: pd.DataFrame, columns: list[str] | None = None, *, empty: str | None = "Nothing of this kind is recorded."
+):
+    """A table for a report's reader (displayed as HTML): no index column, headings and codes in words
+    (``TABLE_HEADINGS``), an empty cell where a value is missing; a sentence (``empty``) instead of an
+    empty table, or nothing at all (``empty=None``) where the report has said so already."""
+    from IPython.display import HTML, Markdown
+
+    if data is None or data.empty:
+        return Markdown(empty) if empty is not None else None
+    shown = data.reindex(columns=columns) if columns is not None else data.copy()
+    for column, words in _VALUE_WORDS.items():
+        if column in shown.columns:
+            shown[column] = [words.get(str(v), v) if pd.notna(v) else v for v in shown[column]]
+    for column in shown.columns:
+        shown[column] = [_cell(v, separators=column != "year") for v in shown[column]]
+    shown = shown.rename(columns=lambda c: TABLE_HEADINGS.get(c, c))
+    return HTML(shown.to_html(index=False, border=0, escape=True))

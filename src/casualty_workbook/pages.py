@@ -8,8 +8,16 @@ MathJax from a CDN. Here markdown is rendered with mistune and every piece of HT
 from a notebook (markdown, ``text/html`` outputs) goes through one allowlist sanitiser
 (``sanitize``, ammonia via nh3): markup is kept, scripts, styles, event handlers and images
 that would load from elsewhere are removed, not shown. The page's own markup comes from a
-template (``templates/report.html``), its interactive tables from itables in offline mode
-(the DataTables bundle inlined, nothing fetched), so a page works from ``file://``.
+template (``templates/report.html``), its interactive tables from itables in offline mode: the
+DataTables bundle is written once into the reports folder (``SHARED_SCRIPT``, by
+``write_shared_script``) and every page loads it from there by a relative address, so a page
+works from ``file://`` and nothing is fetched from the network.
+
+What a reader meets is in words: the Data tab opens with who said each figure, the source, the
+date, the status and the figure as worded, under headings from the codebook (``DATA_HEADINGS``),
+with statuses and metrics in words; a chart is shown at least wide enough for its smallest text
+to read at ``READABLE_PX`` CSS pixels, and scrolls sideways in its own frame where the column is
+narrower (a phone), never the page.
 
 Nothing build-specific reaches a page: the injected-parameters cell (it names the build's
 scratch folder) is left out, stderr is left out, and the same inputs give the same bytes.
@@ -20,6 +28,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -89,11 +98,96 @@ def read_figure(out_dir: Path, name: str) -> FigureFiles:
 
 @cache
 def _itables_init() -> str:
-    """The DataTables bundle and its CSS, inlined once per page (itables' offline mode)."""
+    """The DataTables bundle and its CSS (itables' offline mode), as the one script itables writes."""
     from itables.javascript import generate_init_offline_itables_html
     from itables.utils import find_package_file
 
     return generate_init_offline_itables_html(find_package_file("html/dt_bundle.js"))
+
+
+@cache
+def shared_script_name() -> str:
+    """The file every page loads the table library from, named by its version (a new one is a new file)."""
+    from itables import __version__
+
+    return f"itables-{__version__}.js"
+
+
+@cache
+def shared_script() -> bytes:
+    """The table library as a script file: the code of itables' offline ``<script>``, without its tags."""
+    init = _itables_init()
+    start = init.index("<script>") + len("<script>")
+    return init[start : init.index("</script>", start)].strip().encode("utf-8") + b"\n"
+
+
+def write_shared_script(folder: Path, *, scratch: Path | None = None) -> Path:
+    """Write the table library once into ``folder`` (where the pages are), unless it is there already."""
+    from .files import FILE_MODE, atomic_write
+
+    path = Path(folder) / shared_script_name()
+    data = shared_script()
+    # rewritten when its bytes differ, or its mode (one written 0600 before files took the user's umask)
+    if not (path.is_file() and path.read_bytes() == data and path.stat().st_mode & 0o777 == FILE_MODE):
+        atomic_write(path, data, scratch=scratch)
+    return path
+
+
+# The Data tab's columns, first to last, with their headings (the CSV keeps its own names and order):
+# who said it, where, when and how far it was checked come first, then the number.
+DATA_HEADINGS = {
+    "claimant": "Who said it",
+    "source": "Source",
+    "date": "Date",
+    "status": "Status",
+    "wording": "Figure as worded",
+    "metric": "What was counted",
+    "category": "Who or what",
+    "drawn": "Value drawn",
+    "low": "Low",
+    "best": "Best",
+    "high": "High",
+    "qualifier": "Wording",
+    "unit": "Unit",
+    "event": "Event",
+    "id": "Figure",
+    "mark": "Drawn as",
+    "panel": "Panel",
+}
+QUALIFIER_WORDS = {
+    "exact": "exact",
+    "at_least": "at least",
+    "about": "about",
+    "estimate": "estimate",
+    "up_to": "up to",
+    "range": "range",
+    "not_reported": "not reported",
+}
+
+
+def reader_columns(table: pd.DataFrame, sources: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A figure's table as a reader reads it: ``DATA_HEADINGS``' order and headings, codes in words
+    (statuses, metrics, wordings, populations; a source by its publisher), any other column after them."""
+    from .schemas import METRIC_LABELS, POPULATION_LABELS, STATUS_WORDS
+
+    words = {
+        "status": STATUS_WORDS,
+        "metric": {k: v.lower() for k, v in METRIC_LABELS.items()},
+        "qualifier": QUALIFIER_WORDS,
+        "category": POPULATION_LABELS,
+    }
+    if sources is not None and len(sources) and "publisher" in sources.columns:
+        words["source"] = dict(zip(sources["source_id"].astype(str), sources["publisher"].astype(str), strict=False))
+    shown = table.copy()
+    for column, mapping in words.items():
+        if column in shown.columns:
+            shown[column] = [
+                "; ".join(mapping.get(part.strip(), part.strip()) for part in str(cell).split(";")) if cell else cell
+                for cell in shown[column]
+            ]
+    order = [c for c in DATA_HEADINGS if c in shown.columns] + [c for c in shown.columns if c not in DATA_HEADINGS]
+    headings = {c: DATA_HEADINGS.get(c, c.replace("_", " ").capitalize()) for c in order}
+    return shown[order].rename(columns=headings)
 
 
 def data_table_html(table: pd.DataFrame, table_id: str) -> str:
@@ -142,10 +236,11 @@ def _sources_of(table: pd.DataFrame, sources: pd.DataFrame) -> list[dict]:
                     "publisher": str(row.get("publisher") or ""),
                     "date": "" if pd.isna(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
                     "url": str(row.get("url")) if isinstance(row.get("url"), str) and row.get("url") else "",
+                    "why_no_url": str(row.get("no_url_reason")) if isinstance(row.get("no_url_reason"), str) else "",
                 }
             )
         else:
-            listed.append({"id": source_id, "title": "", "publisher": "", "date": "", "url": ""})
+            listed.append({"id": source_id, "title": "", "publisher": "", "date": "", "url": "", "why_no_url": ""})
     return listed
 
 
@@ -231,6 +326,36 @@ def _cells(nb, report_id: str, out_dir: Path, sources: pd.DataFrame) -> tuple[li
     return blocks, figures
 
 
+READABLE_PX = 11  # the smallest chart text, in CSS pixels, at the width a page shows a chart
+_FONT_SIZE = re.compile(r"font-size:\s*([0-9.]+)px")
+
+
+def _png_width(path: Path) -> int | None:
+    """A PNG's width in pixels, from its header; None if it is not there or not a PNG."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(24)
+    except OSError:
+        return None
+    return int.from_bytes(head[16:20], "big") if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+def readable_width(out_dir: Path, name: str) -> int | None:
+    """The CSS width at which a chart's smallest text (the SVG's smallest font, in points) reads at
+    ``READABLE_PX``: the PNG shows its points at ``savefig.dpi`` (its width over the SVG's, in points)."""
+    svg, png = out_dir / f"{name}.svg", out_dir / f"{name}.png"
+    width = _png_width(png)
+    if width is None or not svg.is_file():
+        return None
+    text = svg.read_text(encoding="utf-8", errors="replace")
+    sizes = [float(v) for v in _FONT_SIZE.findall(text)]
+    points = re.search(r'<svg[^>]*\bwidth="([0-9.]+)pt"', text)
+    if not sizes or not points:
+        return None
+    png_px_per_point = width / float(points.group(1))
+    return math.ceil(READABLE_PX * width / (min(sizes) * png_px_per_point))
+
+
 def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFrame, number: int) -> dict:
     files = read_figure(out_dir, name)
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", name)
@@ -242,7 +367,10 @@ def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFram
         "svg": f"{report_id}/{name}.svg",
         "csv": f"{report_id}/{name}.csv",
         "rows": len(files.table),
-        "table": data_table_html(files.table, f"data-{slug}") if len(files.table.columns) else "",
+        "readable": readable_width(out_dir, name),
+        "table": data_table_html(reader_columns(files.table, sources), f"data-{slug}")
+        if len(files.table.columns)
+        else "",
         "sources": _sources_of(files.table, sources),
         "claimants": sorted({c for c in files.table.get("claimant", []) if c}),
     }
@@ -301,7 +429,7 @@ def render_report(
             packages=sorted((record.get("packages") or {}).items()),
             blocks=blocks,
             figures=figures,
-            itables=Markup(_itables_init()) if figures else "",
+            script=shared_script_name() if figures else "",
         )
     )
     return page.encode("utf-8")

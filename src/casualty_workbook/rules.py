@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import Problem
-from .schemas import TABLES, WAR_PARTIES, TableSpec
+from .schemas import TABLES, UNNAMED_SIDE, WAR_PARTIES, TableSpec
 
 # Number words the reports use for counts ("fifteen people", "at least ten stories").
 NUMBER_WORDS = {
@@ -257,6 +257,8 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
     """A status says how far a figure was checked, so it must be earned by the row itself:
 
     - a party to the war's figure is ``claimed`` whoever relays it: never ``verified`` or ``secondary``;
+    - ``claimed`` is a party's word, so only a party to the war's figure is ``claimed``;
+    - a figure the outlet attributes to no one (claimant side ``unknown``) is ``unattributed``, and only it is;
     - ``verified`` needs a ``verbatim`` quote (words checked character for character);
     - ``secondary`` needs a carrying source: one that is not the producing body's own document;
     - ``derived`` names its inputs and arithmetic in ``derived_from``, and only a derived figure does.
@@ -273,6 +275,28 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
             "a figure stated by a party to the war (side "
             + " or ".join(WAR_PARTIES)
             + " in claimants.csv) is 'claimed' whoever relays it: never verified or secondary",
+        )
+        out += _problems(
+            frame,
+            ~side.isin(WAR_PARTIES).fillna(False) & (status == "claimed"),
+            "status",
+            "only a figure stated by a party to the war (side "
+            + " or ".join(WAR_PARTIES)
+            + " in claimants.csv) is 'claimed': an independent body's figure is 'secondary' or 'unverified', "
+            "one the outlet attributes to no one is 'unattributed'",
+        )
+        unnamed = (side == UNNAMED_SIDE).fillna(False)
+        out += _problems(
+            frame,
+            unnamed & ~status.isin(("unattributed", "derived")).fillna(False),
+            "status",
+            f"a figure whose claimant's side is '{UNNAMED_SIDE}' (the outlet names no one) is 'unattributed'",
+        )
+        out += _problems(
+            frame,
+            ~unnamed & (status == "unattributed"),
+            "status",
+            f"only a figure whose claimant's side is '{UNNAMED_SIDE}' (the outlet names no one) is 'unattributed'",
         )
     if "quote_kind" in frame.columns:
         unquoted = (frame["quote_kind"].astype("string") != "verbatim").fillna(True) | frame["quote"].isna()

@@ -30,9 +30,11 @@ POPULATIONS = ("all", "civilians", "children")
 UNITS = ("people", "munitions", "storeys", "settlements")
 QUALIFIERS = ("exact", "at_least", "about", "estimate", "up_to", "range", "not_reported")
 # In the order of how far a figure was checked: legends, captions and summaries list them so.
-STATUSES = ("verified", "secondary", "unverified", "claimed", "derived")
-# Sides that are parties to the war: their figures are `claimed`, whoever relays them.
+STATUSES = ("verified", "secondary", "unverified", "unattributed", "claimed", "derived")
+# Sides that are parties to the war: their figures are `claimed`, whoever relays them, and only theirs are.
 WAR_PARTIES = ("russia", "ukraine")
+# The side of a claimant the outlet does not name: its figures are `unattributed`, and only theirs are.
+UNNAMED_SIDE = "unknown"
 QUOTE_KINDS = ("verbatim", "as_recorded")
 DATE_PRECISIONS = ("day", "month", "year", "approximate", "range", "unknown")
 SOURCE_KINDS = ("news_report", "official_statement", "un_report", "reference", "dataset")
@@ -58,6 +60,17 @@ METRIC_LABELS = {
     "storeys_collapsed": "Storeys collapsed",
     "settlements_captured": "Settlements captured",
     "villages_captured": "Villages captured",
+}
+# Who a figure counts, in words: a label names it wherever figures of two populations are drawn.
+POPULATION_LABELS = {"all": "all people", "civilians": "civilians", "children": "children"}
+# A status in a few words, for captions and tables: what the workbook checked, not what the producer did.
+STATUS_WORDS = {
+    "verified": "verified",
+    "secondary": "secondary",
+    "unverified": "not matched to a quote yet",
+    "unattributed": "attributed to no one",
+    "claimed": "claimed",
+    "derived": "derived",
 }
 
 # At most 64 characters: an id may name a folder or a file (an event's report), and a file name holds 255 bytes.

@@ -31,14 +31,24 @@ STATUS_COLOURS = {
     "verified": OKABE_ITO["blue"],
     "secondary": OKABE_ITO["sky_blue"],
     "unverified": OKABE_ITO["orange"],
+    "unattributed": OKABE_ITO["bluish_green"],
     "claimed": OKABE_ITO["vermillion"],
     "derived": OKABE_ITO["reddish_purple"],
 }
-STATUS_HATCHES = {"verified": "", "secondary": "..", "unverified": "//", "claimed": "xx", "derived": "--"}
+STATUS_HATCHES = {
+    "verified": "",
+    "secondary": "..",
+    "unverified": "//",
+    "unattributed": "\\\\",
+    "claimed": "xx",
+    "derived": "--",
+}
 STATUS_LABELS = {
     "verified": "verified (in the producing body's own text)",
     "secondary": "secondary (a neutral body's figure carried by an outlet)",
-    "unverified": "unverified",
+    # What the workbook checked, not what the producer did: OHCHR's own counts may sit here.
+    "unverified": "not matched to a quote yet",
+    "unattributed": "attributed to no one by the outlet",
     "claimed": "claimed by a party to the war, not independently verified",
     "derived": "derived (computed from other figures)",
 }
@@ -52,6 +62,33 @@ COUNTRY_PALETTE = tuple(
     OKABE_ITO[h]
     for h in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue", "yellow", "black")
 )
+
+
+# Every colour a chart draws with, text and grid included: a PNG is saved with a palette of these and
+# the steps from white to each (anti-aliased edges), so each colour is kept exactly and the file is small.
+DRAWN_COLOURS = (
+    *OKABE_ITO.values(),
+    SET_APART,
+    LINK,
+    CAPTION,
+    BOX_EDGE,
+    "#262626",  # text (seaborn's)
+    "#dddddd",  # grid
+)
+PNG_STEPS = 16  # shades from white to each drawn colour
+
+
+def png_palette() -> list[int]:
+    """The PNG palette: each of ``DRAWN_COLOURS`` and its ``PNG_STEPS`` shades towards white, then white."""
+    colours = []
+    for hex_colour in dict.fromkeys(c.lower() for c in DRAWN_COLOURS):
+        rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+        for step in range(PNG_STEPS):
+            t = step / PNG_STEPS
+            colours.append(tuple(round(c + (255 - c) * t) for c in rgb))
+    colours.append((255, 255, 255))
+    colours = list(dict.fromkeys(colours))[:256]
+    return [v for colour in colours for v in colour] + [255, 255, 255] * (256 - len(colours))
 
 
 def use_house_style() -> None:

@@ -64,7 +64,7 @@ def check_no_figure_lost(report: Report, layout: Layout, staging: Path) -> None:
 
 def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging: Path) -> dict[str, str]:
     """Move a successful report's outputs into figures/ and reports/; returns their hashes."""
-    from ..pages import figure_names
+    from ..pages import figure_names, write_shared_script
 
     outputs: dict[str, str] = {}
     produced = sorted((staging / "out").iterdir()) if (staging / "out").is_dir() else []
@@ -97,6 +97,7 @@ def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging
                     old.unlink()
     _install(executed, layout.reports / f"{report.id}.ipynb", staging)
     atomic_write(layout.reports / f"{report.id}.html", html, scratch=staging)
+    write_shared_script(layout.reports, scratch=staging)  # the table library every page loads, written once
     outputs[f"reports/{report.id}.ipynb"] = sha256_file(layout.reports / f"{report.id}.ipynb")
     outputs[f"reports/{report.id}.html"] = sha256_bytes(html)
     (layout.reports / "failed" / f"{report.id}.ipynb").unlink(missing_ok=True)
