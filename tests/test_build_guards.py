@@ -142,7 +142,7 @@ def test_a_read_only_or_full_disk_fails_the_report_with_a_message(project, monke
     """Errno 30 and 28 while publishing were a traceback (after a misleading 'Invalid cross-device link')."""
     import casualty_workbook.build.publish as publish_module
 
-    target = project / "figures" / "context" / "toll_in_context.png"
+    target = project / "figures" / "context" / "count_in_period.png"
 
     def fails(*args, **kwargs):
         raise OSError(code, words, str(target))
@@ -162,13 +162,13 @@ def test_a_link_in_an_output_dir_in_the_place_of_a_figure_is_refused_and_nothing
     mine.mkdir()
     victim = tmp_path / "victim.csv"
     victim.write_text("mine, not a figure's")
-    (mine / "toll_in_context.csv").symlink_to(victim)
+    (mine / "count_in_period.csv").symlink_to(victim)
     result = run_cli_here(project, "report", "context", f"output_dir={mine}")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{mine / 'toll_in_context.csv'}: is a symbolic link" in result.stderr
+    assert f"{mine / 'count_in_period.csv'}: is a symbolic link" in result.stderr
     assert "Traceback" not in result.stderr
-    assert (mine / "toll_in_context.csv").is_symlink() and victim.read_text() == "mine, not a figure's"
-    assert sorted(p.name for p in mine.iterdir()) == ["toll_in_context.csv"], "no figure written beside it"
+    assert (mine / "count_in_period.csv").is_symlink() and victim.read_text() == "mine, not a figure's"
+    assert sorted(p.name for p in mine.iterdir()) == ["count_in_period.csv"], "no figure written beside it"
 
 
 def test_a_build_refuses_to_replace_a_report_page_that_is_a_link(project, tmp_path):

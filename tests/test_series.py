@@ -155,7 +155,7 @@ def test_the_context_report_of_an_event_in_the_count_and_of_one_outside_it(tmp_p
         )
     with (data / "claims.csv").open("a", encoding="utf-8") as f:
         f.write(
-            "X901,fictional_shelling_2022,killed,all,7,7,,at_least,people,unattributed,fictional_wire_2022,2022-04-09,,unverified,at least 7 people were killed,verbatim,,,\n"
+            "X901,fictional_shelling_2022,killed,all,7,7,,at_least,people,unattributed,fictional_wire_2022,2022-04-09,,unattributed,at least 7 people were killed,verbatim,,,\n"
         )
     out = tmp_path / "out"
     result = run_cli_here(
@@ -169,7 +169,7 @@ def test_the_context_report_of_an_event_in_the_count_and_of_one_outside_it(tmp_p
         "1,667",
         "1,626",
     ]  # the toll, April 2022's increment, the count on 8 April
-    assert beside["status"].tolist() == ["unverified", "derived", "derived"]
+    assert beside["status"].tolist() == ["unattributed", "derived", "derived"]
     page = next((root / "reports" / "custom").glob("context--*.html")).read_text(encoding="utf-8")
     assert "not like for like" in page and "does not cover" not in page
 
