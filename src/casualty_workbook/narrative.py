@@ -14,7 +14,7 @@ import textwrap
 
 import pandas as pd
 
-from .schemas import STATUS_WORDS, STATUSES
+from .schemas import POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS, STATUSES
 from .style import STATUS_LABELS
 
 # What a count of munitions is a count of, by the metric of the claim it breaks down.
@@ -393,16 +393,8 @@ _VALUE_WORDS = {
     "metric": {k: v for k, v in METRIC_WORDS.items()},
     "status": STATUS_WORDS,
     "coord_status": {"verified": "verified", "unverified": "not verified: not placed on the map"},
-    "qualifier": {
-        "exact": "exact",
-        "at_least": "at least",
-        "about": "about",
-        "estimate": "estimate",
-        "up_to": "up to",
-        "range": "range",
-        "not_reported": "not reported",
-    },
-    "population": {"all": "all people", "civilians": "civilians", "children": "children"},
+    "qualifier": QUALIFIER_WORDS,
+    "population": POPULATION_LABELS,
     "quote_kind": {"verbatim": "verbatim", "as_recorded": "as recorded (not checked word for word)"},
     "category": {
         "all": "all killed",

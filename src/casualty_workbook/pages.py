@@ -154,21 +154,12 @@ DATA_HEADINGS = {
     "mark": "Drawn as",
     "panel": "Panel",
 }
-QUALIFIER_WORDS = {
-    "exact": "exact",
-    "at_least": "at least",
-    "about": "about",
-    "estimate": "estimate",
-    "up_to": "up to",
-    "range": "range",
-    "not_reported": "not reported",
-}
 
 
 def reader_columns(table: pd.DataFrame, sources: pd.DataFrame | None = None) -> pd.DataFrame:
     """A figure's table as a reader reads it: ``DATA_HEADINGS``' order and headings, codes in words
     (statuses, metrics, wordings, populations; a source by its publisher), any other column after them."""
-    from .schemas import METRIC_LABELS, POPULATION_LABELS, STATUS_WORDS
+    from .schemas import METRIC_LABELS, POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS
 
     words = {
         "status": STATUS_WORDS,

@@ -63,6 +63,16 @@ METRIC_LABELS = {
 }
 # Who a figure counts, in words: a label names it wherever figures of two populations are drawn.
 POPULATION_LABELS = {"all": "all people", "civilians": "civilians", "children": "children"}
+# A qualifier (how a figure was worded) in words, for tables.
+QUALIFIER_WORDS = {
+    "exact": "exact",
+    "at_least": "at least",
+    "about": "about",
+    "estimate": "estimate",
+    "up_to": "up to",
+    "range": "range",
+    "not_reported": "not reported",
+}
 # A status in a few words, for captions and tables: what the workbook checked, not what the producer did.
 STATUS_WORDS = {
     "verified": "verified",
