@@ -127,7 +127,10 @@ def test_an_interrupted_build_leaves_no_partial_file_and_the_next_build_complete
     )
     # Interrupt while reports are being written: after the first one finishes.
     first = read_until(process, "[1/")
-    assert first, "the build never got going"
+    if not first:  # say why: the build's own words
+        process.kill()
+        out, err = process.communicate(timeout=60)
+        pytest.fail(f"the build never got going (exit {process.returncode}):\n{out}\n{err}")
     os.kill(process.pid, sig)
     rest, _ = process.communicate(timeout=60)
     published = [m[1] for line in [first, *rest.splitlines()] if (m := re.match(r"\[\d+/\d+\] ok\s+(\S+)", line))]
