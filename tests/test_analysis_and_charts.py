@@ -439,3 +439,25 @@ def test_a_report_table_has_no_index_no_na_and_speaks_in_words(claims):
     assert "attributed to no one" in shown and "13 May 2024" in shown and "≈ 14,000" in shown
     assert "<tbody>\n    <tr>\n      <td>" in shown.replace("\r", ""), "rows start with a cell, not an index heading"
     assert narrative.table(claims.iloc[0:0], empty=None) is None
+
+
+def test_a_claimant_name_of_thousands_of_characters_keeps_the_chart_a_page_wide(tmp_path):
+    """A 2,000-character claimant name made an 18,843 px wide chart: names in labels are cut, the CSV keeps them whole."""
+    from PIL import Image
+
+    from casualty_workbook.figures import save_figure
+
+    claims = analysis.with_labels(analysis.event_claims(load_claims(), "belgorod_strike_2024", metrics=("killed",)))
+    long_name = "Ministry " * 250  # 2,250 characters
+    claims["claimant_name"] = claims["claimant_name"].astype(str).where(claims.index != claims.index[0], long_name)
+    ax = charts.plot_claims(claims, title="t")
+    labels = " ".join(t.get_text() for t in ax.get_yticklabels()) + " ".join(
+        t.get_text() for t in (ax.get_legend().get_texts() if ax.get_legend() else [])
+    )
+    assert "Ministry Ministry" in labels and long_name.strip() not in labels
+    assert charts.short_name(long_name).endswith("…") and len(charts.short_name(long_name)) == charts.NAME_CHARS
+    save_figure(ax.figure, "long", tmp_path, formats=("png",))
+    width, _ = Image.open(tmp_path / "long.png").size
+    assert width < 2500, width
+    assert long_name.strip() in (tmp_path / "long.csv").read_text(encoding="utf-8")
+    plt.close(ax.figure)

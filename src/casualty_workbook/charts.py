@@ -58,6 +58,17 @@ CATEGORY_LABELS = {
 KEY_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "title_fontsize": 8, "alignment": "left"}
 
 
+# A name in a label (a claimant, an outlet) is cut to this many characters: a name of thousands would
+# otherwise widen the chart to thousands of pixels. The chart's CSV keeps every name whole.
+NAME_CHARS = 60
+
+
+def short_name(name: object) -> str:
+    """A claimant's or an outlet's name for a label: whole up to ``NAME_CHARS`` characters, then cut with '…'."""
+    text = " ".join(str(name).split())
+    return text if len(text) <= NAME_CHARS else text[: NAME_CHARS - 1].rstrip() + "…"
+
+
 def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.8)) -> Axes:
     if ax is not None:
         return ax
@@ -259,7 +270,7 @@ def plot_claims(data: pd.DataFrame, *, ax: Axes | None = None, title: str | None
     ticks = [
         f"{METRIC_LABELS.get(str(r.metric), r.metric)}"
         + (f" ({POPULATION_LABELS.get(p, p)})" if p and (several or p != "all") else "")
-        + f" · {r.claimant_name}\n{r.publisher}, {r.reported_on:%d %b %Y}"
+        + f" · {short_name(r.claimant_name)}\n{short_name(r.publisher)}, {r.reported_on:%d %b %Y}"
         for r, p in zip(drawn.itertuples(), populations, strict=False)
     ]
     ax.set_yticks(range(len(drawn)), ticks, fontsize=8)
@@ -387,7 +398,7 @@ def plot_toll_revisions(
             color=colour[c],
             markeredgecolor="black",
             markeredgewidth=0.4,
-            label="\n".join(textwrap.wrap(c, 26)),
+            label="\n".join(textwrap.wrap(short_name(c), 26)),
         )
         for c in claimants
     ]
@@ -595,7 +606,7 @@ def plot_toll_in_context(
     labelled = analysis.with_labels(data)
     event_rows = [
         (
-            f"{r.claimant_name}\n{r.reported_on.day} {r.reported_on:%b %Y}",
+            f"{short_name(r.claimant_name)}\n{r.reported_on.day} {r.reported_on:%b %Y}",
             float(r.drawn),
             str(r.status),
             r.qualifier == "at_least",

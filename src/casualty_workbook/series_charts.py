@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import analysis, figure_data
-from .charts import KEY_OUTSIDE, add_source_line
+from .charts import KEY_OUTSIDE, add_source_line, short_name
 from .series import CountAsOf
 from .style import CAPTION, OKABE_ITO, STATUS_COLOURS, STATUS_HATCHES, STATUS_LABELS, use_house_style
 
@@ -331,7 +331,7 @@ def plot_toll_beside_count(
     for r in analysis.with_labels(event_figures).itertuples():
         rows.append(
             (
-                f"{textwrap.shorten(str(r.event_name), 40)}\n{r.claimant_name}, {_day(r.reported_on)}",
+                f"{textwrap.shorten(str(r.event_name), 40)}\n{short_name(r.claimant_name)}, {_day(r.reported_on)}",
                 float(r.drawn),
                 str(r.status),
                 r.qualifier == "at_least",
