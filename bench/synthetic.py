@@ -119,6 +119,12 @@ def _written(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _statuses(side: pd.Series) -> np.ndarray:
+    """The status each claimant's side allows (the rules of data/README.md): a party to the war's figure
+    is 'claimed', one the outlet attributes to no one (side 'unknown') 'unattributed', any other 'unverified'."""
+    return np.select([side.isin(WAR_PARTIES), side == "unknown"], ["claimed", "unattributed"], "unverified")
+
+
 def synthetic_claims(n: int, data_dir: Path, *, seed: int = 20240512, start: int = 1) -> pd.DataFrame:
     """``n`` synthetic claims (text cells, as written in the CSV file), valid under the real rules."""
     rng = np.random.default_rng(seed)
@@ -183,7 +189,7 @@ def synthetic_claims(n: int, data_dir: Path, *, seed: int = 20240512, start: int
             "reported_on": np.asarray(reported, dtype=object),
             "reported_time": empty,
             # A party to the war's figure is claimed; the others are left unverified (the rules allow no more).
-            "status": np.where(pd.Series(claimant).map(sides).isin(WAR_PARTIES), "claimed", "unverified"),
+            "status": _statuses(pd.Series(claimant).map(sides)),
             "quote": quote,
             "quote_kind": np.array(QUOTE_KINDS, dtype=object)[rng.integers(0, 2, n)],
             "revises": empty,

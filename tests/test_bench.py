@@ -222,3 +222,19 @@ def test_make_test_is_judged_against_150_s(seconds, word):
         f"| tests | `make test` under 150 s | median {seconds:.1f} s, max {seconds:.1f} s (780 passed) | {word} |"
         in text
     )
+
+
+def test_the_synthetic_claims_keep_every_rule_of_the_data(tmp_path):
+    """The scale benchmark's claims must be valid data, or the loader and report sections fail
+    instead of measuring (a new rule on statuses once broke them)."""
+    import shutil
+
+    from synthetic import write_claims  # bench/ is on the path (above)
+
+    from casualty_workbook.loading import load_all
+
+    shutil.copytree(BENCH.parent / "data", tmp_path / "data")
+    write_claims(tmp_path / "data", 3000)
+    tables = load_all(tmp_path / "data")
+    assert len(tables["claims"]) == 3000
+    assert set(tables["claims"]["status"].astype(str)) >= {"claimed", "unattributed"}
