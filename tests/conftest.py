@@ -131,6 +131,13 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A folder holding a copy of data/ to import into (the import tests' data folder)."""
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    return tmp_path
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A fresh copy of the project with the committed figures and no build state."""
     return copy_project(tmp_path / "project")

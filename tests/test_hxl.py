@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import hxl
-import pytest
-from conftest import REPO, run_cli_here
+from conftest import run_cli_here
 from hxl.input import InputOptions
 
 from casualty_workbook.hxl import COLUMNS
 from casualty_workbook.loading import load_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    return tmp_path
 
 
 def read_back(path: Path) -> hxl.model.Dataset:

@@ -4,7 +4,6 @@ release's changed figures become revisions, and a bad file is refused with nothi
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -20,13 +19,6 @@ GED_1 = FIXTURES / "GEDEvent_v90_1_fictional.csv"
 GED_2 = FIXTURES / "GEDEvent_v90_2_fictional.csv"
 ACLED_1 = FIXTURES / "acled_export_fictional_1.csv"
 ACLED_2 = FIXTURES / "acled_export_fictional_2.csv"
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A folder holding a copy of data/ to import into."""
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    return tmp_path
 
 
 def claims(root: Path) -> pd.DataFrame:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import hxl
 import pandas as pd
-import pytest
 from conftest import REPO, run_cli_here, tree_digest
 from hxl.input import InputOptions
 
@@ -28,12 +27,6 @@ ACLED_API_2022 = FIXTURES / "acled_api_2022_fictional.csv"
 ACLED_TOOL_2022 = FIXTURES / "acled_export_tool_2022_fictional.csv"
 ACLED_CURRENT = FIXTURES / "acled_export_fictional_1.csv"
 ACLED_OLD = FIXTURES / "acled_before_2019_fictional.csv"
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    return tmp_path
 
 
 def ok(root: Path, *args: str) -> str:

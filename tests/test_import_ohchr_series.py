@@ -4,7 +4,6 @@ step down is kept; a bad file is refused by row and column with nothing in data/
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,13 +17,6 @@ HXL = FIXTURES / "ohchr_series_fictional.hxl.csv"
 SHEET = FIXTURES / "ohchr_keyfigures_fictional.csv"
 OPTIONS = ("--country", "Freedonia", "--counted-from", "2025-01-01")
 EVENT = "ohchr_civilians_freedonia_since_2025-01-01"
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A folder holding a copy of data/ to import into."""
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    return tmp_path
 
 
 def imported(root: Path, path: Path, *options: str) -> str:
