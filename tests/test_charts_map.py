@@ -131,3 +131,25 @@ def test_name_spots_avoid_the_points():
     spots = basemap.name_spots(drawn, (7.0, 48.0, 8.2, 48.9), points, squeeze=0.66)
     for x, y in spots.values():
         assert abs(x - 7.5) * 0.66 + abs(y - 48.5) > 0.05
+
+
+@pytest.mark.parametrize("scene", sorted(SCENES))
+def test_each_country_name_stands_inside_its_country(scene):
+    rows = SCENES[scene]
+    points = np.array([(r[3], r[2]) for r in rows])
+    west, south = points.min(axis=0) - 0.5
+    east, north = points.max(axis=0) + 0.5
+    view = (west, south, east, north)
+    drawn = basemap.countries_in(view)
+    by_name = {c.name: c for c in drawn}
+    for name, spot in basemap.name_spots(drawn, view, points).items():
+        assert by_name[name].path(view).contains_point(spot), f"{name} is named outside itself"
+
+
+def test_no_border_runs_across_the_world():
+    """A ring crossing 180° is made continuous: no edge spans the globe and cuts through a view."""
+    for country in basemap.countries():
+        for ring in country.rings:
+            if ring[:, 1].min() < -60:  # a ring round the South Pole cannot be made continuous
+                continue
+            assert np.abs(np.diff(ring[:, 0])).max() < 180, country.name

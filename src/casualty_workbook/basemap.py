@@ -74,6 +74,22 @@ def _ring(indices: list[int], arcs: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _across_the_antimeridian(ring: np.ndarray) -> list[np.ndarray]:
+    """A ring that crosses 180° jumps from one side of the map to the other (an edge across the whole
+    world, which would cut through any view at its latitude): its longitudes are made continuous
+    (past 180° or before -180°), and a copy shifted by 360° stands on the other side. A ring that
+    circles the pole (Antarctica) cannot be made continuous and is kept as it is."""
+    jumps = np.diff(ring[:, 0])
+    if not len(jumps) or np.abs(jumps).max() <= 180:
+        return [ring]
+    shift = np.concatenate([[0.0], np.cumsum(-360.0 * np.round(jumps / 360.0))])
+    if abs(shift[-1]) > 1e-9:
+        return [ring]
+    continuous = ring + np.stack([shift, np.zeros(len(shift))], axis=1)
+    side = -360.0 if continuous[:, 0].max() > 180 else 360.0
+    return [continuous, continuous + np.array([side, 0.0])]
+
+
 @cache
 def countries() -> tuple[Country, ...]:
     """Every country of the shipped file, in the file's order (read once per process)."""
@@ -85,7 +101,9 @@ def countries() -> tuple[Country, ...]:
         polygons = geometry.get("arcs") or []
         if geometry.get("type") == "Polygon":
             polygons = [polygons]
-        rings = tuple(_ring(ring, arcs) for polygon in polygons for ring in polygon)
+        rings = tuple(
+            part for polygon in polygons for ring in polygon for part in _across_the_antimeridian(_ring(ring, arcs))
+        )
         if not rings:
             continue
         every = np.concatenate(rings)
