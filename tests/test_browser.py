@@ -519,6 +519,8 @@ def test_every_page_reads_at_a_desktops_and_a_phones_width(viewer, reports_dir, 
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         found = _sideways(page) + _raw_cells(page)
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        found += [f"with its details open, {p}" for p in _sideways(page)]  # the hashes and packages listed
         if path.name != "index.html":
             found += _small_chart_text(page, reports_dir) + _cut_charts(page) + _tabs_fail(page)
             measured += len(_smallest_chart_text(page, reports_dir))
