@@ -434,6 +434,37 @@ def _small_chart_text(page, folder: Path) -> list[str]:
     ]
 
 
+def _cut_charts(page) -> list[str]:
+    """A chart wider than its frame (a phone) must scroll in that frame, keep its readable width and
+    have its hint shown above it; a chart that fits must not show the hint; no frame may pass the window."""
+    problems = []
+    window = page.evaluate("window.innerWidth")
+    for figure in page.locator("section.figure").all():
+        name = figure.get_attribute("id")
+        chart = figure.locator(".chart")
+        if not chart.is_visible():
+            continue
+        frame = chart.locator(".frame")
+        image, box, scroll, right, overflow = frame.evaluate(
+            "f => [f.querySelector('img').getBoundingClientRect().width, f.clientWidth, f.scrollWidth,"
+            " f.getBoundingClientRect().right, getComputedStyle(f).overflowX]"
+        )
+        if right > window + 0.5:
+            problems.append(f"{name}: its frame ends at {right:.0f} px, past the {window} px window")
+        hint = chart.locator(".hint")
+        shown = hint.count() and hint.is_visible()
+        if image > box + 1:
+            if scroll <= box or overflow not in ("auto", "scroll"):
+                problems.append(f"{name}: its chart ({image:.0f} px) is cut by its frame ({box} px) and cannot scroll")
+            if not shown:
+                problems.append(
+                    f"{name}: its chart ({image:.0f} px) is wider than its frame ({box} px), and no hint says so"
+                )
+        elif shown:
+            problems.append(f"{name}: the chart fits its frame, yet the hint says to swipe")
+    return problems
+
+
 def _raw_cells(page) -> list[str]:
     """'<NA>' shown anywhere, or a table with pandas' index column (row headings in its body)."""
     problems = []
@@ -488,8 +519,10 @@ def test_every_page_reads_at_a_desktops_and_a_phones_width(viewer, reports_dir, 
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         found = _sideways(page) + _raw_cells(page)
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        found += [f"with its details open, {p}" for p in _sideways(page)]  # the hashes and packages listed
         if path.name != "index.html":
-            found += _small_chart_text(page, reports_dir) + _tabs_fail(page)
+            found += _small_chart_text(page, reports_dir) + _cut_charts(page) + _tabs_fail(page)
             measured += len(_smallest_chart_text(page, reports_dir))
             found += _sideways(page)  # a table opened in the Data tab must not widen the page either
         problems += [f"{path.name} at {width} px: {p}" for p in found]
@@ -499,8 +532,8 @@ def test_every_page_reads_at_a_desktops_and_a_phones_width(viewer, reports_dir, 
 
 
 def test_the_reader_checks_can_fail(viewer, tmp_path):
-    """A page that scrolls sideways, shrinks its chart's text, shows <NA> and an index column, and whose
-    tabs do nothing, is caught by each check."""
+    """A page that scrolls sideways, shrinks its chart's text, cuts its chart with no way to scroll and no
+    hint, shows <NA> and an index column, and whose tabs do nothing, is caught by each check."""
     page, _errors = viewer
     page.set_viewport_size({"width": 390, "height": 900})
     (tmp_path / "r").mkdir()
@@ -513,7 +546,8 @@ def test_the_reader_checks_can_fail(viewer, tmp_path):
         "<div class='output'><table><tbody><tr><th>0</th><td>&lt;NA&gt;</td></tr></tbody></table></div>"
         "<section class='figure' id='figure-c'><div class='tabs'>"
         "<label>Chart</label><label>Data</label><label>Sources</label>"
-        "<div class='panel chart'><img src='r/c.png' style='width: 300px; height: 10px'></div>"
+        "<div class='panel chart'><div class='frame' style='overflow: hidden'>"
+        "<img src='r/c.png' style='width: 600px; height: 10px'></div></div>"
         "<div class='panel data'>d</div><div class='panel sources'>s</div></div></section>"
         "</main></body>",
         encoding="utf-8",
@@ -522,5 +556,7 @@ def test_the_reader_checks_can_fail(viewer, tmp_path):
     assert _sideways(page)
     assert _raw_cells(page) == ["the page shows <NA>", "a table shows an index column (1 row headings)"]
     [(src, px)] = _smallest_chart_text(page, tmp_path)
-    assert src == "r/c.png" and px == pytest.approx(8 * 300 / 600) and _small_chart_text(page, tmp_path)
+    assert src == "r/c.png" and px == pytest.approx(8) and _small_chart_text(page, tmp_path)
+    cut = " ".join(_cut_charts(page))
+    assert "cannot scroll" in cut and "no hint says so" in cut
     assert _tabs_fail(page)

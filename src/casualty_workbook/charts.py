@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
-from . import analysis, figure_data, narrative, provenance
+from . import analysis, basemap, figure_data, narrative, provenance
 from .schemas import METRIC_LABELS, PEOPLE_METRICS, POPULATION_LABELS, STATUSES
 from .style import (
     BOX_EDGE,
@@ -706,6 +706,97 @@ def _places_source_line(places: pd.DataFrame) -> str:
     )
 
 
+def _degrees(axis: str):
+    """Tick labels of a map's axis in degrees with their hemisphere: '36.4° E', '12° S'."""
+    ends = ("E", "W") if axis == "x" else ("N", "S")
+
+    def label(value: float, _position: object = None) -> str:
+        text = f"{abs(value):.2f}".rstrip("0").rstrip(".")
+        return f"{text}°" if abs(value) < 1e-9 else f"{text}° {ends[0] if value > 0 else ends[1]}"
+
+    return FuncFormatter(label)
+
+
+def map_extent(longitudes: pd.Series, latitudes: pd.Series) -> tuple[float, float, float, float]:
+    """The view of a map of these points (west, south, east, north): their spread and three quarters
+    of it again on each side, and at least 0.25° of latitude each side of the middle (as much again,
+    to the eye, of longitude), so one place is not alone in a blank square; clipped to the globe."""
+    lat, lon = latitudes.astype(float), longitudes.astype(float)
+    squeeze = max(0.1, math.cos(math.radians(float(lat.mean()))))
+    half_lat = max((lat.max() - lat.min()) * 0.75, 0.25)
+    half_lon = max((lon.max() - lon.min()) * 0.75, 0.25 / squeeze)
+    mid_lat, mid_lon = (lat.max() + lat.min()) / 2, (lon.max() + lon.min()) / 2
+    return (
+        max(-180.0, mid_lon - half_lon),
+        max(-90.0, mid_lat - half_lat),
+        min(180.0, mid_lon + half_lon),
+        min(90.0, mid_lat + half_lat),
+    )
+
+
+def _fill_box(ax: Axes, extent: tuple[float, float, float, float], squeeze: float):
+    """``extent`` widened (or heightened) about its middle to the shape of the axes' box, so a map at its
+    true aspect (``squeeze``: cos(latitude)) fills the whole box."""
+    west, south, east, north = extent
+    box = ax.get_position()
+    width, height = ax.figure.get_size_inches()
+    shape = (box.width * width) / (box.height * height)  # the box's width over its height
+    wide, tall = (east - west) * squeeze, north - south
+    if wide / tall < shape:
+        grow = (tall * shape / squeeze - (east - west)) / 2
+        west, east = west - grow, east + grow
+    else:
+        grow = (wide / shape - tall) / 2
+        south, north = south - grow, north + grow
+    return west, south, east, north
+
+
+# Where a place's label may stand beside its marker (points right/left, up/down; alignment): tried in turn.
+_LABEL_SPOTS = (
+    ((6, 4), "left", "bottom"),
+    ((-6, 4), "right", "bottom"),
+    ((6, -4), "left", "top"),
+    ((-6, -4), "right", "top"),
+)
+
+
+def _inside(box, frame) -> bool:
+    return box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+
+
+def keep_labels_inside(ax: Axes, texts: list, *, clear_of: list = ()) -> None:
+    """Move each place's label (an annotation) to the first spot beside its marker where it stays inside
+    the axes and clear of the labels placed before it and of the texts ``clear_of`` (a map's country
+    names); failing that, to the spot inside the axes that overlaps least. The map's limits are final
+    by then (drawn once to know them)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    frame = ax.get_window_extent(renderer)
+    placed = [t.get_window_extent(renderer) for t in clear_of]
+    for text in texts:
+        best, best_cost = None, None
+        for offset, ha, va in _LABEL_SPOTS:
+            text.set_position(offset)
+            text.set_ha(ha)
+            text.set_va(va)
+            box = text.get_window_extent(renderer)
+            outside = 0 if _inside(box, frame) else 1
+            overlap = sum(
+                max(0.0, min(box.x1, o.x1) - max(box.x0, o.x0)) * max(0.0, min(box.y1, o.y1) - max(box.y0, o.y0))
+                for o in placed
+            )
+            cost = (outside, overlap)
+            if best_cost is None or cost < best_cost:
+                best, best_cost = (offset, ha, va), cost
+            if cost == (0, 0):
+                break
+        text.set_position(best[0])
+        text.set_ha(best[1])
+        text.set_va(best[2])
+        placed.append(text.get_window_extent(renderer))
+
+
 def plot_places(
     data: pd.DataFrame,
     *,
@@ -713,74 +804,91 @@ def plot_places(
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Axes:
-    """Places with verified coordinates plotted (longitude, latitude); the others listed, never guessed.
+    """A map of the places with verified coordinates; the others listed beside it, never guessed.
 
-    Colours stand for the country each place lies in (from the data); distances are drawn from
-    ``reference`` when one is given and the table has ``distance_km`` (``analysis.distances_from``).
-    The source line cites the sources ``analysis.places_with_sources`` joined to the places.
+    The view is taken from the places' coordinates (``map_extent``), on country borders from
+    Natural Earth shipped in the package (``basemap``), with the name of each country in view.
+    A marker's colour stands for the country the data says the place lies in; distances are drawn
+    from ``reference`` when one is given and the table has ``distance_km`` (``analysis.distances_from``).
+    Every label stays inside the map (``keep_labels_inside``). The source line cites the sources
+    ``analysis.places_with_sources`` joined to the places, and the map's.
     """
     places = data
     ax = _axes(ax, (8, 6))
     title = title or "Places named, where coordinates are verified"
     if places.empty:
         return _nothing_to_draw(ax, title, "places")
-    located = places[places["latitude"].notna()]
-    unlocated = places[places["latitude"].isna()]
+    located = places[places["latitude"].notna() & places["longitude"].notna()]
+    unlocated = places[places["latitude"].isna() | places["longitude"].isna()]
     by_id = places.set_index("place_id")
     ref = by_id.loc[reference] if reference is not None and reference in by_id.index else None
     colours = country_colours(places["country"])
+    labels = []
     for row in located.itertuples():
         is_ref = ref is not None and row.place_id == reference
         ax.scatter(
             row.longitude,
             row.latitude,
-            s=120 if is_ref else 50,
+            s=130 if is_ref else 55,
             marker="*" if is_ref else "o",
             color=colours[str(row.country)],
             zorder=3,
             edgecolor="black",
-            linewidth=0.4,
+            linewidth=0.5,
         )
         label = narrative.wrap(str(row.name), 24)
         if ref is not None and not is_ref and pd.notna(getattr(row, "distance_km", None)):
-            label += f"\n{row.distance_km:.0f} km from {narrative.wrap(str(ref['name']), 24)}"
+            label += f"\n{row.distance_km:,.0f} km from {narrative.wrap(str(ref['name']), 24)}"
             ax.plot(
                 [ref["longitude"], row.longitude],
                 [ref["latitude"], row.latitude],
-                color=SET_APART,
-                lw=0.7,
+                color=LINK,
+                lw=0.8,
                 ls=":",
-                zorder=1,
+                zorder=2,
             )
-        # A label runs towards the middle of the map, so none leaves the frame: right of a place in the
-        # western half, below and left of one in the eastern half (clear of labels running right).
-        east = len(located) > 1 and row.longitude > float(located["longitude"].astype(float).mean())
-        ax.annotate(
-            label,
-            (row.longitude, row.latitude),
-            xytext=(-6, -9) if east else (6, 4),
-            textcoords="offset points",
-            ha="right" if east else "left",
-            va="top" if east else "baseline",
-            fontsize=8,
+        labels.append(
+            ax.annotate(
+                label,
+                (row.longitude, row.latitude),
+                xytext=(6, 4),
+                textcoords="offset points",
+                fontsize=8,
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
         )
+    note = "Places without verified coordinates are listed, not placed."
     if len(located):
         lat = located["latitude"].astype(float)
         lon = located["longitude"].astype(float)
         squeeze = max(0.1, math.cos(math.radians(float(lat.mean()))))
-        ax.set_aspect(1 / squeeze)
-        # A quarter of the spread on each side, and at least ~0.2° of latitude, so one place is not a flat line.
-        half_lat = max((lat.max() - lat.min()) * 0.75, 0.2)
-        half_lon = max((lon.max() - lon.min()) * 0.75, 0.2 / squeeze)
-        ax.set_ylim((lat.max() + lat.min()) / 2 - half_lat, (lat.max() + lat.min()) / 2 + half_lat)
-        ax.set_xlim((lon.max() + lon.min()) / 2 - half_lon, (lon.max() + lon.min()) / 2 + half_lon)
+        west, south, east, north = _fill_box(ax, map_extent(lon, lat), squeeze)
+        ax.set_xlim(west, east)
+        ax.set_ylim(south, north)
+        ax.set_aspect(1 / squeeze)  # a degree of longitude as long as it is at this latitude
+        view = (west, south, east, north)
+        drawn = basemap.draw_countries(ax, view)
+        names = basemap.label_countries(
+            ax, drawn, view, located[["longitude", "latitude"]].astype(float).to_numpy(), squeeze=squeeze
+        )
+        ax.set_xlim(west, east)
+        ax.set_ylim(south, north)
         ax.xaxis.set_major_locator(MaxNLocator(5))  # long longitude labels never run into each other
-        ax.grid(axis="both")
-        ax.set_xlabel("Longitude (° E)")
-        ax.set_ylabel("Latitude (° N)")
+        ax.xaxis.set_major_formatter(_degrees("x"))
+        ax.yaxis.set_major_formatter(_degrees("y"))
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+            spine.set_color(SET_APART)
         for country in sorted({str(c) for c in located["country"]}):
-            ax.scatter([], [], color=colours[country], label=narrative.wrap(country, 24))
-        ax.legend(loc="lower left")
+            ax.scatter(
+                [], [], color=colours[country], edgecolor="black", linewidth=0.5, label=narrative.wrap(country, 24)
+            )
+        ax.legend(title="Country (as recorded)", **KEY_OUTSIDE)
+        keep_labels_inside(ax, labels, clear_of=names)
+        note = ("Distances are great-circle distances. " if ref is not None and len(located) > 1 else "") + note
+        note += " " + basemap.MAP_CREDIT
     else:
         ax.set_axis_off()
         ax.text(
@@ -795,10 +903,10 @@ def plot_places(
         listing = "\n".join(f"• {narrative.wrap(f'{r.name} ({r.admin_area})', 30)}" for r in unlocated.itertuples())
         ax.text(
             1.02,
-            1.0,
+            0.0,
             "No verified coordinates\n(not plotted):\n" + listing,
             transform=ax.transAxes,
-            va="top",
+            va="bottom",
             fontsize=8,
             bbox={"facecolor": BOX_FACE, "edgecolor": BOX_EDGE},
         )
@@ -806,8 +914,7 @@ def plot_places(
         ax,
         title=title,
         source=_places_source_line(places),
-        note=("Distances are great-circle distances. " if ref is not None and len(located) > 1 else "")
-        + "Places without verified coordinates are listed, not placed.",
+        note=note,
         rows=figure_data.place_rows(places),
     )
 
