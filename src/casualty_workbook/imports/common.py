@@ -279,12 +279,10 @@ def _read_columns(raw: bytes, header: list[str], spec: TableSpec) -> pd.DataFram
         return None
     if table.num_rows == 0:
         return None
-    import pyarrow.compute as pc
 
     columns = {}
-    for name in table.column_names:  # stripped, an empty cell missing, in Arrow's kernels
-        cells = pc.utf8_trim_whitespace(table[name])
-        columns[name] = pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells)
+    for name in table.column_names:  # stripped, an empty cell missing: a release's text not copied twice
+        columns[name] = _trimmed_text(table[name])
     text = pd.StringDtype("pyarrow")  # Arrow's text, not a Python object per cell: a release is millions of cells
     return pa.table(columns).to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
@@ -313,6 +311,11 @@ def normalise_dates(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Probl
         cells = frame[column]
         if bool(cells.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(True).all()):
             continue  # the usual case: nothing to rewrite
+        if bool(cells.str.fullmatch(_ISO_WITH_TIME).fillna(True).all()):
+            # Every date ISO with a time (the UCDP API's): its day is its first ten characters, and
+            # no written-out or ambiguous date is left to look for.
+            frame[column] = cells.str.slice(0, 10)
+            continue
         cells = cells.str.replace(_ISO_WITH_TIME, r"\1", regex=True)
         written = cells.str.fullmatch(_DAY_MONTH_YEAR, case=False).fillna(False).astype(bool)
         if written.any():
@@ -719,24 +722,35 @@ def _dependency_order(changed: dict[str, pd.DataFrame]) -> list[str]:
 def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as the loader reads them back: stripped, an empty cell missing (in Arrow's kernels)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     columns = {}
     for column in frame.columns:
         cells = pa.array(frame[column], from_pandas=True)  # Arrow's own text (no copy) where pandas holds it
         if not pa.types.is_large_string(cells.type):
             cells = cells.cast(pa.large_string())
-        trimmed = pc.utf8_trim_whitespace(cells)
-        if pc.sum(pc.binary_length(trimmed)) == pc.sum(pc.binary_length(cells)):
-            trimmed = cells  # nothing trimmed (the usual case): keep the column's text, not a second copy
-        empty = pc.equal(trimmed, "")
-        if pc.any(empty).as_py():  # most columns have no empty cell: no copy of their text
-            trimmed = pc.if_else(empty, pa.scalar(None, pa.large_string()), trimmed)
-        columns[column] = trimmed
+        columns[column] = _trimmed_text(cells)
     text = pd.StringDtype("pyarrow")
     out = pa.table(columns).to_pandas(types_mapper={pa.large_string(): text, pa.string(): text}.get)
     out.index = frame.index
     return out
+
+
+def _trimmed_text(cells):
+    """Text cells stripped, an empty one missing, in Arrow's kernels, chunk by chunk: a chunk with
+    nothing to strip and no empty cell is kept as it is (a merged table's new rows are one chunk, a
+    dataset's text that a few empty notes of the rows before must not make copy)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    out = []
+    for chunk in chunks:
+        trimmed = pc.utf8_trim_whitespace(chunk)
+        if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
+            chunk = trimmed
+        empty = pc.equal(chunk, "")
+        out.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk) if pc.any(empty).as_py() else chunk)
+    return pa.chunked_array(out, type=cells.type)
 
 
 def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:

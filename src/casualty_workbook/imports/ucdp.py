@@ -160,7 +160,7 @@ def _checked(path: Path, encoding: str) -> pd.DataFrame:
     problems = row_problems(frame, frame["date_end"] < frame["date_start"], "date_end", "must not be before date_start")
     if problems:
         raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
-    numbers = {c: pd.to_numeric(frame[c]) for c in ("best", "low", "high", "deaths_civilians")}
+    numbers = {c: _numbers(frame[c]) for c in ("best", "low", "high", "deaths_civilians")}
     marks = {
         "low_above_best": numbers["low"] > numbers["best"],
         "high_below_best": numbers["high"] < numbers["best"],
@@ -169,6 +169,19 @@ def _checked(path: Path, encoding: str) -> pd.DataFrame:
     for name, mask in marks.items():
         frame[name] = mask.fillna(False).astype(bool)
     return frame
+
+
+def _numbers(cells: pd.Series) -> pd.Series:
+    """A checked count column as numbers (missing stays missing), by Arrow's cast; ``pd.to_numeric``
+    where the cast refuses (a count beyond 64 bits)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(pa.array(cells, from_pandas=True), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(cells)
+    return pd.Series(pd.arrays.ArrowExtensionArray(values), index=cells.index)
 
 
 MARK_REASONS = {
