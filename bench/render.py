@@ -330,7 +330,7 @@ def render_import(i: ImportRun) -> list[str]:
         f"| `workbook export hxl` of the result, wall time | {fmt_s(i.export_wall_s)} |",
         f"| `workbook export hxl`, CPU time | {fmt_s(i.export_cpu_s)} |",
         f"| `workbook export hxl`, peak memory (RSS) | {i.export_peak_gib:.2f} GiB |",
-        f"| every rule holds afterwards | {'yes' if i.ok else '**no**'} |",
+        f"| every rule holds afterwards | {'yes' if i.validate_ok else '**no**'} |",
         "",
     ]
 
