@@ -26,6 +26,9 @@ GOOD = {
     "peak_rss_bytes": 1_500_000_000,
     "repeat_wall_s": 5.0,
     "export_wall_s": 3.5,
+    "export_cpu_s": 3.2,
+    "export_peak_rss_bytes": 900_000_000,
+    "validate_ok": True,
     "ok": True,
 }
 
@@ -40,9 +43,11 @@ def test_the_last_json_line_is_read_whatever_comes_before_it():
     ("record", "message"),
     [
         ({k: v for k, v in GOOD.items() if k != "cpu_s"}, "'cpu_s' is missing"),
+        ({k: v for k, v in GOOD.items() if k != "export_peak_rss_bytes"}, "'export_peak_rss_bytes' is missing"),
+        ({**GOOD, "export_cpu_s": None}, "'export_cpu_s' must be a number"),
         ({**GOOD, "wall_s": "7.5"}, "'wall_s' must be a number"),
         ({**GOOD, "rows": True}, "'rows' must be a number"),
-        ({**GOOD, "ok": 1}, "'ok' must be a number (or, for 'ok', true/false)"),
+        ({**GOOD, "ok": 1}, "'ok' must be a number (or, for 'ok' and 'validate_ok', true/false)"),
     ],
 )
 def test_a_line_that_breaks_the_contract_is_refused_by_name(record, message):
@@ -88,12 +93,16 @@ def test_a_failing_script_is_a_bench_error_not_a_result(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        ({}, ["PASS", "PASS", "PASS"]),
-        ({"wall_s": 8.5}, ["FAIL", "PASS", "PASS"]),
-        ({"peak_rss_bytes": 2 * 1024**3}, ["PASS", "FAIL", "PASS"]),
-        ({"export_wall_s": 4.5}, ["PASS", "PASS", "FAIL"]),
-        ({"ok": False}, ["FAIL", "FAIL", "FAIL"]),
-        ({"rows": 10_000}, ["n/a", "n/a", "n/a"]),
+        ({}, ["PASS", "PASS", "PASS", "PASS"]),
+        ({"wall_s": 8.5}, ["FAIL", "PASS", "PASS", "PASS"]),
+        ({"peak_rss_bytes": 2 * 1024**3}, ["PASS", "FAIL", "PASS", "PASS"]),
+        ({"export_wall_s": 4.5}, ["PASS", "PASS", "FAIL", "PASS"]),
+        ({"export_peak_rss_bytes": 1024**3 + 1}, ["PASS", "PASS", "PASS", "FAIL"]),
+        ({"export_cpu_s": 9.0}, ["PASS", "PASS", "PASS", "PASS"]),  # CPU time is shown, not judged
+        ({"validate_ok": False}, ["FAIL", "FAIL", "FAIL", "FAIL"]),
+        # "ok" (every limit met) is false when one is missed: the others are still judged on their own
+        ({"ok": False, "export_wall_s": 4.5}, ["PASS", "PASS", "FAIL", "PASS"]),
+        ({"rows": 10_000}, ["n/a", "n/a", "n/a", "n/a"]),
     ],
 )
 def test_import_targets_are_judged_at_300000_rows_only(change, words):
@@ -187,7 +196,9 @@ def test_one_results_file_holds_every_section(tmp_path):
     every = text.split("## Every target", 1)[1]
     assert "| reports | a sweep of 200 reports under 1.0 s of wall time per report | 0.75 s per report" in every
     assert "| import | import of 300,000 rows in at most 8 s | 7.5 s wall (7.0 s CPU) | PASS |" in every
-    assert "| import | export hxl of 300,000 imported rows in at most 4 s | 3.5 s wall | PASS |" in every
+    assert "| import | export hxl of 300,000 imported rows in at most 4 s | 3.5 s wall (3.2 s CPU) | PASS |" in every
+    assert "| import | export hxl of 300,000 imported rows in at most 1 GiB | peak 0.84 GiB | PASS |" in every
+    assert "| `workbook export hxl`, peak memory (RSS) | 0.84 GiB |" in text
 
 
 def test_the_test_suite_is_read_from_pytest_s_last_summary_line():

@@ -93,8 +93,9 @@ def current_claims(claims: pd.DataFrame) -> pd.Series:
     """Whether each claim is its chain's current figure: per event, claimant, metric and
     population, the claim no other claim revises (the latest reported of them, if several)."""
     revised = pd.Series(claims["revises"].dropna().unique())
-    heads = claims[~claims["claim_id"].isin(revised)]
     key = ["event_id", "claimant", "metric", "population"]
+    # Only the columns the choice needs: sorting a whole dataset's claims would move all their text.
+    heads = claims.loc[~claims["claim_id"].isin(revised), [*key, "reported_on"]]
     order = heads.assign(_at=range(len(heads))).sort_values(["reported_on", "_at"], kind="stable")
     latest = order.drop_duplicates(key, keep="last").index
     return pd.Series(claims.index.isin(latest), index=claims.index)
@@ -136,14 +137,49 @@ def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     frame["outlets"] = _outlets(frame["note"])
     for column in ("date_start", "date_end", "reported_on"):
         frame[column] = frame[column].dt.strftime("%Y-%m-%d")
-    out = frame[[c for c, _, _ in COLUMNS]].copy()
+    out = frame[[c for c, _, _ in COLUMNS]]
     for column in out.columns:
         if isinstance(out[column].dtype, pd.CategoricalDtype):
-            out[column] = out[column].astype("string")
+            out[column] = _category_text(out[column])
     return out
 
 
+def _category_text(values: pd.Series) -> pd.Series:
+    """``values.astype("string")`` of a categorical column, by its codes: each category's text
+    made once, then taken for every row (a missing cell stays missing)."""
+    categories = pd.array(values.cat.categories.astype("string"))
+    return pd.Series(categories.take(values.cat.codes.to_numpy(), allow_fill=True), index=values.index)
+
+
+# Rows written at a time: their text is what the export holds beside the claims themselves.
+CHUNK_ROWS = 50_000
 _FORMULA = "^[" + "".join("\\" + p if p in "-^]\\" else p for p in FORMULA_PREFIXES) + "]"
+
+
+def _float_text(values: pd.Series):
+    """Floats as text, as pandas writes them (``repr``: '50.0', '1e-05'), in Arrow's kernels.
+
+    Arrow's shortest round-trip digits are ``repr``'s wherever neither writes an exponent
+    (1e-4 <= |v| < 1e15, and zero); there a whole number only lacks its '.0'. The few other
+    values (none among coordinates but the tiniest) are written by ``repr`` itself.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(numbers)
+    size = np.abs(numbers)
+    plain = ~missing & (((size >= 1e-4) & (size < 1e15)) | (numbers == 0))
+    cells = pc.cast(pa.array(numbers, mask=~plain), pa.string())
+    whole = pc.invert(pc.match_substring(cells, "."))
+    cells = pc.if_else(whole, pc.binary_join_element_wise(cells, ".0", ""), cells)
+    odd = np.flatnonzero(~plain & ~missing)
+    if len(odd):  # outside repr's plain range: repr itself, one value at a time
+        text = cells.to_numpy(zero_copy_only=False).astype(object)
+        text[odd] = [repr(float(v)) for v in numbers[odd]]
+        cells = pa.array(text, type=pa.string())
+    return cells
 
 
 def _safe_table(frame: pd.DataFrame):
@@ -157,13 +193,15 @@ def _safe_table(frame: pd.DataFrame):
     for name in frame.columns:
         values = frame[name]
         if pd.api.types.is_float_dtype(values.dtype):  # coordinates: written as pandas writes them
-            values = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else repr(v))
-        cells = pa.array(values, from_pandas=True)
+            cells = _float_text(values)
+        else:
+            cells = pa.array(values, from_pandas=True)
         if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
             cells = pc.cast(cells, pa.string())
-        risky = pc.match_substring_regex(cells, _FORMULA)  # one pass, not one per prefix
-        quoted = pc.binary_join_element_wise(pa.scalar("'", cells.type), cells, pa.scalar("", cells.type))
-        cells = pc.if_else(pc.fill_null(risky, False), quoted, cells)
+        risky = pc.fill_null(pc.match_substring_regex(cells, _FORMULA), False)  # one pass, not one per prefix
+        if pc.any(risky).as_py():  # most columns have none: no second copy of their text
+            quoted = pc.binary_join_element_wise(pa.scalar("'", cells.type), cells, pa.scalar("", cells.type))
+            cells = pc.if_else(risky, quoted, cells)
         columns[name] = pc.fill_null(cells, "")
     return pa.table(columns)
 
@@ -176,7 +214,6 @@ def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Pat
     import pyarrow.csv as pacsv
 
     frame = hxl_frame(data_dir)
-    table = _safe_table(frame)
 
     def write(binary: BinaryIO) -> None:
         handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
@@ -187,6 +224,8 @@ def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Pat
         handle.detach()  # the binary handle is closed by atomic_write, after the last byte
         # Arrow's writer: quotes only the cells that need it, as csv.writer does; CRLF as RFC 4180.
         options = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
-        pacsv.write_csv(table, binary, options)
+        # In slices: a dataset's claims as text are never all in memory at once beside the frame.
+        for start in range(0, len(frame), CHUNK_ROWS):
+            pacsv.write_csv(_safe_table(frame.iloc[start : start + CHUNK_ROWS]), binary, options)
 
     return atomic_write(out, write), len(frame)

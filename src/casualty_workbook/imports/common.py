@@ -213,6 +213,8 @@ def _utf8_bytes(path: Path, encoding: str) -> bytes:
         raise DataValidationError(path, [Problem(None, None, None, "is binary, not a CSV text file")])
     if encoding == "utf-8" and raw.isascii():  # the usual case, checked in C without decoding
         return raw
+    if encoding == "utf-8" and _valid_utf8(raw):  # checked in place: no decoded copy of a whole release
+        return raw.removeprefix(b"\xef\xbb\xbf")
     try:
         text = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as err:
@@ -227,6 +229,20 @@ def _utf8_bytes(path: Path, encoding: str) -> bytes:
     if encoding == "utf-8":
         return raw.removeprefix(b"\xef\xbb\xbf")
     return text.removeprefix("\ufeff").encode("utf-8")
+
+
+def _valid_utf8(raw: bytes) -> bool:
+    """Whether ``raw`` is UTF-8 text, by Arrow's validator over the bytes as they are (decoding a
+    release into a Python string would hold it a second time, up to four bytes a character)."""
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int64).tobytes())
+    cells = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(raw)])
+    try:
+        cells.validate(full=True)
+    except pa.ArrowInvalid:
+        return False  # the decoder then names the first byte that is not
+    return True
 
 
 def _windows_hint(raw: bytes) -> str:
@@ -263,12 +279,10 @@ def _read_columns(raw: bytes, header: list[str], spec: TableSpec) -> pd.DataFram
         return None
     if table.num_rows == 0:
         return None
-    import pyarrow.compute as pc
 
     columns = {}
-    for name in table.column_names:  # stripped, an empty cell missing, in Arrow's kernels
-        cells = pc.utf8_trim_whitespace(table[name])
-        columns[name] = pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells)
+    for name in table.column_names:  # stripped, an empty cell missing: a release's text not copied twice
+        columns[name] = _trimmed_text(table[name])
     text = pd.StringDtype("pyarrow")  # Arrow's text, not a Python object per cell: a release is millions of cells
     return pa.table(columns).to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
@@ -297,6 +311,11 @@ def normalise_dates(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Probl
         cells = frame[column]
         if bool(cells.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(True).all()):
             continue  # the usual case: nothing to rewrite
+        if bool(cells.str.fullmatch(_ISO_WITH_TIME).fillna(True).all()):
+            # Every date ISO with a time (the UCDP API's): its day is its first ten characters, and
+            # no written-out or ambiguous date is left to look for.
+            frame[column] = cells.str.slice(0, 10)
+            continue
         cells = cells.str.replace(_ISO_WITH_TIME, r"\1", regex=True)
         written = cells.str.fullmatch(_DAY_MONTH_YEAR, case=False).fillna(False).astype(bool)
         if written.any():
@@ -703,22 +722,35 @@ def _dependency_order(changed: dict[str, pd.DataFrame]) -> list[str]:
 def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as the loader reads them back: stripped, an empty cell missing (in Arrow's kernels)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     columns = {}
     for column in frame.columns:
         cells = pa.array(frame[column], from_pandas=True)  # Arrow's own text (no copy) where pandas holds it
         if not pa.types.is_large_string(cells.type):
             cells = cells.cast(pa.large_string())
-        trimmed = pc.utf8_trim_whitespace(cells)
-        empty = pc.equal(trimmed, "")
-        if pc.any(empty).as_py():  # most columns have no empty cell: no copy of their text
-            trimmed = pc.if_else(empty, pa.scalar(None, pa.large_string()), trimmed)
-        columns[column] = trimmed
+        columns[column] = _trimmed_text(cells)
     text = pd.StringDtype("pyarrow")
     out = pa.table(columns).to_pandas(types_mapper={pa.large_string(): text, pa.string(): text}.get)
     out.index = frame.index
     return out
+
+
+def _trimmed_text(cells):
+    """Text cells stripped, an empty one missing, in Arrow's kernels, chunk by chunk: a chunk with
+    nothing to strip and no empty cell is kept as it is (a merged table's new rows are one chunk, a
+    dataset's text that a few empty notes of the rows before must not make copy)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    out = []
+    for chunk in chunks:
+        trimmed = pc.utf8_trim_whitespace(chunk)
+        if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
+            chunk = trimmed
+        empty = pc.equal(chunk, "")
+        out.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk) if pc.any(empty).as_py() else chunk)
+    return pa.chunked_array(out, type=cells.type)
 
 
 def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
@@ -789,7 +821,11 @@ def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: st
     ended = lambda r: r if r.endswith(("\n", "\r")) else r + newline  # noqa: E731
     body = pd.Series([ended(r) for r in records[1:] if r.strip()], index=parsed[key])  # blank lines: skipped by both
     known = frame[key].isin(parsed[key]).to_numpy()
-    kept = frame[known]
+    first = int(np.argmin(known)) if not known.all() else len(known)
+    if not known[first:].any():  # the usual case: the file's rows, then the new ones: slices, not copies
+        kept, fresh = frame.iloc[:first], frame.iloc[first:]
+    else:
+        kept, fresh = frame[known], frame[~known]
     was = parsed.set_index(key).loc[kept[key]]
     same = (was.to_numpy(dtype=object) == kept.drop(columns=key).to_numpy(dtype=object)).all(axis=1)
     lines = body.loc[kept[key]].to_numpy(dtype=object)
@@ -805,7 +841,7 @@ def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: st
         handle.write(ended(records[0]))
         handle.write("".join(lines))
     with open(target, "ab") as handle:
-        _append_rows(frame[~known], handle, newline)
+        _append_rows(fresh, handle, newline)
 
 
 def _append_rows(frame: pd.DataFrame, handle, newline: str) -> None:
@@ -818,8 +854,16 @@ def _append_rows(frame: pd.DataFrame, handle, newline: str) -> None:
         return
     columns = {}
     for name in frame.columns:
-        cells = pa.array(frame[name], type=pa.string(), from_pandas=True)
-        columns[name] = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+        if isinstance(frame[name].dtype, pd.StringDtype):  # Arrow's own text where pandas holds it: no copy
+            cells = pa.array(frame[name], from_pandas=True)
+            if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+                cells = cells.cast(pa.large_string())
+        else:
+            cells = pa.array(frame[name], type=pa.string(), from_pandas=True)
+        empty = pc.equal(cells, "")
+        if pc.any(empty).as_py():  # only then a copy of the column's text
+            cells = pc.if_else(empty, pa.scalar(None, cells.type), cells)
+        columns[name] = cells
     pacsv.write_csv(pa.table(columns), handle, pacsv.WriteOptions(include_header=False, eol=newline))
 
 

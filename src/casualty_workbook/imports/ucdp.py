@@ -160,7 +160,7 @@ def _checked(path: Path, encoding: str) -> pd.DataFrame:
     problems = row_problems(frame, frame["date_end"] < frame["date_start"], "date_end", "must not be before date_start")
     if problems:
         raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
-    numbers = {c: pd.to_numeric(frame[c]) for c in ("best", "low", "high", "deaths_civilians")}
+    numbers = {c: _numbers(frame[c]) for c in ("best", "low", "high", "deaths_civilians")}
     marks = {
         "low_above_best": numbers["low"] > numbers["best"],
         "high_below_best": numbers["high"] < numbers["best"],
@@ -169,6 +169,19 @@ def _checked(path: Path, encoding: str) -> pd.DataFrame:
     for name, mask in marks.items():
         frame[name] = mask.fillna(False).astype(bool)
     return frame
+
+
+def _numbers(cells: pd.Series) -> pd.Series:
+    """A checked count column as numbers (missing stays missing), by Arrow's cast; ``pd.to_numeric``
+    where the cast refuses (a count beyond 64 bits)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(pa.array(cells, from_pandas=True), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(cells)
+    return pd.Series(pd.arrays.ArrowExtensionArray(values), index=cells.index)
 
 
 MARK_REASONS = {
@@ -381,7 +394,13 @@ def _withdrawn(
     """
     tag = slug(release)
     listed = "ucdp-ged-" + frame["id"]
-    covered = set(zip(frame["country"].str.casefold(), frame["date_start"].str[:4], strict=True))
+    covering: list[set[tuple[str, str]]] = []
+
+    def covered() -> set[tuple[str, str]]:
+        """The (country, year) pairs the file lists events in: made only when an event may be withdrawn."""
+        if not covering:
+            covering.append(set(zip(frame["country"].str.casefold(), frame["date_start"].str[:4], strict=True)))
+        return covering[0]
 
     def withdraw(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         own = claims[claims["claimant"] == CLAIMANT]
@@ -390,14 +409,15 @@ def _withdrawn(
         revised = set(own["revises"][own["revises"] != ""])
         heads = own[~own["claim_id"].isin(revised)]
         heads = heads[(heads["reported_on"] < released) & (heads["qualifier"] != "not_reported")]
-        heads = heads[~heads["event_id"].isin(set(listed))]
+        heads = heads[~heads["event_id"].isin(listed)]
         if heads.empty:
             return heads
         where = events.set_index("event_id").reindex(heads["event_id"])
         where.index = heads.index
+        pairs = covered()
         scope = pd.Series(
             [
-                (str(c).casefold(), str(d)[:4]) in covered
+                (str(c).casefold(), str(d)[:4]) in pairs
                 for c, d in zip(where["country"], where["date_start"], strict=True)
             ],
             index=heads.index,
@@ -472,12 +492,17 @@ def import_ucdp(
     )
     selected = select(frame, keep)
     mapped = map_rows(selected, release, released)
+    rows_read, rows_selected, marked = len(frame), len(selected), marked_counts(selected)
+    # The withdrawal needs three of the release's columns: the others' text (its sources' wording,
+    # most of a release) is let go before the merge and the rules' check, the import's largest moment.
+    withdraw = _withdrawn(frame[["id", "country", "date_start"]], filters, release, released)
+    del frame, selected, keep
     return apply_import(
         path,
         mapped,
-        rows_read=len(frame),
-        rows_selected=len(selected),
+        rows_read=rows_read,
+        rows_selected=rows_selected,
         data_dir=Path(data_dir) if data_dir else None,
-        marked=marked_counts(selected),
-        withdraw=_withdrawn(frame, filters, release, released),
+        marked=marked,
+        withdraw=withdraw,
     )
