@@ -907,3 +907,28 @@ def test_own_document_names_a_claimant(data):
         column="own_document_of",
         rule="must name a claimant_id listed in claimants.csv",
     )
+
+
+def test_status_and_qualifier_rules_read_categories_as_their_text():
+    """The status, quote_kind and qualifier rules compare a categorical column's codes, not its text:
+    the problems are those of the same column as text, missing cells included."""
+    from casualty_workbook import rules
+    from casualty_workbook.loading import load_all
+
+    tables = load_all()
+    claims = tables["claims"].copy()
+    for column, words in {
+        "status": ["verified", "secondary", "claimed", "derived", "unattributed", "unverified", None],
+        "quote_kind": ["verbatim", "as_recorded", None],
+        "qualifier": ["exact", "at_least", "range", "up_to", "about", "not_reported", None],
+    }.items():
+        values = [words[(i * 3 + i // len(words) + len(column)) % len(words)] for i in range(len(claims))]
+        claims[column] = pd.Categorical(values, dtype=claims[column].dtype)
+    claims.loc[claims.index[::5], "claimant"] = "nobody"
+    claims.loc[claims.index[::9], "source_id"] = pd.NA
+    as_text = claims.astype({"status": "string", "quote_kind": "string", "qualifier": "string"})
+    with_claims = {**tables, "claims": claims}
+    coded = rules.check_statuses("claims", claims, with_claims) + rules.check_values("claims", claims)
+    text = rules.check_statuses("claims", as_text, with_claims) + rules.check_values("claims", as_text)
+    assert coded == text
+    assert {p.column for p in coded} >= {"status", "quote_kind", "source_id", "value_best"}

@@ -271,6 +271,54 @@ def number_stands_in(quotes: pd.Series | QuoteText, values: pd.Series) -> pd.Ser
     return pd.Series(result, index=values.index)
 
 
+class _Words:
+    """A column of words compared as its text would be (``s.astype("string") == word``: missing where
+    the cell is missing), without turning a categorical column of a million rows into a million strings:
+    a categorical's codes are compared instead."""
+
+    def __init__(self, column: pd.Series):
+        self.column = column
+        self.coded = isinstance(column.dtype, pd.CategoricalDtype)
+        if self.coded:
+            self.codes = column.cat.codes.to_numpy()
+            self.categories = column.cat.categories
+        else:
+            self.column = column.astype("string")
+
+    def __eq__(self, word: object) -> pd.Series:  # type: ignore[override]
+        if not self.coded:
+            return self.column == word
+        code = self.categories.get_loc(word) if word in self.categories else -2
+        equal = pd.arrays.BooleanArray(self.codes == code, self.codes == -1)
+        return pd.Series(equal, index=self.column.index)
+
+    def __ne__(self, word: object) -> pd.Series:  # type: ignore[override]
+        return ~(self == word)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def isin(self, words) -> pd.Series:
+        return self.column.isin(words)
+
+
+def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """``keys.map(table).astype("string")``: each key's value in ``table`` (indexed by key), missing where
+    the key is missing or absent. Text keys are looked up with Arrow's hash kernel, not as Python objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (isinstance(keys.dtype, pd.StringDtype) and isinstance(table.index.dtype, pd.StringDtype)):
+        return keys.map(table).astype("string")
+    cells = pa.array(keys, from_pandas=True)
+    index = pa.array(table.index, from_pandas=True).cast(cells.type)
+    positions = pc.index_in(cells, value_set=index)
+    values = pa.array(table.astype("string"), from_pandas=True).cast(pa.large_string())
+    found = values.take(positions)
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks()
+    return pd.Series(pd.arrays.ArrowStringArray(found), index=keys.index)
+
+
 def check_references(spec: TableSpec, frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Problem]:
     out: list[Problem] = []
     for ref in spec.references:
@@ -285,7 +333,7 @@ def check_values(name: str, frame: pd.DataFrame) -> list[Problem]:
     """low ≤ best ≤ high, and the qualifier agrees with which values are given."""
     low_c, best_c, high_c = VALUE_COLUMNS[name]
     low, best, high = frame[low_c], frame[best_c], frame[high_c]
-    q = frame["qualifier"].astype("string")
+    q = _Words(frame["qualifier"])
     has_low, has_best, has_high = low.notna(), best.notna(), high.notna()
     out = _problems(frame, has_low & has_best & (low > best), low_c, f"must not be above {best_c}")
     out += _problems(frame, has_best & has_high & (best > high), high_c, f"must not be below {best_c}")
@@ -348,11 +396,11 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
     - ``secondary`` needs a carrying source: one that is not the producing body's own document;
     - ``derived`` names its inputs and arithmetic in ``derived_from``, and only a derived figure does.
     """
-    status = frame["status"].astype("string")
+    status = _Words(frame["status"])
     out: list[Problem] = []
     if "claimant" in frame.columns:
         sides = tables["claimants"].drop_duplicates("claimant_id").set_index("claimant_id")["side"].astype("string")
-        side = frame["claimant"].map(sides)
+        side = _lookup(frame["claimant"], sides)
         out += _problems(
             frame,
             side.isin(WAR_PARTIES) & status.isin(("verified", "secondary")),
@@ -384,7 +432,7 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
             f"only a figure whose claimant's side is '{UNNAMED_SIDE}' (the outlet names no one) is 'unattributed'",
         )
     if "quote_kind" in frame.columns:
-        unquoted = (frame["quote_kind"].astype("string") != "verbatim").fillna(True) | frame["quote"].isna()
+        unquoted = (_Words(frame["quote_kind"]) != "verbatim").fillna(True) | frame["quote"].isna()
         out += _problems(
             frame,
             (status == "verified") & unquoted,
@@ -403,7 +451,7 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
         owners = (
             tables["sources"].drop_duplicates("source_id").set_index("source_id")["own_document_of"].astype("string")
         )
-        owner = frame["source_id"].map(owners)
+        owner = _lookup(frame["source_id"], owners)
         if "claimant" in frame.columns:  # the producer is the claimant; another body's document may carry it
             own = owner.notna() & (owner == frame["claimant"].astype("string"))
         else:  # a table of one body's own figures: any body's own document is not a carrier
