@@ -137,21 +137,22 @@ def read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
     return None if read is None else (read[0].to_pandas(), read[1])
 
 
-def _stripped_in_arrow(table) -> pd.DataFrame:
-    """The cells of an Arrow table (empty ones already missing) stripped of surrounding whitespace, a
-    cell of spaces missing too: what ``str.strip`` and a mask do in pandas (the same Arrow kernel), one
-    column at a time, before the table becomes a DataFrame."""
+def _stripped_in_arrow(columns: list, names: list[str]) -> pd.DataFrame:
+    """The cells of an Arrow table's columns (empty ones already missing) stripped of surrounding
+    whitespace, a cell of spaces missing too: what ``str.strip`` and a mask do in pandas (the same Arrow
+    kernel), before the table becomes a DataFrame. ``columns`` is emptied as it goes, so that each
+    column read is freed once stripped: a large file's text is never held three times."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    columns = []
-    for column in table.columns:
-        trimmed = pc.utf8_trim_whitespace(column)
+    stripped = []
+    while columns:
+        trimmed = pc.utf8_trim_whitespace(columns.pop(0))
         blank = pc.equal(trimmed, "")
         if pc.any(blank).as_py():
             trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
-        columns.append(trimmed)
-    return pa.table(columns, names=table.column_names).to_pandas()
+        stripped.append(trimmed)
+    return pa.table(stripped, names=names).to_pandas()
 
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -178,10 +179,13 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
     fast = None if b"\x00" in raw[:65536] else _arrow_table(raw, empty_as_missing=True)
     careful = fast is None
     if fast is not None:
-        frame, written = _stripped_in_arrow(fast[0]), fast[1]
+        del raw  # the file's bytes, once read: a 200 MB file is not held beside its table
+        columns, written = fast[0].columns, fast[1]
+        del fast
+        frame = _stripped_in_arrow(columns, written)
     else:
         frame, written = _read_carefully(path, raw, spec)
-    del raw, fast  # the file's bytes and its Arrow table: a 200 MB file is not kept twice
+        del raw
     header = (
         [c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)]
         if len(written) == len(frame.columns)
