@@ -75,6 +75,21 @@ class ScaleSize:
 # ---- in the child process -------------------------------------------------------------------------
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM), in MiB. Not getrusage's ru_maxrss: Linux keeps that
+    across exec, so a child would report the benchmark's own peak (it writes the synthetic tables) as
+    its own whenever that is the larger."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def cpu_s() -> float:
     """User + system CPU seconds of this process so far, every thread (Arrow's readers use several)."""
     times = os.times()
@@ -83,23 +98,17 @@ def cpu_s() -> float:
 
 def child_validate(data_dir: str) -> None:
     """`workbook validate` as the command runs it; print one JSON line with the claims and the peak RSS."""
-    import resource
-
     from casualty_workbook import cli, loading
 
     code = cli.main(["--data-dir", data_dir, "validate"])
     claims = len(loading.load_table("claims", data_dir))  # from the cache the command filled
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     print(json.dumps({"code": code, "claims": claims, "peak_rss_mib": peak}))
 
 
 def child_scale(data_dir: str, out_dir: str) -> None:
     """Load + validate the claims, aggregate, chart; print one JSON line (a ScaleRun)."""
-    import resource
-
-    def rss_mib() -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
+    rss_mib = peak_rss_mib
     t0 = time.perf_counter()
     import matplotlib
 
