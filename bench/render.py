@@ -296,8 +296,8 @@ def render_scale(scale: list[ScaleSize]) -> list[str]:
         'Each size timed in a fresh process: `load_table("claims")` (read, every cell rule, every rule '
         "across rows and tables), a group-by aggregation (event × metric × claimant), and one chart "
         "(`charts.plot_claims` of the 12 latest Belgorod death-toll claims, saved as PNG and SVG with "
-        "`save_figure`). Time excludes the imports (shown apart); peak memory is the process's maximum "
-        "RSS, imports included.",
+        "`save_figure`). Time excludes the imports (shown apart); CPU time is user + system seconds of all the "
+        "process's threads; peak memory is the process's own peak resident memory (VmHWM), imports included.",
         "",
         "| rows | CSV | load + validate | its CPU | aggregate | chart | total | µs per row | peak RSS | imports |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
