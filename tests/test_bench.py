@@ -249,3 +249,37 @@ def test_the_synthetic_claims_keep_every_rule_of_the_data(tmp_path):
     tables = load_all(tmp_path / "data")
     assert len(tables["claims"]) == 3000
     assert set(tables["claims"]["status"].astype(str)) >= {"claimed", "unattributed"}
+
+
+def _scale_size(rows: int, load_s: float, peak_mib: float, validate_s: float | None = None):
+    from scale_runs import VALIDATE_ROWS, ScaleRun, ScaleSize, ValidateRun
+
+    size = ScaleSize(rows=rows, file_mib=rows / 5000)
+    size.runs.append(ScaleRun(rows, 500, 0.9, load_s, 0.1, 0.6, load_s + 0.7, 160.0, peak_mib, load_s * 1.3))
+    size.breakdown = {"read CSV as text, strip cells (read_text_table)": [0.8, 1.1]}
+    if validate_s is not None:
+        size.validate.append(ValidateRun(VALIDATE_ROWS, validate_s, validate_s * 1.2, 900.0))
+    return size
+
+
+@pytest.mark.parametrize(
+    ("load_s", "peak_mib", "validate_s", "words"),
+    [
+        (3.5, 900.0, 3.9, ["PASS", "PASS", "PASS"]),
+        (4.5, 1100.0, 4.2, ["FAIL", "FAIL", "FAIL"]),
+        (3.9, 1000.0, None, ["PASS", "PASS", "n/a"]),
+    ],
+)
+def test_a_million_claims_are_judged_on_load_and_validation_and_validate_on_900k(load_s, peak_mib, validate_s, words):
+    """Issue #27: a million claims loaded and validated in at most 4 s and 1 GiB (the chart and the
+    aggregation are timed but not judged), and `workbook validate` of 900,103 claims in at most 4 s."""
+    import render
+
+    results = _results(scale=[_scale_size(10**5, 0.5, 300.0), _scale_size(10**6, load_s, peak_mib, validate_s)])
+    loader = [v for v in render.verdicts(results) if v.section == render.LOADER]
+    assert [v.word for v in loader[:3]] == words
+    assert "at most 4 s" in loader[0].target and "CPU" in loader[0].measured
+    assert "at most 1 GiB" in loader[1].target and "900,103 claims" in loader[2].target
+    text = render.render(results)
+    assert "| read CSV as text, strip cells (read_text_table) | 0.80 | 1.10 |" in text
+    assert ("`workbook validate` (every table, every rule)" in text) == (validate_s is not None)

@@ -406,3 +406,26 @@ def test_cells_are_typed_in_place_whatever_the_frame_s_index():
     assert typed["metric"].astype(object).where(typed["metric"].notna(), None).tolist() == [
         "killed", None, None, "injured", None, "killed"
     ]  # fmt: skip
+
+
+def test_the_arrow_reader_strips_cells_as_the_careful_reader_does(tmp_path, monkeypatch):
+    """Cells with spaces, tabs or no-break spaces around them, cells of spaces only and quoted empty
+    cells read the same by the Arrow path (stripped before the table becomes a DataFrame) as by
+    pandas' careful reader (stripped after)."""
+    from casualty_workbook import loading
+
+    path = tmp_path / "claimants.csv"
+    path.write_text(
+        "claimant_id,name,side,kind,note\n"
+        " a1 ,\tName\t,russia,media,\n"
+        'b2,"  quoted  ",un,media,""\n'
+        'c3,   ,ukraine,unknown,"\u00a0kept\u00a0 "\n'
+        "d4,x,media,media,\u2003\n",
+        encoding="utf-8",
+    )
+    spec = TABLES["claimants"]
+    fast = loading.read_text_table(path, spec)
+    monkeypatch.setattr(loading, "_arrow_table", lambda raw, **kw: None)
+    careful = loading.read_text_table(path, spec)
+    pd.testing.assert_frame_equal(fast, careful)
+    assert fast.loc[0, "claimant_id"] == "a1" and fast[["name", "note"]].isna().sum().tolist() == [1, 3]

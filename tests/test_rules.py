@@ -14,6 +14,7 @@ whose assertions differ from those of every table is a test of its own.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import warnings
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from datatools import copy_data, drop_column, rename_column, row_number, set_cel
 
 from casualty_workbook.exceptions import DataValidationError, Problem
 from casualty_workbook.loading import load_table
-from casualty_workbook.rules import number_stands_in
+from casualty_workbook.rules import NUMBER_WORDS, QuoteText, number_stands_in
 from casualty_workbook.schemas import QUALIFIERS, TABLES
 
 
@@ -505,6 +506,92 @@ def test_a_derived_figure_need_not_stand_in_its_quote(data):
     assert_problem(err, file="claims.csv", row=row, column="value_best", rule="must stand in the quote")
 
 
+def stands_in_by_search(quote: str | None, value: int | None) -> bool:
+    """The rule as first written, one row at a time, with Python's ``re``: the quote reduced to its runs of
+    digits and commas (decimals dropped, no-break and narrow spaces made commas, a comma before a space
+    dropped), searched for ' 14200 ', ' 14,200 ' and ' 14 200 '; then reduced to its words, searched for
+    the number's words. ``number_stands_in`` reads the whole column in Arrow's kernels instead."""
+    if value is None:
+        return True
+    text = (quote or "").lower() + " "
+    digits = re.sub(r"[0-9]+\.[0-9]+", " ", text).replace("\u00a0", ",").replace("\u202f", ",")
+    digits = " " + re.sub(r"[^0-9,]+", " ", digits.replace(", ", " ")) + " "
+    forms = [str(value)] + ([f"{value:,}", f"{value:,}".replace(",", " ")] if value >= 1000 else [])
+    if any(f" {form} " in digits for form in forms):
+        return True
+    words = " " + re.sub(r"[^a-z0-9]+", " ", text) + " "
+    return any(f" {word} " in words for word, number in NUMBER_WORDS.items() if number == value)
+
+
+TRICKY_PARTS = [
+    "at least", "At Least", "about", "up to", "killed", "and", "-", "–", ".", ",", ", ", " ", "(", ")", "%", "/",
+    "\u00a0", "\u202f", "1.5 million", "2.5", "RM-70", "Fifteen", "DOZEN", "twenty-one", "one hundred", "a",
+    "ten-storey", "2014", "15th", "115", "14,0000", "1,00", "0", "00", "007", "2,5", "1 000 000", "14\u00a0200",
+]  # fmt: skip
+
+
+def _tricky_quotes(count: int, seed: int) -> tuple[list[str | None], list[int | None]]:
+    """Quotes mixing numbers in digits (with commas, spaces, no-break spaces, decimals, ordinals, leading
+    zeros, a trailing comma), number words and punctuation; each with a value that is in it, next to one
+    that is, inside one that is (15 in 115), a number word, or missing."""
+    rng = random.Random(seed)
+    quotes: list[str | None] = []
+    values: list[int | None] = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(0, 6)):
+            roll = rng.random()
+            if roll < 0.45:
+                n = rng.choice(
+                    [rng.randint(0, 30), rng.randint(0, 2000), rng.randint(0, 10**7), rng.randint(10**9, 10**15)]
+                )
+                grouped = f"{n:,}"
+                parts.append(
+                    rng.choice([str(n), grouped, grouped.replace(",", " "), grouped.replace(",", "\u00a0"),
+                                grouped.replace(",", "\u202f"), f"{n}.5", f"0{n}", f"{n}th", f"{n},", f"{n}, "])
+                )  # fmt: skip
+            elif roll < 0.65:
+                word = rng.choice(list(NUMBER_WORDS))
+                parts.append(word.upper() if rng.random() < 0.2 else word)
+            else:
+                parts.append(rng.choice(TRICKY_PARTS))
+        quote = rng.choice(["", " ", ",", "-"]).join(parts) if parts else rng.choice(["", None])
+        written = [int(x) for x in re.findall(r"[0-9]+", (quote or "").replace(",", "").replace(" ", ""))]
+        written += [int(x) for x in re.findall(r"[0-9]+", quote or "")]
+        words = [n for w, n in NUMBER_WORDS.items() if w in (quote or "").lower()]
+        value = rng.choice(
+            written * 4 + words * 2 + [rng.choice(list(NUMBER_WORDS.values())), rng.randint(0, 10**6), None]
+        )
+        if value is not None and rng.random() < 0.2:
+            value += rng.choice([-1, 1, 1000])
+        quotes.append(quote)
+        values.append(value if value is not None and 0 <= value < 10**15 else None)
+        if rng.random() < 0.1:  # the same quote again, as an imported dataset repeats its wordings
+            quotes.append(quote)
+            values.append(rng.choice([v for v in (values[-1], 12, 1000) if v is not None]))
+    return quotes, values
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_number_stands_in_as_by_search_on_tricky_quotes(seed):
+    quotes, values = _tricky_quotes(4000, seed)
+    found = number_stands_in(pd.Series(quotes, dtype="str"), pd.Series(values, dtype="Int64")).tolist()
+    expected = [stands_in_by_search(q, v) for q, v in zip(quotes, values, strict=True)]
+    differ = [(q, v, f) for q, v, f, e in zip(quotes, values, found, expected, strict=True) if f != e]
+    assert not differ, differ[:10]
+    assert 0.2 < sum(expected) / len(expected) < 0.9  # both verdicts well represented
+
+
+def test_number_stands_in_any_text_dtype_and_index():
+    quotes = ["fifteen people", None, "14 000 and 12", "about 2,500"]
+    values = pd.Series([15, 3, 14000, 2500], dtype="Int64", index=[7, 3, 11, 0])
+    for dtype in ("str", "string", object):
+        result = number_stands_in(pd.Series(quotes, dtype=dtype, index=values.index), values)
+        assert result.index.equals(values.index) and result.tolist() == [True, False, True, True]
+    text = QuoteText(pd.Series(quotes, dtype="str"))  # one reading of the quotes for several columns
+    assert number_stands_in(text, pd.Series([None, None, 12, 2500], dtype="Int64")).tolist() == [True, True, True, True]
+
+
 # ---- rules that blame more than one row, or no row -------------------------------------------------
 
 
@@ -586,3 +673,28 @@ def test_a_word_outside_the_vocabulary_is_typed_as_missing_without_warnings(data
         warnings.simplefilter("error")
         err = load_error(data, "claims")
     assert [(p.row, p.column) for p in err.problems] == [(5, "metric")]
+
+
+def test_status_and_qualifier_rules_read_categories_as_their_text():
+    """The status, quote_kind and qualifier rules compare a categorical column's codes, not its text:
+    the problems are those of the same column as text, missing cells included."""
+    from casualty_workbook import rules
+    from casualty_workbook.loading import load_all
+
+    tables = load_all()
+    claims = tables["claims"].copy()
+    for column, words in {
+        "status": ["verified", "secondary", "claimed", "derived", "unattributed", "unverified", None],
+        "quote_kind": ["verbatim", "as_recorded", None],
+        "qualifier": ["exact", "at_least", "range", "up_to", "about", "not_reported", None],
+    }.items():
+        values = [words[(i * 3 + i // len(words) + len(column)) % len(words)] for i in range(len(claims))]
+        claims[column] = pd.Categorical(values, dtype=claims[column].dtype)
+    claims.loc[claims.index[::5], "claimant"] = "nobody"
+    claims.loc[claims.index[::9], "source_id"] = pd.NA
+    as_text = claims.astype({"status": "string", "quote_kind": "string", "qualifier": "string"})
+    with_claims = {**tables, "claims": claims}
+    coded = rules.check_statuses("claims", claims, with_claims) + rules.check_values("claims", claims)
+    text = rules.check_statuses("claims", as_text, with_claims) + rules.check_values("claims", as_text)
+    assert coded == text
+    assert {p.column for p in coded} >= {"status", "quote_kind", "source_id", "value_best"}

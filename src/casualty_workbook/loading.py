@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -96,6 +97,35 @@ def _read_carefully(path: Path, raw: bytes, spec: TableSpec) -> tuple[pd.DataFra
     return frame, written
 
 
+def _arrow_table(raw: bytes, *, empty_as_missing: bool = False):
+    """(pyarrow Table of text cells, header as written), or None: see ``read_with_arrow``."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return None
+    body = memoryview(raw)[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # no copy of a large file
+    header = next(csv.reader(io.StringIO(bytes(body[:65536]).decode("utf-8", errors="replace"))), [])
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=empty_as_missing,
+                quoted_strings_can_be_null=empty_as_missing,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if table.column_names != header:
+        return None
+    return table, header
+
+
 def read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
     """The fast path for a clean file: pyarrow's multi-threaded CSV reader, every cell as text.
 
@@ -103,30 +133,26 @@ def read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
     UTF-8 CSV with a unique header; the careful path below then reads it and names the problem.
     The import reads the tables it merges into with it too.
     """
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:
-        return None
-    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    header = next(csv.reader(io.StringIO(body[:65536].decode("utf-8", errors="replace"))), [])
-    if not header or len(set(header)) != len(header):
-        return None
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(body),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException):
-        return None
-    if table.column_names != header:
-        return None
-    return table.to_pandas(), header
+    read = _arrow_table(raw)
+    return None if read is None else (read[0].to_pandas(), read[1])
+
+
+def _stripped_in_arrow(columns: list, names: list[str]) -> pd.DataFrame:
+    """The cells of an Arrow table's columns (empty ones already missing) stripped of surrounding
+    whitespace, a cell of spaces missing too: what ``str.strip`` and a mask do in pandas (the same Arrow
+    kernel), before the table becomes a DataFrame. ``columns`` is emptied as it goes, so that each
+    column read is freed once stripped: a large file's text is never held three times."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stripped = []
+    while columns:
+        trimmed = pc.utf8_trim_whitespace(columns.pop(0))
+        blank = pc.equal(trimmed, "")
+        if pc.any(blank).as_py():
+            trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
+        stripped.append(trimmed)
+    return pa.table(stripped, names=names).to_pandas()
 
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -150,11 +176,16 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
     """Read a CSV file as stripped text cells (empty cells are missing), checking its header."""
     check_file(path)
     raw = path.read_bytes()
-    fast = None if b"\x00" in raw[:65536] else read_with_arrow(raw)
+    fast = None if b"\x00" in raw[:65536] else _arrow_table(raw, empty_as_missing=True)
+    careful = fast is None
     if fast is not None:
-        frame, written = fast
+        del raw  # the file's bytes, once read: a 200 MB file is not held beside its table
+        columns, written = fast[0].columns, fast[1]
+        del fast
+        frame = _stripped_in_arrow(columns, written)
     else:
         frame, written = _read_carefully(path, raw, spec)
+        del raw
     header = (
         [c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)]
         if len(written) == len(frame.columns)
@@ -178,9 +209,10 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
     frame.columns = header
     if frame.empty:
         raise DataValidationError(path, [Problem(None, None, None, "has a header but no data rows")])
-    for column in frame.columns:
-        stripped = frame[column].str.strip()
-        frame[column] = stripped.mask(stripped == "")
+    if careful:  # the Arrow path stripped its cells already
+        for column in frame.columns:
+            stripped = frame[column].str.strip()
+            frame[column] = stripped.mask(stripped == "")
     return frame
 
 
@@ -243,8 +275,11 @@ def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
             s = pd.to_numeric(s, errors="coerce").astype("Float64")
         elif dtype == "boolean":
             s = s.map({"true": True, "false": False}).astype("boolean")
-        elif dtype == "datetime64[s]":
-            s = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+        elif dtype == "datetime64[s]":  # each distinct date parsed once, then spread back
+            codes, distinct = pd.factorize(s)
+            parsed = pd.to_datetime(pd.Series(distinct, dtype=s.dtype), format="%Y-%m-%d", errors="coerce")
+            days = np.append(parsed.to_numpy(dtype="datetime64[s]"), np.datetime64("NaT", "s"))
+            s = pd.Series(days[codes], index=s.index)
         elif isinstance(dtype, pd.CategoricalDtype):  # a word outside the vocabulary becomes missing
             s = _in_vocabulary(s, dtype)
         else:
