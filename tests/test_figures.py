@@ -86,3 +86,13 @@ def test_the_png_is_each_drawn_pixel_at_its_nearest_palette_colour(tmp_path):
     assert saved.mode == "P" and saved.size == (pixels.shape[1], pixels.shape[0])
     assert np.array_equal(np.asarray(saved), nearest[where.ravel()].reshape(pixels.shape[:2]))
     assert np.array_equal(np.asarray(saved.getpalette(), dtype=np.int64).reshape(-1, 3)[: len(colours)], colours)
+
+
+def test_a_canvas_that_writes_its_pixels_otherwise_still_gives_the_same_png(tmp_path, monkeypatch):
+    """The pixels are taken from Agg's buffer as it writes it whole; a canvas writing anything else (plain
+    bytes, in pieces) gets the same pixels through an uncompressed PNG, and so the same file."""
+    from casualty_workbook import figures
+
+    direct = save_figure(_figure(), "f", tmp_path / "direct")[0].read_bytes()
+    monkeypatch.setattr(figures._Pixels, "write", lambda self, data: len(bytes(data)))
+    assert save_figure(_figure(), "f", tmp_path / "fallback")[0].read_bytes() == direct

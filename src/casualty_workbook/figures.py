@@ -21,24 +21,52 @@ _METADATA = {
 }
 
 
+class _Pixels:
+    """A file for ``savefig(format="rgba")`` that keeps the pixels written: Agg writes its buffer whole, a
+    memoryview of height × width × RGBA. Anything else written is kept as None (the caller then draws a PNG)."""
+
+    pixels = None
+
+    def seek(self, *args) -> int:
+        return 0
+
+    def write(self, data) -> int:
+        import numpy as np
+
+        view = memoryview(data)
+        self.pixels = np.array(view, dtype=np.uint8, copy=True) if view.ndim == 3 and view.shape[2] == 4 else None
+        return view.nbytes
+
+
+def _drawn_pixels(fig: plt.Figure):
+    """The figure as saved to PNG, as height × width × RGBA pixels: drawn by Agg and taken from its buffer,
+    neither compressed to a PNG nor decoded again (a quarter of the drawing's time went to that)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    grab = _Pixels()
+    fig.savefig(grab, format="rgba")
+    if grab.pixels is not None:
+        return grab.pixels
+    drawn = io.BytesIO()  # a canvas that wrote its pixels otherwise: the same pixels, through a PNG
+    fig.savefig(drawn, format="png", metadata=_METADATA["png"], pil_kwargs={"compress_level": 0})
+    drawn.seek(0)
+    return np.asarray(Image.open(drawn).convert("RGBA"), dtype=np.uint8)
+
+
 def _write_png(fig: plt.Figure, handle) -> None:
     """The figure as an indexed-colour PNG: a chart draws with few colours (``style.DRAWN_COLOURS``), so a
     palette of those and their shades towards white (anti-aliased edges) keeps each colour exactly at a
     third of the size, and the pages and notebooks stay light. The same figure gives the same bytes."""
-    import io
-
     import numpy as np
     import pandas as pd
     from PIL import Image
 
     from .style import png_palette
 
-    drawn = io.BytesIO()
-    # Drawn uncompressed: its pixels are read straight back, so compressing them is work thrown away (zlib
-    # took a quarter of the drawing's time). The pixels, and so the PNG written below, are the same.
-    fig.savefig(drawn, format="png", metadata=_METADATA["png"], pil_kwargs={"compress_level": 0})
-    drawn.seek(0)
-    rgba = np.ascontiguousarray(np.asarray(Image.open(drawn).convert("RGBA"), dtype=np.uint8))
+    rgba = np.ascontiguousarray(_drawn_pixels(fig))
     colours = np.asarray(png_palette(), dtype=np.int64).reshape(-1, 3)
     # Each pixel as one number (red, green and blue; alpha dropped, as a conversion to RGB drops it).
     packed = rgba.view("<u4")[..., 0] & 0xFFFFFF
