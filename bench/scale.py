@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HEADING = "## Report scale: reports per second (`bench/scale.py`)"
 SWEEP_REPORTS = 200  # the sweep the per-report target is for
-SWEEP_SECONDS = 1.0  # wall time per report, whole build included
+SWEEP_SECONDS = 0.5  # wall time per report, whole build included: at most this
 DASK_SPEEDUP = 1.7  # 2 workers against 1
 DASK_MIN_REPORTS = 20  # judged on builds this large or larger: a few reports measure the start-up alone
 CLAIMS_PER_EVENT = 24
@@ -129,15 +129,51 @@ def clean(root: Path) -> None:
 # ---- one timed build ------------------------------------------------------------------------------
 
 
+# `workbook build` as its console script runs it, and then the CPU time of the coordinating process itself
+# (of its main thread: each report's HTML page, and the rest of its publishing) and of the processes it
+# waited for (the warm servers, and with them the kernels they forked and reaped; Dask's workers).
+BUILD = """
+import json, os, resource, sys, time
+from casualty_workbook import pages
+from casualty_workbook.build import run
+from casualty_workbook.cli import main
+
+spent = {"page_s": 0.0, "publish_s": 0.0}
+
+def timed(module, name, key):
+    function = getattr(module, name)
+    def wrapper(*args, **kwargs):
+        start = time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[key] += time.thread_time() - start
+    setattr(module, name, wrapper)
+
+timed(pages, "render_report", "page_s")
+timed(run, "publish_execution", "publish_s")
+code = main(["build", *sys.argv[1:]])
+me, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+spent["coordinator_s"] = me.ru_utime + me.ru_stime
+spent["kernels_s"] = waited.ru_utime + waited.ru_stime
+with open(os.environ["WORKBOOK_BENCH_CPU"], "w") as handle:
+    json.dump(spent, handle)
+sys.exit(code)
+"""
+
+
 def timed_build(root: Path, env: dict[str, str], args: list[str], expected: int) -> dict:
-    """A clean build; wall time, CPU time (every process it started), and when each report came back."""
+    """A clean build; wall time, CPU time (every process it started, and split: the coordinating process,
+    its pages and publishing, the kernels), and when each report came back."""
     clean(root)
+    split = root / ".bench-cpu.json"
+    split.unlink(missing_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [str(BIN / "workbook"), "build", *args],
+        [sys.executable, "-c", BUILD, *args],
         cwd=root,
-        env=env,
+        env={**env, "WORKBOOK_BENCH_CPU": str(split)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -162,12 +198,86 @@ def timed_build(root: Path, env: dict[str, str], args: list[str], expected: int)
         "reports": expected,
         "wall_s": wall,
         "cpu_s": cpu,
+        "cpu_split": json.loads(split.read_text()) if split.is_file() else {},
         "first_s": finished[0],
         "last_s": finished[-1],
         "reports_per_s": expected / wall,
         "steady_reports_per_s": steady,
         "wall_per_report_s": wall / expected,
     }
+
+
+# ---- where one report's own time goes ----------------------------------------------------------------
+
+# The event report's code run as a plain script (its cells, in order, for one event), ``runs`` times after
+# one run that reads the tables, each step's CPU time summed: the figures saved as PNG (matplotlib's drawing
+# to pixels, then the palette and the PNG written), as SVG, their CSV tables; the rest is the notebook's own
+# work (its tables, and building its charts). The Agg backend, as the inline backend draws.
+STEPS = """
+import contextlib, io, json, sys, tempfile, time
+import matplotlib
+matplotlib.use("agg")
+import matplotlib.figure
+import matplotlib.pyplot as plt
+import nbformat
+import casualty_workbook
+from casualty_workbook import figure_data, figures
+
+notebook, event, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cells = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+spent = {"report_s": 0.0, "save_s": 0.0, "png_s": 0.0, "svg_s": 0.0, "csv_s": 0.0, "figures": 0}
+
+def timed(function, key, when=lambda *args, **kwargs: True):
+    def wrapper(*args, **kwargs):
+        if not when(*args, **kwargs):
+            return function(*args, **kwargs)
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[key] += time.process_time() - start
+    return wrapper
+
+figures._write_png = timed(figures._write_png, "png_s")
+figure_data.csv_bytes = timed(figure_data.csv_bytes, "csv_s")
+matplotlib.figure.Figure.savefig = timed(
+    matplotlib.figure.Figure.savefig, "svg_s", lambda *args, **kwargs: kwargs.get("format") == "svg"
+)
+casualty_workbook.save_figure = figures.save_figure = timed(figures.save_figure, "save_s")
+code = compile("\\n".join(cells[1:]), notebook, "exec")
+for run in range(runs + 1):
+    namespace = {}
+    exec(cells[0], namespace)
+    namespace.update(event=event, output_dir=tempfile.mkdtemp())
+    if run == 1:
+        spent = dict.fromkeys(spent, 0.0)
+        spent["figures"] = 0
+    start = time.process_time()
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(code, namespace)
+    spent["report_s"] += time.process_time() - start
+    spent["figures"] += len(plt.get_fignums())
+    plt.close("all")
+print(json.dumps({k: v / runs for k, v in spent.items()}))
+"""
+
+
+def report_steps(root: Path, env: dict[str, str], runs: int = 3) -> dict:
+    """CPU seconds per report for each step of the event report's own work (``STEPS``), in the project at ``root``."""
+    event = "synthetic_event_0001"
+    proc = subprocess.run(
+        [sys.executable, "-c", STEPS, "event_report.ipynb", event, str(runs)],
+        cwd=root / "notebooks",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"the report's steps could not be timed:\n{proc.stderr[-3000:]}")
+    steps = json.loads(proc.stdout.strip().splitlines()[-1])
+    steps.update(event=event, runs=runs)
+    return steps
 
 
 # ---- measuring every kind of build -----------------------------------------------------------------
@@ -215,6 +325,10 @@ def measure_reports(
                 f"    {run['wall_s']:.1f} s, {run['wall_per_report_s']:.2f} s per report "
                 f"(steady {fmt_rate(run['steady_reports_per_s'])} reports/s), CPU {run['cpu_s']:.1f} s"
             )
+        local = [n for n, label, _ in plan if label == "local"]
+        if local:  # the largest local build's project: one report's own work, step by step
+            log("  one report's steps (the event report as a script) …")
+            result["steps"] = report_steps(*projects[max(local)])
     result["load_after"] = loadavg()
     result["bytecode_caches"] = bytecode_caches()
     return result
@@ -288,11 +402,11 @@ def verdicts(result: dict) -> list[tuple[str, str, bool | None]]:
     sweep = next((r for r in _local(result) if r["reports"] == SWEEP_REPORTS), None)
     out.append(
         (
-            f"a sweep of {SWEEP_REPORTS} reports under {SWEEP_SECONDS:.1f} s of wall time per report",
+            f"a sweep of {SWEEP_REPORTS} reports at most {SWEEP_SECONDS:.1f} s of wall time per report",
             f"{sweep['wall_per_report_s']:.2f} s per report ({sweep['wall_s']:.0f} s for {SWEEP_REPORTS})"
             if sweep
             else f"not run (largest local build: {max((r['reports'] for r in _local(result)), default=0)} reports)",
-            sweep["wall_per_report_s"] < SWEEP_SECONDS if sweep else None,
+            sweep["wall_per_report_s"] <= SWEEP_SECONDS if sweep else None,
         )
     )
     # Judged on the largest build run on both: a cluster is for many reports, and the start-up (the
@@ -343,10 +457,57 @@ def render(result: dict) -> str:
             f"| {fmt_seconds(r.get('first_s'))} | {r['cpu_s']:.1f} s "
             f"| {r['cpu_s'] / r['reports']:.2f} s |"
         )
+    lines += ["", *render_split(result)]
     lines += ["", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {target} | {measured} | {word(met)} |" for target, measured, met in verdicts(result)]
     lines += ["", *explain(result), ""]
     return "\n".join(lines)
+
+
+def render_split(result: dict) -> list[str]:
+    """Where the CPU time goes, per report: the builds' processes, and one report's own steps."""
+    lines = []
+    split = [r for r in result["runs"] if r.get("cpu_split")]
+    if split:
+        lines += [
+            "CPU time per report, by process (the coordinating process measured in its main thread for its "
+            "pages and publishing; *kernels* are the warm servers, the kernels they forked and, with Dask, "
+            "the workers):",
+            "",
+            "| reports | executor | all | coordinator | of which HTML page | of which publishing | kernels |",
+            "|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in split:
+            c, n = r["cpu_split"], r["reports"]
+            lines.append(
+                f"| {n} | {r['label']} | {r['cpu_s'] / n:.2f} s | {c['coordinator_s'] / n:.2f} s "
+                f"| {c['page_s'] / n:.3f} s | {(c['publish_s'] - c['page_s']) / n:.3f} s | {c['kernels_s'] / n:.2f} s |"
+            )
+        lines.append("")
+    steps = result.get("steps")
+    if steps:
+        png, svg, csv = steps["png_s"], steps["svg_s"], steps["csv_s"]
+        other_save = max(0.0, steps["save_s"] - png - svg - csv)
+        lines += [
+            f"One report's own work, step by step: the event report's code for `{steps['event']}` run as a script "
+            f"(CPU per run, mean of {steps['runs']} after one that reads the tables; "
+            f"{steps['figures']:.0f} figures):",
+            "",
+            "| step | CPU | share |",
+            "|---|---:|---:|",
+        ]
+        total = steps["report_s"] or 1.0
+        for name, value in (
+            ("the notebook's tables and charts built (not saved)", steps["report_s"] - steps["save_s"]),
+            ("PNG: drawn to pixels, the palette, written", png),
+            ("SVG: drawn and written", svg),
+            ("CSV of each chart's rows", csv),
+            ("the rest of saving (atomic writes, the cell's output)", other_save),
+            ("all of the report's code", steps["report_s"]),
+        ):
+            lines.append(f"| {name} | {value:.3f} s | {value / total:.0%} |")
+        lines.append("")
+    return lines
 
 
 def explain(result: dict) -> list[str]:
@@ -399,13 +560,16 @@ def explain(result: dict) -> list[str]:
             "--compile-bytecode`) does not pay it."
         )
     lines.append(
-        "- **Where a report's own time goes** (a profile of the event report in a warm kernel): drawing, "
-        "about three quarters of it. Each chart is drawn twice for its PNG and twice for its SVG (matplotlib "
-        "measures the tight bounding box with a drawing of its own, then draws), and rendering text to the PNG "
-        "costs most; the notebook shows the PNG saved, so nothing is drawn again after the cell. The tables "
-        "are read and checked once per build, by the warm server (`loading.check_ahead`), and each kernel "
-        "takes them from its memory. In the coordinating process each report costs nbclient's messages, one "
-        "write of the executed notebook, the HTML page and the publishing."
+        "- **Where a report's own time goes** (the step table above): saving its figures, the PNG most. Each "
+        "chart is drawn twice for its PNG and twice for its SVG (matplotlib measures the tight bounding box "
+        "with a drawing of its own, then draws; each format's box differs slightly, so neither can be reused "
+        "for the other without changing the files), and rendering text to pixels costs most; the PNG's "
+        "pixels are taken from Agg's buffer (never compressed and decoded again) and written once, as an "
+        "indexed-colour PNG at zlib's highest level (its bytes are what the committed figures hold). The "
+        "notebook shows the PNG saved, so nothing is drawn again after the cell. The tables are read and "
+        "checked once per build, by the warm server (`loading.check_ahead`), and each kernel takes them from "
+        "its memory. In the coordinating process each report costs nbclient's messages, one write of the "
+        "executed notebook, the HTML page and the publishing (the table by process above)."
     )
     lines.append(
         "- **With the number of events**: every event report filters the whole claims table, and each "

@@ -95,12 +95,22 @@ def _as_if_launched(root: Path, env: dict[str, str]):
         os.environ.update(saved)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_kernels():
+    """One set of warm kernels for the whole session (in each xdist worker): every build run in this process
+    (``run_cli_here``) forks its kernels from them, instead of starting servers of its own for each build."""
+    from casualty_workbook.warm import WarmKernels
+
+    with WarmKernels() as kernels:
+        yield kernels
+
+
 def run_cli_here(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     """``workbook ARGS`` through the same entry point as ``run_cli``, inside this process.
 
     The exit code and the printed messages are the command's own, without paying a fresh
     interpreter's imports of pandas and pandera for each case; builds and reports run here fork
-    their kernels from this process's warm server, started once for the whole test session. What
+    their kernels from the session's warm kernels (``warm_kernels``), started once for the whole session. What
     only a real process shows (signals, the console script, tracebacks on stderr, a Dask cluster's
     worker processes) is tested with ``run_cli``.
     """

@@ -96,7 +96,6 @@ def probe_layout(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONHASHSEED", "0")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     yield Layout(root, root / "figures", root / "reports")
-    warm.shutdown()
 
 
 def _state(execution: Execution) -> dict:
@@ -148,8 +147,8 @@ def test_a_warm_kernel_goes_away_with_its_server(probe_layout, tmp_path):
 
     import psutil
 
-    async def start():
-        km = warm.kernel_manager_class()()
+    async def start(kernels):
+        km = warm.WarmKernelManager(kernels=kernels)
         await km.start_kernel(cwd=str(tmp_path))
         client = km.client()
         client.start_channels()
@@ -157,15 +156,81 @@ def test_a_warm_kernel_goes_away_with_its_server(probe_layout, tmp_path):
         client.stop_channels()
         return km
 
-    km = asyncio.run(start())
-    pid = km.provisioner.pid
-    server = warm.server_for(dict(os.environ))
-    assert psutil.Process(pid).ppid() == server.process.pid, "the kernel was not forked by the server"
-    server.process.kill()
+    with warm.WarmKernels() as kernels:
+        km = asyncio.run(start(kernels))
+        assert isinstance(km.provisioner, warm.WarmProvisioner), "the kernel spec did not name the warm provisioner"
+        pid = km.provisioner.pid
+        server = kernels.server_for(dict(os.environ))
+        assert psutil.Process(pid).ppid() == server.process.pid, "the kernel was not forked by the server"
+        server.process.kill()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and warm._alive(pid):
+            time.sleep(0.2)
+        assert not warm._alive(pid), "the kernel outlived its server"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not warm.supported(), reason="fork servers need POSIX fork")
+def test_closing_the_warm_kernels_ends_their_servers_kernels_and_folder(tmp_path):
+    """The warm kernels' lifetime is their owner's: closing them stops the servers, the kernels forked from
+    them and removes their sockets' folder; a build leaves no server behind (it opens and closes its own)."""
+    import asyncio
+    import time
+
+    async def start(kernels):
+        km = warm.WarmKernelManager(kernels=kernels, kernel_env={"WORKBOOK_PROBE": "1"})
+        await km.start_kernel(cwd=str(tmp_path))
+        return km
+
+    kernels = warm.WarmKernels()
+    km = asyncio.run(start(kernels))
+    pid, folder = km.provisioner.pid, kernels.runtime_dir
+    assert km.connection_file.startswith(folder) and km.transport == "ipc"
+    with open(f"/proc/{pid}/environ", "rb") as handle:
+        assert b"WORKBOOK_PROBE=1" in handle.read().split(b"\0"), "the manager's kernel_env did not reach the kernel"
+    servers = [kernels.server_for(dict(os.environ))]
+    kernels.close()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and warm._alive(pid):
-        time.sleep(0.2)
-    assert not warm._alive(pid), "the kernel outlived its server"
+        time.sleep(0.1)
+    assert not warm._alive(pid) and not servers[0].alive() and not os.path.exists(folder)
+    with pytest.raises(RuntimeError):
+        kernels.server_for(dict(os.environ))
+
+
+def test_the_warm_provisioner_is_registered_and_named_only_for_this_interpreter_s_ipykernel():
+    """jupyter_client finds the provisioner by its entry point; the managers' kernel spec names it for this
+    interpreter's ipykernel only, and no private method of jupyter_client is overridden."""
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
+
+    assert warm.provisioner_installed(), "reinstall the package (make env): its entry point is missing"
+    assert KernelProvisionerFactory.instance().get_provisioner_entries()[warm.PROVISIONER] == (
+        "casualty_workbook.warm:WarmProvisioner"
+    )
+    km = warm.WarmKernelManager(kernel_name="python3")
+    assert km.kernel_spec.metadata["kernel_provisioner"]["provisioner_name"] == warm.PROVISIONER
+    other = KernelSpec(argv=["/usr/bin/R", "--kernel", "{connection_file}"], display_name="R", language="R")
+
+    class Specs(KernelSpecManager):  # a kernel of another language, as a kernel spec manager gives it
+        def get_kernel_spec(self, kernel_name):
+            return other
+
+    km = warm.WarmKernelManager(kernel_name="ir", kernel_spec_manager=Specs())
+    assert km.kernel_spec is other and "kernel_provisioner" not in other.metadata
+    ours = [warm.WarmProvisioner, warm.WarmKernelSpec, warm.WarmKernelManager, warm.WorkbookKernelClient]
+    bases = [LocalProvisioner, AsyncKernelManager, AsyncKernelClient, warm._ShellChannel.__mro__[1]]
+    for cls in [*ours, warm._ShellChannel]:
+        private = sorted(
+            name
+            for name, value in vars(cls).items()
+            if callable(value) or isinstance(value, property | staticmethod | classmethod)
+            if name.startswith("_") and not name.startswith("__") and any(hasattr(base, name) for base in bases)
+        )
+        assert private == [], f"{cls.__name__} overrides jupyter_client's private {private}"
 
 
 def test_a_failed_execution_writes_only_the_failed_run(tmp_path):
@@ -256,18 +321,24 @@ def test_a_task_lost_with_its_workers_is_told_apart_from_one_that_raised():
 
 
 def test_a_dask_worker_starts_its_warm_server_as_it_starts(monkeypatch):
-    """The build's LocalCluster preloads this module: dask_setup starts a server for the worker's environment."""
+    """The build's LocalCluster preloads this module: dask_setup gives the worker warm kernels for its life (an
+    extension: distributed closes it with the worker) and starts a server for the worker's environment."""
     import sys
+    from types import SimpleNamespace
 
     from casualty_workbook import executors
 
     started = []
     monkeypatch.setattr(warm, "enabled", lambda: True)
-    monkeypatch.setattr(warm, "prestart", lambda env=None: started.append(env))
+    monkeypatch.setattr(warm.WarmKernels, "prestart", lambda self, env=None: started.append(env))
     for name in ("MPLBACKEND", "SOURCE_DATE_EPOCH", "WORKBOOK_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)  # a worker started by hand, without the build's settings
     monkeypatch.setenv("PYTHONHASHSEED", "6640")  # what Dask's nanny gives every worker process
-    executors.dask_setup(worker=None)
+    worker = SimpleNamespace(extensions={})
+    executors.dask_setup(worker=worker)
+    kernels = worker.extensions[executors.WORKER_EXTENSION]
+    assert isinstance(kernels, warm.WarmKernels) and callable(kernels.close)
+    kernels.close()
     [env] = started
     # As the coordinator's kernels will have it, so that their start-up environment matches the server's.
     assert env["PYTHONHASHSEED"] == "0" and env["SOURCE_DATE_EPOCH"] == "0"
@@ -331,9 +402,9 @@ def test_a_local_cluster_s_kernels_get_the_build_s_settings_and_its_workers_do_n
     assert profiled == [False]
 
 
-def test_one_warm_server_serves_every_project_in_a_process_until_the_code_changes(monkeypatch):
-    """A server is per interpreter settings and package code, not per project: a process that builds
-    again (another project, the same one later) forks from it; code changed since it started (a
+def test_one_warm_server_serves_every_project_until_the_code_changes(monkeypatch):
+    """A server is per interpreter settings and package code, not per project: builds inside one ``with
+    WarmKernels():`` (another project, the same one later) fork from it; code changed since it started (a
     developer's edit) gets a new server, and the outdated one stops before the next build's kernels."""
     started, closed = [], []
 
@@ -348,16 +419,18 @@ def test_one_warm_server_serves_every_project_in_a_process_until_the_code_change
             closed.append(self)
 
     monkeypatch.setattr(warm, "ForkServer", Server)
-    monkeypatch.setattr(warm, "_SERVERS", {})
     monkeypatch.setattr(warm, "enabled", lambda: True)
     settings = {"PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}
-    first = warm.server_for({**settings, "WORKBOOK_DATA_DIR": "/one/data", "WORKBOOK_ROOT": "/one"})
-    assert warm.server_for({**settings, "WORKBOOK_DATA_DIR": "/two/data", "WORKBOOK_ROOT": "/two"}) is first
-    other_seed = warm.server_for({**settings, "PYTHONHASHSEED": "1"})
-    assert other_seed is not first, "a setting read as the interpreter starts needs a server of its own"
-    warm.prestart(settings)  # the code is unchanged: nothing is stopped or started
-    assert closed == [] and len(started) == 2
-    monkeypatch.setattr(warm, "_code_version", lambda: (("charts.py", 1, 2),))
-    warm.prestart(settings)
-    assert sorted(map(id, closed)) == sorted([id(first), id(other_seed)]) and len(started) == 3
-    assert warm.server_for(settings) is started[-1]
+    with warm.WarmKernels() as kernels:
+        assert warm.WarmKernels.current() is kernels
+        first = kernels.server_for({**settings, "WORKBOOK_DATA_DIR": "/one/data", "WORKBOOK_ROOT": "/one"})
+        assert kernels.server_for({**settings, "WORKBOOK_DATA_DIR": "/two/data", "WORKBOOK_ROOT": "/two"}) is first
+        other_seed = kernels.server_for({**settings, "PYTHONHASHSEED": "1"})
+        assert other_seed is not first, "a setting read as the interpreter starts needs a server of its own"
+        kernels.prestart(settings)  # the code is unchanged: nothing is stopped or started
+        assert closed == [] and len(started) == 2
+        monkeypatch.setattr(warm, "_code_version", lambda: (("charts.py", 1, 2),))
+        kernels.prestart(settings)
+        assert sorted(map(id, closed)) == sorted([id(first), id(other_seed)]) and len(started) == 3
+        assert kernels.server_for(settings) is started[-1]
+    assert warm.WarmKernels.current() is not kernels and started[-1] in closed, "the block's end closes them"

@@ -60,3 +60,39 @@ def test_house_style_is_colour_blind_safe_and_set_in_one_place():
     assert cycle[:3] == ["#0072b2", "#e69f00", "#009e73"]  # Okabe & Ito
     assert matplotlib.rcParams["svg.hashsalt"] == "casualty-figures-workbook"
     assert set(STATUS_COLOURS) == set(STATUSES)
+
+
+def test_the_png_is_each_drawn_pixel_at_its_nearest_palette_colour(tmp_path):
+    """The saver reads the drawing back uncompressed and finds its colours by hashing: the PNG is still each
+    pixel of matplotlib's own PNG at its nearest palette colour, as a plain per-colour lookup gives it."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from casualty_workbook.figures import _METADATA
+    from casualty_workbook.style import png_palette
+
+    fig = _figure()
+    fig.axes[0].plot([0, 1], [0.5, 1.5], color="#d55e00", alpha=0.6, linewidth=3)  # blended and anti-aliased edges
+    png, _, _ = save_figure(fig, "f", tmp_path)
+    drawn = io.BytesIO()
+    fig.savefig(drawn, format="png", metadata=_METADATA["png"])
+    pixels = np.asarray(Image.open(drawn).convert("RGB"), dtype=np.int64)
+    colours = np.asarray(png_palette(), dtype=np.int64).reshape(-1, 3)
+    unique, where = np.unique(pixels.reshape(-1, 3), axis=0, return_inverse=True)
+    nearest = ((unique[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    saved = Image.open(png)
+    assert saved.mode == "P" and saved.size == (pixels.shape[1], pixels.shape[0])
+    assert np.array_equal(np.asarray(saved), nearest[where.ravel()].reshape(pixels.shape[:2]))
+    assert np.array_equal(np.asarray(saved.getpalette(), dtype=np.int64).reshape(-1, 3)[: len(colours)], colours)
+
+
+def test_a_canvas_that_writes_its_pixels_otherwise_still_gives_the_same_png(tmp_path, monkeypatch):
+    """The pixels are taken from Agg's buffer as it writes it whole; a canvas writing anything else (plain
+    bytes, in pieces) gets the same pixels through an uncompressed PNG, and so the same file."""
+    from casualty_workbook import figures
+
+    direct = save_figure(_figure(), "f", tmp_path / "direct")[0].read_bytes()
+    monkeypatch.setattr(figures._Pixels, "write", lambda self, data: len(bytes(data)))
+    assert save_figure(_figure(), "f", tmp_path / "fallback")[0].read_bytes() == direct

@@ -270,7 +270,8 @@ def test_the_lab_extension_forks_kernels_warm_unless_turned_off(monkeypatch, war
     from casualty_workbook import lab, warm
 
     started = []
-    monkeypatch.setattr(warm, "prestart", started.append)
+    monkeypatch.setattr(warm.WarmKernels, "prestart", lambda self, env=None: started.append(env))
+    monkeypatch.setattr(lab, "KERNELS", [])
     monkeypatch.setenv("WORKBOOK_WARM_KERNELS", warm_kernels)
     monkeypatch.delenv("MPLBACKEND", raising=False)
     default = "jupyter_server.services.kernels.kernelmanager.ServerKernelManager"
@@ -282,6 +283,10 @@ def test_the_lab_extension_forks_kernels_warm_unless_turned_off(monkeypatch, war
         assert server.kernel_manager.kernel_manager_class == "casualty_workbook.lab.WarmServerKernelManager"
         # started ahead with the environment a kernel will have, so the first kernel finds it ready
         assert [env["MPLBACKEND"] for env in started] == ["module://matplotlib_inline.backend_inline"]
+        # the lab's warm kernels, for the Jupyter server's life: what its kernel managers fork from
+        [kernels] = lab.KERNELS
+        assert lab.WarmServerKernelManager(kernel_name="python3").kernels is kernels
+        kernels.close()
 
 
 def test_a_notebook_opened_in_the_lab_shows_explore_s_controls(lab):

@@ -8,7 +8,8 @@ middle of a report loses nothing. Dask reruns the task elsewhere; if it keeps lo
 the report is reported failed.
 
 - ``local``: a thread per kernel on this machine; each kernel is forked from a warm server
-  (``warm.py``) that has already imported pandas, matplotlib and the rest.
+  (``warm.py``) that has already imported pandas, matplotlib and the rest. The build's warm kernels
+  (``warm.WarmKernels``) are the executor's, for the build's run, unless its caller has some open.
 - ``dask``: each report is a task on a ``distributed`` cluster (``--scheduler ADDRESS``, or a
   ``LocalCluster`` started for the build). Workers need the same environment (the lock and
   this package) and the project's notebooks and data at the same path as the coordinator;
@@ -33,6 +34,8 @@ from .exceptions import ParameterError
 EXECUTORS = ("local", "dask")
 # What a kernel needs from the build's environment wherever it runs (``build.run.prepare_environment``).
 KERNEL_ENV_KEYS = ("WORKBOOK_DATA_DIR", "SOURCE_DATE_EPOCH", "PYTHONHASHSEED", "MPLBACKEND")
+# A Dask worker's warm kernels, among its extensions (``dask_setup``): distributed closes them with the worker.
+WORKER_EXTENSION = "casualty_workbook.warm"
 
 
 @dataclass
@@ -63,14 +66,18 @@ def execute_report(
     scratch: Path | None = None,
     warm: bool = True,
     expect: dict | None = None,
+    kernels=None,
 ) -> Execution:
     """Run one report here (a thread of the build, or a task on a worker) and return its outputs as bytes.
 
-    ``expect`` (from the coordinator) holds the sha256 of the notebook and of the package code:
-    a worker whose copies differ refuses the task rather than build something else.
+    Its kernel comes from ``kernels`` (a ``warm.WarmKernels``): the build's; else, on a Dask worker, the
+    worker's; else the current ones (``with WarmKernels():``); else ones opened for this report alone.
+    With ``warm=False`` it starts the ordinary way (a cold kernel). ``expect`` (from the coordinator)
+    holds the sha256 of the notebook and of the package code: a worker whose copies differ refuses the
+    task rather than build something else.
     """
-    from . import warm as warm_kernels
     from .lean_imports import skip_unused_imports
+    from .warm import WarmKernels
 
     skip_unused_imports()  # a worker started without the preload (dask_setup) reads notebooks too
     from .build.execute import describe_failure, execute_notebook
@@ -84,10 +91,15 @@ def execute_report(
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=scratch))
+    if not warm:
+        kernels = None
+    elif kernels is None:
+        kernels = _worker_kernels() or WarmKernels.current()
+    owned = WarmKernels(fork=warm) if kernels is None else None
     try:
-        manager = warm_kernels.kernel_manager_class(env, warm=warm)
+        options = (kernels or owned).kernel_options(env)
         try:
-            executed, record = execute_notebook(report, layout, staging, timeout=timeout, kernel_manager_class=manager)
+            executed, record = execute_notebook(report, layout, staging, timeout=timeout, kernel_options=options)
         except Exception as err:  # noqa: BLE001 - the notebook failed: hand back what papermill wrote, nothing to publish
             failed = staging / f"{report.id}.ipynb"
             return Execution(
@@ -104,7 +116,23 @@ def execute_report(
             report.id, True, time.perf_counter() - start, executed.read_bytes(), files, record, worker=where
         )
     finally:
+        if owned is not None:
+            owned.close()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _worker_kernels():
+    """The warm kernels of the Dask worker running this task (``dask_setup``), or None."""
+    import sys
+
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import get_worker
+
+    try:
+        return get_worker().extensions.get(WORKER_EXTENSION)
+    except ValueError:  # not in a worker's task
+        return None
 
 
 def _check_expected(report: Report, layout, expect: dict) -> str:
@@ -126,17 +154,27 @@ def _check_expected(report: Report, layout, expect: dict) -> str:
 
 
 class LocalExecutor:
-    """Reports on this machine: ``jobs`` kernels at once, each forked from a warm server."""
+    """Reports on this machine: ``jobs`` kernels at once, each forked from a warm server.
+
+    The warm kernels (``warm.WarmKernels``) are the current ones when its caller has some open (``with
+    WarmKernels():`` around many builds), else its own: opened as it enters, closed as it exits, so a
+    build's servers and kernels end with the build, interrupted or not.
+    """
 
     def __init__(self, jobs: int, layout, *, warm: bool = True):
         self.jobs, self.layout, self.warm = jobs, layout, warm
         self._pool: ThreadPoolExecutor | None = None
+        self.kernels = None
+        self._owned = None
 
     def __enter__(self) -> LocalExecutor:
-        from . import warm
+        from .warm import WarmKernels
 
-        if self.warm and warm.enabled():
-            warm.prestart()  # its imports overlap with the first kernels' start
+        self.kernels = WarmKernels.current()
+        if self.kernels is None:
+            self.kernels = self._owned = WarmKernels(fork=self.warm)
+        if self.warm:
+            self.kernels.prestart()  # its imports overlap with the first kernels' start
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="report")
         return self
 
@@ -145,22 +183,28 @@ class LocalExecutor:
 
         scratch = scratch_dir(self.layout)  # this process's own: a report run beside a build never meets it
         futures = [
-            self._pool.submit(execute_report, r, self.layout, timeout, scratch=scratch, warm=self.warm) for r in reports
+            self._pool.submit(
+                execute_report, r, self.layout, timeout, scratch=scratch, warm=self.warm, kernels=self.kernels
+            )
+            for r in reports
         ]
         for future in as_completed(futures):
             yield future.result()
 
     def __exit__(self, kind, value, traceback) -> None:
         self._pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
-        # The warm server stays for this process's next build (it stops when the process ends; when a
-        # build is interrupted, the runner stops it and its kernels together).
+        if self._owned is not None:  # the build's own: its servers stop (their kernels with them)
+            self._owned.close()
+            self._owned = None
 
 
 def dask_setup(worker=None) -> None:
     """Dask's preload hook, run by each worker as it starts (``--preload casualty_workbook.executors``):
-    its warm server starts importing, and the notebook runner is imported, while the cluster is still
-    coming up, instead of when the worker's first report arrives. The build's ``LocalCluster``
-    preloads it; on a cluster of your own it is optional.
+    the worker's warm kernels (``warm.WarmKernels``, for the worker's life: distributed closes its
+    extensions as it closes) start their server's imports, and the notebook runner is imported, while
+    the cluster is still coming up, instead of when the worker's first report arrives. The build's
+    ``LocalCluster`` preloads it; on a cluster of your own without it, each report's kernel comes from
+    a server started for that report alone (about as slow as a cold kernel).
     """
     from . import warm
     from .build.run import kernel_environment
@@ -168,11 +212,12 @@ def dask_setup(worker=None) -> None:
     from .paths import default_data_dir
 
     skip_unused_imports()
-    if warm.enabled():
+    if warm.enabled() and worker is not None:
+        kernels = worker.extensions[WORKER_EXTENSION] = warm.WarmKernels()
         # The environment the coordinator's kernels will have (a server serves only kernels whose start-up
         # environment is its own). Not the worker's own hash seed: Dask's nanny gives every worker 6640.
-        worker = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
-        warm.prestart(kernel_environment(worker, default_data_dir().resolve()))
+        environ = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+        kernels.prestart(kernel_environment(environ, default_data_dir().resolve()))
     import nbclient  # noqa: F401
     import papermill  # noqa: F401 - imported here, ahead of the first report
 

@@ -21,24 +21,59 @@ _METADATA = {
 }
 
 
-def _write_png(fig: plt.Figure, handle) -> None:
-    """The figure as an indexed-colour PNG: a chart draws with few colours (``style.DRAWN_COLOURS``), so a
-    palette of those and their shades towards white (anti-aliased edges) keeps each colour exactly at a
-    third of the size, and the pages and notebooks stay light. The same figure gives the same bytes."""
+class _Pixels:
+    """A file for ``savefig(format="rgba")`` that keeps the pixels written: Agg writes its buffer whole, a
+    memoryview of height × width × RGBA. Anything else written is kept as None (the caller then draws a PNG)."""
+
+    pixels = None
+
+    def seek(self, *args) -> int:
+        return 0
+
+    def write(self, data) -> int:
+        import numpy as np
+
+        view = memoryview(data)
+        self.pixels = np.array(view, dtype=np.uint8, copy=True) if view.ndim == 3 and view.shape[2] == 4 else None
+        return view.nbytes
+
+
+def _drawn_pixels(fig: plt.Figure):
+    """The figure as saved to PNG, as height × width × RGBA pixels: drawn by Agg and taken from its buffer,
+    neither compressed to a PNG nor decoded again (a quarter of the drawing's time went to that)."""
     import io
 
     import numpy as np
     from PIL import Image
 
+    grab = _Pixels()
+    fig.savefig(grab, format="rgba")
+    if grab.pixels is not None:
+        return grab.pixels
+    drawn = io.BytesIO()  # a canvas that wrote its pixels otherwise: the same pixels, through a PNG
+    fig.savefig(drawn, format="png", metadata=_METADATA["png"], pil_kwargs={"compress_level": 0})
+    drawn.seek(0)
+    return np.asarray(Image.open(drawn).convert("RGBA"), dtype=np.uint8)
+
+
+def _write_png(fig: plt.Figure, handle) -> None:
+    """The figure as an indexed-colour PNG: a chart draws with few colours (``style.DRAWN_COLOURS``), so a
+    palette of those and their shades towards white (anti-aliased edges) keeps each colour exactly at a
+    third of the size, and the pages and notebooks stay light. The same figure gives the same bytes."""
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
     from .style import png_palette
 
-    drawn = io.BytesIO()
-    fig.savefig(drawn, format="png", metadata=_METADATA["png"])
-    colours = np.asarray(png_palette(), dtype=np.int32).reshape(-1, 3)
-    pixels = np.asarray(Image.open(drawn).convert("RGB"), dtype=np.int32)
-    packed = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
-    unique, where = np.unique(packed, return_inverse=True)
-    rgb = np.stack([(unique >> 16) & 255, (unique >> 8) & 255, unique & 255], axis=1)
+    rgba = np.ascontiguousarray(_drawn_pixels(fig))
+    colours = np.asarray(png_palette(), dtype=np.int64).reshape(-1, 3)
+    # Each pixel as one number (red, green and blue; alpha dropped, as a conversion to RGB drops it).
+    packed = rgba.view("<u4")[..., 0] & 0xFFFFFF
+    # The colours drawn, by hashing (a chart has a few hundred among a million pixels; sorting them all cost more).
+    where, unique = pd.factorize(packed.ravel())
+    unique = np.asarray(unique, dtype=np.int64)
+    rgb = np.stack([unique & 255, (unique >> 8) & 255, (unique >> 16) & 255], axis=1)
     # each colour drawn goes to its nearest palette colour, exactly (Pillow's own lookup is approximate)
     nearest = ((rgb[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     image = Image.fromarray(nearest[where].reshape(packed.shape).astype(np.uint8), mode="P")

@@ -12,7 +12,7 @@ that is not this environment's ipykernel, kernels start the ordinary way.
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import os
 
 from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
@@ -29,16 +29,21 @@ def kernel_env(environ: dict[str, str] | os._Environ) -> dict[str, str]:
     return {} if environ.get("MPLBACKEND") else dict(INLINE_BACKEND)
 
 
-class WarmServerKernelManager(warm.WarmLaunch, ServerKernelManager):
-    """The Jupyter server's kernel manager, with the warm launch."""
+class WarmServerKernelManager(warm.WarmKernelSpec, ServerKernelManager):
+    """The Jupyter server's kernel manager, its kernels started by the warm provisioner from the lab's warm
+    kernels (``KERNELS``)."""
 
-    def _added_env(self, env) -> dict[str, str]:
+    @property
+    def kernels(self) -> warm.WarmKernels | None:
+        return KERNELS[0] if KERNELS else None
+
+    def added_env(self, env) -> dict[str, str]:
         return kernel_env(env)
 
-    async def _fork(self, argv0: str, argv: list[str], cwd: str, env: dict[str, str]) -> int:
-        # In a thread: the first fork may wait for the server's imports, while the Jupyter
-        # server's event loop must go on answering the browser.
-        return await asyncio.to_thread(warm.server_for(env).fork, argv0, argv, cwd, env)
+
+# The lab's warm kernels: the Jupyter server's, for the life of its process (opened as the extension loads,
+# closed as the process exits: a module-style server extension is told of no other end).
+KERNELS: list[warm.WarmKernels] = []
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -51,5 +56,8 @@ def _load_jupyter_server_extension(serverapp) -> None:
         serverapp.log.info("casualty_workbook.lab: warm kernels are off here; kernels start the ordinary way")
         return
     serverapp.kernel_manager.kernel_manager_class = f"{__name__}.{WarmServerKernelManager.__name__}"
-    warm.prestart({**os.environ, **kernel_env(os.environ)})
+    kernels = warm.WarmKernels()
+    KERNELS[:] = [kernels]
+    atexit.register(kernels.close)
+    kernels.prestart({**os.environ, **kernel_env(os.environ)})
     serverapp.log.info("casualty_workbook.lab: kernels are forked from a warm server")

@@ -15,13 +15,25 @@ the data tables once, ahead, so that reports find them checked (``loading.check_
 report gets its own copy of a table, never one another report changed, and a file changed
 since is read afresh.
 
+How it plugs into Jupyter, through its public API only: ``WarmProvisioner`` is a kernel provisioner
+(jupyter_client's extension point for how a kernel process starts), registered under the entry
+point group ``jupyter_client.kernel_provisioners`` (pyproject.toml) and named in the kernel spec
+of the managers here (``WarmKernelSpec``). It forks the kernel where it can and otherwise starts
+it as jupyter_client's own ``LocalProvisioner`` does.
+
+The servers belong to one ``WarmKernels`` object, whose lifetime its owner states: a build opens
+one for its run and closes it at the end (its servers and their kernels stop); a caller that
+builds again and again (a test session, a script) opens one around all of its builds
+(``with WarmKernels():``) and the builds inside use it; a Dask worker has one from its start to
+its end (``executors.dask_setup``); ``make lab`` one for the Jupyter server's life (``lab.py``).
+
 Fork servers need POSIX ``fork``; elsewhere, when a kernel would not be this interpreter's
-ipykernel, or with WORKBOOK_WARM_KERNELS=0, ``WarmKernelManager`` starts the kernel the ordinary way.
+ipykernel, or with WORKBOOK_WARM_KERNELS=0, the provisioner starts the kernel the ordinary way.
 """
 
 from __future__ import annotations
 
-import atexit
+import asyncio
 import contextlib
 import json
 import os
@@ -33,13 +45,19 @@ import tempfile
 import threading
 import time
 import uuid
+from contextvars import ContextVar
+from functools import cache
 from importlib import import_module
+from importlib.metadata import entry_points
 from queue import Empty
 
+from jupyter_client import protocol_version_info
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import DottedObjectName, Type
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Any, Dict, DottedObjectName, Type
+from traitlets.config import Config
 
 # Imported once by the server: what the notebooks import, and the kernel itself. Only imports:
 # nothing here may create figures or set styles (that would be state shared by reports). The one
@@ -277,21 +295,6 @@ class ForkServer:
                 stream.close()
 
 
-_RUNTIME: list[str] = []
-
-
-def _runtime_dir() -> str:
-    """A private folder (mode 0700) for this process's kernels' connection files and sockets."""
-    if not _RUNTIME or not os.path.isdir(_RUNTIME[0]):
-        _RUNTIME[:] = [tempfile.mkdtemp(prefix="workbook-kernels-")]
-        atexit.register(shutil.rmtree, _RUNTIME[0], True)
-    return _RUNTIME[0]
-
-
-_SERVERS: dict[tuple, ForkServer] = {}
-_SERVERS_LOCK = threading.Lock()
-
-
 def _code_version() -> tuple:
     """The package's code as it is on disk now: a server has the code it imported when it started."""
     package = os.path.dirname(os.path.abspath(__file__))
@@ -304,42 +307,101 @@ def _code_version() -> tuple:
     return tuple(sorted(found))
 
 
-def server_for(env: dict[str, str]) -> ForkServer:
-    """The server for kernels with this environment and the package's current code, started (in the
-    background) if there is none. A server outlives the build that started it, until this process ends:
-    a process that builds again (a test session, a script, a notebook calling the build) forks from it."""
-    key = (_startup_env(env), _code_version())
-    with _SERVERS_LOCK:
-        server = _SERVERS.get(key)
-        if server is None or not server.alive():
-            server = _SERVERS[key] = ForkServer(env)
-        return server
+_CURRENT: ContextVar[WarmKernels | None] = ContextVar("casualty_workbook_warm_kernels", default=None)
 
 
-def prestart(env: dict[str, str] | None = None) -> None:
-    """Start the server now, so its imports overlap with whatever the caller does next; and stop the
-    servers of code changed since they started (called before a build's first kernel: none of them
-    has a kernel of this build to lose)."""
-    if enabled():
+class WarmKernels:
+    """The warm servers of one owner, and the private folder (mode 0700) of their kernels' connection
+    files and sockets.
+
+    Its lifetime is its owner's: from its creation to ``close()``, which stops its servers (their
+    kernels exit with them) and removes the folder. Used as a context manager (``with WarmKernels():``)
+    it is also the *current* one until the block ends, in this thread: a build started inside the block
+    uses it instead of opening its own, so a process that builds again and again (a test session, a
+    script) pays the servers' imports once. A server serves kernels of one start-up environment and of
+    the package's code as it was when the server started (``prestart`` replaces the outdated ones).
+
+    ``fork=False`` (or warm kernels unsupported here, or WORKBOOK_WARM_KERNELS=0): no server is ever
+    started and every kernel starts the ordinary way, its connection files still in the private folder.
+    """
+
+    def __init__(self, *, fork: bool = True):
+        self._fork = fork
+        self.runtime_dir = tempfile.mkdtemp(prefix="workbook-kernels-")
+        self._servers: dict[tuple, ForkServer] = {}
+        self._lock = threading.Lock()
+        self._tokens: list = []
+        self.closed = False
+
+    @property
+    def fork(self) -> bool:
+        """Kernels are forked warm: asked for, supported here, and not turned off (WORKBOOK_WARM_KERNELS=0)."""
+        return self._fork and enabled()
+
+    @staticmethod
+    def current() -> WarmKernels | None:
+        """The object of the innermost ``with WarmKernels()`` block running in this thread, if any."""
+        return _CURRENT.get()
+
+    def __enter__(self) -> WarmKernels:
+        self._tokens.append(_CURRENT.set(self))
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        _CURRENT.reset(self._tokens.pop())
+        self.close()
+
+    def __deepcopy__(self, memo) -> WarmKernels:
+        # A handle on running processes: the settings that pass it to a kernel manager (traitlets copies
+        # configured values) must hand over this object, never a copy of it.
+        return self
+
+    def server_for(self, env: dict[str, str]) -> ForkServer:
+        """The server for kernels with this environment and the package's current code, started (in the
+        background) if there is none."""
+        if self.closed:
+            raise RuntimeError("these warm kernels are closed")
+        key = (_startup_env(env), _code_version())
+        with self._lock:
+            server = self._servers.get(key)
+            if server is None or not server.alive():
+                server = self._servers[key] = ForkServer(env)
+            return server
+
+    def prestart(self, env: dict[str, str] | None = None) -> None:
+        """Start the server now, so its imports overlap with whatever the caller does next; and stop the
+        servers of code changed since they started (called before a build's first kernel: none of them
+        has a kernel of this build to lose)."""
+        if not self.fork:
+            return
         current = _code_version()
-        with _SERVERS_LOCK:
-            outdated = [key for key in _SERVERS if key[1] != current]
-            servers = [_SERVERS.pop(key) for key in outdated]
+        with self._lock:
+            outdated = [key for key in self._servers if key[1] != current]
+            servers = [self._servers.pop(key) for key in outdated]
         for server in servers:
             server.close()
-        server_for(dict(os.environ if env is None else env))
+        self.server_for(dict(os.environ if env is None else env))
 
+    async def fork_kernel(self, argv0: str, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        """Fork a kernel from the server for ``env``; returns its pid. In a thread: the first fork may wait
+        for the server's imports, and the caller's event loop (a Jupyter server's) goes on meanwhile."""
+        return await asyncio.to_thread(lambda: self.server_for(env).fork(argv0, argv, cwd, env))
 
-def shutdown() -> None:
-    """Stop every server this process started (their idle kernels are gone already)."""
-    with _SERVERS_LOCK:
-        servers = list(_SERVERS.values())
-        _SERVERS.clear()
-    for server in servers:
-        server.close()
+    def close(self) -> None:
+        """Stop every server (their kernels exit with them) and remove the kernels' folder. Idempotent."""
+        self.closed = True
+        with self._lock:
+            servers = list(self._servers.values())
+            self._servers.clear()
+        for server in servers:
+            server.close()
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
 
-
-atexit.register(shutdown)
+    def kernel_options(self, env: dict[str, str] | None = None) -> dict:
+        """What papermill passes on to nbclient so that a report's kernel is one of these: the kernel
+        manager class, and its settings (these warm kernels, ``env`` added to the kernel's environment)."""
+        settings = {"kernels": self, "kernel_env": dict(env or {})}
+        return {"kernel_manager_class": WarmKernelManager, "config": Config({"WarmKernelManager": settings})}
 
 
 class _ForkedProcess:
@@ -432,93 +494,129 @@ class WorkbookKernelClient(AsyncKernelClient):
                     except Empty:
                         pass
                     else:
-                        self._handle_kernel_info_reply(msg)
+                        adapt = int(msg["content"]["protocol_version"].split(".")[0])
+                        if adapt != protocol_version_info[0]:  # what jupyter_client does with the reply
+                            self.session.adapt_version = adapt
                         return
-            if not await self._async_is_alive():
+            if not await self.is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
 
-class WarmLaunch:
-    """The warm launch, for any of jupyter_client's async kernel managers: the kernel process is forked
-    from a warm server when it can be, else started the ordinary way.
+PROVISIONER = "casualty-workbook-warm"  # its entry point's name (pyproject.toml)
 
-    ``kernel_env`` (set on a subclass) is added to the kernel's environment: a worker on a cluster
-    passes the build's settings this way, not through its own process environment.
-    """
 
-    kernel_env: dict[str, str] = {}  # noqa: RUF012 - a traitlets-style default, replaced per subclass
-    use_fork_server: bool = True
+@cache
+def provisioner_installed() -> bool:
+    """The provisioner's entry point is installed (``make env`` installs the package with it)."""
+    return bool(entry_points(group="jupyter_client.kernel_provisioners", name=PROVISIONER))
 
-    def _added_env(self, env) -> dict[str, str]:
-        """What this manager adds to a kernel's environment ``env``: ``kernel_env`` here."""
-        return self.kernel_env
 
-    async def _async_pre_start_kernel(self, **kw):
-        env = kw.get("env") or os.environ
-        if added := self._added_env(env):
-            kw["env"] = {**env, **added}
-        return await super()._async_pre_start_kernel(**kw)
-
-    async def _fork(self, argv0: str, argv: list[str], cwd: str, env: dict[str, str]) -> int:
-        """Fork the kernel from the server for ``env``; returns its pid."""
-        return server_for(env).fork(argv0, argv, cwd, env)
-
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
-        from jupyter_client.provisioning.local_provisioner import LocalProvisioner
-
-        argv = self._ipykernel_arguments(kernel_cmd)
-        if not (self.use_fork_server and enabled() and argv is not None and type(self.provisioner) is LocalProvisioner):
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
-        env = {k: str(v) for k, v in (kw.get("env") or os.environ).items()}
-        cwd = str(kw.get("cwd") or os.getcwd())
-        pid = await self._fork(kernel_cmd[0], argv, cwd, env)
-        provisioner = self.provisioner
-        provisioner.process = _ForkedProcess(pid)
-        provisioner.pid = pid
-        provisioner.pgid = pid  # the child calls setsid(): it leads its own group
-        provisioner.cwd = cwd
-        self._reconcile_connection_info(provisioner.connection_info)
-
-    @staticmethod
-    def _ipykernel_arguments(kernel_cmd: list[str]) -> list[str] | None:
-        """The arguments after ``python -m ipykernel_launcher`` when that python is this interpreter, else None."""
-        if len(kernel_cmd) < 3 or kernel_cmd[1:3] != ["-m", "ipykernel_launcher"]:
+def _ipykernel_arguments(kernel_cmd: list[str]) -> list[str] | None:
+    """The arguments after ``python -m ipykernel_launcher`` when that python is this interpreter, else None."""
+    if len(kernel_cmd) < 3 or kernel_cmd[1:3] != ["-m", "ipykernel_launcher"]:
+        return None
+    try:
+        if not os.path.samefile(kernel_cmd[0], sys.executable):
             return None
-        try:
-            if not os.path.samefile(kernel_cmd[0], sys.executable):
-                return None
-        except OSError:
-            return None
-        return list(kernel_cmd[3:])
+    except OSError:
+        return None
+    return list(kernel_cmd[3:])
 
 
-class WarmKernelManager(WarmLaunch, AsyncKernelManager):
-    """nbclient's kernel manager for a build's reports, with the warm launch."""
+def _as_launched(argv: list[str]) -> list[str]:
+    """A kernel spec's command as jupyter_client launches it: a bare ``python`` is this interpreter."""
+    names = {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
+    return [sys.executable, *argv[1:]] if argv and argv[0] in names else list(argv)
 
+
+class WarmProvisioner(LocalProvisioner):
+    """A kernel provisioner: the kernel process forked from a warm server when its manager has warm kernels
+    (``WarmKernels``, the manager's ``kernels``) and the kernel is this interpreter's ipykernel; otherwise
+    started exactly as jupyter_client's ``LocalProvisioner`` starts it. The manager's ``added_env``
+    goes into the kernel's environment either way."""
+
+    async def pre_launch(self, **kwargs):
+        added_env = getattr(self.parent, "added_env", None)
+        if added_env is not None:
+            env = kwargs.get("env") or os.environ
+            if added := added_env(env):
+                kwargs["env"] = {**env, **added}
+        return await super().pre_launch(**kwargs)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        kernels: WarmKernels | None = getattr(self.parent, "kernels", None)
+        argv = _ipykernel_arguments(cmd)
+        if kernels is None or not kernels.fork or argv is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        pid = await kernels.fork_kernel(cmd[0], argv, cwd, env)
+        self.process = _ForkedProcess(pid)
+        self.pid = pid
+        self.pgid = pid  # the child calls setsid(): it leads its own group
+        self.cwd = cwd
+        return self.connection_info
+
+    async def shutdown_requested(self, restart: bool = False) -> None:
+        """A kernel asked to shut down exits within milliseconds: watch for that every 10 ms, for up to
+        ``EXIT_WATCH`` s, so that the manager's first look (it then looks every 100 ms) finds it gone."""
+        await super().shutdown_requested(restart=restart)
+        deadline = time.monotonic() + self.EXIT_WATCH
+        while self.process is not None and self.process.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    EXIT_WATCH = 0.5
+
+
+class WarmKernelSpec:
+    """For a kernel manager: its kernel spec names the warm provisioner (the documented way to choose one)
+    when the kernel is this interpreter's ipykernel and the spec names no provisioner of its own.
+
+    ``kernels`` (a ``WarmKernels``) are where its kernels are forked from; with none, every kernel starts
+    the ordinary way. ``added_env(env)`` is what goes into the kernel's environment ``env``."""
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if (
+            spec is not None
+            and "kernel_provisioner" not in spec.metadata
+            and _ipykernel_arguments(_as_launched(spec.argv)) is not None
+            and provisioner_installed()
+        ):
+            spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER, "config": {}}
+        return spec
+
+    def added_env(self, env) -> dict[str, str]:
+        return {}
+
+
+class WarmKernelManager(WarmKernelSpec, AsyncKernelManager):
+    """nbclient's kernel manager for a build's reports: kernels forked warm (``kernels``), with
+    ``kernel_env`` added to their environment (a worker on a cluster passes the build's settings this
+    way, not through its own process environment). Set both through nbclient's settings:
+    ``WarmKernels.kernel_options``."""
+
+    kernels = Any(None, allow_none=True, help="the WarmKernels these kernels are forked from").tag(config=True)
+    kernel_env = Dict(help="added to each kernel's environment").tag(config=True)
     client_class = DottedObjectName("casualty_workbook.warm.WorkbookKernelClient")
     client_factory = Type(klass="casualty_workbook.warm.WorkbookKernelClient")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        if os.name == "posix":
-            # Unix sockets in a private folder, not TCP ports: a port picked free by one process (one
-            # Dask worker) can be taken by another's kernel before it binds, and two kernels then
+        if os.name == "posix" and self.kernels is not None:
+            # Unix sockets in the kernels' private folder, not TCP ports: a port picked free by one process
+            # (one Dask worker) can be taken by another's kernel before it binds, and two kernels then
             # share a port. Socket paths are unique and short (a socket's path has a length limit).
-            base = os.path.join(_runtime_dir(), f"k-{uuid.uuid4().hex[:12]}")
+            base = os.path.join(self.kernels.runtime_dir, f"k-{uuid.uuid4().hex[:12]}")
             self.transport = "ipc"
             self.connection_file = base + ".json"
             self.ip = base + "-ipc"
 
-    async def _async_finish_shutdown(self, waittime=None, pollinterval: float = 0.1, restart: bool = False) -> None:
-        # A kernel asked to shut down exits within milliseconds: look every 10 ms, not every 100 ms.
-        await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
-
-
-def kernel_manager_class(env: dict[str, str] | None = None, *, warm: bool = True) -> type[WarmKernelManager]:
-    """A kernel manager class for papermill (``kernel_manager_class=``) with this environment added."""
-    return type("WorkbookKernelManager", (WarmKernelManager,), {"kernel_env": dict(env or {}), "use_fork_server": warm})
+    def added_env(self, env) -> dict[str, str]:
+        return self.kernel_env
 
 
 if __name__ == "__main__":

@@ -91,12 +91,12 @@ def _register_engine() -> None:
 
 
 def execute_notebook(
-    report: Report, layout: Layout, staging: Path, *, timeout: int | None, kernel_manager_class: type | None = None
+    report: Report, layout: Layout, staging: Path, *, timeout: int | None, kernel_options: dict | None = None
 ) -> tuple[Path, dict]:
     """Run one notebook with papermill into ``staging``; returns the executed notebook and its record.
 
-    The figures it saves land in ``staging/out``. ``kernel_manager_class`` (nbclient's) decides
-    how the kernel starts: ``warm.py``'s forks it warm.
+    The figures it saves land in ``staging/out``. ``kernel_options`` (passed on to nbclient: its kernel
+    manager class and settings) decide how the kernel starts: ``warm.WarmKernels.kernel_options`` forks it warm.
     """
     import nbformat
     import papermill as pm
@@ -127,7 +127,7 @@ def execute_notebook(
         report_mode=False,
         # The kernel's own log (transport warnings, shutdown notices) is noise in a build's output.
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
+        **(kernel_options or {}),
     )
     _check_every_cell_ran(nb)
     reads = _read_provenance(nb)
