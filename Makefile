@@ -87,7 +87,7 @@ lab: $(ENV_STAMP)
 	@# Localhost only, and always a token: TOKEN from the environment or a fresh random one. The token goes to
 	@# JupyterLab in its environment (JUPYTER_TOKEN), never on a command line that `ps` shows to every user.
 	@# A taken port is named before anything is printed (root, as in containers, is allowed).
-	@# casualty_workbook.lab forks each notebook's kernel from a warm server: ready in a fraction of a second.
+	@# casualty_workbook.pipeline.lab_extension forks each notebook's kernel from a warm server: ready in a fraction of a second.
 	@# Offline: JupyterLab's own settings turn off its news feed (and the prompt asking to fetch it), its update
 	@# check and the extension manager's searches of the package index (read-only: it lists what is installed).
 	@case "$$PORT" in ''|*[!0-9]*) echo "error: PORT must be a port number, got '$$PORT'" >&2; exit 2;; esac; \
@@ -97,7 +97,7 @@ lab: $(ENV_STAMP)
 	echo "JupyterLab: http://127.0.0.1:$$PORT/lab?token=$$token"; \
 	JUPYTER_TOKEN="$$token" exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="$$PORT" \
 		--ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir=notebooks \
-		--ServerApp.jpserver_extensions casualty_workbook.lab=True \
+		--ServerApp.jpserver_extensions casualty_workbook.pipeline.lab_extension=True \
 		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 		--LabApp.extension_manager=readonly \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)

@@ -65,7 +65,7 @@ QUICK_IMPORT_ROWS = 10_000
 
 
 def machine() -> Machine:
-    from casualty_workbook import provenance  # the snapshot's: versions as every report records them
+    from casualty_workbook.data import provenance  # the snapshot's: versions as every report records them
 
     def first(pattern: str, path: str) -> str | None:
         try:
@@ -102,7 +102,7 @@ def benchmark(args: argparse.Namespace) -> Results:
     tmp = Path(tempfile.mkdtemp(prefix="workbook-bench-"))
     try:
         project = Project(tmp / "project")
-        from casualty_workbook import provenance
+        from casualty_workbook.data import provenance
 
         results = Results(
             command=args.command_line,

@@ -114,7 +114,7 @@ def run(
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
-    from casualty_workbook.files import sha256_file
+    from casualty_workbook.core.files import sha256_file
 
     return {
         str(p.relative_to(folder)): sha256_file(p)
@@ -158,7 +158,7 @@ class Project:
         )
         self.env = env
         sys.path.insert(0, str(root / "src"))  # this process too reads the snapshot's package
-        from casualty_workbook.catalogue import read_catalogue
+        from casualty_workbook.pipeline.catalogue import read_catalogue
 
         self.reports = read_catalogue(root / "catalogue.yml", root / "notebooks")
 

@@ -134,7 +134,7 @@ def clean(root: Path) -> None:
 # waited for (the warm servers, and with them the kernels they forked and reaped; Dask's workers).
 BUILD = """
 import json, os, resource, sys, time
-from casualty_workbook import pages
+from casualty_workbook.publish import pages
 from casualty_workbook.build import run
 from casualty_workbook.cli import main
 
@@ -221,7 +221,7 @@ import matplotlib.figure
 import matplotlib.pyplot as plt
 import nbformat
 import casualty_workbook
-from casualty_workbook import figure_data, figures
+from casualty_workbook.charts import chart_data as figure_data; from casualty_workbook.charts import saving as figures
 
 notebook, event, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 cells = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]

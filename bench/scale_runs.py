@@ -98,7 +98,8 @@ def cpu_s() -> float:
 
 def child_validate(data_dir: str) -> None:
     """`workbook validate` as the command runs it; print one JSON line with the claims and the peak RSS."""
-    from casualty_workbook import cli, loading
+    from casualty_workbook import cli
+    from casualty_workbook.data import loading
 
     code = cli.main(["--data-dir", data_dir, "validate"])
     claims = len(loading.load_table("claims", data_dir))  # from the cache the command filled
@@ -115,8 +116,9 @@ def child_scale(data_dir: str, out_dir: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from casualty_workbook import charts, loading
-    from casualty_workbook.figures import save_figure
+    from casualty_workbook.charts import claim_charts as charts
+    from casualty_workbook.charts.saving import save_figure
+    from casualty_workbook.data import loading
 
     t1 = time.perf_counter()
     base_mib = rss_mib()
@@ -153,9 +155,9 @@ def child_scale(data_dir: str, out_dir: str) -> None:
 
 def child_breakdown(data_dir: str) -> None:
     """Where load_table's time goes, step by step (uses the loader's internals: best effort)."""
-    from casualty_workbook import loading, rules
-    from casualty_workbook.files import sha256_file
-    from casualty_workbook.schemas import TABLES
+    from casualty_workbook.core.files import sha256_file
+    from casualty_workbook.data import loading, rules
+    from casualty_workbook.data.schemas import TABLES
 
     spec, folder = TABLES["claims"], Path(data_dir)
     deps = {name: loading.load_table(name, folder) for name in spec.dependencies}

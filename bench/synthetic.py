@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from casualty_workbook.schemas import WAR_PARTIES
+from casualty_workbook.data.schemas import WAR_PARTIES
 
 COLUMNS = [
     "claim_id",

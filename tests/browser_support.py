@@ -272,7 +272,7 @@ class LabServer:
                 "--LabApp.expose_app_in_browser=True",
                 # As `make lab`: kernels forked from a warm server.
                 "--ServerApp.jpserver_extensions",
-                "casualty_workbook.lab=True",
+                "casualty_workbook.pipeline.lab_extension=True",
                 "--ServerApp.log_level=INFO",
             ]
             + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from casualty_workbook.lean_imports import skip_unused_imports
+from casualty_workbook.core.startup import skip_unused_imports
 
 # As the command line does: the test processes read notebooks without building jsonschema's iri
 # parsers (a second of CPU in each test process, before the first test).
@@ -99,7 +99,7 @@ def _as_if_launched(root: Path, env: dict[str, str]):
 def warm_kernels():
     """One set of warm kernels for the whole session (in each xdist worker): every build run in this process
     (``run_cli_here``) forks its kernels from them, instead of starting servers of its own for each build."""
-    from casualty_workbook.warm import WarmKernels
+    from casualty_workbook.pipeline.warm import WarmKernels
 
     with WarmKernels() as kernels:
         yield kernels

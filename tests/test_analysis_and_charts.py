@@ -16,8 +16,14 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from casualty_workbook import analysis, charts, coded, figure_data, narrative, provenance, schemas, style
-from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
+from casualty_workbook.analysis import narrative
+from casualty_workbook.analysis import tables as analysis
+from casualty_workbook.charts import chart_data as figure_data
+from casualty_workbook.charts import claim_charts as charts
+from casualty_workbook.charts import coded_events as coded
+from casualty_workbook.charts import style
+from casualty_workbook.data import provenance, schemas
+from casualty_workbook.data.loading import load_claims, load_table, load_weapon_mentions
 
 
 @pytest.fixture(scope="module")
@@ -445,7 +451,7 @@ def test_a_claimant_name_of_thousands_of_characters_keeps_the_chart_a_page_wide(
     """A 2,000-character claimant name made an 18,843 px wide chart: names in labels are cut, the CSV keeps them whole."""
     from PIL import Image
 
-    from casualty_workbook.figures import save_figure
+    from casualty_workbook.charts.saving import save_figure
 
     claims = analysis.with_labels(analysis.event_claims(load_claims(), "belgorod_strike_2024", metrics=("killed",)))
     long_name = "Ministry " * 250  # 2,250 characters

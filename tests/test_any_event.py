@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from conftest import REPO, copy_project, run_cli_here
 
-from casualty_workbook import narrative, parameters
-from casualty_workbook.series import is_running_count
+from casualty_workbook.analysis import narrative
+from casualty_workbook.analysis.series import is_running_count
+from casualty_workbook.pipeline import parameters
 
 FIXTURE = REPO / "tests" / "fixtures" / "fictional_event"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -100,7 +101,7 @@ def test_the_fixture_is_valid_data_added_to_the_project(fictional_project):
 
 
 def test_an_added_event_gets_its_own_report_in_the_catalogue(fictional_project):
-    from casualty_workbook.catalogue import read_catalogue
+    from casualty_workbook.pipeline.catalogue import read_catalogue
 
     reports = read_catalogue(
         fictional_project / "catalogue.yml", fictional_project / "notebooks", fictional_project / "data"
@@ -152,7 +153,7 @@ def test_every_event_notebook_speaks_only_of_the_new_event(fictional_project, no
 
 
 def test_a_systems_note_is_shown_only_when_a_mention_uses_the_name_it_explains():
-    from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
+    from casualty_workbook.data.loading import load_claims, load_table, load_weapon_mentions
 
     mentions, systems, claims = load_weapon_mentions(), load_table("weapon_systems"), load_claims()
     explained = {
@@ -203,7 +204,7 @@ def test_event_dates_are_as_precise_as_recorded():
 
 
 def test_an_event_without_weapons_revisions_or_places_says_so():
-    from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
+    from casualty_workbook.data.loading import load_claims, load_table, load_weapon_mentions
 
     claims, events, places = load_claims(), load_table("events"), load_table("places")
     # An event of the data whose region holds no recorded place and which has no weapon mention.
@@ -226,7 +227,7 @@ def test_an_event_without_weapons_revisions_or_places_says_so():
 
 
 def test_an_events_places_are_its_own_place_its_region_and_the_reference():
-    from casualty_workbook.loading import load_table
+    from casualty_workbook.data.loading import load_table
 
     events, places = load_table("events"), load_table("places")
     for e in events.itertuples():
@@ -246,7 +247,7 @@ def test_place_colours_and_legend_come_from_the_countries_in_the_data():
     import matplotlib
 
     matplotlib.use("Agg")
-    from casualty_workbook import charts
+    from casualty_workbook.charts import claim_charts as charts
 
     places = pd.DataFrame(
         {

@@ -20,7 +20,7 @@ import yaml
 from conftest import run_cli_here
 from datatools import BENIGN_VARIANTS, EDIT_KINDS, apply_case, copy_data
 
-from casualty_workbook.schemas import TABLES
+from casualty_workbook.data.schemas import TABLES
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(CORPUS.glob("*.yml"))}

@@ -257,7 +257,7 @@ def test_the_synthetic_claims_keep_every_rule_of_the_data(tmp_path):
 
     from synthetic import write_claims  # bench/ is on the path (above)
 
-    from casualty_workbook.loading import load_all
+    from casualty_workbook.data.loading import load_all
 
     shutil.copytree(BENCH.parent / "data", tmp_path / "data")
     write_claims(tmp_path / "data", 3000)

@@ -8,7 +8,7 @@ import re
 import nbformat
 from conftest import REPO, run_cli_here, tree_digest
 
-from casualty_workbook.catalogue import read_catalogue
+from casualty_workbook.pipeline.catalogue import read_catalogue
 
 # The reports the build makes, entries with for_each expanded (one event report per event).
 REPORTS = {r.id: r for r in read_catalogue(REPO / "catalogue.yml", REPO / "notebooks", REPO / "data")}
@@ -29,7 +29,7 @@ def test_clean_build_succeeds(built_project):
 def test_clean_build_reproduces_committed_figures_byte_for_byte(built_project):
     """This is how CI regenerates figures: any committed figure that differs fails the suite."""
     root, _ = built_project
-    from casualty_workbook.drift import compare, format_drift
+    from casualty_workbook.publish.drift import compare, format_drift
 
     drifts = compare(REPO / "figures", root / "figures")
     assert not drifts, format_drift(drifts)  # the changed numbers first, then the images
@@ -156,7 +156,7 @@ def test_text_with_dollar_signs_is_drawn_literally_on_every_text_path():
 
     import matplotlib.pyplot as plt
 
-    from casualty_workbook.style import use_house_style
+    from casualty_workbook.charts.style import use_house_style
 
     use_house_style()
     fig, ax = plt.subplots()
@@ -251,10 +251,10 @@ def test_a_folder_or_a_link_out_of_the_data_folder_stops_a_build_that_has_state(
 def test_the_build_state_is_saved_as_reports_are_published_not_only_at_the_end(tmp_path, monkeypatch):
     """Every few seconds during a build (and once more at its end, or when it is stopped), so that a build
     stopped part-way leaves only the rest of the reports to build."""
-    from casualty_workbook.build.publish import Outcome
-    from casualty_workbook.build.run import _StateRecorder
-    from casualty_workbook.catalogue import Report
-    from casualty_workbook.paths import Layout
+    from casualty_workbook.core.paths import Layout
+    from casualty_workbook.pipeline.build import _StateRecorder
+    from casualty_workbook.pipeline.catalogue import Report
+    from casualty_workbook.pipeline.publish_outputs import Outcome
 
     layout = Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")
     saved = layout.state_dir / "state.json"
@@ -283,7 +283,7 @@ def test_an_ended_process_left_a_zombie_counts_as_stopped():
 
     import psutil
 
-    from casualty_workbook.build.run import _still_running
+    from casualty_workbook.pipeline.build import _still_running
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     ended = subprocess.Popen([sys.executable, "-c", "pass"])

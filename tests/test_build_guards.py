@@ -116,12 +116,12 @@ def test_a_report_run_beside_a_build_uses_its_own_scratch_folder_and_both_finish
 
 def test_the_state_keys_a_report_by_the_hashes_its_notebook_saw_not_the_files_at_record_time(project):
     """A report that read claims.csv before an edit is recorded with the old hash: stale for the next build."""
-    from casualty_workbook.build.publish import Outcome
-    from casualty_workbook.build.run import _StateRecorder
-    from casualty_workbook.build.state import code_hash, plan
-    from casualty_workbook.catalogue import read_catalogue
-    from casualty_workbook.files import sha256_file
-    from casualty_workbook.paths import Layout
+    from casualty_workbook.core.files import sha256_file
+    from casualty_workbook.core.paths import Layout
+    from casualty_workbook.pipeline.build import _StateRecorder
+    from casualty_workbook.pipeline.build_state import code_hash, plan
+    from casualty_workbook.pipeline.catalogue import read_catalogue
+    from casualty_workbook.pipeline.publish_outputs import Outcome
 
     layout = Layout(project, project / "figures", project / "reports")
     report = next(r for r in read_catalogue(layout.catalogue, layout.notebooks) if r.id == "provenance")
@@ -140,7 +140,7 @@ def test_the_state_keys_a_report_by_the_hashes_its_notebook_saw_not_the_files_at
 @pytest.mark.parametrize(("code", "words"), [(30, "Read-only file system"), (28, "No space left on device")])
 def test_a_read_only_or_full_disk_fails_the_report_with_a_message(project, monkeypatch, code, words):
     """Errno 30 and 28 while publishing were a traceback (after a misleading 'Invalid cross-device link')."""
-    import casualty_workbook.build.publish as publish_module
+    import casualty_workbook.pipeline.publish_outputs as publish_module
 
     target = project / "figures" / "context" / "count_in_period.png"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from casualty_workbook.catalogue import read_catalogue
-from casualty_workbook.exceptions import CatalogueError
+from casualty_workbook.core.exceptions import CatalogueError
+from casualty_workbook.pipeline.catalogue import read_catalogue
 
 EVENTS_HEADER = "event_id,name,date_start\n"
 
@@ -211,7 +211,7 @@ def test_a_bad_expansion_is_refused_naming_the_entry(tmp_path, catalogue, events
 def test_a_listed_value_missing_from_the_data_is_refused_before_any_kernel(tmp_path):
     import pandas as pd
 
-    from casualty_workbook.catalogue import check_parameters
+    from casualty_workbook.pipeline.catalogue import check_parameters
 
     path, data = write(
         tmp_path,
@@ -246,7 +246,7 @@ def test_the_projects_catalogue_has_one_event_report_per_event():
 def test_the_index_groups_expanded_reports_under_their_entry(tmp_path):
     from types import SimpleNamespace
 
-    from casualty_workbook.index import render_index
+    from casualty_workbook.publish.index_page import render_index
 
     path, data = write(
         tmp_path,
@@ -266,7 +266,7 @@ def test_the_index_groups_expanded_reports_under_their_entry(tmp_path):
 
 
 def test_an_expansion_over_a_missing_table_names_the_file_as_the_data_check_does(tmp_path):
-    from casualty_workbook.exceptions import DataValidationError
+    from casualty_workbook.core.exceptions import DataValidationError
 
     path, data = write(
         tmp_path,

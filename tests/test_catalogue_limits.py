@@ -9,8 +9,8 @@ import pytest
 from conftest import REPO, run_cli_here
 from test_catalogue import EVERY_EVENT, write
 
-from casualty_workbook.catalogue import read_catalogue
-from casualty_workbook.exceptions import CatalogueError
+from casualty_workbook.core.exceptions import CatalogueError
+from casualty_workbook.pipeline.catalogue import read_catalogue
 
 BILLION_LAUGHS = """
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]

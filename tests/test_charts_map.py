@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from matplotlib.patches import PathPatch
 
-from casualty_workbook import basemap, charts
-from casualty_workbook.figures import save_figure
+from casualty_workbook.charts import basemap
+from casualty_workbook.charts import claim_charts as charts
+from casualty_workbook.charts.saving import save_figure
 
 
 def _places(rows: list[tuple[str, str, float | None, float | None]]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pytest
 from datatools import DATA_DIR, copy_data, read_rows
 
 from casualty_workbook import cli
-from casualty_workbook.schemas import TABLES
+from casualty_workbook.data.schemas import TABLES
 
 ROWS = sum(len(read_rows(DATA_DIR, name)[1]) for name in TABLES)
 SUMMARY = f"{len(TABLES)} tables, {ROWS} rows, all rules hold."
@@ -65,7 +65,7 @@ def test_validate_reports_a_broken_copy_and_exits_2(capsys, tmp_path):
 def test_validate_debug_raises(tmp_path):
     copy = copy_data(tmp_path)
     (copy / "events.csv").unlink()
-    from casualty_workbook.exceptions import DataValidationError
+    from casualty_workbook.core.exceptions import DataValidationError
 
     with pytest.raises(DataValidationError, match=r"events\.csv: invalid data \(1 problem\)\n  file: file not found"):
         cli.main(["--debug", "--data-dir", str(copy), "validate"])

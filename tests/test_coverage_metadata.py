@@ -12,8 +12,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from casualty_workbook import analysis, charts, figure_data, provenance, rules
-from casualty_workbook.loading import load_claims, load_table
+from casualty_workbook.analysis import tables as analysis
+from casualty_workbook.charts import chart_data as figure_data
+from casualty_workbook.charts import claim_charts as charts
+from casualty_workbook.data import provenance, rules
+from casualty_workbook.data.loading import load_claims, load_table
 
 # Invented words and dates: if any chart text still came from the code, it would not change with them.
 COVERAGE = {"period_start": "2015-03-02", "period_end": "2019-06-30", "area": "Testland"}

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, copy_project, run_cli, run_cli_here, tree_digest
 from test_faults import assert_no_partial_outputs, only, start_build
 
-from casualty_workbook.catalogue import read_catalogue
+from casualty_workbook.pipeline.catalogue import read_catalogue
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow

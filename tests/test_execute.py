@@ -7,7 +7,7 @@ import pytest
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from casualty_workbook.build.execute import StoppedEarly, _check_every_cell_ran, describe_failure
+from casualty_workbook.pipeline.execute import StoppedEarly, _check_every_cell_ran, describe_failure
 
 
 def cell_error(cls=PapermillExecutionError):
@@ -59,8 +59,8 @@ def test_a_notebook_whose_later_cells_never_ran_stopped_early():
 
 
 def _tiny_project(tmp_path, cells: list[str]):
-    from casualty_workbook.catalogue import Report
-    from casualty_workbook.paths import Layout
+    from casualty_workbook.core.paths import Layout
+    from casualty_workbook.pipeline.catalogue import Report
 
     (tmp_path / "notebooks").mkdir()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
@@ -73,7 +73,7 @@ def _tiny_project(tmp_path, cells: list[str]):
 def test_the_notebook_is_written_when_the_run_ends_not_after_every_cell(tmp_path, monkeypatch):
     import papermill.iorw
 
-    from casualty_workbook.build import execute
+    from casualty_workbook.pipeline import execute
 
     writes = []
     real = papermill.iorw.write_ipynb

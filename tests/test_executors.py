@@ -9,11 +9,11 @@ import nbformat
 import pytest
 from conftest import REPO, run_cli_here
 
-from casualty_workbook import warm
-from casualty_workbook.build.publish import publish_execution
-from casualty_workbook.catalogue import Report
-from casualty_workbook.executors import Execution, LocalExecutor, execute_report
-from casualty_workbook.paths import Layout
+from casualty_workbook.core.paths import Layout
+from casualty_workbook.pipeline import warm
+from casualty_workbook.pipeline.catalogue import Report
+from casualty_workbook.pipeline.executors import Execution, LocalExecutor, execute_report
+from casualty_workbook.pipeline.publish_outputs import publish_execution
 
 # A report that changes every kind of state a later report could see if kernels were reused.
 POLLUTE = r"""
@@ -24,7 +24,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import seaborn as sns
 import casualty_workbook as wb
-from casualty_workbook import provenance, style
+from casualty_workbook.data import provenance; from casualty_workbook.charts import style
 mpl.rcParams["lines.linewidth"] = 9.0
 plt.style.use("dark_background")
 sns.set_theme(style="darkgrid", context="poster", palette="rocket")
@@ -33,7 +33,7 @@ mpl.rcParams["font.size"] = 31.0
 style.STATUS_COLOURS["verified"] = "#000000"
 claims = wb.load_claims()
 claims.loc[claims.index[0], "value_best"] = 999_999  # a report's own copy of a table it loaded
-from casualty_workbook import loading
+from casualty_workbook.data import loading
 for checked in loading._CHECKED.values():  # and the tables checked ahead, changed in place
     if "value_best" in checked.frame:
         checked.frame.loc[checked.frame.index[0], "value_best"] = 999_999
@@ -53,7 +53,7 @@ warm_imports = "pandas" in sys.modules
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from casualty_workbook import provenance, style
+from casualty_workbook.data import provenance; from casualty_workbook.charts import style
 state = {
     "leaked_variable": "leaked_variable" in globals(),
     "rcparams": hashlib.sha256(repr(sorted((k, repr(v)) for k, v in mpl.rcParams.items())).encode()).hexdigest(),
@@ -209,7 +209,7 @@ def test_the_warm_provisioner_is_registered_and_named_only_for_this_interpreter_
 
     assert warm.provisioner_installed(), "reinstall the package (make env): its entry point is missing"
     assert KernelProvisionerFactory.instance().get_provisioner_entries()[warm.PROVISIONER] == (
-        "casualty_workbook.warm:WarmProvisioner"
+        "casualty_workbook.pipeline.warm:WarmProvisioner"
     )
     km = warm.WarmKernelManager(kernel_name="python3")
     assert km.kernel_spec.metadata["kernel_provisioner"]["provisioner_name"] == warm.PROVISIONER
@@ -289,7 +289,7 @@ def test_the_no_op_build_imports_neither_dask_nor_the_kernel_machinery(built_cop
 
 
 def test_a_result_read_from_other_data_is_refused(tmp_path):
-    from casualty_workbook.executors import _check_data
+    from casualty_workbook.pipeline.executors import _check_data
 
     (tmp_path / "claims.csv").write_text("claim_id\nA1\n")
     good = Execution(
@@ -312,7 +312,7 @@ def test_every_module_the_warm_server_imports_exists():
 def test_a_task_lost_with_its_workers_is_told_apart_from_one_that_raised():
     from distributed import KilledWorker
 
-    from casualty_workbook.executors import _describe_task_failure
+    from casualty_workbook.pipeline.executors import _describe_task_failure
 
     lost = _describe_task_failure(KilledWorker("report-x", None, 3))
     assert "the worker running it died" in lost and "nothing of it was published" in lost
@@ -326,7 +326,7 @@ def test_a_dask_worker_starts_its_warm_server_as_it_starts(monkeypatch):
     import sys
     from types import SimpleNamespace
 
-    from casualty_workbook import executors
+    from casualty_workbook.pipeline import executors
 
     started = []
     monkeypatch.setattr(warm, "enabled", lambda: True)
@@ -353,7 +353,7 @@ def test_the_command_line_reads_notebooks_without_the_iri_parsers():
 
     code = (
         "import sys\n"
-        "from casualty_workbook.lean_imports import skip_unused_imports\n"
+        "from casualty_workbook.core.startup import skip_unused_imports\n"
         "skip_unused_imports()\n"
         "import nbformat, papermill\n"
         "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
@@ -372,7 +372,7 @@ def test_a_local_cluster_s_kernels_get_the_build_s_settings_and_its_workers_do_n
     distributed = pytest.importorskip("distributed")
     import dask
 
-    from casualty_workbook.executors import DaskExecutor
+    from casualty_workbook.pipeline.executors import DaskExecutor
 
     profiled = []
 

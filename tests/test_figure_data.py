@@ -13,9 +13,12 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from casualty_workbook import analysis, charts, explore, figure_data
-from casualty_workbook.figures import save_figure
-from casualty_workbook.loading import load_claims, load_table, load_weapon_mentions
+from casualty_workbook.analysis import tables as analysis
+from casualty_workbook.charts import chart_data as figure_data
+from casualty_workbook.charts import claim_charts as charts
+from casualty_workbook.charts import explore
+from casualty_workbook.charts.saving import save_figure
+from casualty_workbook.data.loading import load_claims, load_table, load_weapon_mentions
 
 EVENT = "belgorod_strike_2024"
 
@@ -157,8 +160,9 @@ def test_the_same_chart_saves_the_same_csv_bytes(tmp_path, tables):
 
 
 def test_a_figure_of_two_panels_numbers_them():
-    from casualty_workbook import analysis, charts
-    from casualty_workbook.loading import load_claims, load_table
+    from casualty_workbook.analysis import tables as analysis
+    from casualty_workbook.charts import claim_charts as charts
+    from casualty_workbook.data.loading import load_claims, load_table
 
     yearly = analysis.civilian_deaths_by_year(load_table("ohchr_civilian_deaths_by_year"), load_table("ohchr_totals"))
     ax = charts.plot_toll_in_context(analysis.first_and_latest(load_claims(), EVENT, "killed"), yearly=yearly)

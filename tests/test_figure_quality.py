@@ -34,12 +34,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from casualty_workbook import figure_data
-from casualty_workbook import figures as figures_module
-from casualty_workbook.catalogue import read_catalogue
-from casualty_workbook.loading import load_table
-from casualty_workbook.schemas import UNNAMED_SIDE, WAR_PARTIES
-from casualty_workbook.style import STATUS_LABELS
+from casualty_workbook.charts import chart_data as figure_data
+from casualty_workbook.charts import saving as figures_module
+from casualty_workbook.charts.style import STATUS_LABELS
+from casualty_workbook.data.loading import load_table
+from casualty_workbook.data.schemas import UNNAMED_SIDE, WAR_PARTIES
+from casualty_workbook.pipeline.catalogue import read_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 # An axis counts things when its label says so: its ticks must then be whole numbers.

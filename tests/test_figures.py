@@ -8,10 +8,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from casualty_workbook import figure_data
-from casualty_workbook.figures import save_figure
-from casualty_workbook.schemas import STATUSES
-from casualty_workbook.style import STATUS_COLOURS, use_house_style
+from casualty_workbook.charts import chart_data as figure_data
+from casualty_workbook.charts.saving import save_figure
+from casualty_workbook.charts.style import STATUS_COLOURS, use_house_style
+from casualty_workbook.data.schemas import STATUSES
 
 
 def _figure():
@@ -70,8 +70,8 @@ def test_the_png_is_each_drawn_pixel_at_its_nearest_palette_colour(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from casualty_workbook.figures import _METADATA
-    from casualty_workbook.style import png_palette
+    from casualty_workbook.charts.saving import _METADATA
+    from casualty_workbook.charts.style import png_palette
 
     fig = _figure()
     fig.axes[0].plot([0, 1], [0.5, 1.5], color="#d55e00", alpha=0.6, linewidth=3)  # blended and anti-aliased edges
@@ -91,7 +91,7 @@ def test_the_png_is_each_drawn_pixel_at_its_nearest_palette_colour(tmp_path):
 def test_a_canvas_that_writes_its_pixels_otherwise_still_gives_the_same_png(tmp_path, monkeypatch):
     """The pixels are taken from Agg's buffer as it writes it whole; a canvas writing anything else (plain
     bytes, in pieces) gets the same pixels through an uncompressed PNG, and so the same file."""
-    from casualty_workbook import figures
+    from casualty_workbook.charts import saving as figures
 
     direct = save_figure(_figure(), "f", tmp_path / "direct")[0].read_bytes()
     monkeypatch.setattr(figures._Pixels, "write", lambda self, data: len(bytes(data)))

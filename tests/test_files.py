@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from casualty_workbook import files
-from casualty_workbook.files import atomic_write, sha256_bytes, sha256_file
+from casualty_workbook.core import files
+from casualty_workbook.core.files import atomic_write, sha256_bytes, sha256_file
 
 
 def leftovers(*folders: Path) -> list[Path]:
@@ -139,7 +139,7 @@ def test_a_file_that_cannot_be_read_has_no_hash_only_when_asked(tmp_path):
 
 def test_an_input_is_hashed_again_only_when_it_changed(tmp_path, monkeypatch):
     """A build asks for a data file's hash once per report: hundreds of times for one file."""
-    from casualty_workbook.files import sha256_input
+    from casualty_workbook.core.files import sha256_input
 
     hashed = []
     real = files.sha256_file
@@ -169,7 +169,7 @@ def test_a_written_file_has_the_mode_the_users_umask_gives(tmp_path):
 
     script = (
         "import os, sys, stat; os.umask(0o022)\n"
-        "from casualty_workbook.files import atomic_write\n"
+        "from casualty_workbook.core.files import atomic_write\n"
         "path = atomic_write(sys.argv[1], b'page')\n"
         "print(oct(stat.S_IMODE(os.stat(path).st_mode)))\n"
     )

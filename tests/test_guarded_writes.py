@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from conftest import run_cli_here, tree_digest
 
-from casualty_workbook import cli, files
-from casualty_workbook.build.lock import build_lock, run_lock
-from casualty_workbook.build.state import load_state
-from casualty_workbook.files import UnsafeDestination, atomic_write
-from casualty_workbook.paths import Layout
+from casualty_workbook import cli
+from casualty_workbook.core import files
+from casualty_workbook.core.files import UnsafeDestination, atomic_write
+from casualty_workbook.core.paths import Layout
+from casualty_workbook.pipeline.build_lock import build_lock, run_lock
+from casualty_workbook.pipeline.build_state import load_state
 
 
 def export(project: Path, target: str | Path):
@@ -149,7 +150,7 @@ def test_a_build_state_of_another_shape_is_no_state(tmp_path, text):
     ],
 )
 def test_errors_of_the_file_system_are_one_message(project, monkeypatch, code, words):
-    import casualty_workbook.hxl as hxl
+    import casualty_workbook.interchange.hxl as hxl
 
     def fails(out, data_dir=None):
         raise OSError(code, os.strerror(code), str(out))
@@ -195,7 +196,7 @@ def test_an_import_given_a_folder_or_a_device_says_so(project, tmp_path, what, w
 
 
 def test_a_custom_run_s_name_fits_in_a_file_name():
-    from casualty_workbook.build.custom import MAX_NAME, custom_report_name
+    from casualty_workbook.pipeline.custom_run import MAX_NAME, custom_report_name
 
     assert custom_report_name("context", "year_from=2016") == "context--year_from=2016"
     long = custom_report_name("context", "event=" + "é" * 300)
@@ -206,7 +207,7 @@ def test_a_custom_run_s_name_fits_in_a_file_name():
 def test_a_figure_table_writes_the_year_1_as_0001():
     import pandas as pd
 
-    from casualty_workbook.figure_data import _date
+    from casualty_workbook.charts.chart_data import _date
 
     assert _date(pd.Timestamp("0001-01-01")) == "0001-01-01"
     assert _date(pd.Timestamp("0999-12-31 06:10")) == "0999-12-31 06:10"

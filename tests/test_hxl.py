@@ -9,8 +9,8 @@ import hxl
 from conftest import run_cli_here
 from hxl.input import InputOptions
 
-from casualty_workbook.hxl import COLUMNS
-from casualty_workbook.loading import load_table
+from casualty_workbook.data.loading import load_table
+from casualty_workbook.interchange.hxl import COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

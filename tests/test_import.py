@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import REPO, run_cli_here, tree_digest
 
-from casualty_workbook.analysis import revision_history
-from casualty_workbook.exceptions import DataValidationError
-from casualty_workbook.loading import load_all
+from casualty_workbook.analysis.tables import revision_history
+from casualty_workbook.core.exceptions import DataValidationError
+from casualty_workbook.data.loading import load_all
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GED_1 = FIXTURES / "GEDEvent_v90_1_fictional.csv"
@@ -263,10 +263,10 @@ def test_an_older_release_after_a_newer_one_takes_its_place_in_the_chain(root: P
 def test_the_check_of_new_rows_sees_ids_and_rows_of_the_whole_table(root: Path) -> None:
     # Only the rows an import adds are checked cell by cell, but an id must stay unique across the
     # rows kept, and a problem names the row the file will have.
-    from casualty_workbook.imports.common import _read_table, check_tables
+    from casualty_workbook.interchange.common import check_tables, read_table
 
     folder = root / "data"
-    original = _read_table(folder, "claims")
+    original = read_table(folder, "claims")
     first = original.iloc[0].copy()
     clash = first.copy()
     clash["quote"] = clash["quote"] + " (again)"

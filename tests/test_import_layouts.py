@@ -14,8 +14,8 @@ import pandas as pd
 from conftest import REPO, run_cli_here, tree_digest
 from hxl.input import InputOptions
 
-from casualty_workbook.imports.ucdp import release_from_name
-from casualty_workbook.loading import load_all
+from casualty_workbook.data.loading import load_all
+from casualty_workbook.interchange.ucdp import release_from_name
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real"
@@ -302,8 +302,9 @@ def test_the_real_excerpts_are_real_rows() -> None:
 def test_coded_events_name_the_place_and_the_event_date(root: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from casualty_workbook import analysis, coded
-    from casualty_workbook.loading import load_claims, load_table
+    from casualty_workbook.analysis import tables as analysis
+    from casualty_workbook.charts import coded_events as coded
+    from casualty_workbook.data.loading import load_claims, load_table
 
     ok(root, "acled", str(ACLED_CURRENT))
     everything, events = load_claims(root / "data"), load_table("events", root / "data")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, run_cli_here, tree_digest
 
-from casualty_workbook.loading import load_all
+from casualty_workbook.data.loading import load_all
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HXL = FIXTURES / "ohchr_series_fictional.hxl.csv"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_cli_here, tree_digest
 
-from casualty_workbook.loading import load_all
-from casualty_workbook.transaction import JOURNAL, STOP_AT_ENV, data_lock
+from casualty_workbook.data.loading import load_all
+from casualty_workbook.data.transaction import JOURNAL, STOP_AT_ENV, data_lock
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GED_1 = FIXTURES / "GEDEvent_v90_1_fictional.csv"

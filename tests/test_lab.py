@@ -217,7 +217,7 @@ def _kernel_of(lab, kernel_pid: int) -> tuple[str, bool]:
 
 
 def test_make_lab_forks_each_kernel_warm_and_it_behaves_as_a_fresh_one(lab):
-    """The kernels come from the warm server (casualty_workbook.lab), draw inline, and can be
+    """The kernels come from the warm server (casualty_workbook.pipeline.lab_extension), draw inline, and can be
     interrupted, restarted and shut down as an ordinary kernel can."""
     kernel_id = _api(lab, "POST", "kernels")["id"]
     channels = _KernelChannels(lab, kernel_id)
@@ -231,7 +231,9 @@ def test_make_lab_forks_each_kernel_warm_and_it_behaves_as_a_fresh_one(lab):
         assert inline == "True", "figures are drawn inline, as in a kernel started the ordinary way"
         assert any("image/png" in m["content"].get("data", {}) for m in shown if m["msg_type"] == "display_data")
         parent, under_lab = _kernel_of(lab, int(pid))
-        assert "casualty_workbook.warm" in parent and under_lab, "the kernel is forked from the lab's warm server"
+        assert "casualty_workbook.pipeline.warm" in parent and under_lab, (
+            "the kernel is forked from the lab's warm server"
+        )
 
         # Interrupt: a long cell stops with KeyboardInterrupt, and the kernel lives on.
         sleeping = channels.send("import time; time.sleep(60)")
@@ -251,7 +253,7 @@ def test_make_lab_forks_each_kernel_warm_and_it_behaves_as_a_fresh_one(lab):
         channels = _KernelChannels(lab, kernel_id)
         after = _printed(channels.run("import os\nprint(os.getpid(), 'plt' in dir())")).split()
         assert after[0] != pid and after[1] == "False"
-        assert "casualty_workbook.warm" in _kernel_of(lab, int(after[0]))[0]
+        assert "casualty_workbook.pipeline.warm" in _kernel_of(lab, int(after[0]))[0]
     finally:
         channels.close()
     _api(lab, "DELETE", f"kernels/{kernel_id}")
@@ -259,7 +261,7 @@ def test_make_lab_forks_each_kernel_warm_and_it_behaves_as_a_fresh_one(lab):
 
 
 def test_lab_kernels_draw_inline_unless_the_analyst_chose_a_backend():
-    from casualty_workbook import lab
+    from casualty_workbook.pipeline import lab_extension as lab
 
     assert lab.kernel_env({}) == {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     assert lab.kernel_env({"MPLBACKEND": "agg"}) == {}
@@ -267,7 +269,8 @@ def test_lab_kernels_draw_inline_unless_the_analyst_chose_a_backend():
 
 @pytest.mark.parametrize("warm_kernels", ["1", "0"])
 def test_the_lab_extension_forks_kernels_warm_unless_turned_off(monkeypatch, warm_kernels):
-    from casualty_workbook import lab, warm
+    from casualty_workbook.pipeline import lab_extension as lab
+    from casualty_workbook.pipeline import warm
 
     started = []
     monkeypatch.setattr(warm.WarmKernels, "prestart", lambda self, env=None: started.append(env))
@@ -280,7 +283,10 @@ def test_the_lab_extension_forks_kernels_warm_unless_turned_off(monkeypatch, war
     if warm_kernels == "0" or not warm.supported():
         assert server.kernel_manager.kernel_manager_class == default and started == []
     else:
-        assert server.kernel_manager.kernel_manager_class == "casualty_workbook.lab.WarmServerKernelManager"
+        assert (
+            server.kernel_manager.kernel_manager_class
+            == "casualty_workbook.pipeline.lab_extension.WarmServerKernelManager"
+        )
         # started ahead with the environment a kernel will have, so the first kernel finds it ready
         assert [env["MPLBACKEND"] for env in started] == ["module://matplotlib_inline.backend_inline"]
         # the lab's warm kernels, for the Jupyter server's life: what its kernel managers fork from
@@ -304,7 +310,7 @@ def test_a_notebook_opened_in_the_lab_shows_explore_s_controls(lab):
     channels = _KernelChannels(lab, session["kernel"]["id"])
     try:
         shown = channels.run(
-            "from casualty_workbook import explore\nprint(explore.frontend_attached())\n"
+            "from casualty_workbook.charts import explore\nprint(explore.frontend_attached())\n"
             "explore.controls(event='belgorod_strike_2024', claimant='all', metric='killed', years=(2014, 2021))"
         )
     finally:

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from datatools import BENIGN_VARIANTS, DATA_DIR, copy_data, read_rows
 
-from casualty_workbook.exceptions import DataValidationError
-from casualty_workbook.loading import load_all, load_claims, load_table
-from casualty_workbook.schemas import TABLES
-from casualty_workbook.series import is_running_count
+from casualty_workbook.analysis.series import is_running_count
+from casualty_workbook.core.exceptions import DataValidationError
+from casualty_workbook.data.loading import load_all, load_claims, load_table
+from casualty_workbook.data.schemas import TABLES
 
 SEED = DATA_DIR.parents[1] / "shared" / "seeds" / "000_3f63b216a0e3273d.txt"
 CODEBOOK = DATA_DIR / "README.md"
@@ -393,7 +393,7 @@ def test_cells_are_typed_in_place_whatever_the_frame_s_index():
     """Whole numbers and vocabulary words are typed by Arrow's kernels: each row keeps its own cell
     (an import types frames whose index does not start at 0), and what is not whole or not a word
     of the vocabulary becomes missing."""
-    from casualty_workbook.loading import to_typed
+    from casualty_workbook.data.loading import to_typed
 
     spec = TABLES["claims"]
     cells = {f.name: [None] * 6 for f in spec.fields}
@@ -412,7 +412,7 @@ def test_the_arrow_reader_strips_cells_as_the_careful_reader_does(tmp_path, monk
     """Cells with spaces, tabs or no-break spaces around them, cells of spaces only and quoted empty
     cells read the same by the Arrow path (stripped before the table becomes a DataFrame) as by
     pandas' careful reader (stripped after)."""
-    from casualty_workbook import loading
+    from casualty_workbook.data import loading
 
     path = tmp_path / "claimants.csv"
     path.write_text(

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from datatools import copy_data, get_cell, set_cell
 
-from casualty_workbook import loading, provenance
-from casualty_workbook.exceptions import DataValidationError
-from casualty_workbook.loading import check_ahead, load_claims, load_table
+from casualty_workbook.core.exceptions import DataValidationError
+from casualty_workbook.data import loading, provenance
+from casualty_workbook.data.loading import check_ahead, load_claims, load_table
 
 
 @pytest.fixture

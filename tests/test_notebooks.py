@@ -10,8 +10,8 @@ import papermill as pm
 import pytest
 from conftest import REPO, run_cli_here, tree_digest
 
-from casualty_workbook import parameters
-from casualty_workbook.exceptions import ParameterError
+from casualty_workbook.core.exceptions import ParameterError
+from casualty_workbook.pipeline import parameters
 
 NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
 

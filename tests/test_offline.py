@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import REPO, tree_digest
 
-from casualty_workbook.catalogue import read_catalogue
+from casualty_workbook.pipeline.catalogue import read_catalogue
 
 
 def test_the_whole_build_runs_without_network(built_project):

@@ -7,8 +7,8 @@ import re
 import pytest
 from conftest import REPO, run_cli_here, tree_digest
 
-from casualty_workbook import drift
-from casualty_workbook.pages import markdown_html, sanitize
+from casualty_workbook.publish import drift
+from casualty_workbook.publish.pages import markdown_html, sanitize
 
 # Anything a browser would fetch by itself: a src, a stylesheet link, a CSS url() or an import.
 _FETCHED = re.compile(
@@ -80,7 +80,7 @@ def test_each_saved_figure_shows_in_the_notebook_as_the_file_saved_and_once_on_i
 
     import nbformat
 
-    from casualty_workbook.figures import FIGURE_MIME
+    from casualty_workbook.charts.saving import FIGURE_MIME
 
     root, result = built_project
     assert result.returncode == 0, result.stderr
@@ -136,8 +136,8 @@ def test_changing_one_value_in_the_data_shows_in_the_drift_message(built_copy):
 def _page_with_link(tmp_path, index_link: str | None) -> str:
     import nbformat
 
-    from casualty_workbook.catalogue import Report
-    from casualty_workbook.pages import render_report
+    from casualty_workbook.pipeline.catalogue import Report
+    from casualty_workbook.publish.pages import render_report
 
     executed = tmp_path / "run.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A run")]), executed)
@@ -152,8 +152,8 @@ def test_a_page_links_to_the_index_it_is_given_and_to_none_without_one(tmp_path)
 
 
 def test_an_analyst_s_run_links_to_the_build_s_index_only_when_it_exists(tmp_path):
-    from casualty_workbook.build.custom import custom_layout
-    from casualty_workbook.paths import Layout
+    from casualty_workbook.core.paths import Layout
+    from casualty_workbook.pipeline.custom_run import custom_layout
 
     layout = Layout(tmp_path, tmp_path / "figures", tmp_path / "reports")
     assert layout.index_link == "index.html", "the build's pages sit beside the index it writes"
@@ -183,13 +183,13 @@ def test_the_build_reads_the_kernels_outputs_and_writes_pages_without_matplotlib
 
     modules = (
         "casualty_workbook.cli",
-        "casualty_workbook.build.run",
-        "casualty_workbook.build.execute",
-        "casualty_workbook.build.publish",
-        "casualty_workbook.executors",
-        "casualty_workbook.pages",
-        "casualty_workbook.index",
-        "casualty_workbook.loading",
+        "casualty_workbook.pipeline.build",
+        "casualty_workbook.pipeline.execute",
+        "casualty_workbook.pipeline.publish_outputs",
+        "casualty_workbook.pipeline.executors",
+        "casualty_workbook.publish.pages",
+        "casualty_workbook.publish.index_page",
+        "casualty_workbook.data.loading",
     )
     code = (
         f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\nprint('matplotlib' in sys.modules)"
@@ -200,7 +200,7 @@ def test_the_build_reads_the_kernels_outputs_and_writes_pages_without_matplotlib
 
 
 def test_the_table_library_is_written_once_and_every_page_loads_it_from_there(built_project):
-    from casualty_workbook.pages import shared_script, shared_script_name
+    from casualty_workbook.publish.pages import shared_script, shared_script_name
 
     root, _ = built_project
     reports = root / "reports"
@@ -242,8 +242,8 @@ def test_the_table_library_is_written_once_and_its_mode_mended(tmp_path):
     import os
     import stat
 
-    from casualty_workbook.files import FILE_MODE
-    from casualty_workbook.pages import shared_script, write_shared_script
+    from casualty_workbook.core.files import FILE_MODE
+    from casualty_workbook.publish.pages import shared_script, write_shared_script
 
     path = write_shared_script(tmp_path)
     assert path.read_bytes() == shared_script() and stat.S_IMODE(path.stat().st_mode) == FILE_MODE

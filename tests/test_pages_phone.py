@@ -9,9 +9,9 @@ import shutil
 import nbformat
 from conftest import REPO
 
-from casualty_workbook.catalogue import Report
-from casualty_workbook.outputs import FIGURE_MIME
-from casualty_workbook.pages import readable_width, render_report
+from casualty_workbook.core.notebook_outputs import FIGURE_MIME
+from casualty_workbook.pipeline.catalogue import Report
+from casualty_workbook.publish.pages import readable_width, render_report
 
 
 def _page(tmp_path, names: list[str]) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import run_cli, run_cli_here, tree_digest
 
-from casualty_workbook import parameters
-from casualty_workbook.exceptions import ParameterError
+from casualty_workbook.core.exceptions import ParameterError
+from casualty_workbook.pipeline import parameters
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,10 @@ import pandas as pd
 import pytest
 from datatools import copy_data, drop_column, rename_column, row_number, set_cell, set_cells
 
-from casualty_workbook.exceptions import DataValidationError, Problem
-from casualty_workbook.loading import load_table
-from casualty_workbook.rules import NUMBER_WORDS, QuoteText, number_stands_in
-from casualty_workbook.schemas import QUALIFIERS, TABLES
+from casualty_workbook.core.exceptions import DataValidationError, Problem
+from casualty_workbook.data.loading import load_table
+from casualty_workbook.data.rules import NUMBER_WORDS, QuoteText, number_stands_in
+from casualty_workbook.data.schemas import QUALIFIERS, TABLES
 
 
 @pytest.fixture
@@ -678,8 +678,8 @@ def test_a_word_outside_the_vocabulary_is_typed_as_missing_without_warnings(data
 def test_status_and_qualifier_rules_read_categories_as_their_text():
     """The status, quote_kind and qualifier rules compare a categorical column's codes, not its text:
     the problems are those of the same column as text, missing cells included."""
-    from casualty_workbook import rules
-    from casualty_workbook.loading import load_all
+    from casualty_workbook.data import rules
+    from casualty_workbook.data.loading import load_all
 
     tables = load_all()
     claims = tables["claims"].copy()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import run_cli_here
 
-from casualty_workbook.export import export_csv, neutralise_formulas
+from casualty_workbook.core.spreadsheet import export_csv, neutralise_formulas
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO, copy_project, run_cli_here
 
 import casualty_workbook as wb
-from casualty_workbook import series
+from casualty_workbook.analysis import series
 
 EVENT = "ohchr_civilians_freedonia_since_2025-01-01"
 # (date, killed, injured): a step down on 3 February, nothing from 3 February to 10 March, no update in April
@@ -186,7 +186,7 @@ def test_the_committed_context_report_says_the_count_does_not_cover_the_events_c
 
 
 def test_the_provenance_table_shows_a_running_count_by_its_latest_update() -> None:
-    from casualty_workbook import analysis
+    from casualty_workbook.analysis import tables as analysis
 
     table = analysis.provenance_table(wb.load_claims(), wb.load_table("ohchr_totals"), sources=wb.load_table("sources"))
     # the 2014-2021 totals stay with the event they concern, not with the running count

@@ -13,8 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from .exceptions import ParameterError, WorkbookError
-from .files import UnsafeDestination
+from casualty_workbook.core.exceptions import ParameterError, WorkbookError
+from casualty_workbook.core.files import UnsafeDestination
 
 # A cell of these notebooks takes seconds; ten minutes means it hangs, and the build stops it.
 CELL_TIMEOUT = 600
@@ -124,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Remove reports/, the build's state and caches; stops, saying so, while a build, "
         "report or another clean runs.",
     )
-    from .imports.commands import add_commands  # import ucdp|acled, export hxl
+    from casualty_workbook.interchange.commands import add_commands  # import ucdp|acled, export hxl
 
     add_commands(commands)
     return parser
@@ -181,7 +181,7 @@ def _os_error_message(err: OSError) -> str | None:
 
 
 def _notebook_names() -> str:
-    from .parameters import CONSTRAINTS
+    from casualty_workbook.pipeline.parameters import CONSTRAINTS
 
     return ", ".join(sorted(CONSTRAINTS))
 
@@ -189,11 +189,11 @@ def _notebook_names() -> str:
 def _run(args: argparse.Namespace) -> int:
     if getattr(args, "data_dir", None) is not None:
         os.environ["WORKBOOK_DATA_DIR"] = str(args.data_dir.resolve())
-    from .paths import default_data_dir
-    from .transaction import data_lock
+    from casualty_workbook.core.paths import default_data_dir
+    from casualty_workbook.data.transaction import data_lock
 
     if args.command == "validate":
-        from .loading import load_all
+        from casualty_workbook.data.loading import load_all
 
         with data_lock(default_data_dir(), exclusive=False, what="validate"):
             tables = load_all()
@@ -201,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{default_data_dir()}: {len(tables)} tables, {rows} rows, all rules hold.")
         return 0
     if args.command == "build":
-        from .build.run import build_catalogue
+        from casualty_workbook.pipeline.build import build_catalogue
 
         if args.scheduler and args.executor != "dask":
             raise ParameterError("--scheduler ADDRESS goes with --executor dask")
@@ -216,18 +216,18 @@ def _run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
         )
     if args.command == "report":
-        from .build.custom import run_custom_report
+        from casualty_workbook.pipeline.custom_run import run_custom_report
 
         return run_custom_report(args.notebook, args.params, timeout=args.timeout)
     if args.command == "clean":
-        from .build.lock import clean
+        from casualty_workbook.pipeline.build_lock import clean
 
         return clean()
     if args.command in ("import", "export"):
-        from .imports.commands import run
+        from casualty_workbook.interchange.commands import run
 
         if args.command == "export":
-            from .guard import check_output_file
+            from casualty_workbook.core.guard import check_output_file
 
             check_output_file(args.out, what=f"export {args.format} FILE")
         else:
@@ -239,7 +239,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .lean_imports import skip_unused_imports
+    from casualty_workbook.core.startup import skip_unused_imports
 
     skip_unused_imports()
     parser = _parser()

@@ -1,0 +1,39 @@
+"""Tables exported for analysts, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from casualty_workbook.core.files import atomic_write
+
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_string_dtype(safe[column]) or safe[column].dtype == object:
+            text = safe[column]
+            risky = text.astype("string").str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+            safe[column] = text.astype(object).where(~risky, "'" + text.astype("string"))
+    return safe
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV bytes, formulas neutralised, no index."""
+    handle = io.StringIO(newline="")
+    # CRLF, as RFC 4180 and spreadsheets expect; it also makes the writer quote any cell holding \r or \n.
+    neutralise_formulas(frame).to_csv(handle, index=False, lineterminator="\r\n")
+    return handle.getvalue().encode("utf-8")
+
+
+def export_csv(frame: pd.DataFrame, name: str, directory: str | Path | None) -> Path | None:
+    """Write ``directory/name.csv`` (UTF-8, formulas neutralised) atomically; nothing when directory is None."""
+    if directory is None:
+        return None
+    return atomic_write(Path(directory) / f"{name}.csv", csv_bytes(frame))

@@ -1,0 +1,530 @@
+"""The only door into ``data/``: read a table, check every rule, return a typed DataFrame.
+
+A table is read as text (a UTF-8 BOM, Windows line endings, blank trailing lines and spaces
+around headers or cells are forgiven, as spreadsheets write them), each cell is checked
+against its schema with pandera, the cells are typed, and the rules across rows and
+tables run. Any problem stops the load with one ``DataValidationError`` listing them all.
+
+A table that passed is kept for the rest of the process, by the content of its files and of
+the tables its rules read (``_CHECKED``): loading it again, from the same folder or a copy,
+costs a hash of its files and a copy-on-write copy. ``check_ahead`` fills the cache before a
+warm server forks its kernels, so a build checks each table once, not once per report. A table's
+own stage (read, cells checked, typed) is kept by its CSV's content alone (``_CELLS``): when only
+a table it refers to changed, just its rules across tables run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import itertools
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from casualty_workbook.core.exceptions import DataValidationError, InvalidDataFiles, Problem, WorkbookError
+from casualty_workbook.core.files import sha256_file
+from casualty_workbook.core.paths import check_file, default_data_dir, file_problem
+from casualty_workbook.data import provenance
+from casualty_workbook.data.rules import check_table
+from casualty_workbook.data.schemas import COUNT_DIGITS, TABLES, TableSpec, dtype_for, text_schema
+
+PANDERA_RULE_MESSAGES = {
+    "not_nullable": "must not be empty",
+    "field_uniqueness": "must be unique: another row has the same value",
+}
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if b"\x00" in raw[:65536]:
+        raise DataValidationError(path, [Problem(None, None, None, "is binary, not a CSV text file")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start : err.start + 1].hex()
+        raise DataValidationError(
+            path,
+            [
+                Problem(
+                    line, None, None, f"is not UTF-8 text: byte 0x{byte} cannot be decoded (save the file as CSV UTF-8)"
+                )
+            ],
+        ) from None
+
+
+def _read_carefully(path: Path, raw: bytes, spec: TableSpec) -> tuple[pd.DataFrame, list[str]]:
+    """pandas' C parser over the decoded text: slower, but it says exactly what is wrong with a file."""
+    text = _decode(path, raw)
+    if not text.strip():
+        raise DataValidationError(
+            path,
+            [Problem(None, None, None, f"is empty: expected a header row with the columns {', '.join(spec.columns)}")],
+        )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            quoting=csv.QUOTE_MINIMAL,
+            engine="c",
+        )
+    except (pd.errors.ParserError, csv.Error) as err:
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if ragged:
+            expected, line, saw = map(int, ragged.groups())
+            raise DataValidationError(
+                path, [Problem(line, None, None, f"has {saw} cells, but the header has {expected}")]
+            ) from None
+        raise DataValidationError(
+            path, [Problem(None, None, None, f"is not a well-formed CSV file: {err}".strip())]
+        ) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas silently takes the surplus leading cells of the first data row as an index: that row is ragged.
+        n = len(frame.columns)
+        raise DataValidationError(
+            path, [Problem(2, None, None, f"has {n + frame.index.nlevels} cells, but the header has {n}")]
+        )
+    # The header as written: pandas renames a repeated name ('note' -> 'note.1'), which would hide it.
+    written = next((r for r in csv.reader(io.StringIO(text)) if r), [])
+    return frame, written
+
+
+def _arrow_table(raw: bytes, *, empty_as_missing: bool = False):
+    """(pyarrow Table of text cells, header as written), or None: see ``read_with_arrow``."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return None
+    body = memoryview(raw)[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # no copy of a large file
+    header = next(csv.reader(io.StringIO(bytes(body[:65536]).decode("utf-8", errors="replace"))), [])
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=empty_as_missing,
+                quoted_strings_can_be_null=empty_as_missing,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if table.column_names != header:
+        return None
+    return table, header
+
+
+def read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
+    """The fast path for a clean file: pyarrow's multi-threaded CSV reader, every cell as text.
+
+    Returns None when pyarrow is not installed or the file is anything but a clean, rectangular
+    UTF-8 CSV with a unique header; the careful path below then reads it and names the problem.
+    The import reads the tables it merges into with it too.
+    """
+    read = _arrow_table(raw)
+    return None if read is None else (read[0].to_pandas(), read[1])
+
+
+def _stripped_in_arrow(columns: list, names: list[str]) -> pd.DataFrame:
+    """The cells of an Arrow table's columns (empty ones already missing) stripped of surrounding
+    whitespace, a cell of spaces missing too: what ``str.strip`` and a mask do in pandas (the same Arrow
+    kernel), before the table becomes a DataFrame. ``columns`` is emptied as it goes, so that each
+    column read is freed once stripped: a large file's text is never held three times."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stripped = []
+    while columns:
+        trimmed = pc.utf8_trim_whitespace(columns.pop(0))
+        blank = pc.equal(trimmed, "")
+        if pc.any(blank).as_py():
+            trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
+        stripped.append(trimmed)
+    return pa.table(stripped, names=names).to_pandas()
+
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _other_separator(header: list[str], spec: TableSpec) -> str | None:
+    """A header read as one cell that splits into the expected names on ';', tab or '|': say so, once."""
+    if len(header) != 1:
+        return None
+    for sep, name in _SEPARATORS.items():
+        names = [c.strip() for c in header[0].split(sep)]
+        if len(names) > 1 and set(names) & set(spec.columns):
+            return (
+                f"the cells are separated by {name} ({sep!r}), not commas: save the file as "
+                "comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')"
+            )
+    return None
+
+
+def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """Read a CSV file as stripped text cells (empty cells are missing), checking its header."""
+    check_file(path)
+    raw = path.read_bytes()
+    fast = None if b"\x00" in raw[:65536] else _arrow_table(raw, empty_as_missing=True)
+    careful = fast is None
+    if fast is not None:
+        del raw  # the file's bytes, once read: a 200 MB file is not held beside its table
+        columns, written = fast[0].columns, fast[1]
+        del fast
+        frame = _stripped_in_arrow(columns, written)
+    else:
+        frame, written = _read_carefully(path, raw, spec)
+        del raw
+    header = (
+        [c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)]
+        if len(written) == len(frame.columns)
+        else [str(c).strip() for c in frame.columns]
+    )
+    separator = _other_separator(header, spec)
+    if separator:
+        raise DataValidationError(path, [Problem(1, None, None, separator)])
+    problems = [
+        Problem(1, c, None, "appears twice in the header") for c in sorted({c for c in header if header.count(c) > 1})
+    ]
+    problems += [Problem(1, c, None, "required column is missing") for c in spec.columns if c not in header]
+    problems += [
+        Problem(1, c, None, f"unexpected column (expected only: {', '.join(spec.columns)})")
+        for c in header
+        if c not in spec.columns and not c.startswith("Unnamed:")
+    ]
+    problems += [Problem(1, None, None, "a header cell is empty") for c in header if c.startswith("Unnamed:") or not c]
+    if problems:
+        raise DataValidationError(path, problems)
+    frame.columns = header
+    if frame.empty:
+        raise DataValidationError(path, [Problem(None, None, None, "has a header but no data rows")])
+    if careful:  # the Arrow path stripped its cells already
+        for column in frame.columns:
+            stripped = frame[column].str.strip()
+            frame[column] = stripped.mask(stripped == "")
+    return frame
+
+
+def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Problem]:
+    try:
+        text_schema(spec).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        problems = []
+        for column, check, value, index in zip(
+            cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=False
+        ):
+            rule = PANDERA_RULE_MESSAGES.get(str(check), str(check))
+            row = None if index is None or pd.isna(index) else int(index) + 2
+            problems.append(Problem(row, None if pd.isna(column) else str(column), value, rule))
+        return sorted(
+            problems, key=lambda p: (p.row or 0, spec.columns.index(p.column) if p.column in spec.columns else -1)
+        )
+    return []
+
+
+# Typed as a whole number only when it is one and stays exact (a longer one broke its cell rule).
+WHOLE = rf"[+-]?\d{{1,{COUNT_DIGITS}}}"
+
+
+def _whole_numbers(text: pd.Series) -> pd.Series:
+    """Cells that are whole numbers (``WHOLE``) as Int64, any other cell missing; Arrow's kernels do
+    the matching and parsing over the whole column (five times faster than pandas' on a million rows)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(text, from_pandas=True, type=pa.large_string())
+    whole = pc.match_substring_regex(cells, f"^{WHOLE}$")  # RE2: ASCII digits only, as before
+    kept = pc.if_else(whole, pc.replace_substring_regex(cells, r"^\+", ""), pa.scalar(None, pa.large_string()))
+    numbers = pc.cast(kept, pa.int64())
+    values = numbers.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array  # the array: not realigned
+    return pd.Series(values, index=text.index)
+
+
+def _in_vocabulary(text: pd.Series, dtype: pd.CategoricalDtype) -> pd.Series:
+    """Cells as the vocabulary's categories, a word outside it missing (Arrow's hash lookup, not pandas')."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(text, from_pandas=True, type=pa.large_string())
+    words = pa.array([str(c) for c in dtype.categories], type=pa.large_string())
+    codes = pc.fill_null(pc.index_in(cells, value_set=words), -1).to_numpy(zero_copy_only=False)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=text.index)
+
+
+def to_typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Give each column its type (cells that broke a rule become missing)."""
+    typed = {}
+    for f in spec.fields:
+        s = frame[f.name]
+        dtype = dtype_for(f)
+        if dtype == "Int64":
+            s = _whole_numbers(s)
+        elif dtype == "Float64":
+            s = pd.to_numeric(s, errors="coerce").astype("Float64")
+        elif dtype == "boolean":
+            s = s.map({"true": True, "false": False}).astype("boolean")
+        elif dtype == "datetime64[s]":  # each distinct date parsed once, then spread back
+            codes, distinct = pd.factorize(s)
+            parsed = pd.to_datetime(pd.Series(distinct, dtype=s.dtype), format="%Y-%m-%d", errors="coerce")
+            days = np.append(parsed.to_numpy(dtype="datetime64[s]"), np.datetime64("NaT", "s"))
+            s = pd.Series(days[codes], index=s.index)
+        elif isinstance(dtype, pd.CategoricalDtype):  # a word outside the vocabulary becomes missing
+            s = _in_vocabulary(s, dtype)
+        else:
+            s = s.astype(dtype)
+        typed[f.name] = s
+    return pd.DataFrame(typed, index=frame.index)
+
+
+def _spreadsheet_rows(path: Path, problems: list[Problem]) -> list[Problem]:
+    """Renumber problems' rows as a spreadsheet shows them: the readers skip blank lines, a spreadsheet does not.
+
+    Problems count the rows the reader kept (header = 1); here each becomes the number of its record in
+    the file, blank records included. Only run when there are problems, so a clean load pays nothing.
+    """
+    if not any(p.row for p in problems):
+        return problems
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    kept = [
+        number
+        for number, record in enumerate(csv.reader(io.StringIO(text)), start=1)
+        if not (len(record) <= 1 and not "".join(record).strip())
+    ]
+    if kept == list(range(1, len(kept) + 1)):
+        return problems
+    return [replace(p, row=kept[p.row - 1]) if p.row and p.row <= len(kept) else p for p in problems]
+
+
+@dataclass(eq=False)
+class _Checked:
+    """A table that passed every rule, and what it was checked from: the content hashes of its CSV and
+    .meta.yml, and the checked tables its rules read (by serial number: entries of this cache)."""
+
+    frame: pd.DataFrame
+    digests: tuple[str, str]
+    dependencies: tuple[int, ...]
+    serial: int = field(default_factory=itertools.count().__next__)
+
+
+# Tables already checked in this process: a later load of the same content (a notebook loading claims,
+# then mentions that refer to them; a report page after the build checked everything; a kernel forked
+# from a warm server that checked the tables ahead; a copy of the data folder) takes the checked table
+# instead of reading and checking it again. The key is what the rules' verdict depends on: the table's
+# name, its files' content hashes and the entries of the tables its rules read. Never a file's time or
+# size, so an edited file is always read afresh. Callers get a copy: with pandas' copy-on-write a
+# caller's changes stay in its own frame, at no cost until it makes one.
+_CHECKED: OrderedDict[tuple, _Checked] = OrderedDict()
+_CHECKED_MAX = 64  # entries (tables); the oldest go first
+
+# Each table's own stage, by its CSV's content hash: the file read as text, every cell checked, the
+# columns typed. None of it reads another table, so a table whose neighbours changed or broke (its
+# ``_CHECKED`` key then misses) is not read and checked cell by cell again: only its rules across
+# tables run. Problems are kept too, so a broken file named again is named as fast.
+_CELLS: OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[Problem, ...]]] = OrderedDict()
+
+
+def _file_digests(path: Path) -> tuple[str, str] | None:
+    """The content hashes of a table's CSV and its .meta.yml, or None when either cannot be read as a
+    data file (missing, a folder, a link out of its folder: the full load then names the problem)."""
+    files = (path, provenance.metadata_path(path))
+    if any(file_problem(p) is not None for p in files):
+        return None
+    try:
+        return tuple(sha256_file(p) for p in files)  # type: ignore[return-value]
+    except OSError:
+        return None
+
+
+def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _Checked]) -> tuple | None:
+    """The cache key of a table, or None when it cannot be cached (a file unreadable, a dependency unchecked)."""
+    dependencies = TABLES[name].dependencies
+    if digests is None or any(dep not in checked for dep in dependencies):
+        return None
+    return (name, digests, tuple(checked[dep].serial for dep in dependencies))
+
+
+def _remember(cache: OrderedDict, key: tuple, entry) -> None:
+    """Keep ``entry`` in ``cache`` (``_CHECKED`` or ``_CELLS``), the oldest going beyond ``_CHECKED_MAX``."""
+    cache[key] = entry
+    while len(cache) > _CHECKED_MAX:
+        cache.popitem(last=False)
+
+
+def _cell_stage(name: str, spec: TableSpec, path: Path, digests: tuple[str, str] | None):
+    """(typed frame, problems of its cells): from ``_CELLS`` when this CSV content was read before here.
+    Raises DataValidationError when the file cannot be read as a table (nothing is kept then)."""
+    key = (name, digests[0]) if digests is not None else None
+    if key is not None and key in _CELLS:
+        _CELLS.move_to_end(key)
+        typed, problems = _CELLS[key]
+        return typed.copy(deep=False), list(problems)
+    text = read_text_table(path, spec)
+    problems = check_cells(path, spec, text)
+    typed = to_typed(spec, text)
+    if key is not None:
+        _remember(_CELLS, key, (typed.copy(deep=False), tuple(problems)))
+    return typed, problems
+
+
+def _copy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    copied = frame.copy(deep=False)  # copy-on-write: the caller's changes never reach the cache
+    copied.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in frame.attrs.items()}
+    copied.attrs["path"] = str(path)  # the same content may have been checked in another folder
+    return copied
+
+
+def _record_reads(path: Path, digests: tuple[str, str]) -> None:
+    # The source line is drawn from the .meta.yml: it is an input too.
+    for file, digest in zip((path, provenance.metadata_path(path)), digests, strict=True):
+        provenance.record_read(file, digest=digest)
+
+
+def _load(
+    name: str,
+    data_dir: Path,
+    memo: dict[str, pd.DataFrame],
+    failures: dict[str, list[DataValidationError]],
+    checked: dict[str, _Checked],
+) -> pd.DataFrame | None:
+    """Load one table into ``memo``, or record every problem of its files in ``failures`` and return None.
+
+    Both files of a table (the CSV and its .meta.yml) are checked even when one fails; a table whose
+    dependencies failed still has its own cells checked (the rules across tables wait for them).
+    A table checked before in this process from the same content is taken from the cache (``_CHECKED``);
+    ``checked`` collects the cache entries this load used or made.
+    """
+    if name in memo or name in failures:
+        return memo.get(name)
+    spec = TABLES[name]
+    dependencies = {dep: _load(dep, data_dir, memo, failures, checked) for dep in spec.dependencies}
+    path = data_dir / spec.filename
+    digests = _file_digests(path)
+    key = _cache_key(name, digests, checked)
+    entry = _CHECKED.get(key) if key is not None else None
+    if entry is not None:
+        _CHECKED.move_to_end(key)
+        _record_reads(path, entry.digests)
+        checked[name] = entry
+        memo[name] = _copy(entry.frame, path)
+        return memo[name]
+    errors: list[DataValidationError] = []
+    try:
+        metadata = provenance.read_metadata(path)
+    except DataValidationError as err:
+        errors.append(err)
+    try:
+        typed, problems = _cell_stage(name, spec, path, digests)
+    except DataValidationError as err:
+        failures[name] = [err, *errors]
+        return None
+    if all(frame is not None for frame in dependencies.values()):
+        bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
+        clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
+        problems += check_table(name, clean, {**dependencies, name: typed}, complete=not bad_rows)
+    if problems:
+        errors.insert(0, DataValidationError(path, _spreadsheet_rows(path, sorted(problems, key=lambda p: p.row or 0))))
+    if errors:
+        failures[name] = errors
+        return None
+    typed.attrs["table"] = name
+    typed.attrs["path"] = str(path)
+    typed.attrs["metadata"] = metadata
+    if digests is None:  # unreadable a moment ago, read now: hashed as it is now
+        provenance.record_read(path)
+        provenance.record_read(provenance.metadata_path(path))
+    else:
+        _record_reads(path, digests)
+    if key is not None:  # not when a table its rules read went unchecked
+        checked[name] = _Checked(typed, digests, key[2])
+        _remember(_CHECKED, key, checked[name])
+    memo[name] = _copy(typed, path)
+    return memo[name]
+
+
+def _raise_failures(failures: dict[str, list[DataValidationError]]) -> None:
+    errors = [err for errs in failures.values() for err in errs]
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InvalidDataFiles(errors)
+
+
+def _load_checked(name: str, data_dir: str | Path | None, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    failures: dict[str, list[DataValidationError]] = {}
+    frame = _load(name, Path(data_dir) if data_dir else default_data_dir(), memo, failures, {})
+    _raise_failures(failures)
+    return frame
+
+
+def load_table(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Load one table of ``data/`` (and, to check references, the tables it points at)."""
+    if name not in TABLES:
+        raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}")
+    return _load_checked(name, data_dir, {})
+
+
+def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Load and check every table; this is what ``make validate`` runs. Every file's problems are
+    reported at once (``InvalidDataFiles`` when more than one file has them)."""
+    memo: dict[str, pd.DataFrame] = {}
+    failures: dict[str, list[DataValidationError]] = {}
+    folder = Path(data_dir) if data_dir else default_data_dir()
+    if not folder.is_dir():  # one line, not one per table
+        raise DataValidationError(
+            folder, [Problem(None, None, None, "data folder not found" if not folder.exists() else "is not a folder")]
+        )
+    checked: dict[str, _Checked] = {}
+    for name in TABLES:
+        _load(name, folder, memo, failures, checked)
+    _raise_failures(failures)
+    return memo
+
+
+def check_ahead(data_dir: str | Path | None = None) -> None:
+    """Check every table now, so that later loads here, and in processes forked from here, take them
+    from the cache; records nothing as read, and a table with problems is simply not kept."""
+    with provenance.reads_not_recorded(), contextlib.suppress(WorkbookError):
+        load_all(data_dir)  # a table with problems is reported by the load that needs it
+
+
+def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Add who said it (claimant_name, claimant_side), who published it and the event's name."""
+    claimants = memo["claimants"][["claimant_id", "name", "side"]].rename(
+        columns={"claimant_id": "claimant", "name": "claimant_name", "side": "claimant_side"}
+    )
+    sources = memo["sources"][["source_id", "publisher", "published", "url"]]
+    events = memo["events"][["event_id", "name"]].rename(columns={"name": "event_name"})
+    joined = (
+        frame.merge(claimants, on="claimant", how="left")
+        .merge(sources, on="source_id", how="left")
+        .merge(events, on="event_id", how="left")
+    )
+    joined.attrs.update(frame.attrs)
+    return joined
+
+
+def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Claims joined with who said them, who published them and the event's name."""
+    memo: dict[str, pd.DataFrame] = {}
+    claims = _load_checked("claims", data_dir, memo)
+    return _with_who(claims, memo)
+
+
+def load_weapon_mentions(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Weapon mentions joined with their canonical system, who said them and who published them."""
+    memo: dict[str, pd.DataFrame] = {}
+    mentions = _load_checked("weapon_mentions", data_dir, memo)
+    systems = memo["weapon_systems"][["system_id", "canonical_name", "type", "origin"]]
+    return _with_who(mentions, memo).merge(systems, on="system_id", how="left")

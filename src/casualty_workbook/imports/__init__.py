@@ -1,1 +1,0 @@
-"""Dataset imports: UCDP GED and ACLED exports become events and claims (``workbook import``)."""

@@ -1,0 +1,871 @@
+"""What every dataset import shares: read and check the file, filter its rows, merge the rows it
+maps to into the workbook's tables, and write every touched table whole or not at all.
+
+A dataset's row becomes ordinary rows of ``events``, ``sources``, ``claimants`` and ``claims``
+(see data/README.md, "Imported datasets"). Ids derive from the dataset's own ids, so a repeat
+import finds its rows already there and changes nothing, and a newer release's changed figure
+becomes a new claim that ``revises`` the one before.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from casualty_workbook.core.exceptions import DataValidationError, Problem, WorkbookError
+from casualty_workbook.core.paths import default_data_dir
+from casualty_workbook.data.loading import check_cells, read_text_table, read_with_arrow
+from casualty_workbook.data.schemas import TABLES, Field, TableSpec
+
+# The order tables are replaced in: each after the tables it refers to, so even an import stopped
+# between two renames leaves tables whose references resolve (and a rerun completes it).
+WRITE_ORDER = ("sources", "claimants", "events", "claims")
+VALUE_COLUMNS = ("value_low", "value_best", "value_high")
+# A coded figure's status. The release is the producer's own document (its source row names the
+# producer in own_document_of), so the figure is not `secondary` (no outlet carries it); the
+# producer is no party to the war, so not `claimed`; and the workbook reads it from an export it
+# cannot check against the published release, its quote recorded, not verbatim: `unverified`.
+STATUS = "unverified"
+
+
+class ImportRefused(WorkbookError):
+    """The import would leave the workbook's tables breaking a rule; nothing was written."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which of a file's rows to import; every given condition must hold."""
+
+    country: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    admin1: str | None = None
+    event_type: tuple[str, ...] = ()  # any of these (the dataset's own words, in any case)
+
+    def mask(
+        self,
+        frame: pd.DataFrame,
+        *,
+        country: str,
+        admin1: str,
+        start: str,
+        end: str,
+        event_types: tuple[pd.Series, ...] = (),
+    ) -> pd.Series:
+        """Rows to keep. ``frame`` holds the file's text; the names say which of its columns to use,
+        ``event_types`` the row's types (a row is kept when any of them is one of ``event_type``)."""
+        keep = pd.Series(True, index=frame.index)
+        if self.event_type:
+            wanted = {t.strip().casefold() for t in self.event_type}
+            typed = pd.Series(False, index=frame.index)
+            for types in event_types:
+                typed |= types.str.casefold().isin(wanted).fillna(False).astype(bool)
+            keep &= typed
+        if self.country:
+            keep &= frame[country].str.casefold() == self.country.strip().casefold()
+        if self.admin1:
+            keep &= frame[admin1].str.casefold() == self.admin1.strip().casefold()
+        if self.since:
+            keep &= pd.to_datetime(frame[end], format="%Y-%m-%d") >= pd.Timestamp(self.since)
+        if self.until:
+            keep &= pd.to_datetime(frame[start], format="%Y-%m-%d") <= pd.Timestamp(self.until)
+        if self.bbox:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            lat = pd.to_numeric(frame["latitude"], errors="coerce")
+            lon = pd.to_numeric(frame["longitude"], errors="coerce")
+            keep &= lat.between(min_lat, max_lat) & lon.between(min_lon, max_lon)
+        return keep.fillna(False).astype(bool)
+
+
+@dataclass
+class Mapped:
+    """The rows one file maps to, as text cells in the tables' columns."""
+
+    sources: pd.DataFrame
+    claimants: pd.DataFrame
+    events: pd.DataFrame
+    claims: pd.DataFrame  # without ``revises``: the merge decides it
+    claim_rows: pd.Series = field(default_factory=pd.Series)  # the file's row number of each claim
+
+
+@dataclass
+class ImportSummary:
+    file: Path
+    rows_read: int
+    rows_selected: int
+    added: dict[str, int]
+    updated: dict[str, int]
+    revisions: int
+    marked: dict[str, int] = field(default_factory=dict)  # rows imported with a mark, by reason
+    withdrawn: int = 0  # events recorded before that this release no longer lists
+
+    def describe(self) -> str:
+        text = self._changes()
+        if self.withdrawn:
+            text += (
+                f"\n{self.withdrawn} figures of events an earlier release listed and this one does not are "
+                "recorded as withdrawn (no figure: qualifier not_reported, revising the last)."
+            )
+        for reason, count in sorted(self.marked.items()):
+            text += f"\n{count} rows imported as recorded and marked: {reason}."
+        return text
+
+    def _changes(self) -> str:
+        changed = {t: (self.added.get(t, 0), self.updated.get(t, 0)) for t in WRITE_ORDER}
+        if not any(a or u for a, u in changed.values()):
+            return (
+                f"{self.file}: {self.rows_selected} of {self.rows_read} rows selected; "
+                "everything was already imported, nothing changed."
+            )
+        parts = [f"{t}: {a} added" + (f", {u} updated" if u else "") for t, (a, u) in changed.items() if a or u]
+        return (
+            f"{self.file}: {self.rows_selected} of {self.rows_read} rows selected; "
+            + "; ".join(parts)
+            + f" ({self.revisions} revised figures)."
+            + (
+                f" {self.updated['claims']} later figures now revise an older release's."
+                if self.updated.get("claims")
+                else ""
+            )
+        )
+
+
+# ---- reading a dataset's file --------------------------------------------------------------------
+
+# Dates as the field's tools write them: ISO with or without a time (the UCDP API's
+# '2014-01-22T00:00:00'), and ACLED's export tool's '15 April 2022'.
+_ISO_WITH_TIME = r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAY_MONTH_YEAR = rf"^\d{{1,2}}[ -](?:{_MONTHS}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[ -]\d{{4}}$"
+# 03/04/2022 is 3 April or 4 March: never guessed.
+_AMBIGUOUS = r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$"
+
+
+def read_dataset(
+    path: Path,
+    fields: tuple[Field, ...],
+    name: str,
+    *,
+    dates: tuple[str, ...] = (),
+    may_be_absent: tuple[str, ...] = (),
+    encoding: str = "utf-8",
+) -> pd.DataFrame:
+    """The file's cells of ``fields`` as stripped text (empty cells missing), every cell well
+    formed, or a ``DataValidationError`` naming the file, row and column.
+
+    Only ``fields`` (the columns a mapping uses) are read and checked: the other columns of a
+    layout, and columns an export adds, are never required. A field in ``may_be_absent`` (a
+    column an older layout lacks) is read as all missing when the header lacks it. ``dates`` are
+    read as ISO dates with or without a time, or written out (``15 April 2022``); a date such as
+    ``03/04/2022`` is refused, never guessed. ``encoding`` is the file's text encoding: a file
+    that is not UTF-8 is refused unless it is named.
+    """
+    path = Path(path)
+    raw = _utf8_bytes(path, encoding)
+    header = _header(raw)
+    present = tuple(f for f in fields if f.name in header or f.name not in may_be_absent)
+    spec = TableSpec(name, present)
+    frame = _read_columns(raw, header, spec)
+    if frame is None:  # the careful reader names what is wrong (a ragged row, a missing column)
+        extra = tuple(Field(c, "text", required=False) for c in header if c and c not in spec.columns)
+        careful = TableSpec(name, present + extra)
+        if encoding == "utf-8":
+            frame = read_text_table(path, careful)
+        else:
+            with tempfile.TemporaryDirectory() as scratch:
+                copy = Path(scratch) / path.name
+                copy.write_bytes(raw)
+                try:
+                    frame = read_text_table(copy, careful)
+                except DataValidationError as err:
+                    raise DataValidationError(path, err.problems) from None
+        frame = frame[spec.columns]
+    problems = normalise_dates(frame, tuple(c for c in dates if c in frame.columns))
+    seen = {(p.row, p.column) for p in problems}  # an ambiguous date is named once, by its own rule
+    problems += [p for p in check_cells(path, spec, frame) if (p.row, p.column) not in seen]
+    if problems:
+        raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
+    for f in fields:
+        if f.name not in frame.columns:
+            frame[f.name] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    return frame
+
+
+def _utf8_bytes(path: Path, encoding: str) -> bytes:
+    """The file as UTF-8 bytes without a byte-order mark; a file that is not text in ``encoding``
+    is refused, naming the row of the first byte that is not, and saying how to import it."""
+    if not path.is_file():
+        raise DataValidationError(path, [Problem(None, None, None, "file not found")])
+    raw = path.read_bytes()
+    if b"\x00" in raw[:65536] and encoding != "utf-16":
+        raise DataValidationError(path, [Problem(None, None, None, "is binary, not a CSV text file")])
+    if encoding == "utf-8" and raw.isascii():  # the usual case, checked in C without decoding
+        return raw
+    if encoding == "utf-8" and _valid_utf8(raw):  # checked in place: no decoded copy of a whole release
+        return raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as err:
+        row = raw[: err.start].count(b"\n") + 1
+        byte = raw[err.start : err.start + 1].hex()
+        if encoding == "utf-8":
+            hint = _windows_hint(raw)
+            rule = f"is not UTF-8 text: byte 0x{byte} cannot be decoded{hint}"
+        else:
+            rule = f"is not {encoding} text: byte 0x{byte} cannot be decoded"
+        raise DataValidationError(path, [Problem(row, None, None, rule)]) from None
+    if encoding == "utf-8":
+        return raw.removeprefix(b"\xef\xbb\xbf")
+    return text.removeprefix("\ufeff").encode("utf-8")
+
+
+def _valid_utf8(raw: bytes) -> bool:
+    """Whether ``raw`` is UTF-8 text, by Arrow's validator over the bytes as they are (decoding a
+    release into a Python string would hold it a second time, up to four bytes a character)."""
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int64).tobytes())
+    cells = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(raw)])
+    try:
+        cells.validate(full=True)
+    except pa.ArrowInvalid:
+        return False  # the decoder then names the first byte that is not
+    return True
+
+
+def _windows_hint(raw: bytes) -> str:
+    """How to import a file a spreadsheet saved in its Windows encoding (Excel's 'CSV' is cp1252)."""
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return " (save the file as CSV UTF-8)"
+    return (
+        "; it reads as Windows-1252 text, as Excel saves a plain 'CSV': import it with "
+        "--encoding cp1252, or save it as 'CSV UTF-8' and import that"
+    )
+
+
+def _read_columns(raw: bytes, header: list[str], spec: TableSpec) -> pd.DataFrame | None:
+    """Only ``spec``'s columns, with Arrow; None when anything is odd (the careful reader then explains)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if sorted(set(header)) != sorted(header) or any(c not in header for c in spec.columns):
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(raw),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=spec.columns,
+                column_types={c: pa.string() for c in spec.columns},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if table.num_rows == 0:
+        return None
+
+    columns = {}
+    for name in table.column_names:  # stripped, an empty cell missing: a release's text not copied twice
+        columns[name] = _trimmed_text(table[name])
+    text = pd.StringDtype("pyarrow")  # Arrow's text, not a Python object per cell: a release is millions of cells
+    return pa.table(columns).to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
+
+
+def _header(raw: bytes) -> list[str]:
+    text = raw[:65536].decode("utf-8", errors="replace")
+    return [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+
+
+def header_of(path: Path, encoding: str = "utf-8") -> list[str]:
+    """A file's header as written (for telling layouts apart before reading the rows)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError(path, [Problem(None, None, None, "file not found")])
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
+    return [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+
+
+def normalise_dates(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Problem]:
+    """Dates as the field's tools write them become YYYY-MM-DD in place; a date that could be read
+    two ways (03/04/2022) is a problem, never a guess. Other text is left for the date rule."""
+    problems: list[Problem] = []
+    for column in columns:
+        cells = frame[column]
+        if bool(cells.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(True).all()):
+            continue  # the usual case: nothing to rewrite
+        if bool(cells.str.fullmatch(_ISO_WITH_TIME).fillna(True).all()):
+            # Every date ISO with a time (the UCDP API's): its day is its first ten characters, and
+            # no written-out or ambiguous date is left to look for.
+            frame[column] = cells.str.slice(0, 10)
+            continue
+        cells = cells.str.replace(_ISO_WITH_TIME, r"\1", regex=True)
+        written = cells.str.fullmatch(_DAY_MONTH_YEAR, case=False).fillna(False).astype(bool)
+        if written.any():
+            words = cells[written].str.replace("-", " ", regex=False).str.title().str.replace("Sept ", "Sep ")
+            parsed = pd.to_datetime(words, format="%d %B %Y", errors="coerce")
+            short = parsed.isna()
+            if short.any():
+                parsed[short] = pd.to_datetime(words[short], format="%d %b %Y", errors="coerce")
+            cells = cells.copy()
+            cells[written] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), cells[written])
+        ambiguous = cells.str.fullmatch(_AMBIGUOUS).fillna(False).astype(bool)
+        problems += row_problems(
+            frame,
+            ambiguous,
+            column,
+            "is ambiguous (day/month or month/day?): the import never guesses; write the date as "
+            "YYYY-MM-DD (or as '15 April 2022') and import again",
+        )
+        frame[column] = cells
+    return problems
+
+
+def joined(*parts: pd.Series | str) -> pd.Series:
+    """Text columns and literals joined row by row in one pass (Arrow's kernel, not one pandas
+    ``+`` per part); missing where any part is missing, as ``+`` would be. The first part that is
+    a column gives the index."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = next(p.index for p in parts if isinstance(p, pd.Series))
+    cells = [
+        pa.array(p, from_pandas=True).cast(pa.large_string())
+        if isinstance(p, pd.Series)
+        else pa.scalar(p, pa.large_string())
+        for p in parts
+    ]
+    out = pc.binary_join_element_wise(*cells, pa.scalar("", pa.large_string()))
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=index)
+
+
+def select(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """``frame[keep]``, without copying a whole dataset's columns when every row is kept."""
+    return frame if bool(keep.all()) else frame[keep]
+
+
+def row_problems(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:
+    bad = frame.index[mask.fillna(False).to_numpy(dtype=bool)]
+    return [Problem(int(i) + 2, column, frame.at[i, column], rule) for i in bad]
+
+
+def slug(text: str) -> str:
+    """A release name as an identifier's part: '24.1' → '24_1'."""
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "_", text.strip()).strip("_")
+    if not cleaned:
+        raise WorkbookError(f"release {text!r}: must hold letters or digits, e.g. 24.1")
+    return cleaned
+
+
+# ---- merging into the tables ---------------------------------------------------------------------
+
+
+def read_table(data_dir: Path, name: str) -> pd.DataFrame:
+    """A table as written (text, empty cells ''), in its file's own column order.
+
+    The file's header decides the columns: a column this code does not know (added by a newer
+    schema) is kept, and imported rows leave it empty. Read with Arrow: tables grow to a
+    dataset's hundreds of thousands of rows.
+    """
+    path = data_dir / TABLES[name].filename
+    raw = path.read_bytes()
+    fast = read_with_arrow(raw)
+    if fast is not None:
+        frame = fast[0]
+    else:  # an odd file (blank lines, ragged rows): the careful reader
+        frame = pd.read_csv(
+            io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")), dtype=str, keep_default_na=False, encoding="utf-8"
+        )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _aligned(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    aligned = rows.reindex(columns=columns, fill_value="").fillna("")
+    return aligned.astype({c: "string" for c in columns if not pd.api.types.is_string_dtype(aligned[c])})
+
+
+def _positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """For each value, the position of its first row in ``keys`` (-1 when absent): Arrow's hash
+    kernel, as fast for a whole dataset's ids as for a handful."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(values, from_pandas=True).cast(pa.large_string())
+    found = pc.index_in(cells, value_set=pa.array(keys, from_pandas=True).cast(pa.large_string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _differs(new: pd.DataFrame, old: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Row by row (the frames aligned by position), whether any of ``columns`` holds other text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(cells: pd.Series) -> pa.Array:
+        return pc.fill_null(pa.array(cells, from_pandas=True).cast(pa.large_string()), "")  # empty is empty
+
+    out = np.zeros(len(new), dtype=bool)
+    for c in columns:
+        out |= pc.not_equal(text(new[c]), text(old[c])).to_numpy(zero_copy_only=False).astype(bool)
+    return out
+
+
+def _merge_keyed(existing: pd.DataFrame, new: pd.DataFrame, key: str, *, update: bool) -> tuple[pd.DataFrame, int, int]:
+    """Add the rows of ``new`` whose ``key`` is not in ``existing``; with ``update``, replace the
+    rows whose cells differ. Returns the table and the numbers added and updated."""
+    new = _aligned(new.drop_duplicates(key, keep="last"), list(existing.columns))
+    where = _positions(new[key], existing[key])
+    present = where >= 0
+    added = select(new, pd.Series(~present, index=new.index))
+    updated = 0
+    if update and present.any():
+        incoming = new[present]
+        columns = [c for c in incoming.columns if c != key]
+        differs = _differs(incoming, existing.iloc[where[present]], columns)
+        if differs.any():
+            changed, at = incoming[differs], where[present][differs]
+            existing = existing.copy()
+            for c in columns:  # the row keeps its place in the file; only its cells change
+                values = existing[c].to_numpy(dtype=object)
+                values[at] = changed[c].to_numpy(dtype=object)
+                existing[c] = pd.array(values, dtype=existing[c].dtype)
+            updated = int(differs.sum())
+    if len(added):
+        existing = pd.concat([existing, added], ignore_index=True)
+    return existing, len(added), updated
+
+
+def _chain_heads(claims: pd.DataFrame, claimant: str) -> pd.DataFrame:
+    """The latest claim of ``claimant`` per event, metric and population: the one no other claim revises."""
+    own = claims[claims["claimant"] == claimant]
+    revised = set(own["revises"][own["revises"] != ""])
+    heads = own[~own["claim_id"].isin(revised)]
+    heads = heads.sort_values(["reported_on", "claim_id"], kind="stable")
+    return heads.drop_duplicates(["event_id", "metric", "population"], keep="last")
+
+
+def _merge_claims(
+    existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Series, path: Path
+) -> tuple[pd.DataFrame, int, int, int]:
+    """New figures become claims, each in its place in its chain by the day it was reported: an
+    unchanged figure adds nothing, a changed one revises the claim before it, and a figure older
+    than a chain's last (an older release imported after a newer one) goes in before the claims
+    reported after it, which then revise it. Returns the table, the claims added, the revisions
+    among them and the claims already there that now revise an inserted one."""
+    columns = list(existing.columns)
+    new = _aligned(new, columns)
+    key = ["event_id", "metric", "population", "claimant"]
+    compare = (*VALUE_COLUMNS, "qualifier")
+    # A claim id already present must carry the same figure: one release cannot say two things.
+    where = _positions(new["claim_id"], existing["claim_id"])
+    present = where >= 0
+    clash = np.zeros(len(new), dtype=bool)
+    if present.any():
+        clash[present] = _differs(new[present], existing.iloc[where[present]], compare)
+    if clash.any():
+        rows = claim_rows.reindex(new.index[clash])
+        problems = [
+            Problem(
+                int(r),
+                None,
+                cid,
+                "this release's figure was imported before with other values; "
+                "a changed figure needs a newer release (--release)",
+            )
+            for r, cid in zip(rows, new.loc[rows.index, "claim_id"], strict=False)
+        ]
+        raise DataValidationError(path, problems)
+    new = select(new, pd.Series(~present, index=new.index))
+    own = existing[_member_text(existing["claimant"], pd.Series(new["claimant"].unique(), dtype="string"))]
+    if own.empty or new.empty:  # a first import: nothing to revise, every figure is new
+        if len(new):
+            existing = pd.concat([existing, new], ignore_index=True)
+        return existing, len(new), 0, 0
+    chain_key = _key(own, key)
+    new_key = _key(new, key)
+    chain = own[_member_text(chain_key, new_key)]
+    both = pd.concat(
+        [
+            chain[["claim_id", "reported_on", "revises", *compare]].assign(
+                _key=_key(chain, key), _new=False, _pos=chain.index.to_numpy()
+            ),
+            new[["claim_id", "reported_on", "revises", *compare]].assign(
+                _key=new_key, _new=True, _pos=len(existing) + np.arange(len(new))
+            ),
+        ]
+    ).sort_values(["_key", "reported_on", "_pos"], kind="stable")
+    # A new figure equal to the one just before it in its chain says nothing new.
+    before = both.groupby("_key", sort=False)[list(compare)].shift()
+    same = pd.Series(True, index=both.index)
+    for c in compare:
+        same &= both[c].fillna("") == before[c].fillna("")
+    has_before = both.groupby("_key", sort=False).cumcount() > 0
+    both = both[~(both["_new"] & same & has_before)]
+    previous = both.groupby("_key", sort=False)["claim_id"].shift()
+    kept_new = both[both["_new"]]
+    to_add = new.iloc[kept_new["_pos"].to_numpy() - len(existing)].copy()
+    linked = previous.loc[kept_new.index].fillna("").to_numpy(dtype=object)
+    to_add["revises"] = linked
+    revisions = int((linked != "").sum())
+    # A claim reported after an inserted one now revises it (only those links change).
+    old = both[~both["_new"]]
+    prev_old = previous.loc[old.index]
+    relink = prev_old.notna() & _member_text(prev_old.fillna(""), kept_new["claim_id"])
+    relinked = int(relink.sum())
+    if relinked:
+        existing = existing.copy()
+        values = existing["revises"].to_numpy(dtype=object)
+        values[old["_pos"][relink].to_numpy(dtype=np.int64)] = prev_old[relink].to_numpy(dtype=object)
+        existing["revises"] = pd.array(values, dtype=existing["revises"].dtype)
+    if len(to_add):
+        existing = pd.concat([existing, to_add], ignore_index=True)
+    return existing, len(to_add), revisions, relinked
+
+
+def _key(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The columns' text joined into one key per row ('\x1f' cannot occur in a cell)."""
+    parts: list[pd.Series | str] = []
+    for c in columns:
+        parts += [frame[c].fillna(""), "\x1f"]
+    return joined(*parts[:-1])
+
+
+def _member_text(values: pd.Series, allowed: pd.Series) -> pd.Series:
+    """``values.isin(allowed)`` for text, by Arrow's hash kernel."""
+    return pd.Series(_positions(values, allowed) >= 0, index=values.index)
+
+
+def _not_older(existing: pd.DataFrame, mapped: Mapped) -> pd.DataFrame:
+    """The mapped events whose figures are no older than the newest already recorded for them by
+    the same claimant: an older release imported after a newer one does not replace the events'
+    dates and descriptions (its figures go into their place in the chains, as older)."""
+    events = mapped.events
+    if existing.empty or events.empty:
+        return events
+    claims = mapped.claims
+    own = existing[_member_text(existing["claimant"], pd.Series(claims["claimant"].unique(), dtype="string"))]
+    if own.empty:
+        return events
+    newest_old = own.groupby("event_id")["reported_on"].max()
+    newest_new = claims.groupby("event_id")["reported_on"].max()
+    old = newest_old.reindex(events["event_id"]).to_numpy(dtype=object)
+    new = newest_new.reindex(events["event_id"]).to_numpy(dtype=object)
+    older = np.array([isinstance(o, str) and isinstance(n, str) and n < o for o, n in zip(old, new, strict=True)])
+    return events[~older] if older.any() else events
+
+
+def apply_import(
+    path: Path,
+    mapped: Mapped,
+    *,
+    rows_read: int,
+    rows_selected: int,
+    data_dir: Path | None = None,
+    marked: dict[str, int] | None = None,
+    withdraw: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+) -> ImportSummary:
+    """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables.
+
+    ``marked`` counts the rows imported with a mark, by reason (the summary prints them);
+    ``withdraw``, given the claims and events as they are, returns claims saying that events
+    recorded before are no longer in this release.
+    """
+    folder = Path(data_dir) if data_dir else default_data_dir()
+    # An event's id names its report and folder, so the rules want it lower case: a dataset's own ids
+    # (ACLED's XRU9001) are lowered here, once, for every importer.
+    for frame in (mapped.events, mapped.claims):
+        frame["event_id"] = frame["event_id"].str.lower()
+    tables = {name: read_table(folder, name) for name in WRITE_ORDER}
+    originals = dict(tables)
+    added: dict[str, int] = {}
+    updated: dict[str, int] = {}
+    gone = withdraw(tables["claims"], tables["events"]) if withdraw else mapped.claims.iloc[:0]
+    new_claims = pd.concat([mapped.claims, gone], ignore_index=True) if len(gone) else mapped.claims
+    rows = (
+        pd.concat([mapped.claim_rows, pd.Series([None] * len(gone))], ignore_index=True)
+        if len(gone)
+        else mapped.claim_rows
+    )
+    events = _not_older(tables["claims"], mapped)
+    tables["claims"], added["claims"], revisions, relinked = _merge_claims(tables["claims"], new_claims, rows, path)
+    updated["claims"] = relinked
+    # A release's source (and its producer) gets a row only if a claim names it, so the same file
+    # again adds none; a row once written stays as it is (its 'accessed' date too).
+    used_sources = tables["claims"]["source_id"].unique()  # not set(): a Python object per claim
+    used_claimants = tables["claims"]["claimant"].unique()
+    tables["sources"], added["sources"], _ = _merge_keyed(
+        tables["sources"], mapped.sources[mapped.sources["source_id"].isin(used_sources)], "source_id", update=False
+    )
+    tables["claimants"], added["claimants"], _ = _merge_keyed(
+        tables["claimants"],
+        mapped.claimants[mapped.claimants["claimant_id"].isin(used_claimants)],
+        "claimant_id",
+        update=False,
+    )
+    tables["events"], added["events"], updated["events"] = _merge_keyed(
+        tables["events"], events, "event_id", update=True
+    )
+    changed = [t for t in WRITE_ORDER if added.get(t) or updated.get(t)]
+    withdrawn = int(_member_text(tables["claims"]["claim_id"], gone["claim_id"]).sum()) if len(gone) else 0
+    withdrawn = min(withdrawn, added["claims"])
+    summary = ImportSummary(
+        Path(path), rows_read, rows_selected, added, updated, revisions, marked=marked or {}, withdrawn=withdrawn
+    )
+    if changed:
+        write_checked(folder, {t: tables[t] for t in changed}, Path(path), originals)
+    return summary
+
+
+def write_checked(
+    folder: Path, tables: dict[str, pd.DataFrame], source: Path, originals: dict[str, pd.DataFrame]
+) -> None:
+    """Check the changed tables with every rule of the loader, write them to scratch files, then
+    rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
+    try:
+        check_tables(folder, tables, originals)
+    except DataValidationError as err:
+        raise ImportRefused(
+            f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
+        ) from None
+    from casualty_workbook.data.transaction import replace_tables
+
+    def writer(name: str):
+        spec = TABLES[name]
+        return lambda target: _write_preserving(
+            folder / spec.filename, target, tables[name], spec.fields[0].name, originals[name]
+        )
+
+    # All together or not at all, even under kill -9: a scratch folder, a journal, renames (transaction.py).
+    order = [t for t in WRITE_ORDER if t in tables]
+    replace_tables(folder, {TABLES[t].filename: writer(t) for t in order}, [TABLES[t].filename for t in order])
+
+
+def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:
+    """Every rule of ``load_all`` on the tables as they would be: ``changed`` (text cells, in
+    memory, the file's rows first in their order, then the new ones) and the others as ``folder``
+    holds them. Raises the loader's ``DataValidationError``.
+
+    Only the rows the import adds or changes are checked cell by cell and by the rules within a
+    row; the rules across rows (unique ids, references, revisions) see the whole table. The rows
+    already in a file are left as the loader last accepted them: a repeat or a newer release does
+    not re-check a whole dataset's rows, and a first import checks each of its rows once.
+    """
+    from casualty_workbook.data.loading import load_table, to_typed
+    from casualty_workbook.data.rules import check_table
+
+    typed: dict[str, pd.DataFrame] = {}
+    for name in _dependency_order(changed):
+        spec = TABLES[name]
+        dependencies = {dep: typed[dep] if dep in typed else load_table(dep, folder) for dep in spec.dependencies}
+        text = _stripped(changed[name])  # every column of the file: one the schema lacks is refused, as on load
+        fresh = _fresh_rows(text, _stripped(originals[name].reindex(columns=text.columns)))
+        new, kept = _split(text, fresh)
+        path = folder / spec.filename
+        problems = check_cells(path, spec, new) + _unique_across(spec, new, kept)
+        new_typed = to_typed(spec, new)
+        table = pd.concat([to_typed(spec, kept), new_typed])  # the index keeps each row's number; no need to sort
+        bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
+        checked = _with_revised(name, new_typed.drop(index=list(bad_rows)) if bad_rows else new_typed, table)
+        found = check_table(name, checked, {**dependencies, name: table}, complete=not bad_rows)
+        # Rows of the file that were only looked up (the claims a new claim revises) answer for themselves.
+        problems += [p for p in found if p.row is None or (p.row - 2) in new.index]
+        if problems:
+            raise DataValidationError(path, sorted(problems, key=lambda p: p.row or 0))
+        typed[name] = table
+
+
+def _split(text: pd.DataFrame, fresh: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fresh rows and the others. An import that only appends (the usual case) splits by
+    position: slices, not a copy of a whole dataset's text through a boolean mask."""
+    flags = fresh.to_numpy(dtype=bool)
+    first = int(np.argmax(flags)) if flags.any() else len(flags)
+    if flags[first:].all():
+        return text.iloc[first:], text.iloc[:first]
+    return select(text, fresh), text[~fresh]
+
+
+def _dependency_order(changed: dict[str, pd.DataFrame]) -> list[str]:
+    """The changed tables, each after the changed tables it refers to (a source names its producer)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for dep in TABLES[name].dependencies:
+            if dep in changed:
+                visit(dep)
+        order.append(name)
+
+    for name in TABLES:
+        if name in changed:
+            visit(name)
+    return order
+
+
+def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells as the loader reads them back: stripped, an empty cell missing (in Arrow's kernels)."""
+    import pyarrow as pa
+
+    columns = {}
+    for column in frame.columns:
+        cells = pa.array(frame[column], from_pandas=True)  # Arrow's own text (no copy) where pandas holds it
+        if not pa.types.is_large_string(cells.type):
+            cells = cells.cast(pa.large_string())
+        columns[column] = _trimmed_text(cells)
+    text = pd.StringDtype("pyarrow")
+    out = pa.table(columns).to_pandas(types_mapper={pa.large_string(): text, pa.string(): text}.get)
+    out.index = frame.index
+    return out
+
+
+def _trimmed_text(cells):
+    """Text cells stripped, an empty one missing, in Arrow's kernels, chunk by chunk: a chunk with
+    nothing to strip and no empty cell is kept as it is (a merged table's new rows are one chunk, a
+    dataset's text that a few empty notes of the rows before must not make copy)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    out = []
+    for chunk in chunks:
+        trimmed = pc.utf8_trim_whitespace(chunk)
+        if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
+            chunk = trimmed
+        empty = pc.equal(chunk, "")
+        out.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk) if pc.any(empty).as_py() else chunk)
+    return pa.chunked_array(out, type=cells.type)
+
+
+def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
+    """Which rows the import adds or changes: the merge keeps the file's rows first, in their
+    order, so a row is fresh when it is past the file's rows or differs from the row it was."""
+    fresh = pd.Series(True, index=text.index)
+    n = min(len(original), len(text))
+    if n:
+        same = pd.Series(True, index=pd.RangeIndex(n))
+        for column in text.columns:
+            now = text[column].iloc[:n].reset_index(drop=True)
+            was = original[column].iloc[:n].reset_index(drop=True)
+            same &= (now == was).fillna(False).astype(bool) | (now.isna() & was.isna())
+        fresh.iloc[:n] = ~same.to_numpy(dtype=bool)
+    return fresh
+
+
+def _unique_across(spec: TableSpec, new: pd.DataFrame, kept: pd.DataFrame) -> list[Problem]:
+    """A unique column's new value must not repeat one of the rows kept (the cell check sees the new rows only)."""
+    from casualty_workbook.data.loading import PANDERA_RULE_MESSAGES
+    from casualty_workbook.data.rules import is_member
+
+    problems = []
+    for f in spec.fields:
+        if f.unique and len(kept):
+            clash = is_member(new[f.name], kept[f.name])
+            problems += row_problems(new, clash, f.name, PANDERA_RULE_MESSAGES["field_uniqueness"])
+    return problems
+
+
+def _with_revised(name: str, new: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """New claims together with the claims they revise, so the revision rules see both ends."""
+    if name != "claims" or new["revises"].isna().all():
+        return new
+    from casualty_workbook.data.rules import is_member
+
+    targets = table[is_member(table["claim_id"], new["revises"]) & ~table.index.isin(new.index)]
+    return pd.concat([new, targets])
+
+
+def _records(text: str) -> list[str]:
+    """A CSV text cut into its records as written (a quoted cell may hold a line break)."""
+    out: list[str] = []
+    start = 0
+    quotes = 0
+    position = 0
+    for line in text.splitlines(keepends=True):
+        quotes += line.count('"')
+        position += len(line)
+        if quotes % 2 == 0:
+            out.append(text[start:position])
+            start = position
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
+def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: str, parsed: pd.DataFrame) -> None:
+    """Write ``frame`` to ``target`` keeping every unchanged row of ``original`` byte for byte
+    (its quoting, its line endings), so an import's change to a file is only the rows it adds or updates.
+
+    The merge keeps the file's rows first, in their order, and appends the new ones after them;
+    ``parsed`` is the file as ``read_table`` read it before the merge.
+    """
+    text = original.read_bytes().decode("utf-8")
+    records = _records(text)
+    newline = "\r\n" if records and records[0].endswith("\r\n") else "\n"
+    ended = lambda r: r if r.endswith(("\n", "\r")) else r + newline  # noqa: E731
+    body = pd.Series([ended(r) for r in records[1:] if r.strip()], index=parsed[key])  # blank lines: skipped by both
+    known = frame[key].isin(parsed[key]).to_numpy()
+    first = int(np.argmin(known)) if not known.all() else len(known)
+    if not known[first:].any():  # the usual case: the file's rows, then the new ones: slices, not copies
+        kept, fresh = frame.iloc[:first], frame.iloc[first:]
+    else:
+        kept, fresh = frame[known], frame[~known]
+    was = parsed.set_index(key).loc[kept[key]]
+    same = (was.to_numpy(dtype=object) == kept.drop(columns=key).to_numpy(dtype=object)).all(axis=1)
+    lines = body.loc[kept[key]].to_numpy(dtype=object)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=newline)
+    for i in range(len(kept)):
+        if not same[i]:  # an updated row (a dataset's event in a newer release): few, so one at a time
+            out.seek(0)
+            out.truncate()
+            writer.writerow(kept.iloc[i].tolist())
+            lines[i] = out.getvalue()
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        handle.write(ended(records[0]))
+        handle.write("".join(lines))
+    with open(target, "ab") as handle:
+        _append_rows(fresh, handle, newline)
+
+
+def _append_rows(frame: pd.DataFrame, handle, newline: str) -> None:
+    """Rows as CSV, fast (Arrow's writer: hundreds of thousands of rows a second); an empty cell stays empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if frame.empty:
+        return
+    columns = {}
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.StringDtype):  # Arrow's own text where pandas holds it: no copy
+            cells = pa.array(frame[name], from_pandas=True)
+            if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+                cells = cells.cast(pa.large_string())
+        else:
+            cells = pa.array(frame[name], type=pa.string(), from_pandas=True)
+        empty = pc.equal(cells, "")
+        if pc.any(empty).as_py():  # only then a copy of the column's text
+            cells = pc.if_else(empty, pa.scalar(None, cells.type), cells)
+        columns[name] = cells
+    pacsv.write_csv(pa.table(columns), handle, pacsv.WriteOptions(include_header=False, eol=newline))
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
