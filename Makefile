@@ -77,10 +77,12 @@ test: $(ENV_STAMP)
 	@# go out in collection order, longest first (tests/conftest.py), not ordered by their count of tests.
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
-## lint: ruff's checks and its formatting, without changing a file (LINT_PATHS says where)
+## lint: ruff's checks and formatting (LINT_PATHS says where), and the package's layers, changing no file
 lint: $(ENV_STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	@# The layers' contracts in pyproject.toml ([tool.importlinter]): imports only downward, no loops.
+	$(BIN)/lint-imports --no-cache
 
 ## lab: start JupyterLab on 127.0.0.1 (PORT, default 8888) with a token, in notebooks/
 lab: $(ENV_STAMP)

@@ -338,7 +338,7 @@ def test_no_chart_writes_a_colour_of_its_own():
 
 def test_vocabularies_have_one_home_and_every_status_its_colour_hatch_and_label():
     assert set(schemas.METRIC_LABELS) == set(schemas.METRICS)
-    for table in (style.STATUS_COLOURS, style.STATUS_HATCHES, style.STATUS_LABELS):
+    for table in (style.STATUS_COLOURS, style.STATUS_HATCHES, schemas.STATUS_LABELS):
         assert tuple(table) == schemas.STATUSES
     assert set(style.STATUS_COLOURS.values()) <= set(style.OKABE_ITO.values())
     assert narrative.status_summary(pd.Series(["derived", "claimed"])).endswith(

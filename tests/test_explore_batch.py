@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO
 
 from casualty_workbook.charts.explore import frontend_attached
-from casualty_workbook.pipeline.build import kernel_environment
+from casualty_workbook.pipeline.kernel_environment import kernel_environment
 
 PAPERMILL = Path(sys.executable).parent / "papermill"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

@@ -36,9 +36,8 @@ from matplotlib.text import Text
 
 from casualty_workbook.charts import chart_data as figure_data
 from casualty_workbook.charts import saving as figures_module
-from casualty_workbook.charts.style import STATUS_LABELS
 from casualty_workbook.data.loading import load_table
-from casualty_workbook.data.schemas import UNNAMED_SIDE, WAR_PARTIES
+from casualty_workbook.data.schemas import STATUS_LABELS, UNNAMED_SIDE, WAR_PARTIES
 from casualty_workbook.pipeline.catalogue import read_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]

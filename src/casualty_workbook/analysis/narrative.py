@@ -14,8 +14,7 @@ import textwrap
 
 import pandas as pd
 
-from casualty_workbook.charts.style import STATUS_LABELS
-from casualty_workbook.data.schemas import POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS, STATUSES
+from casualty_workbook.data.schemas import POPULATION_LABELS, QUALIFIER_WORDS, STATUS_LABELS, STATUS_WORDS, STATUSES
 
 # What a count of munitions is a count of, by the metric of the claim it breaks down.
 MUNITION_VERBS = {"munitions_launched": "launched", "munitions_intercepted": "intercepted"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from casualty_workbook.interchange.ohchr_series import CLAIMANT, EVENT_PREFIX, POPULATION
+from casualty_workbook.data.running_counts import CLAIMANT, EVENT_PREFIX, POPULATION
 
 SERIES_METRICS = ("killed", "injured")
 

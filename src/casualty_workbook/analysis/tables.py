@@ -349,7 +349,7 @@ def provenance_table(
     # OHCHR's totals are OHCHR's word, published in the document each row names (none for a figure
     # whose document was not identified); they are about the event OHCHR's claims in claims.csv concern.
     neutral = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].isna()
-    from casualty_workbook.interchange.ohchr_series import EVENT_PREFIX
+    from casualty_workbook.data.running_counts import EVENT_PREFIX
 
     ohchr_events = claims.loc[neutral.fillna(False).astype(bool), "event_id"].dropna().unique()
     # A running count (workbook import ohchr-series) is OHCHR's too, but the totals are not about it.

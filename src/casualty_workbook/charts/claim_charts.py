@@ -34,11 +34,10 @@ from casualty_workbook.charts.style import (
     SET_APART,
     STATUS_COLOURS,
     STATUS_HATCHES,
-    STATUS_LABELS,
     use_house_style,
 )
 from casualty_workbook.data import provenance
-from casualty_workbook.data.schemas import METRIC_LABELS, PEOPLE_METRICS, POPULATION_LABELS, STATUSES
+from casualty_workbook.data.schemas import METRIC_LABELS, PEOPLE_METRICS, POPULATION_LABELS, STATUS_LABELS, STATUSES
 
 WEAPON_TYPE_LABELS = {
     "ballistic_missile": "ballistic missile",

@@ -26,9 +26,9 @@ from casualty_workbook.charts.style import (
     OKABE_ITO,
     STATUS_COLOURS,
     STATUS_HATCHES,
-    STATUS_LABELS,
     use_house_style,
 )
+from casualty_workbook.data.schemas import STATUS_LABELS
 
 METRIC_AXIS = {"killed": "Civilians killed", "injured": "Civilians injured"}
 DOWN = OKABE_ITO["vermillion"]

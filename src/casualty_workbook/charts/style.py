@@ -43,15 +43,6 @@ STATUS_HATCHES = {
     "claimed": "xx",
     "derived": "--",
 }
-STATUS_LABELS = {
-    "verified": "verified (in the producing body's own text)",
-    "secondary": "secondary (a neutral body's figure carried by an outlet)",
-    # What the workbook checked, not what the producer did: OHCHR's own counts may sit here.
-    "unverified": "not matched to a quote yet",
-    "unattributed": "attributed to no one by the outlet",
-    "claimed": "claimed by a party to the war, not independently verified",
-    "derived": "derived (computed from other figures)",
-}
 # Claimants are told apart by colour on the revision chart, in order of appearance.
 CLAIMANT_PALETTE = (
     *(OKABE_ITO[h] for h in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange", "sky_blue", "black")),

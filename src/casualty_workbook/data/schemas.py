@@ -83,6 +83,16 @@ STATUS_WORDS = {
     "claimed": "claimed",
     "derived": "derived",
 }
+# A status as a chart's key and a page's summary spell it out.
+STATUS_LABELS = {
+    "verified": "verified (in the producing body's own text)",
+    "secondary": "secondary (a neutral body's figure carried by an outlet)",
+    # What the workbook checked, not what the producer did: OHCHR's own counts may sit here.
+    "unverified": "not matched to a quote yet",
+    "unattributed": "attributed to no one by the outlet",
+    "claimed": "claimed by a party to the war, not independently verified",
+    "derived": "derived (computed from other figures)",
+}
 
 # At most 64 characters: an id may name a folder or a file (an event's report), and a file name holds 255 bytes.
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}"

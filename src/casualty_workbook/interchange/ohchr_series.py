@@ -37,12 +37,11 @@ import pandas as pd
 
 from casualty_workbook.core.exceptions import DataValidationError, Problem, WorkbookError
 from casualty_workbook.core.paths import default_data_dir
+from casualty_workbook.data.running_counts import CLAIMANT, EVENT_PREFIX, POPULATION
 from casualty_workbook.interchange import common
 from casualty_workbook.interchange.common import ImportSummary
 
-CLAIMANT = "ohchr"
 METRICS = ("killed", "injured")
-POPULATION = "civilians"
 STATUS = "secondary"  # OHCHR's figure as another body's document carried it, not OHCHR's own text
 # OHCHR counts only the casualties it has corroborated and says the actual figures are higher:
 # a recorded count is a floor, so a claim is worded "at least", as OHCHR's own 2014-2021 total is.
@@ -261,9 +260,6 @@ def _slug(text: str) -> str:
 
 # Every count this importer makes is an event whose id starts so: the reports tell a running count
 # (a series report) from an incident by it.
-EVENT_PREFIX = "ohchr_civilians_"
-
-
 def event_id(country: str, counted_from: dt.date) -> str:
     """The id of the count's event: the country and the day the count starts."""
     return f"{EVENT_PREFIX}{_slug(country)}_since_{counted_from.isoformat()}"

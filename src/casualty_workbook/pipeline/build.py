@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 from casualty_workbook.core.exceptions import BuildError, CatalogueError, ParameterError
@@ -18,6 +18,7 @@ from casualty_workbook.pipeline.build_lock import build_lock, release_scratch, r
 from casualty_workbook.pipeline.build_state import code_hash, load_state, plan, report_key, save_state
 from casualty_workbook.pipeline.catalogue import Report, check_parameters, read_catalogue
 from casualty_workbook.pipeline.data_watch import InputsWatch
+from casualty_workbook.pipeline.kernel_environment import prepare_environment
 from casualty_workbook.pipeline.publish_outputs import Outcome, publish_execution, write_index
 
 
@@ -28,33 +29,6 @@ def progress(message: str) -> None:
 def _count(n: int, noun: str) -> str:
     """'1 report', '7 reports'."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-# Fixed seeds and dates for reproducible output, unless the build's environment sets its own.
-KERNEL_DEFAULTS = {
-    "SOURCE_DATE_EPOCH": "0",
-    "PYTHONHASHSEED": "0",
-    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-}
-
-
-# A Jupyter server's mark on a kernel it started for an open notebook (explore.frontend_attached): a
-# build started from inside a notebook (`!make figures`) would pass it on to its batch kernels.
-FRONTEND_ONLY = ("JPY_SESSION_NAME",)
-
-
-def kernel_environment(base: Mapping[str, str], data_dir: Path) -> dict[str, str]:
-    """``base`` with what every kernel gets: the data folder, and the fixed seeds and dates unless
-    ``base`` sets its own; never a frontend's mark (``FRONTEND_ONLY``)."""
-    kept = {k: v for k, v in base.items() if k not in FRONTEND_ONLY}
-    return {**KERNEL_DEFAULTS, **kept, "WORKBOOK_DATA_DIR": str(data_dir)}
-
-
-def prepare_environment(data_dir: Path) -> None:
-    """What every kernel inherits: the data folder and fixed seeds and dates for reproducible output."""
-    for name in FRONTEND_ONLY:
-        os.environ.pop(name, None)
-    os.environ.update(kernel_environment(os.environ, data_dir))
 
 
 def _kill_children(grace: float = 3.0) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 from casualty_workbook.core.exceptions import BuildError, ParameterError
 from casualty_workbook.core.paths import Layout, default_data_dir, default_layout
 from casualty_workbook.data.transaction import data_lock
-from casualty_workbook.pipeline.build import prepare_environment, progress, run_all
+from casualty_workbook.pipeline.build import progress, run_all
 from casualty_workbook.pipeline.build_lock import release_scratch, run_lock
 from casualty_workbook.pipeline.catalogue import Report
 from casualty_workbook.pipeline.data_watch import InputsWatch
+from casualty_workbook.pipeline.kernel_environment import prepare_environment
 
 
 def run_custom_report(

@@ -209,7 +209,7 @@ def dask_setup(worker=None) -> None:
     from casualty_workbook.core.paths import default_data_dir
     from casualty_workbook.core.startup import skip_unused_imports
     from casualty_workbook.pipeline import warm
-    from casualty_workbook.pipeline.build import kernel_environment
+    from casualty_workbook.pipeline.kernel_environment import kernel_environment
 
     skip_unused_imports()
     if warm.enabled() and worker is not None:
