@@ -24,6 +24,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import seaborn as sns
 import casualty_workbook as wb
+from pathlib import Path
 from casualty_workbook.data import provenance; from casualty_workbook.charts import style
 mpl.rcParams["lines.linewidth"] = 9.0
 plt.style.use("dark_background")
@@ -37,7 +38,7 @@ from casualty_workbook.data import loading
 for checked in loading._CHECKED.values():  # and the tables checked ahead, changed in place
     if "value_best" in checked.frame:
         checked.frame.loc[checked.frame.index[0], "value_best"] = 999_999
-provenance._READS["leaked.csv"] = "0" * 64
+provenance.record_read(Path("leaked.csv"), digest="0" * 64)
 json.LEAKED = True
 sys.modules["leaked_module"] = json
 os.environ["LEAKED_ENV"] = "1"
@@ -53,14 +54,14 @@ warm_imports = "pandas" in sys.modules
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from casualty_workbook.data import provenance; from casualty_workbook.charts import style
+from casualty_workbook.data import read_log; from casualty_workbook.charts import style
 state = {
     "leaked_variable": "leaked_variable" in globals(),
     "rcparams": hashlib.sha256(repr(sorted((k, repr(v)) for k, v in mpl.rcParams.items())).encode()).hexdigest(),
     "linewidth": mpl.rcParams["lines.linewidth"],
     "font_size": mpl.rcParams["font.size"],
     "verified_colour": style.STATUS_COLOURS["verified"],
-    "reads": sorted(provenance._READS),
+    "reads": read_log.READ_LOG.paths(),
     "json_attr": hasattr(json, "LEAKED"),
     "leaked_module": "leaked_module" in sys.modules,
     "leaked_env": "LEAKED_ENV" in os.environ,

@@ -8,7 +8,8 @@ import pytest
 from datatools import copy_data, get_cell, set_cell
 
 from casualty_workbook.core.exceptions import DataValidationError
-from casualty_workbook.data import loading, provenance
+from casualty_workbook.core.files import sha256_file
+from casualty_workbook.data import loading, provenance, read_log
 from casualty_workbook.data.loading import check_ahead, load_claims, load_table
 
 
@@ -71,19 +72,19 @@ def test_a_table_is_checked_again_when_a_table_its_rules_read_changes(data):
 
 
 def test_a_load_from_the_cache_records_the_files_it_stands_for(data, no_reading, monkeypatch):
-    monkeypatch.setattr(provenance, "_READS", {})
+    monkeypatch.setattr(read_log, "READ_LOG", read_log.ReadLog())
     load_table("events", data)
     read_from_files = provenance.data_reads()
-    assert read_from_files["events.csv"] == provenance.sha256_file(data / "events.csv")
-    assert read_from_files["events.meta.yml"] == provenance.sha256_file(data / "events.meta.yml")
-    monkeypatch.setattr(provenance, "_READS", {})
+    assert read_from_files["events.csv"] == sha256_file(data / "events.csv")
+    assert read_from_files["events.meta.yml"] == sha256_file(data / "events.meta.yml")
+    monkeypatch.setattr(read_log, "READ_LOG", read_log.ReadLog())
     no_reading()
     load_table("events", data)
     assert provenance.data_reads() == read_from_files
 
 
 def test_checking_ahead_records_nothing_and_serves_every_later_load(data, no_reading, monkeypatch):
-    monkeypatch.setattr(provenance, "_READS", {})
+    monkeypatch.setattr(read_log, "READ_LOG", read_log.ReadLog())
     check_ahead(data)
     assert provenance.data_reads() == {}
     no_reading()
@@ -103,12 +104,12 @@ def test_a_copy_of_the_data_folder_is_served_from_the_cache_under_its_own_paths(
 ):
     load_claims(data)
     copy = copy_data(tmp_path / "elsewhere")
-    monkeypatch.setattr(provenance, "_READS", {})
+    monkeypatch.setattr(read_log, "READ_LOG", read_log.ReadLog())
     no_reading()
     claims = load_table("claims", copy)
     assert claims.attrs["path"] == str(copy / "claims.csv")
-    assert str((copy / "claims.csv").resolve()) in provenance._READS
-    assert not any(str(data) in read for read in provenance._READS)
+    assert str((copy / "claims.csv").resolve()) in read_log.READ_LOG.paths()
+    assert not any(str(data) in read for read in read_log.READ_LOG.paths())
 
 
 def test_a_link_out_of_the_folder_is_refused_even_to_content_checked_before(data, tmp_path):

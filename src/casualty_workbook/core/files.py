@@ -138,8 +138,38 @@ def sha256_file(path: str | Path, *, missing_ok: bool = False) -> str | None:
         raise
 
 
-# path -> (the file's identity and times when hashed, its hash): see ``sha256_input``.
-_INPUT_HASHES: dict[str, tuple[tuple[int, ...], str]] = {}
+class InputHashes:
+    """The hashes of the inputs this process read again and again, each kept with the file's identity and
+    times when hashed (device, inode, size, modification and change time). One instance,
+    ``INPUT_HASHES``, lives as long as the process (the build's coordinator asks for the hash of a data
+    file and a notebook for each of hundreds of reports); an entry is used only while the file's
+    identity and times are unchanged, so an edited file is always hashed again."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[tuple[int, ...], str]] = {}
+
+    def hash(self, path: str | Path, *, missing_ok: bool = False) -> str | None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            if missing_ok:
+                return None
+            raise
+        signature = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        key = os.path.abspath(path)
+        known = self._known.get(key)
+        if known is not None and known[0] == signature:
+            return known[1]
+        digest = sha256_file(path, missing_ok=missing_ok)
+        if digest is not None:
+            self._known[key] = (signature, digest)
+        return digest
+
+    def clear(self) -> None:
+        self._known.clear()
+
+
+INPUT_HASHES = InputHashes()
 
 
 @overload
@@ -147,21 +177,7 @@ def sha256_input(path: str | Path, *, missing_ok: Literal[False] = False) -> str
 @overload
 def sha256_input(path: str | Path, *, missing_ok: bool) -> str | None: ...
 def sha256_input(path: str | Path, *, missing_ok: bool = False) -> str | None:
-    """``sha256_file`` for an input read again and again by one process (a build asks for the hash of
-    a data file and a notebook for each of hundreds of reports): hashed again only when the file's
-    inode, size or modification or change time differ from when it was last hashed here."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        if missing_ok:
-            return None
-        raise
-    signature = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-    key = os.path.abspath(path)
-    known = _INPUT_HASHES.get(key)
-    if known is not None and known[0] == signature:
-        return known[1]
-    digest = sha256_file(path, missing_ok=missing_ok)
-    if digest is not None:
-        _INPUT_HASHES[key] = (signature, digest)
-    return digest
+    """``sha256_file`` for an input read again and again by one process: hashed again only when the
+    file's inode, size or modification or change time differ from when it was last hashed here
+    (``INPUT_HASHES``)."""
+    return INPUT_HASHES.hash(path, missing_ok=missing_ok)

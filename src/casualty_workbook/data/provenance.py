@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime
 import platform
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from importlib import metadata
 from pathlib import Path
 
@@ -14,36 +13,27 @@ import pandas as pd
 import yaml
 
 from casualty_workbook.core.exceptions import DataValidationError, Problem
-from casualty_workbook.core.files import sha256_file
 from casualty_workbook.core.notebook_outputs import PROVENANCE_MIME
 from casualty_workbook.core.paths import check_file
+from casualty_workbook.data import read_log
 from casualty_workbook.data.schemas import OHCHR_CATEGORIES
-
-# Every data file read in this process, with its content hash: the build records it per report.
-_READS: dict[str, str] = {}
 
 REPORTED_PACKAGES = ("casualty-workbook", "pandas", "matplotlib", "seaborn", "pandera", "papermill", "numpy")
 
 
 def record_read(path: Path, *, digest: str | None = None) -> None:
-    """Note that this process read ``path``: its content hash (``digest`` when the caller has it)."""
-    _READS[str(Path(path).resolve())] = digest or sha256_file(path)
+    """Note that this process read ``path`` (``read_log.READ_LOG``): its content hash (``digest`` when the caller has it)."""
+    read_log.READ_LOG.record(path, digest=digest)
 
 
-@contextmanager
-def reads_not_recorded() -> Iterator[None]:
+def reads_not_recorded() -> AbstractContextManager[None]:
     """What is read inside is not recorded as read (work done ahead, for later runs, not for this one)."""
-    kept = dict(_READS)
-    try:
-        yield
-    finally:
-        _READS.clear()
-        _READS.update(kept)
+    return read_log.READ_LOG.paused()
 
 
 def data_reads() -> dict[str, str]:
     """Files read so far in this process, name → sha256, sorted by name."""
-    return {Path(p).name: h for p, h in sorted(_READS.items(), key=lambda kv: Path(kv[0]).name)}
+    return read_log.READ_LOG.by_name()
 
 
 # A table's .meta.yml: these fields, each a string ('' allowed only where noted; dates YYYY-MM-DD).

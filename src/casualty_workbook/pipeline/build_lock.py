@@ -91,32 +91,52 @@ def run_lock(layout: Layout, *, what: str) -> Iterator[None]:
         os.close(fd)
 
 
-# This process's scratch folder and the fd that holds its lock: one per process, made on first use.
-_SCRATCH: dict[Path, tuple[Path, int]] = {}
+class ScratchFolders:
+    """This process's scratch folder under each ``.build-state/staging/``, with the fd that holds its lock.
+
+    One instance, ``SCRATCH_FOLDERS``: a folder is made on first use and lives until the run that made
+    it ends (``release_scratch``) or the process does (the lock goes with the fd; the next build removes
+    a folder whose lock nobody holds)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, tuple[Path, int]] = {}
+
+    def get(self, layout: Layout) -> Path:
+        root = layout.state_dir / "staging"
+        known = self._folders.get(root)
+        if known is not None and known[0].is_dir():
+            return known[0]
+        if known is not None:
+            os.close(known[1])
+        root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._folders[root] = (folder, fd)
+        return folder
+
+    def release(self, layout: Layout) -> None:
+        known = self._folders.pop(layout.state_dir / "staging", None)
+        if known is not None:
+            shutil.rmtree(known[0], ignore_errors=True)
+            os.close(known[1])
+
+    def own(self, layout: Layout) -> Path | None:
+        known = self._folders.get(layout.state_dir / "staging")
+        return known[0] if known is not None else None
+
+
+SCRATCH_FOLDERS = ScratchFolders()
 
 
 def scratch_dir(layout: Layout) -> Path:
     """This process's own folder under ``.build-state/staging/``, locked while the process lives."""
-    root = layout.state_dir / "staging"
-    known = _SCRATCH.get(root)
-    if known is not None and known[0].is_dir():
-        return known[0]
-    if known is not None:
-        os.close(known[1])
-    root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    _SCRATCH[root] = (folder, fd)
-    return folder
+    return SCRATCH_FOLDERS.get(layout)
 
 
 def release_scratch(layout: Layout) -> None:
     """Remove this process's scratch folder (the end of a run, or an interrupted one)."""
-    known = _SCRATCH.pop(layout.state_dir / "staging", None)
-    if known is not None:
-        shutil.rmtree(known[0], ignore_errors=True)
-        os.close(known[1])
+    SCRATCH_FOLDERS.release(layout)
 
 
 def remove_stale_scratch(layout: Layout) -> None:
@@ -124,7 +144,7 @@ def remove_stale_scratch(layout: Layout) -> None:
     root = layout.state_dir / "staging"
     if not root.is_dir():
         return
-    own = _SCRATCH.get(root, (None, -1))[0]
+    own = SCRATCH_FOLDERS.own(layout)
     for folder in root.iterdir():
         if folder == own:
             continue
