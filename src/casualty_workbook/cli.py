@@ -11,6 +11,7 @@ import errno
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from casualty_workbook.core.exceptions import ParameterError, WorkbookError
@@ -51,7 +52,6 @@ def _parser() -> argparse.ArgumentParser:
         "and their figures, run a notebook with your own parameters.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
     commands.add_parser(
         "validate",
         parents=[common],
@@ -59,8 +59,32 @@ def _parser() -> argparse.ArgumentParser:
         description="Check every table of the data folder and its .meta.yml against the rules "
         "of data/README.md; list every problem of every file, or print a summary.",
     )
+    _add_build(commands.add_parser, common)
+    _add_report(commands.add_parser, common)
+    commands.add_parser(
+        "clean",
+        parents=[common],
+        help="remove reports/, the build state and caches (not .venv, not figures/)",
+        description="Remove reports/, the build's state and caches; stops, saying so, while a build, "
+        "report or another clean runs.",
+    )
+    from casualty_workbook.interchange.commands import add_commands  # import ucdp|acled, export hxl
 
-    build = commands.add_parser(
+    add_commands(commands)
+    return parser
+
+
+def _add_timeout(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--timeout",
+        type=_positive("seconds"),
+        default=CELL_TIMEOUT,
+        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})",
+    )
+
+
+def _add_build(add_parser: Callable[..., argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    build = add_parser(
         "build",
         parents=[common],
         help="build every stale report of the catalogue",
@@ -75,12 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--only", action="append", default=[], metavar="REPORT", help="build only this report (repeatable)"
     )
-    build.add_argument(
-        "--timeout",
-        type=_positive("seconds"),
-        default=CELL_TIMEOUT,
-        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})",
-    )
+    _add_timeout(build)
     build.add_argument(
         "--executor",
         choices=("local", "dask"),
@@ -95,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
         "LocalCluster of --jobs workers)",
     )
 
-    report = commands.add_parser(
+
+def _add_report(add_parser: Callable[..., argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    report = add_parser(
         "report",
         parents=[common],
         help="run one notebook with your own parameters into reports/custom/",
@@ -111,23 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="parameters (optional), e.g. include_mh17=false year_from=2015",
     )
-    report.add_argument(
-        "--timeout",
-        type=_positive("seconds"),
-        default=CELL_TIMEOUT,
-        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT})",
-    )
-    commands.add_parser(
-        "clean",
-        parents=[common],
-        help="remove reports/, the build state and caches (not .venv, not figures/)",
-        description="Remove reports/, the build's state and caches; stops, saying so, while a build, "
-        "report or another clean runs.",
-    )
-    from casualty_workbook.interchange.commands import add_commands  # import ucdp|acled, export hxl
-
-    add_commands(commands)
-    return parser
+    _add_timeout(report)
 
 
 # A Dask scheduler's address: tcp://host:port (or another of Dask's transports), or host:port.

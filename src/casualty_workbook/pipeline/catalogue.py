@@ -160,9 +160,38 @@ def read_catalogue(path: Path, notebooks_dir: Path, data_dir: Path | None = None
     any kernel starts.
     """
     from casualty_workbook.core.paths import default_data_dir
-    from casualty_workbook.pipeline import parameters
 
     data_dir = data_dir if data_dir is not None else default_data_dir()
+    where = str(path)
+    document = _read_document(path)
+    reports, problems, seen, entry_ids = [], [], set(), set()
+    for index, entry in enumerate(document["reports"], start=1):
+        label = f"report {index}"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: expected a mapping with id, notebook, title, parameters")
+            continue
+        label = f"report {index} ({_short(str(entry.get('id', 'no id')))})"
+        unknown = sorted(set(entry) - set(ENTRY_FIELDS))
+        if unknown:
+            problems.append(f"{label}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(ENTRY_FIELDS)}")
+        try:
+            expanded, group = _entry_reports(entry, entry_ids, notebooks_dir, data_dir)
+        except _EntryProblem as problem:
+            problems.append(f"{label}: {problem}")
+            continue
+        for one_id, title, values in expanded:
+            if one_id in seen:
+                problems.append(f"{label}: id {one_id!r} is used twice")
+                continue
+            seen.add(one_id)
+            reports.append(Report(one_id, entry["notebook"], title, values, group))
+    if problems:
+        raise CatalogueError(f"{where}: " + (problems[0] if len(problems) == 1 else "\n  " + "\n  ".join(problems)))
+    return reports
+
+
+def _read_document(path: Path) -> dict:
+    """The catalogue's YAML, refused whole when it is too large, not text, not YAML or has no reports."""
     where = str(path)
     try:
         if path.stat().st_size > MAX_CATALOGUE_BYTES:
@@ -178,65 +207,49 @@ def read_catalogue(path: Path, notebooks_dir: Path, data_dir: Path | None = None
         raise CatalogueError(f"{where}: not valid YAML: {err}") from None
     if not isinstance(document, dict) or not isinstance(document.get("reports"), list) or not document["reports"]:
         raise CatalogueError(f"{where}: expected a mapping with a non-empty list under 'reports'")
-    reports, problems, seen, entry_ids = [], [], set(), set()
-    for index, entry in enumerate(document["reports"], start=1):
-        label = f"report {index}"
-        if not isinstance(entry, dict):
-            problems.append(f"{label}: expected a mapping with id, notebook, title, parameters")
-            continue
-        label = f"report {index} ({_short(str(entry.get('id', 'no id')))})"
-        unknown = sorted(set(entry) - set(ENTRY_FIELDS))
-        if unknown:
-            problems.append(f"{label}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(ENTRY_FIELDS)}")
-        report_id, notebook = entry.get("id"), entry.get("notebook")
-        if not isinstance(report_id, str) or _id_problem(report_id):
-            why = _id_problem(report_id) if isinstance(report_id, str) else "lower-case letters, digits, '_' or '-'"
-            problems.append(f"{label}: id must be {why}")
-            continue
-        if report_id in entry_ids:
-            problems.append(f"{label}: id {report_id!r} is used twice")
-            continue
-        entry_ids.add(report_id)
-        if EXPANDED_ID_SEPARATOR in report_id:
-            problems.append(
-                f"{label}: id must not contain {EXPANDED_ID_SEPARATOR!r} (it joins an entry's id to "
-                "the value of an expanded report)"
-            )
-            continue
-        if not isinstance(notebook, str) or not (notebooks_dir / f"{notebook}.ipynb").is_file():
-            problems.append(f"{label}: notebook {notebook!r} not found as {notebooks_dir / f'{notebook}.ipynb'}")
-            continue
-        params = entry.get("parameters") or {}
-        if not isinstance(params, dict):
-            problems.append(f"{label}: parameters must be a mapping of name: value")
-            continue
+    return document
+
+
+class _EntryProblem(ValueError):
+    """What is wrong with one entry of the catalogue (its label is added by the caller)."""
+
+
+def _entry_reports(
+    entry: dict, entry_ids: set[str], notebooks_dir: Path, data_dir: Path
+) -> tuple[list[tuple[str, str, dict]], str | None]:
+    """The reports of one entry, (id, title, parameters) each, and their group (the entry's id when it
+    expands ``for_each``); an id the entry shares with an earlier one is noted in ``entry_ids``."""
+    from casualty_workbook.pipeline import parameters
+
+    report_id, notebook = entry.get("id"), entry.get("notebook")
+    if not isinstance(report_id, str) or _id_problem(report_id):
+        why = _id_problem(report_id) if isinstance(report_id, str) else "lower-case letters, digits, '_' or '-'"
+        raise _EntryProblem(f"id must be {why}")
+    if report_id in entry_ids:
+        raise _EntryProblem(f"id {report_id!r} is used twice")
+    entry_ids.add(report_id)
+    if EXPANDED_ID_SEPARATOR in report_id:
+        raise _EntryProblem(
+            f"id must not contain {EXPANDED_ID_SEPARATOR!r} (it joins an entry's id to the value of an expanded report)"
+        )
+    if not isinstance(notebook, str) or not (notebooks_dir / f"{notebook}.ipynb").is_file():
+        raise _EntryProblem(f"notebook {notebook!r} not found as {notebooks_dir / f'{notebook}.ipynb'}")
+    params = entry.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise _EntryProblem("parameters must be a mapping of name: value")
+    try:
+        parameters.spec(notebook)
+    except ParameterError as err:
+        raise _EntryProblem(str(err)) from None
+    if "for_each" in entry:
         try:
-            parameters.spec(notebook)
-        except ParameterError as err:
-            problems.append(f"{label}: {err}")
-            continue
-        if "for_each" in entry:
-            try:
-                expanded = expand(entry, data_dir)
-            except ValueError as err:
-                problems.append(f"{label}: {err}")
-                continue
-            group = report_id
-        else:
-            title = entry.get("title") or report_id
-            if not isinstance(title, str) or len(title) > MAX_TITLE:
-                problems.append(f"{label}: title must be text of at most {MAX_TITLE} characters")
-                continue
-            expanded, group = [(report_id, title, params)], None
-        for one_id, title, values in expanded:
-            if one_id in seen:
-                problems.append(f"{label}: id {one_id!r} is used twice")
-                continue
-            seen.add(one_id)
-            reports.append(Report(one_id, notebook, title, values, group))
-    if problems:
-        raise CatalogueError(f"{where}: " + (problems[0] if len(problems) == 1 else "\n  " + "\n  ".join(problems)))
-    return reports
+            return expand(entry, data_dir), report_id
+        except ValueError as err:
+            raise _EntryProblem(str(err)) from None
+    title = entry.get("title") or report_id
+    if not isinstance(title, str) or len(title) > MAX_TITLE:
+        raise _EntryProblem(f"title must be text of at most {MAX_TITLE} characters")
+    return [(report_id, title, params)], None
 
 
 def check_parameters(reports: list[Report], catalogue_path: Path, tables: dict | None = None) -> None:
