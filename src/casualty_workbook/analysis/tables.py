@@ -329,6 +329,22 @@ def distances_from(places: pd.DataFrame, reference: str) -> pd.DataFrame:
     return places.assign(distance_km=pd.array(distance, dtype="Float64"))
 
 
+PROVENANCE_COLUMNS = (
+    "claim_id",
+    "event_id",
+    "figure",
+    "label",
+    "who_said_it",
+    "published_by",
+    "reported_on",
+    "status",
+    "quote",
+    "quote_kind",
+    "derived_from",
+    "url",
+)
+
+
 def provenance_table(
     claims: pd.DataFrame,
     totals: pd.DataFrame,
@@ -346,42 +362,9 @@ def provenance_table(
         published_by=claims["publisher"],
         reported_on=claims["reported_on"].dt.strftime("%Y-%m-%d"),
     )
-    # OHCHR's totals are OHCHR's word, published in the document each row names (none for a figure
-    # whose document was not identified); they are about the event OHCHR's claims in claims.csv concern.
-    neutral = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].isna()
-    from casualty_workbook.data.running_counts import EVENT_PREFIX
-
-    ohchr_events = claims.loc[neutral.fillna(False).astype(bool), "event_id"].dropna().unique()
-    # A running count (workbook import ohchr-series) is OHCHR's too, but the totals are not about it.
-    ohchr_events = [e for e in ohchr_events if not str(e).startswith(EVENT_PREFIX)]
-    docs = sources.set_index("source_id") if sources is not None else None
-    source = totals["source_id"]
-    ohchr = with_labels(totals).assign(
-        claim_id=totals["figure_id"],
-        event_id=ohchr_events[0] if len(ohchr_events) == 1 else "",
-        figure=totals["outcome"].astype(str) + " (" + totals["category"].astype(str) + ")",
-        who_said_it=totals.attrs.get("metadata", {}).get("origin", {}).get("producer", "OHCHR"),
-        published_by=source.map(docs["publisher"]).fillna("no document identified") if docs is not None else "OHCHR",
-        reported_on=source.map(docs["published"]).dt.strftime("%Y-%m-%d").fillna("") if docs is not None else "",
-        url=source.map(docs["url"]) if docs is not None else "",
-        derived_from=pd.NA,
-    )
     event_rows["derived_from"] = claims["derived_from"] if "derived_from" in claims.columns else pd.NA
-    columns = [
-        "claim_id",
-        "event_id",
-        "figure",
-        "label",
-        "who_said_it",
-        "published_by",
-        "reported_on",
-        "status",
-        "quote",
-        "quote_kind",
-        "derived_from",
-        "url",
-    ]
-    table = pd.concat([event_rows[columns], ohchr[columns]], ignore_index=True)
+    columns = list(PROVENANCE_COLUMNS)
+    table = pd.concat([event_rows[columns], _ohchr_total_rows(claims, totals, sources)[columns]], ignore_index=True)
     table["status"] = table["status"].astype(str)
     table["quote_kind"] = table["quote_kind"].astype(str)
     if event != "all":
@@ -394,6 +377,29 @@ def provenance_table(
     # concat keeps no attrs of tables that differ: the files the figures come from are carried explicitly
     table.attrs = {"drawn_from": [Path(t.attrs["path"]).name for t in (claims, totals) if "path" in t.attrs]}
     return table
+
+
+def _ohchr_total_rows(claims: pd.DataFrame, totals: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame:
+    """OHCHR's totals as provenance rows: OHCHR's word, published in the document each row names (none
+    for a figure whose document was not identified), about the event OHCHR's claims in claims.csv concern."""
+    from casualty_workbook.data.running_counts import EVENT_PREFIX
+
+    neutral = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].isna()
+    ohchr_events = claims.loc[neutral.fillna(False).astype(bool), "event_id"].dropna().unique()
+    # A running count (workbook import ohchr-series) is OHCHR's too, but the totals are not about it.
+    ohchr_events = [e for e in ohchr_events if not str(e).startswith(EVENT_PREFIX)]
+    docs = sources.set_index("source_id") if sources is not None else None
+    source = totals["source_id"]
+    return with_labels(totals).assign(
+        claim_id=totals["figure_id"],
+        event_id=ohchr_events[0] if len(ohchr_events) == 1 else "",
+        figure=totals["outcome"].astype(str) + " (" + totals["category"].astype(str) + ")",
+        who_said_it=totals.attrs.get("metadata", {}).get("origin", {}).get("producer", "OHCHR"),
+        published_by=source.map(docs["publisher"]).fillna("no document identified") if docs is not None else "OHCHR",
+        reported_on=source.map(docs["published"]).dt.strftime("%Y-%m-%d").fillna("") if docs is not None else "",
+        url=source.map(docs["url"]) if docs is not None else "",
+        derived_from=pd.NA,
+    )
 
 
 def places_with_sources(places: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:

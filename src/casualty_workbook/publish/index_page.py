@@ -68,56 +68,7 @@ def render_index(reports, state: dict, layout, *, data_dir: Path | None = None) 
     from casualty_workbook.core.paths import default_data_dir
 
     names = event_names(Path(data_dir) if data_dir else default_data_dir())
-    entries = []
-    for report in reports:
-        entry = state.get("reports", {}).get(report.id)
-        params = sorted((k, json.dumps(v)) for k, v in report.parameters.items())
-        if not entry:
-            failed = layout.reports / "failed" / f"{report.id}.ipynb"
-            entries.append(
-                {
-                    "id": report.id,
-                    "title": report.title,
-                    "notebook": report.notebook,
-                    "parameters": params,
-                    "built": False,
-                    "failed": f"failed/{report.id}.ipynb" if failed.is_file() else "",
-                    "events": [],
-                    "figures": [],
-                }
-            )
-            continue
-        pngs = sorted(
-            rel.split("/", 2)[2]
-            for rel in entry.get("outputs", {})
-            if rel.startswith(f"figures/{report.id}/") and rel.endswith(".png")
-        )
-        copies = [layout.reports / report.id / name for name in pngs]
-        record = _record(layout, report.id)
-        events = _report_events(report, copies)
-        entries.append(
-            {
-                "id": report.id,
-                "title": report.title,
-                "notebook": report.notebook,
-                "parameters": params,
-                "built": True,
-                "failed": "",
-                "commit": record.get("git_commit", "unknown"),
-                "data": sorted((record.get("data") or entry.get("data") or {}).items()),
-                "events": events,
-                "event_names": [names.get(e, e) for e in events],
-                "figures": [
-                    {
-                        "name": Path(n).stem,
-                        "png": f"{report.id}/{n}",
-                        "csv": f"{report.id}/{Path(n).stem}.csv",
-                        "anchor": f"{report.id}.html#figure-{Path(n).stem}",
-                    }
-                    for n in pngs
-                ],
-            }
-        )
+    entries = [_index_entry(report, state.get("reports", {}).get(report.id), layout, names) for report in reports]
     # Expanded reports (one per event) sit together under their catalogue entry.
     for i, (report, entry) in enumerate(zip(reports, entries, strict=True)):
         entry["group"] = report.group
@@ -137,3 +88,43 @@ def render_index(reports, state: dict, layout, *, data_dir: Path | None = None) 
         events=[(e, names.get(e, e)) for e in used],
         any_without_event=any(not entry["events"] for entry in entries),
     )
+
+
+def _index_entry(report, built: dict | None, layout, names: dict[str, str]) -> dict:
+    """What the index shows of one report: its figures and inputs when it was built, else whether it failed."""
+    params = sorted((k, json.dumps(v)) for k, v in report.parameters.items())
+    shown = {"id": report.id, "title": report.title, "notebook": report.notebook, "parameters": params}
+    if not built:
+        failed = layout.reports / "failed" / f"{report.id}.ipynb"
+        return {
+            **shown,
+            "built": False,
+            "failed": f"failed/{report.id}.ipynb" if failed.is_file() else "",
+            "events": [],
+            "figures": [],
+        }
+    pngs = sorted(
+        rel.split("/", 2)[2]
+        for rel in built.get("outputs", {})
+        if rel.startswith(f"figures/{report.id}/") and rel.endswith(".png")
+    )
+    record = _record(layout, report.id)
+    events = _report_events(report, [layout.reports / report.id / name for name in pngs])
+    return {
+        **shown,
+        "built": True,
+        "failed": "",
+        "commit": record.get("git_commit", "unknown"),
+        "data": sorted((record.get("data") or built.get("data") or {}).items()),
+        "events": events,
+        "event_names": [names.get(e, e) for e in events],
+        "figures": [
+            {
+                "name": Path(n).stem,
+                "png": f"{report.id}/{n}",
+                "csv": f"{report.id}/{Path(n).stem}.csv",
+                "anchor": f"{report.id}.html#figure-{Path(n).stem}",
+            }
+            for n in pngs
+        ],
+    }
