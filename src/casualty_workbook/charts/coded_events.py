@@ -73,6 +73,48 @@ def _coded_event(row: object) -> str:
     return f"{row.event_name}, {when}: "
 
 
+def _draw_figure(ax: Axes, y: int, row: pd.Series) -> float:
+    """One figure on row ``y``: its range as a line, its value as a point (a triangle and an open end
+    for 'at least'), its label; returns how far right it reaches."""
+    colour = STATUS_COLOURS[str(row["status"])]
+    low, high = row["value_low"], row["value_high"]
+    ranged = pd.notna(low) and pd.notna(high) and low != high
+    top = 1.0
+    if ranged:
+        ax.hlines(y, float(low), float(high), color=colour, lw=5, alpha=0.55)
+        ax.vlines([float(low), float(high)], y - 0.18, y + 0.18, color=colour, lw=1.5)
+        top = float(high)
+    if pd.isna(row["drawn"]):
+        return top
+    value = float(row["drawn"])
+    at_least = row["qualifier"] == "at_least"
+    ax.plot(value, y, marker="^" if at_least else "o", ms=8, color=colour, mec="black", mew=0.5, zorder=3)
+    if at_least:
+        open_end(ax, value, y, colour, length=24)
+    ax.annotate(
+        f"{row['label']} ({int(low)}–{int(high)})" if ranged else row["label"],
+        xy=(max(value, float(high) if pd.notna(high) else value), y),
+        xytext=(28, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=8,
+        fontweight="bold",
+    )
+    return max(top, value)
+
+
+def _row_label(r) -> str:
+    """Whose figure a row is: claimed or coded, how far away, who said it, via whom, when, of whom."""
+    via = "" if str(r.publisher).startswith(str(r.claimant_name)) else f", via {r.publisher}"
+    whom = f" ({r.population} only)" if pd.notna(r.population) and str(r.population) != "all" else ""
+    where = f", {r.distance_km:.0f} km away" if pd.notna(getattr(r, "distance_km", np.nan)) else ""
+    # A coded event is named by its own name (its place) and the day it happened: the day its
+    # figure was reported (a release, an export's timestamp) says nothing about the event.
+    what = _coded_event(r) if where else ""
+    said = f"reported {r.reported_on:%d %b %Y}" if where else f"{r.reported_on:%d %b %Y}"
+    return f"{r.group}{where}: {what}{r.claimant_name}{via}, {said}{whom}"
+
+
 def plot_coded_beside_claims(
     data: pd.DataFrame, *, coded: pd.DataFrame, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
@@ -90,44 +132,8 @@ def plot_coded_beside_claims(
     if rows.empty:
         return nothing_to_draw(ax, title or "Coded events beside the claims", "figures")
     drawn = tables.with_labels(rows).iloc[::-1].reset_index(drop=True)
-    top = 1.0
-    for y, row in drawn.iterrows():
-        colour = STATUS_COLOURS[str(row["status"])]
-        low, _best, high = (row[c] for c in ("value_low", "value_best", "value_high"))
-        if pd.notna(low) and pd.notna(high) and low != high:
-            ax.hlines(y, float(low), float(high), color=colour, lw=5, alpha=0.55)
-            ax.vlines([float(low), float(high)], y - 0.18, y + 0.18, color=colour, lw=1.5)
-            top = max(top, float(high))
-        value = float(row["drawn"]) if pd.notna(row["drawn"]) else None
-        if value is None:
-            continue
-        at_least = row["qualifier"] == "at_least"
-        ax.plot(value, y, marker="^" if at_least else "o", ms=8, color=colour, mec="black", mew=0.5, zorder=3)
-        if at_least:
-            open_end(ax, value, y, colour, length=24)
-        top = max(top, value)
-        ax.annotate(
-            row["label"]
-            if not (pd.notna(low) and pd.notna(high) and low != high)
-            else f"{row['label']} ({int(low)}–{int(high)})",
-            xy=(max(value, float(high) if pd.notna(high) else value), y),
-            xytext=(28, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-            fontweight="bold",
-        )
-    ticks = []
-    for r in drawn.itertuples():
-        via = "" if str(r.publisher).startswith(str(r.claimant_name)) else f", via {r.publisher}"
-        whom = f" ({r.population} only)" if pd.notna(r.population) and str(r.population) != "all" else ""
-        where = f", {r.distance_km:.0f} km away" if pd.notna(getattr(r, "distance_km", np.nan)) else ""
-        # A coded event is named by its own name (its place) and the day it happened: the day its
-        # figure was reported (a release, an export's timestamp) says nothing about the event.
-        what = _coded_event(r) if where else ""
-        said = f"reported {r.reported_on:%d %b %Y}" if where else f"{r.reported_on:%d %b %Y}"
-        text = f"{r.group}{where}: {what}{r.claimant_name}{via}, {said}{whom}"
-        ticks.append("\n".join(textwrap.wrap(text, 60)))
+    top = max([1.0] + [_draw_figure(ax, y, row) for y, row in drawn.iterrows()])
+    ticks = ["\n".join(textwrap.wrap(_row_label(r), 60)) for r in drawn.itertuples()]
     ax.set_yticks(range(len(drawn)), ticks, fontsize=7)
     ax.set_xlim(0, top * 1.5 + 2)
     metric = str(drawn["metric"].iloc[0])

@@ -87,6 +87,63 @@ def _count_rows(one: pd.DataFrame, mark: str = "point") -> pd.DataFrame:
     return rows
 
 
+def _draw_updates(ax: Axes, one: pd.DataFrame, colour: str, gap_days: int) -> None:
+    """The updates as points, joined by a line broken wherever two are more than ``gap_days`` apart."""
+    dates, values = one["date"].to_list(), one["value"].astype(float).to_list()
+    segment_x, segment_y = [dates[0]], [values[0]]
+    for d, v, days in zip(dates[1:], values[1:], one["days"].to_list()[1:], strict=True):
+        if days > gap_days:  # a gap: end the line, start another after it
+            ax.plot(segment_x, segment_y, color=colour, lw=1.4, solid_capstyle="butt")
+            segment_x, segment_y = [], []
+        segment_x.append(d)
+        segment_y.append(v)
+    ax.plot(segment_x, segment_y, color=colour, lw=1.4)
+    # The updates above the step-down marks, so a mark never hides an update drawn under it.
+    ax.plot(dates, values, ls="none", marker="o", ms=2.2, color=OKABE_ITO["blue"], zorder=3)
+
+
+def _mark_steps_down(ax: Axes, down: pd.DataFrame) -> None:
+    """Each update lower than the one before: marked, and labelled with its step, kept as published."""
+    for r in down.itertuples():
+        ax.plot([r.date], [float(r.value)], marker="v", ms=7, color=DOWN, ls="none", zorder=2.5)
+        ax.annotate(
+            f"{_signed(r.step)} on {_day(r.date)}\n(kept as published)",
+            xy=(r.date, float(r.value)),
+            xytext=(10, -26),
+            textcoords="offset points",
+            fontsize=7.5,
+            color=DOWN,
+            arrowprops={"arrowstyle": "-", "color": DOWN, "lw": 0.8},
+        )
+
+
+def _mark_day(ax: Axes, day: object, label: str | None, top: float) -> None:
+    """A dotted vertical line at ``day`` (an event's), with ``label`` at the top."""
+    ax.axvline(pd.Timestamp(day), color=CAPTION, lw=1, ls=":")
+    if label:
+        ax.annotate(
+            textwrap.fill(label, 26),
+            xy=(pd.Timestamp(day), top),
+            xytext=(-5, -2),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=7.5,
+            color=CAPTION,
+        )
+
+
+def _running_count_key(ax: Axes, colour: str, gap_days: int, *, steps_down: bool) -> None:
+    keys = [
+        Line2D([], [], color=colour, marker="o", ms=3, mfc=OKABE_ITO["blue"], mec=OKABE_ITO["blue"], label="an update"),
+        Line2D([], [], color="none", label=f"line broken: no update\nfor more than {gap_days} days"),
+    ]
+    if steps_down:
+        keys.append(Line2D([], [], color=DOWN, marker="v", ls="none", label="lower than the\nupdate before"))
+    keys.append(Patch(facecolor=colour, label="\n".join(textwrap.wrap(STATUS_LABELS["secondary"], 24))))
+    ax.legend(handles=keys, title="Key", **KEY_OUTSIDE)
+
+
 def plot_running_count(
     count: pd.DataFrame,
     *,
@@ -113,56 +170,18 @@ def plot_running_count(
         chart_data.attach(ax, chart_data.empty_rows())
         return ax
     colour = STATUS_COLOURS["secondary"]
-    dates, values = one["date"].to_list(), one["value"].astype(float).to_list()
-    segment_x, segment_y = [dates[0]], [values[0]]
-    for d, v, days in zip(dates[1:], values[1:], one["days"].to_list()[1:], strict=True):
-        if days > gap_days:  # a gap: end the line, start another after it
-            ax.plot(segment_x, segment_y, color=colour, lw=1.4, solid_capstyle="butt")
-            segment_x, segment_y = [], []
-        segment_x.append(d)
-        segment_y.append(v)
-    ax.plot(segment_x, segment_y, color=colour, lw=1.4)
-    # The updates above the step-down marks, so a mark never hides an update drawn under it.
-    ax.plot(dates, values, ls="none", marker="o", ms=2.2, color=OKABE_ITO["blue"], zorder=3)
+    _draw_updates(ax, one, colour, gap_days)
     down = one[one["step"].fillna(0) < 0]
-    for r in down.itertuples():
-        ax.plot([r.date], [float(r.value)], marker="v", ms=7, color=DOWN, ls="none", zorder=2.5)
-        ax.annotate(
-            f"{_signed(r.step)} on {_day(r.date)}\n(kept as published)",
-            xy=(r.date, float(r.value)),
-            xytext=(10, -26),
-            textcoords="offset points",
-            fontsize=7.5,
-            color=DOWN,
-            arrowprops={"arrowstyle": "-", "color": DOWN, "lw": 0.8},
-        )
-    top = max(values) * 1.08
+    _mark_steps_down(ax, down)
+    top = float(one["value"].astype(float).max()) * 1.08
     if mark_day is not None:
-        ax.axvline(pd.Timestamp(mark_day), color=CAPTION, lw=1, ls=":")
-        if mark_label:
-            ax.annotate(
-                textwrap.fill(mark_label, 26),
-                xy=(pd.Timestamp(mark_day), top),
-                xytext=(-5, -2),
-                textcoords="offset points",
-                ha="right",
-                va="top",
-                fontsize=7.5,
-                color=CAPTION,
-            )
+        _mark_day(ax, mark_day, mark_label, top)
     ax.set_ylim(0, top)
     _months(ax.xaxis)
     ax.set_ylabel(f"{label} (cumulative)")
     _thousands(ax.yaxis)
     ax.set_title(title or f"{label}{_area(count)}, cumulative, as published")
-    keys = [
-        Line2D([], [], color=colour, marker="o", ms=3, mfc=OKABE_ITO["blue"], mec=OKABE_ITO["blue"], label="an update"),
-        Line2D([], [], color="none", label=f"line broken: no update\nfor more than {gap_days} days"),
-    ]
-    if len(down):
-        keys.append(Line2D([], [], color=DOWN, marker="v", ls="none", label="lower than the\nupdate before"))
-    keys.append(Patch(facecolor=colour, label="\n".join(textwrap.wrap(STATUS_LABELS["secondary"], 24))))
-    ax.legend(handles=keys, title="Key", **KEY_OUTSIDE)
+    _running_count_key(ax, colour, gap_days, steps_down=len(down) > 0)
     if source:
         add_source_line(
             ax,
@@ -201,6 +220,55 @@ def increment_rows(increments: pd.DataFrame, count: pd.DataFrame) -> pd.DataFram
     )
 
 
+def _label_month(ax: Axes, increments: pd.DataFrame, mark_month: object) -> None:
+    """The chosen month's bar labelled with its month and increment (nothing when it has no bar)."""
+    month = pd.Period(pd.Timestamp(mark_month), "M")
+    hit = increments[increments["month"] == month]
+    if len(hit):
+        mx = month.to_timestamp(how="start") + pd.Timedelta(days=14)
+        v = float(hit["increment"].iloc[0])
+        ax.annotate(
+            f"{month:%B %Y}: {_signed(v)}",
+            xy=(mx, v),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            fontweight="bold",
+        )
+
+
+def _label_spans(ax: Axes, increments: pd.DataFrame, count: pd.DataFrame) -> None:
+    """A bar that spans months with no update says how many (or 'since' the count's first day)."""
+    for r in increments[increments["months"] > 1].itertuples():
+        began = count.attrs.get("counted_from")
+        first = f"since\n{_day(began)[:-5]}" if began is not None else "since\nthe start"
+        since = first if pd.isna(r.from_date) else f"{r.months}\nmonths"
+        ax.annotate(
+            since,
+            xy=(r.month.to_timestamp(how="start") + pd.Timedelta(days=14), float(r.increment)),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color=CAPTION,
+        )
+
+
+def _increments_key(ax: Axes, *, steps_down: bool) -> None:
+    keys = [
+        Patch(
+            facecolor=STATUS_COLOURS["derived"],
+            hatch=STATUS_HATCHES["derived"],
+            edgecolor="white",
+            label="derived: the month's last\nupdate minus the last\nupdate before it",
+        )
+    ]
+    if steps_down:
+        keys.append(Patch(facecolor="none", edgecolor=DOWN, label="a month with an\nupdate lower than\nthe one before"))
+    ax.legend(handles=keys, title="Key", **KEY_OUTSIDE)
+
+
 def plot_monthly_increments(
     increments: pd.DataFrame,
     *,
@@ -235,51 +303,15 @@ def plot_monthly_increments(
         linewidth=[1.5 if d else 0 for d in increments["down"]],
     )
     if mark_month is not None:
-        month = pd.Period(pd.Timestamp(mark_month), "M")
-        hit = increments[increments["month"] == month]
-        if len(hit):
-            mx = month.to_timestamp(how="start") + pd.Timedelta(days=14)
-            v = float(hit["increment"].iloc[0])
-            ax.annotate(
-                f"{month:%B %Y}: {_signed(v)}",
-                xy=(mx, v),
-                xytext=(0, 6),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                fontweight="bold",
-            )
-    spans = increments[increments["months"] > 1]
-    for r in spans.itertuples():
-        began = count.attrs.get("counted_from")
-        first = f"since\n{_day(began)[:-5]}" if began is not None else "since\nthe start"
-        since = first if pd.isna(r.from_date) else f"{r.months}\nmonths"
-        ax.annotate(
-            since,
-            xy=(r.month.to_timestamp(how="start") + pd.Timedelta(days=14), float(r.increment)),
-            xytext=(0, 3),
-            textcoords="offset points",
-            ha="center",
-            fontsize=7,
-            color=CAPTION,
-        )
+        _label_month(ax, increments, mark_month)
+    _label_spans(ax, increments, count)
     ax.axhline(0, color=CAPTION, lw=0.8)
     _months(ax.xaxis)
     ax.set_ylim(min(0, heights.min() * 1.1), heights.max() * 1.12)
     ax.set_ylabel(f"{label} added in the month")
     _thousands(ax.yaxis)
     ax.set_title(title or f"{label}{_area(count)}: added each month (derived)")
-    keys = [
-        Patch(
-            facecolor=STATUS_COLOURS["derived"],
-            hatch=STATUS_HATCHES["derived"],
-            edgecolor="white",
-            label="derived: the month's last\nupdate minus the last\nupdate before it",
-        )
-    ]
-    if increments["down"].any():
-        keys.append(Patch(facecolor="none", edgecolor=DOWN, label="a month with an\nupdate lower than\nthe one before"))
-    ax.legend(handles=keys, title="Key", **KEY_OUTSIDE)
+    _increments_key(ax, steps_down=bool(increments["down"].any()))
     if source:
         add_source_line(
             ax,
@@ -320,6 +352,49 @@ def beside_rows(
     return pd.concat(rows, ignore_index=True) if rows else chart_data.empty_rows()
 
 
+def _count_figures(
+    count: pd.DataFrame, metric: str, month: pd.Series | None, as_of: CountAsOf | None, country: str
+) -> list[tuple[str, float, str, str]]:
+    """(label, value, status, id) of the count's figures set beside a toll: the month's increment and
+    the count as of the event's day, each where there is one."""
+    beside: list[tuple[str, float, str, str]] = []
+    producer = str(count["claimant_name"].iloc[0]) if len(count) else "the count"
+    who = METRIC_AXIS.get(metric, metric).lower()
+    if month is not None:
+        beside.append(
+            (
+                f"{producer}: {who} in {country},\n{month['month']:%B %Y} (the month's increment)",
+                float(month["increment"]),
+                "derived",
+                f"increment-{month['month']}",
+            )
+        )
+    if as_of is not None and as_of.value is not None:
+        beside.append(
+            (
+                f"{producer}: {who} in {country},\ncumulative to {_day(as_of.day)}",
+                float(as_of.value),
+                "derived",
+                f"as-of-{as_of.day.date()}",
+            )
+        )
+    return beside
+
+
+def _status_key(ax: Axes, present: set[str]) -> None:
+    handles = [
+        Patch(
+            facecolor=STATUS_COLOURS[s],
+            hatch=STATUS_HATCHES[s],
+            edgecolor="white",
+            label="\n".join(textwrap.wrap(STATUS_LABELS[s], 24)),
+        )
+        for s in STATUS_COLOURS
+        if s in present
+    ]
+    ax.legend(handles=handles, title="Status", **KEY_OUTSIDE)
+
+
 def plot_toll_beside_count(
     event_figures: pd.DataFrame,
     *,
@@ -345,28 +420,8 @@ def plot_toll_beside_count(
                 r.qualifier == "at_least",
             )
         )
-    beside: list[tuple[str, float, str, str]] = []
-    producer = str(count["claimant_name"].iloc[0]) if len(count) else "the count"
     metric = str(event_figures["metric"].iloc[0]) if len(event_figures) else "killed"
-    who = METRIC_AXIS.get(metric, metric).lower()
-    if month is not None:
-        beside.append(
-            (
-                f"{producer}: {who} in {country},\n{month['month']:%B %Y} (the month's increment)",
-                float(month["increment"]),
-                "derived",
-                f"increment-{month['month']}",
-            )
-        )
-    if as_of is not None and as_of.value is not None:
-        beside.append(
-            (
-                f"{producer}: {who} in {country},\ncumulative to {_day(as_of.day)}",
-                float(as_of.value),
-                "derived",
-                f"as-of-{as_of.day.date()}",
-            )
-        )
+    beside = _count_figures(count, metric, month, as_of, country)
     for label, value, status, _ in beside:
         rows.append((label, value, status, False))
     for y, (_label, value, status, open_ended) in enumerate(rows):
@@ -383,18 +438,7 @@ def plot_toll_beside_count(
     _thousands(ax.xaxis)
     ax.set_xlabel(f"People {metric} (one linear scale)")
     ax.set_title(title or "A claimed toll beside the country's running count")
-    present = {r[2] for r in rows}
-    handles = [
-        Patch(
-            facecolor=STATUS_COLOURS[s],
-            hatch=STATUS_HATCHES[s],
-            edgecolor="white",
-            label="\n".join(textwrap.wrap(STATUS_LABELS[s], 24)),
-        )
-        for s in STATUS_COLOURS
-        if s in present
-    ]
-    ax.legend(handles=handles, title="Status", **KEY_OUTSIDE)
+    _status_key(ax, {r[2] for r in rows})
     claims_line = analysis_source(event_figures)
     add_source_line(
         ax,
