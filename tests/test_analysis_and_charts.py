@@ -360,7 +360,7 @@ def test_a_tables_source_line_and_captions_come_from_its_origin(by_year, totals,
     ax = charts.plot_civilian_deaths_by_year(yearly)
     assert "Source: Example Body (2030), T." in " ".join(" ".join(_texts(ax)).split())
     assert ax.get_title(loc="left") == "Civilians killed, by year (Example Body)"
-    rows = charts.figure_data.attached(ax)
+    rows = figure_data.attached(ax)
     assert set(rows["claimant"]) == {"Example Body"} and set(rows["date"]) == {"2030-01-02"}
     plt.close(ax.figure)
     ax = charts.plot_toll_in_context(analysis.first_and_latest(claims, "belgorod_strike_2024", "killed"), yearly=yearly)

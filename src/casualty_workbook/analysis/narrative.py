@@ -14,22 +14,19 @@ import textwrap
 
 import pandas as pd
 
-from casualty_workbook.data.schemas import POPULATION_LABELS, QUALIFIER_WORDS, STATUS_LABELS, STATUS_WORDS, STATUSES
+from casualty_workbook.data.schemas import (
+    CATEGORY_WORDS,
+    METRIC_WORDS,
+    POPULATION_LABELS,
+    QUALIFIER_WORDS,
+    STATUS_LABELS,
+    STATUS_WORDS,
+    STATUSES,
+    WEAPON_TYPE_WORDS,
+)
 
 # What a count of munitions is a count of, by the metric of the claim it breaks down.
 MUNITION_VERBS = {"munitions_launched": "launched", "munitions_intercepted": "intercepted"}
-METRIC_WORDS = {
-    "killed": "killed",
-    "injured": "injured",
-    "casualties": "casualties (killed and injured together)",
-    "missing": "missing",
-    "rescued": "rescued",
-    "munitions_launched": "munitions launched",
-    "munitions_intercepted": "munitions intercepted",
-    "storeys_collapsed": "storeys collapsed",
-    "settlements_captured": "settlements claimed taken",
-    "villages_captured": "villages claimed taken",
-}
 DEFAULT_EVENT_RULE = (
     "the most recent event of events.csv (latest date_end; on a tie, the one with more claims, then the first event_id)"
 )
@@ -389,26 +386,14 @@ TABLE_HEADINGS = {
     "mentions": "Mentions",
 }
 _VALUE_WORDS = {
-    "metric": {k: v for k, v in METRIC_WORDS.items()},
+    "metric": METRIC_WORDS,
     "status": STATUS_WORDS,
     "coord_status": {"verified": "verified", "unverified": "not verified: not placed on the map"},
     "qualifier": QUALIFIER_WORDS,
     "population": POPULATION_LABELS,
     "quote_kind": {"verbatim": "verbatim", "as_recorded": "as recorded (not checked word for word)"},
-    "category": {
-        "all": "all killed",
-        "civilians": "civilians",
-        "ukrainian_forces": "Ukrainian forces",
-        "armed_groups": "members of armed groups",
-    },
-    "type": {
-        "ballistic_missile": "ballistic missile",
-        "mlrs": "multiple rocket launcher",
-        "guided_mlrs": "guided multiple rocket launcher",
-        "cruise_missile": "cruise missile",
-        "drone": "drone",
-        "artillery": "artillery",
-    },
+    "category": CATEGORY_WORDS,
+    "type": WEAPON_TYPE_WORDS,
 }
 
 

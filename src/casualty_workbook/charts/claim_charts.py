@@ -37,22 +37,20 @@ from casualty_workbook.charts.style import (
     use_house_style,
 )
 from casualty_workbook.data import provenance
-from casualty_workbook.data.schemas import METRIC_LABELS, PEOPLE_METRICS, POPULATION_LABELS, STATUS_LABELS, STATUSES
+from casualty_workbook.data.schemas import (
+    CATEGORY_WORDS,
+    METRIC_LABELS,
+    PEOPLE_METRICS,
+    POPULATION_LABELS,
+    STATUS_LABELS,
+    STATUSES,
+    WEAPON_TYPE_WORDS,
+)
 
-WEAPON_TYPE_LABELS = {
-    "ballistic_missile": "ballistic missile",
-    "mlrs": "MLRS (multiple rocket launcher)",
-    "guided_mlrs": "guided MLRS",
-    "cruise_missile": "cruise missile",
-    "drone": "drone",
-    "artillery": "artillery",
-}
-CATEGORY_LABELS = {
-    "all": "All killed",
-    "civilians": "Civilians",
-    "ukrainian_forces": "Ukrainian forces",
-    "armed_groups": "Members of armed groups",
-}
+
+def _capital(words: str) -> str:
+    """Words as a label starts them: a capital first letter, the rest as written."""
+    return words[:1].upper() + words[1:]
 
 
 # A chart's key stands outside the plot on the right, where it can never hide a bar or a label.
@@ -451,7 +449,7 @@ def plot_weapons(
     ax.set_yticks(
         range(len(drawn)),
         [
-            f"{narrative.wrap(str(r.canonical_name), 22)}\n{WEAPON_TYPE_LABELS.get(r.type, r.type)}"
+            f"{narrative.wrap(str(r.canonical_name), 22)}\n{WEAPON_TYPE_WORDS.get(r.type, r.type)}"
             for r in drawn.itertuples()
         ],
     )
@@ -503,7 +501,7 @@ def plot_killed_by_category(data: pd.DataFrame, *, ax: Axes | None = None, title
             label_from=float(row["value_high"]) if is_range else None,
             label_pad=9 if is_range else 4,  # clear of the error bar's cap
         )
-    ax.set_yticks(range(len(drawn)), [CATEGORY_LABELS.get(str(c), str(c)) for c in drawn["category"]])
+    ax.set_yticks(range(len(drawn)), [_capital(CATEGORY_WORDS.get(str(c), str(c))) for c in drawn["category"]])
     ax.set_xlim(0, float(drawn["value_high"].fillna(drawn["drawn"]).max()) * 1.3)
     estimate = str(drawn["estimate"].iloc[0]) if "estimate" in drawn.columns and len(drawn) else "best"
     period = provenance.coverage(data)
@@ -515,7 +513,7 @@ def plot_killed_by_category(data: pd.DataFrame, *, ax: Axes | None = None, title
     ax.set_xlabel(f"People killed{during} ({estimate} estimate)")
     derived = drawn[drawn["status"].astype(str) == "derived"] if "derived_from" in drawn.columns else drawn.iloc[0:0]
     derived_note = "".join(
-        f" {CATEGORY_LABELS.get(str(r.category), r.category)}: {r.label} = {r.derived_from} (derived)."
+        f" {_capital(CATEGORY_WORDS.get(str(r.category), r.category))}: {r.label} = {r.derived_from} (derived)."
         for r in derived.iloc[::-1].itertuples()
     )
     return finish_chart(

@@ -49,18 +49,36 @@ OHCHR_OUTCOMES = ("killed", "injured", "casualties")
 OHCHR_YEARS = (2014, 2021)  # first and last year of OHCHR's yearly figures
 PEOPLE_METRICS = ("killed", "injured", "missing")  # the metrics about people a claim can be charted by
 ESTIMATES = ("low", "best", "high")  # which of a figure's values a chart is drawn to
-# How a chart names each metric (an axis label, a row label): one entry per word of METRICS.
-METRIC_LABELS = {
-    "killed": "Killed",
-    "injured": "Injured",
-    "casualties": "Casualties (killed + injured)",
-    "missing": "Missing",
-    "rescued": "Rescued",
-    "munitions_launched": "Munitions launched",
-    "munitions_intercepted": "Munitions intercepted",
-    "storeys_collapsed": "Storeys collapsed",
-    "settlements_captured": "Settlements captured",
-    "villages_captured": "Villages captured",
+# Each metric in words, for prose and tables; a chart's label (an axis, a row) is the same words with
+# a capital (METRIC_LABELS). One entry per word of METRICS.
+METRIC_WORDS = {
+    "killed": "killed",
+    "injured": "injured",
+    "casualties": "casualties (killed and injured together)",
+    "missing": "missing",
+    "rescued": "rescued",
+    "munitions_launched": "munitions launched",
+    "munitions_intercepted": "munitions intercepted",
+    "storeys_collapsed": "storeys collapsed",
+    "settlements_captured": "settlements claimed taken",
+    "villages_captured": "villages claimed taken",
+}
+METRIC_LABELS = {metric: words[:1].upper() + words[1:] for metric, words in METRIC_WORDS.items()}
+# OHCHR's categories of the dead, in words (a chart's row label starts with a capital).
+CATEGORY_WORDS = {
+    "all": "all killed",
+    "civilians": "civilians",
+    "ukrainian_forces": "Ukrainian forces",
+    "armed_groups": "members of armed groups",
+}
+# A weapon system's type (weapon_systems.csv), in words.
+WEAPON_TYPE_WORDS = {
+    "ballistic_missile": "ballistic missile",
+    "mlrs": "MLRS (multiple rocket launcher)",
+    "guided_mlrs": "guided MLRS",
+    "cruise_missile": "cruise missile",
+    "drone": "drone",
+    "artillery": "artillery",
 }
 # Who a figure counts, in words: a label names it wherever figures of two populations are drawn.
 POPULATION_LABELS = {"all": "all people", "civilians": "civilians", "children": "children"}

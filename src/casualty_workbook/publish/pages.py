@@ -159,11 +159,11 @@ DATA_HEADINGS = {
 def reader_columns(table: pd.DataFrame, sources: pd.DataFrame | None = None) -> pd.DataFrame:
     """A figure's table as a reader reads it: ``DATA_HEADINGS``' order and headings, codes in words
     (statuses, metrics, wordings, populations; a source by its publisher), any other column after them."""
-    from casualty_workbook.data.schemas import METRIC_LABELS, POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS
+    from casualty_workbook.data.schemas import METRIC_WORDS, POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS
 
     words = {
         "status": STATUS_WORDS,
-        "metric": {k: v.lower() for k, v in METRIC_LABELS.items()},
+        "metric": METRIC_WORDS,
         "qualifier": QUALIFIER_WORDS,
         "category": POPULATION_LABELS,
     }
