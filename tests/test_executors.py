@@ -35,7 +35,7 @@ style.STATUS_COLOURS["verified"] = "#000000"
 claims = wb.load_claims()
 claims.loc[claims.index[0], "value_best"] = 999_999  # a report's own copy of a table it loaded
 from casualty_workbook.data import loading
-for checked in loading._CHECKED.values():  # and the tables checked ahead, changed in place
+for checked in loading.TABLE_CACHE.checked.values():  # and the tables checked ahead, changed in place
     if "value_best" in checked.frame:
         checked.frame.loc[checked.frame.index[0], "value_best"] = 999_999
 provenance.record_read(Path("leaked.csv"), digest="0" * 64)

@@ -6,10 +6,10 @@ against its schema with pandera, the cells are typed, and the rules across rows 
 tables run. Any problem stops the load with one ``DataValidationError`` listing them all.
 
 A table that passed is kept for the rest of the process, by the content of its files and of
-the tables its rules read (``_CHECKED``): loading it again, from the same folder or a copy,
+the tables its rules read (``TABLE_CACHE``): loading it again, from the same folder or a copy,
 costs a hash of its files and a copy-on-write copy. ``check_ahead`` fills the cache before a
 warm server forks its kernels, so a build checks each table once, not once per report. A table's
-own stage (read, cells checked, typed) is kept by its CSV's content alone (``_CELLS``): when only
+own stage (read, cells checked, typed) is kept by its CSV's content alone: when only
 a table it refers to changed, just its rules across tables run again.
 """
 
@@ -318,21 +318,52 @@ class _Checked:
     serial: int = field(default_factory=itertools.count().__next__)
 
 
-# Tables already checked in this process: a later load of the same content (a notebook loading claims,
-# then mentions that refer to them; a report page after the build checked everything; a kernel forked
-# from a warm server that checked the tables ahead; a copy of the data folder) takes the checked table
-# instead of reading and checking it again. The key is what the rules' verdict depends on: the table's
-# name, its files' content hashes and the entries of the tables its rules read. Never a file's time or
-# size, so an edited file is always read afresh. Callers get a copy: with pandas' copy-on-write a
-# caller's changes stay in its own frame, at no cost until it makes one.
-_CHECKED: OrderedDict[tuple, _Checked] = OrderedDict()
-_CHECKED_MAX = 64  # entries (tables); the oldest go first
+class TableCache:
+    """What this process has read and checked of ``data/``, kept to save reading and checking it again.
 
-# Each table's own stage, by its CSV's content hash: the file read as text, every cell checked, the
-# columns typed. None of it reads another table, so a table whose neighbours changed or broke (its
-# ``_CHECKED`` key then misses) is not read and checked cell by cell again: only its rules across
-# tables run. Problems are kept too, so a broken file named again is named as fast.
-_CELLS: OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[Problem, ...]]] = OrderedDict()
+    ``checked``: tables already checked in this process. A later load of the same content (a notebook
+    loading claims, then mentions that refer to them; a report page after the build checked everything;
+    a kernel forked from a warm server that checked the tables ahead; a copy of the data folder) takes
+    the checked table instead of reading and checking it again. The key is what the rules' verdict
+    depends on: the table's name, its files' content hashes and the entries of the tables its rules
+    read. Never a file's time or size, so an edited file is always read afresh. Callers get a copy: with
+    pandas' copy-on-write a caller's changes stay in its own frame, at no cost until it makes one.
+
+    ``cells``: each table's own stage, by its CSV's content hash: the file read as text, every cell
+    checked, the columns typed. None of it reads another table, so a table whose neighbours changed or
+    broke (its ``checked`` key then misses) is not read and checked cell by cell again: only its rules
+    across tables run. Problems are kept too, so a broken file named again is named as fast.
+
+    One instance, ``TABLE_CACHE``, lives as long as the process; each part keeps at most ``MAX_ENTRIES``
+    tables, the oldest going first.
+    """
+
+    MAX_ENTRIES = 64
+
+    def __init__(self) -> None:
+        self.checked: OrderedDict[tuple, _Checked] = OrderedDict()
+        self.cells: OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[Problem, ...]]] = OrderedDict()
+
+    @staticmethod
+    def get(cache: OrderedDict, key: tuple | None):
+        """The entry of ``key`` (now the newest), or None."""
+        if key is None or key not in cache:
+            return None
+        cache.move_to_end(key)
+        return cache[key]
+
+    def remember(self, cache: OrderedDict, key: tuple, entry) -> None:
+        """Keep ``entry`` in ``cache`` (``checked`` or ``cells``), the oldest going beyond ``MAX_ENTRIES``."""
+        cache[key] = entry
+        while len(cache) > self.MAX_ENTRIES:
+            cache.popitem(last=False)
+
+    def clear(self) -> None:
+        self.checked.clear()
+        self.cells.clear()
+
+
+TABLE_CACHE = TableCache()
 
 
 def _file_digests(path: Path) -> tuple[str, str] | None:
@@ -355,26 +386,19 @@ def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _C
     return (name, digests, tuple(checked[dep].serial for dep in dependencies))
 
 
-def _remember(cache: OrderedDict, key: tuple, entry) -> None:
-    """Keep ``entry`` in ``cache`` (``_CHECKED`` or ``_CELLS``), the oldest going beyond ``_CHECKED_MAX``."""
-    cache[key] = entry
-    while len(cache) > _CHECKED_MAX:
-        cache.popitem(last=False)
-
-
 def _cell_stage(name: str, spec: TableSpec, path: Path, digests: tuple[str, str] | None):
-    """(typed frame, problems of its cells): from ``_CELLS`` when this CSV content was read before here.
+    """(typed frame, problems of its cells): from ``TABLE_CACHE.cells`` when this CSV content was read before here.
     Raises DataValidationError when the file cannot be read as a table (nothing is kept then)."""
     key = (name, digests[0]) if digests is not None else None
-    if key is not None and key in _CELLS:
-        _CELLS.move_to_end(key)
-        typed, problems = _CELLS[key]
+    known = TABLE_CACHE.get(TABLE_CACHE.cells, key)
+    if known is not None:
+        typed, problems = known
         return typed.copy(deep=False), list(problems)
     text = read_text_table(path, spec)
     problems = check_cells(path, spec, text)
     typed = to_typed(spec, text)
     if key is not None:
-        _remember(_CELLS, key, (typed.copy(deep=False), tuple(problems)))
+        TABLE_CACHE.remember(TABLE_CACHE.cells, key, (typed.copy(deep=False), tuple(problems)))
     return typed, problems
 
 
@@ -402,7 +426,7 @@ def _load(
 
     Both files of a table (the CSV and its .meta.yml) are checked even when one fails; a table whose
     dependencies failed still has its own cells checked (the rules across tables wait for them).
-    A table checked before in this process from the same content is taken from the cache (``_CHECKED``);
+    A table checked before in this process from the same content is taken from the cache (``TABLE_CACHE``);
     ``checked`` collects the cache entries this load used or made.
     """
     if name in memo or name in failures:
@@ -412,9 +436,8 @@ def _load(
     path = data_dir / spec.filename
     digests = _file_digests(path)
     key = _cache_key(name, digests, checked)
-    entry = _CHECKED.get(key) if key is not None else None
+    entry = TABLE_CACHE.get(TABLE_CACHE.checked, key)
     if entry is not None:
-        _CHECKED.move_to_end(key)
         _record_reads(path, entry.digests)
         checked[name] = entry
         memo[name] = _copy(entry.frame, path)
@@ -448,7 +471,7 @@ def _load(
         _record_reads(path, digests)
     if key is not None:  # not when a table its rules read went unchecked
         checked[name] = _Checked(typed, digests, key[2])
-        _remember(_CHECKED, key, checked[name])
+        TABLE_CACHE.remember(TABLE_CACHE.checked, key, checked[name])
     memo[name] = _copy(typed, path)
     return memo[name]
 
