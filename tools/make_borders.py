@@ -1,4 +1,4 @@
-"""Make the country borders the places map draws (src/casualty_workbook/mapdata/countries.topo.json.gz).
+"""Make the country borders the places map draws (src/casualty_workbook/charts/mapdata/countries.topo.json.gz).
 
 Input: Natural Earth's Admin 0 countries at 1:10m (public domain) as TopoJSON, the file
 ``countries-10m.json`` of the world-atlas package, version 2.0.2 (Natural Earth 4.1.0), e.g. from
@@ -23,7 +23,9 @@ from pathlib import Path
 # that says on which side a place lies) keeps its detail, a coast is simplified further.
 BORDER_TOLERANCE = 1.0
 COAST_TOLERANCE = 8.0
-OUT = Path(__file__).resolve().parents[1] / "src" / "casualty_workbook" / "mapdata" / "countries.topo.json.gz"
+OUT = (
+    Path(__file__).resolve().parents[1] / "src" / "casualty_workbook" / "charts" / "mapdata" / "countries.topo.json.gz"
+)
 
 
 def _absolute(arc: list[list[int]]) -> list[tuple[int, int]]:
