@@ -107,12 +107,13 @@ def test_the_package_alone_installs_and_imports_every_module(tmp_path):
         )
     )
     project = tmp_path / "project"
+    # The project's own folders beside the package are left out; the package's subpackages (its data/
+    # layer among them) are not: only names at the top of the checkout are ignored.
+    top_level = shutil.ignore_patterns(
+        ".venv*", ".git", "reports", ".build-state", "figures", "bench", "tests", "data", "notebooks"
+    )
     shutil.copytree(
-        REPO,
-        project,
-        ignore=shutil.ignore_patterns(
-            ".venv*", ".git", "reports", ".build-state", "figures", "bench", "tests", "data", "notebooks"
-        ),
+        REPO, project, ignore=lambda folder, names: top_level(folder, names) if Path(folder) == REPO else set()
     )
     install = subprocess.run(
         [
