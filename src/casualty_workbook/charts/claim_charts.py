@@ -306,35 +306,26 @@ def claimant_palette(claimants: pd.DataFrame, claims: pd.DataFrame | None = None
     return {names[c]: hues[i] if i < len(hues) else CLAIMANT_PALETTE[-1] for i, c in enumerate(dict.fromkeys(ids))}
 
 
-def plot_toll_revisions(
-    data: pd.DataFrame,
-    *,
-    palette: dict[str, str] | None = None,
-    ax: Axes | None = None,
-    title: str | None = None,
-) -> Axes:
-    """Every claim of one metric over time, one row per report (earliest at the top), by claimant.
-
-    ``data`` comes from ``tables.revision_history``. Each report keeps its own row, so
-    counts given on the same day sit side by side and never on one point; an arrow links a
-    figure to the one it revises; the colour says who said it (``palette``, claimant name →
-    colour, from ``claimant_palette`` so a claimant keeps its colour from chart to chart; without
-    it, colours in order of appearance), the marker how it was worded.
-    """
-    ax = new_axes(ax, (9, max(3.2, 0.34 * len(data) + 2.2)))
-    if data.empty:
-        return nothing_to_draw(ax, title or "How the reported figure changed", "claims")
+def _revision_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """The claims as drawn, one row per report: labelled, dated for a tick, each at the number drawn."""
     data = data.reset_index(drop=True)
     if "label" not in data.columns:
         data = tables.with_labels(data)
     if "when" not in data.columns:
         data = data.assign(when=[f"{d.day} {d:%b %Y}" for d in data["reported_on"]])
     # "up to N" has only a high value: it is drawn there; a row with no number at all keeps its line, unmarked.
-    data = data.assign(drawn=data["drawn"].fillna(data["value_high"]))
-    claimants = list(dict.fromkeys(data["claimant_name"].astype(str)))
-    colour = {name: CLAIMANT_PALETTE[i % len(CLAIMANT_PALETTE)] for i, name in enumerate(claimants)}
+    return data.assign(drawn=data["drawn"].fillna(data["value_high"]))
+
+
+def _claimant_colours(claimants: list[str], palette: dict[str, str] | None) -> dict[str, str]:
+    """Each claimant's colour: from ``palette`` (grey for one it lacks), else the palette's in order of appearance."""
     if palette is not None:
-        colour = {name: palette.get(name, CLAIMANT_PALETTE[-1]) for name in claimants}
+        return {name: palette.get(name, CLAIMANT_PALETTE[-1]) for name in claimants}
+    return {name: CLAIMANT_PALETTE[i % len(CLAIMANT_PALETTE)] for i, name in enumerate(claimants)}
+
+
+def _draw_revision_points(ax: Axes, data: pd.DataFrame, colour: dict[str, str]) -> None:
+    """One marker per report at its number (▲ for a lower bound), in its claimant's colour, labelled as worded."""
     for y, row in data.iterrows():
         if pd.isna(row["drawn"]):
             continue
@@ -359,6 +350,10 @@ def plot_toll_revisions(
             fontsize=8,
             fontweight="bold",
         )
+
+
+def _draw_revision_links(ax: Axes, data: pd.DataFrame) -> None:
+    """An arrow from each figure drawn to the one that revises it, where both have a number."""
     rows = {claim: y for y, claim in enumerate(data["claim_id"])}
     for y, row in data[data["revises"].notna() & data["drawn"].notna()].iterrows():
         if row["revises"] in rows and pd.notna(data.loc[rows[row["revises"]], "drawn"]):
@@ -377,6 +372,10 @@ def plot_toll_revisions(
                 },
                 zorder=2,
             )
+
+
+def _revision_axes(ax: Axes, data: pd.DataFrame) -> None:
+    """A row per report (date and outlet, earliest at the top) and the metric's axis, trimmed to the numbers."""
     ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=MIN_FONT)
     ax.set_ylim(len(data) - 0.4, -0.6)  # earliest at the top
     top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
@@ -387,7 +386,10 @@ def plot_toll_revisions(
     ax.set_xlabel(
         f"{METRIC_LABELS.get(metric, metric)} ({data['unit'].iloc[0] if 'unit' in data.columns else 'people'})"
     )
-    # The key here says who said each figure (the colours), not its status: every row's status is in the caption.
+
+
+def _revision_key(ax: Axes, data: pd.DataFrame, claimants: list[str], colour: dict[str, str]) -> None:
+    """The key says who said each figure (the colours), not its status: every row's status is in the caption."""
     handles = [
         Line2D(
             [],
@@ -404,6 +406,33 @@ def plot_toll_revisions(
     if (data["qualifier"] == "at_least").any():
         handles.append(Line2D([], [], marker="^", ls="", color="white", markeredgecolor="black", label="at least (▲)"))
     ax.legend(handles=handles, title="Who said it", fontsize=MIN_FONT, **KEY_OUTSIDE)
+
+
+def plot_toll_revisions(
+    data: pd.DataFrame,
+    *,
+    palette: dict[str, str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Every claim of one metric over time, one row per report (earliest at the top), by claimant.
+
+    ``data`` comes from ``tables.revision_history``. Each report keeps its own row, so
+    counts given on the same day sit side by side and never on one point; an arrow links a
+    figure to the one it revises; the colour says who said it (``palette``, claimant name →
+    colour, from ``claimant_palette`` so a claimant keeps its colour from chart to chart; without
+    it, colours in order of appearance), the marker how it was worded.
+    """
+    ax = new_axes(ax, (9, max(3.2, 0.34 * len(data) + 2.2)))
+    if data.empty:
+        return nothing_to_draw(ax, title or "How the reported figure changed", "claims")
+    data = _revision_rows(data)
+    claimants = list(dict.fromkeys(data["claimant_name"].astype(str)))
+    colour = _claimant_colours(claimants, palette)
+    _draw_revision_points(ax, data, colour)
+    _draw_revision_links(ax, data)
+    _revision_axes(ax, data)
+    _revision_key(ax, data, claimants, colour)
     timed = data["when"].str.contains("UTC").any()
     return finish_chart(
         ax,
