@@ -598,6 +598,77 @@ def plot_civilian_deaths_by_year(data: pd.DataFrame, *, ax: Axes | None = None, 
     )
 
 
+def _draw_years_panel(years_ax: Axes, yearly: pd.DataFrame, producer: str) -> None:
+    """The years' panel: a bar per year of the producer's civilian deaths, earliest at the top."""
+    for y, r in enumerate(yearly.itertuples()):
+        _bar(years_ax, y, float(r.killed), str(r.status), label=f"{float(r.killed):,.0f}")
+    years_ax.set_yticks(range(len(yearly)), [str(int(y)) for y in yearly["year"]])
+    years_ax.set_ylim(len(yearly) - 0.4, -0.6)
+    years_top = float(yearly["killed"].max()) if len(yearly) else 1.0
+    years_ax.set_xlim(0, _room_for_labels(years_top, False))
+    years_ax.set_xlabel(f"Civilians killed in the year (people, {producer})")
+
+
+def _event_rows(labelled: pd.DataFrame) -> list[tuple[str, float, str, bool, str]]:
+    """Each claimed toll as drawn: (tick: who and when, number, status, whether a lower bound, wording)."""
+    return [
+        (
+            f"{short_name(r.claimant_name)}\n{r.reported_on.day} {r.reported_on:%b %Y}",
+            float(r.drawn),
+            str(r.status),
+            r.qualifier == "at_least",
+            r.label,
+        )
+        for r in labelled.itertuples()
+    ]
+
+
+def _draw_event_panel(event_ax: Axes, labelled: pd.DataFrame, event_rows: list, years: int) -> float:
+    """The event's panel: a bar per claimed toll, as thick as the ``years`` bars beside it; returns its largest toll."""
+    for y, (_label, value, status, open_ended, wording) in enumerate(event_rows):
+        _bar(event_ax, y, value, status, label=wording, open_ended=open_ended)
+    event_ax.set_yticks(range(len(event_rows)), [r[0] for r in event_rows], fontsize=MIN_FONT)
+    pad = max(0.0, (years / 2 - len(event_rows)) / 2)  # bars as thick as the years' bars
+    event_ax.set_ylim(len(event_rows) - 0.4 + pad, -0.6 - pad)
+    event_top = max((r[1] for r in event_rows), default=1.0)
+    event_ax.set_xlim(0, _room_for_labels(event_top, any(r[3] for r in event_rows)))
+    event_name = str(labelled["event_name"].iloc[0]) if len(labelled) and "event_name" in labelled else "the event"
+    event_ax.set_title(narrative.wrap(f"{event_name}: death toll as claimed", 34), fontsize=10, loc="left")
+    event_ax.set_xlabel("People killed (as claimed)")
+    _whole_numbers(event_ax.xaxis)
+    return event_top
+
+
+def _context_note(data: pd.DataFrame, yearly: pd.DataFrame, producer: str, drawn: bool, event_top: float) -> str:
+    """The caption: whose counts stand beside whose, their statuses, and how far apart the two scales are."""
+    yearly_status = tables.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
+    area = (provenance.coverage(yearly) or {}).get("area")
+    where = f" in {area}" if area else ""
+    claim_status = tables.status_caption(data["status"]) if len(data) else "none drawn"
+    smallest = float(yearly["killed"].min()) if len(yearly) else None
+    ratio = (
+        f" The smallest year ({smallest:,.0f}) is {smallest / event_top:,.0f} times the event's largest toll "
+        f"({event_top:,.0f}): the two panels' scales differ."
+        if smallest and drawn and event_top and smallest / event_top >= 2
+        else " The two panels' scales differ."
+    )
+    return (
+        f"{producer}'s yearly counts of civilians killed{where} ({yearly_status}) beside one "
+        f"event's toll ({claim_status}). Different counters and methods: not like for like." + ratio
+    )
+
+
+def _context_source(data: pd.DataFrame, yearly: pd.DataFrame) -> str:
+    """The yearly table's origin, then the claims' sources (summed up where they would run long)."""
+    claims_cited = provenance.claim_source_line(data).replace("Source: ", "Claims: ", 1)
+    return short_source_line(
+        f"{source_line(yearly)} {claims_cited}",
+        claimants=data["claimant_name"].nunique() if len(data) else 0,
+        outlets=data["publisher"].nunique() if len(data) else 0,
+        what=f"{source_line(yearly)} Claims",
+    )
+
+
 def plot_toll_in_context(
     data: pd.DataFrame,
     *,
@@ -624,62 +695,19 @@ def plot_toll_in_context(
     if yearly.empty and data.empty:
         event_ax.set_axis_off()
         return nothing_to_draw(years_ax, title or default_title, "figures")
-    for y, r in enumerate(yearly.itertuples()):
-        _bar(years_ax, y, float(r.killed), str(r.status), label=f"{float(r.killed):,.0f}")
-    years_ax.set_yticks(range(len(yearly)), [str(int(y)) for y in yearly["year"]])
-    years_ax.set_ylim(len(yearly) - 0.4, -0.6)
-    years_top = float(yearly["killed"].max()) if len(yearly) else 1.0
-    years_ax.set_xlim(0, _room_for_labels(years_top, False))
-    years_ax.set_xlabel(f"Civilians killed in the year (people, {producer})")
+    _draw_years_panel(years_ax, yearly, producer)
     labelled = tables.with_labels(data)
-    event_rows = [
-        (
-            f"{short_name(r.claimant_name)}\n{r.reported_on.day} {r.reported_on:%b %Y}",
-            float(r.drawn),
-            str(r.status),
-            r.qualifier == "at_least",
-            r.label,
-        )
-        for r in labelled.itertuples()
-    ]
-    for y, (_label, value, status, open_ended, wording) in enumerate(event_rows):
-        _bar(event_ax, y, value, status, label=wording, open_ended=open_ended)
-    event_ax.set_yticks(range(len(event_rows)), [r[0] for r in event_rows], fontsize=MIN_FONT)
-    pad = max(0.0, (len(yearly) / 2 - len(event_rows)) / 2)  # bars as thick as the years' bars
-    event_ax.set_ylim(len(event_rows) - 0.4 + pad, -0.6 - pad)
-    event_top = max((r[1] for r in event_rows), default=1.0)
-    event_ax.set_xlim(0, _room_for_labels(event_top, any(r[3] for r in event_rows)))
-    event_name = str(labelled["event_name"].iloc[0]) if len(labelled) and "event_name" in labelled else "the event"
-    event_ax.set_title(narrative.wrap(f"{event_name}: death toll as claimed", 34), fontsize=10, loc="left")
-    event_ax.set_xlabel("People killed (as claimed)")
-    _whole_numbers(event_ax.xaxis)
-    yearly_status = tables.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
-    area = (provenance.coverage(yearly) or {}).get("area")
-    where = f" in {area}" if area else ""
-    claim_status = tables.status_caption(data["status"]) if len(data) else "none drawn"
-    smallest = float(yearly["killed"].min()) if len(yearly) else None
-    ratio = (
-        f" The smallest year ({smallest:,.0f}) is {smallest / event_top:,.0f} times the event's largest toll "
-        f"({event_top:,.0f}): the two panels' scales differ."
-        if smallest and event_rows and event_top and smallest / event_top >= 2
-        else " The two panels' scales differ."
-    )
+    event_rows = _event_rows(labelled)
+    event_top = _draw_event_panel(event_ax, labelled, event_rows, len(yearly))
+    note = _context_note(data, yearly, producer, bool(event_rows), event_top)
     chart_data.attach(event_ax, chart_data.claim_rows(labelled) if len(labelled) else chart_data.empty_rows())
-    claims_cited = provenance.claim_source_line(data).replace("Source: ", "Claims: ", 1)
-    source = short_source_line(
-        f"{source_line(yearly)} {claims_cited}",
-        claimants=data["claimant_name"].nunique() if len(data) else 0,
-        outlets=data["publisher"].nunique() if len(data) else 0,
-        what=f"{source_line(yearly)} Claims",
-    )
     return finish_chart(
         years_ax,
         title=title or default_title,
         whole=years_ax.xaxis,
         statuses=[*yearly["status"].astype(str), *(r[2] for r in event_rows)],
-        source=source,
-        note=f"{producer}'s yearly counts of civilians killed{where} ({yearly_status}) beside one "
-        f"event's toll ({claim_status}). Different counters and methods: not like for like." + ratio,
+        source=_context_source(data, yearly),
+        note=note,
         rows=chart_data.context_rows(data.iloc[0:0], yearly),
         legend_ax=event_ax,
     )
