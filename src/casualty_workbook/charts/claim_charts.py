@@ -853,6 +853,114 @@ def keep_labels_inside(ax: Axes, texts: list, *, clear_of: list = ()) -> None:
         placed.append(text.get_window_extent(renderer))
 
 
+def _mark_place(ax: Axes, row, ref: pd.Series | None, is_ref: bool, colour: str):
+    """One place's marker (a star for the reference), its dotted line from the reference and its label;
+    returns the label (an annotation) for ``keep_labels_inside`` to move."""
+    ax.scatter(
+        row.longitude,
+        row.latitude,
+        s=130 if is_ref else 55,
+        marker="*" if is_ref else "o",
+        color=colour,
+        zorder=3,
+        edgecolor="black",
+        linewidth=0.5,
+    )
+    label = narrative.wrap(str(row.name), 24)
+    if ref is not None and not is_ref and pd.notna(getattr(row, "distance_km", None)):
+        label += f"\n{row.distance_km:,.0f} km from {narrative.wrap(str(ref['name']), 24)}"
+        ax.plot(
+            [ref["longitude"], row.longitude],
+            [ref["latitude"], row.latitude],
+            color=LINK,
+            lw=0.8,
+            ls=":",
+            zorder=2,
+        )
+    return ax.annotate(
+        label,
+        (row.longitude, row.latitude),
+        xytext=(6, 4),
+        textcoords="offset points",
+        fontsize=8,
+        zorder=4,
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+    )
+
+
+def _map_view(ax: Axes, located: pd.DataFrame) -> tuple[tuple[float, float, float, float], float]:
+    """Set the map's limits and true aspect from the located places; returns the view and its squeeze."""
+    lat = located["latitude"].astype(float)
+    lon = located["longitude"].astype(float)
+    squeeze = max(0.1, math.cos(math.radians(float(lat.mean()))))
+    west, south, east, north = _fill_box(ax, map_extent(lon, lat), squeeze)
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.set_aspect(1 / squeeze)  # a degree of longitude as long as it is at this latitude
+    return (west, south, east, north), squeeze
+
+
+def _map_frame(ax: Axes, view: tuple[float, float, float, float]) -> None:
+    """The map's limits restored after the basemap, its axes ticked in degrees, framed and without a grid."""
+    west, south, east, north = view
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # long longitude labels never run into each other
+    ax.xaxis.set_major_formatter(_degrees("x"))
+    ax.yaxis.set_major_formatter(_degrees("y"))
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color(SET_APART)
+
+
+def _country_key(ax: Axes, located: pd.DataFrame, colours: dict[str, str]) -> None:
+    """The key of the markers' colours: the country each located place lies in, as the data records it."""
+    for country in sorted({str(c) for c in located["country"]}):
+        ax.scatter([], [], color=colours[country], edgecolor="black", linewidth=0.5, label=narrative.wrap(country, 24))
+    ax.legend(title="Country (as recorded)", **KEY_OUTSIDE)
+
+
+def _draw_map(ax: Axes, located: pd.DataFrame, colours: dict[str, str], labels: list) -> None:
+    """The map under the marked places: its view, the countries and their names, the frame, the key, and
+    each place's label moved inside it."""
+    view, squeeze = _map_view(ax, located)
+    drawn = basemap.draw_countries(ax, view)
+    names = basemap.label_countries(
+        ax, drawn, view, located[["longitude", "latitude"]].astype(float).to_numpy(), squeeze=squeeze
+    )
+    _map_frame(ax, view)
+    _country_key(ax, located, colours)
+    keep_labels_inside(ax, labels, clear_of=names)
+
+
+def _say_no_map(ax: Axes) -> None:
+    """Where no place has verified coordinates, the axes say so instead of drawing an empty map."""
+    ax.set_axis_off()
+    ax.text(
+        0.5,
+        0.5,
+        "No place here has verified coordinates: nothing to draw on a map.",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+    )
+
+
+def _list_unlocated(ax: Axes, unlocated: pd.DataFrame) -> None:
+    """The places without verified coordinates, listed in a box beside the map, never placed on it."""
+    listing = "\n".join(f"• {narrative.wrap(f'{r.name} ({r.admin_area})', 30)}" for r in unlocated.itertuples())
+    ax.text(
+        1.02,
+        0.0,
+        "No verified coordinates\n(not plotted):\n" + listing,
+        transform=ax.transAxes,
+        va="bottom",
+        fontsize=8,
+        bbox={"facecolor": BOX_FACE, "edgecolor": BOX_EDGE},
+    )
+
+
 def plot_places(
     data: pd.DataFrame,
     *,
@@ -879,93 +987,19 @@ def plot_places(
     by_id = places.set_index("place_id")
     ref = by_id.loc[reference] if reference is not None and reference in by_id.index else None
     colours = country_colours(places["country"])
-    labels = []
-    for row in located.itertuples():
-        is_ref = ref is not None and row.place_id == reference
-        ax.scatter(
-            row.longitude,
-            row.latitude,
-            s=130 if is_ref else 55,
-            marker="*" if is_ref else "o",
-            color=colours[str(row.country)],
-            zorder=3,
-            edgecolor="black",
-            linewidth=0.5,
-        )
-        label = narrative.wrap(str(row.name), 24)
-        if ref is not None and not is_ref and pd.notna(getattr(row, "distance_km", None)):
-            label += f"\n{row.distance_km:,.0f} km from {narrative.wrap(str(ref['name']), 24)}"
-            ax.plot(
-                [ref["longitude"], row.longitude],
-                [ref["latitude"], row.latitude],
-                color=LINK,
-                lw=0.8,
-                ls=":",
-                zorder=2,
-            )
-        labels.append(
-            ax.annotate(
-                label,
-                (row.longitude, row.latitude),
-                xytext=(6, 4),
-                textcoords="offset points",
-                fontsize=8,
-                zorder=4,
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
-            )
-        )
+    labels = [
+        _mark_place(ax, row, ref, ref is not None and row.place_id == reference, colours[str(row.country)])
+        for row in located.itertuples()
+    ]
     note = "Places without verified coordinates are listed, not placed."
     if len(located):
-        lat = located["latitude"].astype(float)
-        lon = located["longitude"].astype(float)
-        squeeze = max(0.1, math.cos(math.radians(float(lat.mean()))))
-        west, south, east, north = _fill_box(ax, map_extent(lon, lat), squeeze)
-        ax.set_xlim(west, east)
-        ax.set_ylim(south, north)
-        ax.set_aspect(1 / squeeze)  # a degree of longitude as long as it is at this latitude
-        view = (west, south, east, north)
-        drawn = basemap.draw_countries(ax, view)
-        names = basemap.label_countries(
-            ax, drawn, view, located[["longitude", "latitude"]].astype(float).to_numpy(), squeeze=squeeze
-        )
-        ax.set_xlim(west, east)
-        ax.set_ylim(south, north)
-        ax.xaxis.set_major_locator(MaxNLocator(5))  # long longitude labels never run into each other
-        ax.xaxis.set_major_formatter(_degrees("x"))
-        ax.yaxis.set_major_formatter(_degrees("y"))
-        ax.grid(False)
-        for spine in ax.spines.values():
-            spine.set_visible(True)
-            spine.set_color(SET_APART)
-        for country in sorted({str(c) for c in located["country"]}):
-            ax.scatter(
-                [], [], color=colours[country], edgecolor="black", linewidth=0.5, label=narrative.wrap(country, 24)
-            )
-        ax.legend(title="Country (as recorded)", **KEY_OUTSIDE)
-        keep_labels_inside(ax, labels, clear_of=names)
+        _draw_map(ax, located, colours, labels)
         note = ("Distances are great-circle distances. " if ref is not None and len(located) > 1 else "") + note
         note += " " + basemap.MAP_CREDIT
     else:
-        ax.set_axis_off()
-        ax.text(
-            0.5,
-            0.5,
-            "No place here has verified coordinates: nothing to draw on a map.",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-        )
+        _say_no_map(ax)
     if len(unlocated):
-        listing = "\n".join(f"• {narrative.wrap(f'{r.name} ({r.admin_area})', 30)}" for r in unlocated.itertuples())
-        ax.text(
-            1.02,
-            0.0,
-            "No verified coordinates\n(not plotted):\n" + listing,
-            transform=ax.transAxes,
-            va="bottom",
-            fontsize=8,
-            bbox={"facecolor": BOX_FACE, "edgecolor": BOX_EDGE},
-        )
+        _list_unlocated(ax, unlocated)
     return finish_chart(
         ax,
         title=title,
