@@ -306,35 +306,26 @@ def claimant_palette(claimants: pd.DataFrame, claims: pd.DataFrame | None = None
     return {names[c]: hues[i] if i < len(hues) else CLAIMANT_PALETTE[-1] for i, c in enumerate(dict.fromkeys(ids))}
 
 
-def plot_toll_revisions(
-    data: pd.DataFrame,
-    *,
-    palette: dict[str, str] | None = None,
-    ax: Axes | None = None,
-    title: str | None = None,
-) -> Axes:
-    """Every claim of one metric over time, one row per report (earliest at the top), by claimant.
-
-    ``data`` comes from ``tables.revision_history``. Each report keeps its own row, so
-    counts given on the same day sit side by side and never on one point; an arrow links a
-    figure to the one it revises; the colour says who said it (``palette``, claimant name →
-    colour, from ``claimant_palette`` so a claimant keeps its colour from chart to chart; without
-    it, colours in order of appearance), the marker how it was worded.
-    """
-    ax = new_axes(ax, (9, max(3.2, 0.34 * len(data) + 2.2)))
-    if data.empty:
-        return nothing_to_draw(ax, title or "How the reported figure changed", "claims")
+def _revision_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """The claims as drawn, one row per report: labelled, dated for a tick, each at the number drawn."""
     data = data.reset_index(drop=True)
     if "label" not in data.columns:
         data = tables.with_labels(data)
     if "when" not in data.columns:
         data = data.assign(when=[f"{d.day} {d:%b %Y}" for d in data["reported_on"]])
     # "up to N" has only a high value: it is drawn there; a row with no number at all keeps its line, unmarked.
-    data = data.assign(drawn=data["drawn"].fillna(data["value_high"]))
-    claimants = list(dict.fromkeys(data["claimant_name"].astype(str)))
-    colour = {name: CLAIMANT_PALETTE[i % len(CLAIMANT_PALETTE)] for i, name in enumerate(claimants)}
+    return data.assign(drawn=data["drawn"].fillna(data["value_high"]))
+
+
+def _claimant_colours(claimants: list[str], palette: dict[str, str] | None) -> dict[str, str]:
+    """Each claimant's colour: from ``palette`` (grey for one it lacks), else the palette's in order of appearance."""
     if palette is not None:
-        colour = {name: palette.get(name, CLAIMANT_PALETTE[-1]) for name in claimants}
+        return {name: palette.get(name, CLAIMANT_PALETTE[-1]) for name in claimants}
+    return {name: CLAIMANT_PALETTE[i % len(CLAIMANT_PALETTE)] for i, name in enumerate(claimants)}
+
+
+def _draw_revision_points(ax: Axes, data: pd.DataFrame, colour: dict[str, str]) -> None:
+    """One marker per report at its number (▲ for a lower bound), in its claimant's colour, labelled as worded."""
     for y, row in data.iterrows():
         if pd.isna(row["drawn"]):
             continue
@@ -359,6 +350,10 @@ def plot_toll_revisions(
             fontsize=8,
             fontweight="bold",
         )
+
+
+def _draw_revision_links(ax: Axes, data: pd.DataFrame) -> None:
+    """An arrow from each figure drawn to the one that revises it, where both have a number."""
     rows = {claim: y for y, claim in enumerate(data["claim_id"])}
     for y, row in data[data["revises"].notna() & data["drawn"].notna()].iterrows():
         if row["revises"] in rows and pd.notna(data.loc[rows[row["revises"]], "drawn"]):
@@ -377,6 +372,10 @@ def plot_toll_revisions(
                 },
                 zorder=2,
             )
+
+
+def _revision_axes(ax: Axes, data: pd.DataFrame) -> None:
+    """A row per report (date and outlet, earliest at the top) and the metric's axis, trimmed to the numbers."""
     ax.set_yticks(range(len(data)), [f"{r.when} · {r.publisher}" for r in data.itertuples()], fontsize=MIN_FONT)
     ax.set_ylim(len(data) - 0.4, -0.6)  # earliest at the top
     top = float(data["drawn"].max()) if data["drawn"].notna().any() else 1.0
@@ -387,7 +386,10 @@ def plot_toll_revisions(
     ax.set_xlabel(
         f"{METRIC_LABELS.get(metric, metric)} ({data['unit'].iloc[0] if 'unit' in data.columns else 'people'})"
     )
-    # The key here says who said each figure (the colours), not its status: every row's status is in the caption.
+
+
+def _revision_key(ax: Axes, data: pd.DataFrame, claimants: list[str], colour: dict[str, str]) -> None:
+    """The key says who said each figure (the colours), not its status: every row's status is in the caption."""
     handles = [
         Line2D(
             [],
@@ -404,6 +406,33 @@ def plot_toll_revisions(
     if (data["qualifier"] == "at_least").any():
         handles.append(Line2D([], [], marker="^", ls="", color="white", markeredgecolor="black", label="at least (▲)"))
     ax.legend(handles=handles, title="Who said it", fontsize=MIN_FONT, **KEY_OUTSIDE)
+
+
+def plot_toll_revisions(
+    data: pd.DataFrame,
+    *,
+    palette: dict[str, str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Every claim of one metric over time, one row per report (earliest at the top), by claimant.
+
+    ``data`` comes from ``tables.revision_history``. Each report keeps its own row, so
+    counts given on the same day sit side by side and never on one point; an arrow links a
+    figure to the one it revises; the colour says who said it (``palette``, claimant name →
+    colour, from ``claimant_palette`` so a claimant keeps its colour from chart to chart; without
+    it, colours in order of appearance), the marker how it was worded.
+    """
+    ax = new_axes(ax, (9, max(3.2, 0.34 * len(data) + 2.2)))
+    if data.empty:
+        return nothing_to_draw(ax, title or "How the reported figure changed", "claims")
+    data = _revision_rows(data)
+    claimants = list(dict.fromkeys(data["claimant_name"].astype(str)))
+    colour = _claimant_colours(claimants, palette)
+    _draw_revision_points(ax, data, colour)
+    _draw_revision_links(ax, data)
+    _revision_axes(ax, data)
+    _revision_key(ax, data, claimants, colour)
     timed = data["when"].str.contains("UTC").any()
     return finish_chart(
         ax,
@@ -569,6 +598,77 @@ def plot_civilian_deaths_by_year(data: pd.DataFrame, *, ax: Axes | None = None, 
     )
 
 
+def _draw_years_panel(years_ax: Axes, yearly: pd.DataFrame, producer: str) -> None:
+    """The years' panel: a bar per year of the producer's civilian deaths, earliest at the top."""
+    for y, r in enumerate(yearly.itertuples()):
+        _bar(years_ax, y, float(r.killed), str(r.status), label=f"{float(r.killed):,.0f}")
+    years_ax.set_yticks(range(len(yearly)), [str(int(y)) for y in yearly["year"]])
+    years_ax.set_ylim(len(yearly) - 0.4, -0.6)
+    years_top = float(yearly["killed"].max()) if len(yearly) else 1.0
+    years_ax.set_xlim(0, _room_for_labels(years_top, False))
+    years_ax.set_xlabel(f"Civilians killed in the year (people, {producer})")
+
+
+def _event_rows(labelled: pd.DataFrame) -> list[tuple[str, float, str, bool, str]]:
+    """Each claimed toll as drawn: (tick: who and when, number, status, whether a lower bound, wording)."""
+    return [
+        (
+            f"{short_name(r.claimant_name)}\n{r.reported_on.day} {r.reported_on:%b %Y}",
+            float(r.drawn),
+            str(r.status),
+            r.qualifier == "at_least",
+            r.label,
+        )
+        for r in labelled.itertuples()
+    ]
+
+
+def _draw_event_panel(event_ax: Axes, labelled: pd.DataFrame, event_rows: list, years: int) -> float:
+    """The event's panel: a bar per claimed toll, as thick as the ``years`` bars beside it; returns its largest toll."""
+    for y, (_label, value, status, open_ended, wording) in enumerate(event_rows):
+        _bar(event_ax, y, value, status, label=wording, open_ended=open_ended)
+    event_ax.set_yticks(range(len(event_rows)), [r[0] for r in event_rows], fontsize=MIN_FONT)
+    pad = max(0.0, (years / 2 - len(event_rows)) / 2)  # bars as thick as the years' bars
+    event_ax.set_ylim(len(event_rows) - 0.4 + pad, -0.6 - pad)
+    event_top = max((r[1] for r in event_rows), default=1.0)
+    event_ax.set_xlim(0, _room_for_labels(event_top, any(r[3] for r in event_rows)))
+    event_name = str(labelled["event_name"].iloc[0]) if len(labelled) and "event_name" in labelled else "the event"
+    event_ax.set_title(narrative.wrap(f"{event_name}: death toll as claimed", 34), fontsize=10, loc="left")
+    event_ax.set_xlabel("People killed (as claimed)")
+    _whole_numbers(event_ax.xaxis)
+    return event_top
+
+
+def _context_note(data: pd.DataFrame, yearly: pd.DataFrame, producer: str, drawn: bool, event_top: float) -> str:
+    """The caption: whose counts stand beside whose, their statuses, and how far apart the two scales are."""
+    yearly_status = tables.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
+    area = (provenance.coverage(yearly) or {}).get("area")
+    where = f" in {area}" if area else ""
+    claim_status = tables.status_caption(data["status"]) if len(data) else "none drawn"
+    smallest = float(yearly["killed"].min()) if len(yearly) else None
+    ratio = (
+        f" The smallest year ({smallest:,.0f}) is {smallest / event_top:,.0f} times the event's largest toll "
+        f"({event_top:,.0f}): the two panels' scales differ."
+        if smallest and drawn and event_top and smallest / event_top >= 2
+        else " The two panels' scales differ."
+    )
+    return (
+        f"{producer}'s yearly counts of civilians killed{where} ({yearly_status}) beside one "
+        f"event's toll ({claim_status}). Different counters and methods: not like for like." + ratio
+    )
+
+
+def _context_source(data: pd.DataFrame, yearly: pd.DataFrame) -> str:
+    """The yearly table's origin, then the claims' sources (summed up where they would run long)."""
+    claims_cited = provenance.claim_source_line(data).replace("Source: ", "Claims: ", 1)
+    return short_source_line(
+        f"{source_line(yearly)} {claims_cited}",
+        claimants=data["claimant_name"].nunique() if len(data) else 0,
+        outlets=data["publisher"].nunique() if len(data) else 0,
+        what=f"{source_line(yearly)} Claims",
+    )
+
+
 def plot_toll_in_context(
     data: pd.DataFrame,
     *,
@@ -595,62 +695,19 @@ def plot_toll_in_context(
     if yearly.empty and data.empty:
         event_ax.set_axis_off()
         return nothing_to_draw(years_ax, title or default_title, "figures")
-    for y, r in enumerate(yearly.itertuples()):
-        _bar(years_ax, y, float(r.killed), str(r.status), label=f"{float(r.killed):,.0f}")
-    years_ax.set_yticks(range(len(yearly)), [str(int(y)) for y in yearly["year"]])
-    years_ax.set_ylim(len(yearly) - 0.4, -0.6)
-    years_top = float(yearly["killed"].max()) if len(yearly) else 1.0
-    years_ax.set_xlim(0, _room_for_labels(years_top, False))
-    years_ax.set_xlabel(f"Civilians killed in the year (people, {producer})")
+    _draw_years_panel(years_ax, yearly, producer)
     labelled = tables.with_labels(data)
-    event_rows = [
-        (
-            f"{short_name(r.claimant_name)}\n{r.reported_on.day} {r.reported_on:%b %Y}",
-            float(r.drawn),
-            str(r.status),
-            r.qualifier == "at_least",
-            r.label,
-        )
-        for r in labelled.itertuples()
-    ]
-    for y, (_label, value, status, open_ended, wording) in enumerate(event_rows):
-        _bar(event_ax, y, value, status, label=wording, open_ended=open_ended)
-    event_ax.set_yticks(range(len(event_rows)), [r[0] for r in event_rows], fontsize=MIN_FONT)
-    pad = max(0.0, (len(yearly) / 2 - len(event_rows)) / 2)  # bars as thick as the years' bars
-    event_ax.set_ylim(len(event_rows) - 0.4 + pad, -0.6 - pad)
-    event_top = max((r[1] for r in event_rows), default=1.0)
-    event_ax.set_xlim(0, _room_for_labels(event_top, any(r[3] for r in event_rows)))
-    event_name = str(labelled["event_name"].iloc[0]) if len(labelled) and "event_name" in labelled else "the event"
-    event_ax.set_title(narrative.wrap(f"{event_name}: death toll as claimed", 34), fontsize=10, loc="left")
-    event_ax.set_xlabel("People killed (as claimed)")
-    _whole_numbers(event_ax.xaxis)
-    yearly_status = tables.status_caption(yearly["status"], yearly["year"]) if len(yearly) else "none drawn"
-    area = (provenance.coverage(yearly) or {}).get("area")
-    where = f" in {area}" if area else ""
-    claim_status = tables.status_caption(data["status"]) if len(data) else "none drawn"
-    smallest = float(yearly["killed"].min()) if len(yearly) else None
-    ratio = (
-        f" The smallest year ({smallest:,.0f}) is {smallest / event_top:,.0f} times the event's largest toll "
-        f"({event_top:,.0f}): the two panels' scales differ."
-        if smallest and event_rows and event_top and smallest / event_top >= 2
-        else " The two panels' scales differ."
-    )
+    event_rows = _event_rows(labelled)
+    event_top = _draw_event_panel(event_ax, labelled, event_rows, len(yearly))
+    note = _context_note(data, yearly, producer, bool(event_rows), event_top)
     chart_data.attach(event_ax, chart_data.claim_rows(labelled) if len(labelled) else chart_data.empty_rows())
-    claims_cited = provenance.claim_source_line(data).replace("Source: ", "Claims: ", 1)
-    source = short_source_line(
-        f"{source_line(yearly)} {claims_cited}",
-        claimants=data["claimant_name"].nunique() if len(data) else 0,
-        outlets=data["publisher"].nunique() if len(data) else 0,
-        what=f"{source_line(yearly)} Claims",
-    )
     return finish_chart(
         years_ax,
         title=title or default_title,
         whole=years_ax.xaxis,
         statuses=[*yearly["status"].astype(str), *(r[2] for r in event_rows)],
-        source=source,
-        note=f"{producer}'s yearly counts of civilians killed{where} ({yearly_status}) beside one "
-        f"event's toll ({claim_status}). Different counters and methods: not like for like." + ratio,
+        source=_context_source(data, yearly),
+        note=note,
         rows=chart_data.context_rows(data.iloc[0:0], yearly),
         legend_ax=event_ax,
     )
@@ -796,6 +853,114 @@ def keep_labels_inside(ax: Axes, texts: list, *, clear_of: list = ()) -> None:
         placed.append(text.get_window_extent(renderer))
 
 
+def _mark_place(ax: Axes, row, ref: pd.Series | None, is_ref: bool, colour: str):
+    """One place's marker (a star for the reference), its dotted line from the reference and its label;
+    returns the label (an annotation) for ``keep_labels_inside`` to move."""
+    ax.scatter(
+        row.longitude,
+        row.latitude,
+        s=130 if is_ref else 55,
+        marker="*" if is_ref else "o",
+        color=colour,
+        zorder=3,
+        edgecolor="black",
+        linewidth=0.5,
+    )
+    label = narrative.wrap(str(row.name), 24)
+    if ref is not None and not is_ref and pd.notna(getattr(row, "distance_km", None)):
+        label += f"\n{row.distance_km:,.0f} km from {narrative.wrap(str(ref['name']), 24)}"
+        ax.plot(
+            [ref["longitude"], row.longitude],
+            [ref["latitude"], row.latitude],
+            color=LINK,
+            lw=0.8,
+            ls=":",
+            zorder=2,
+        )
+    return ax.annotate(
+        label,
+        (row.longitude, row.latitude),
+        xytext=(6, 4),
+        textcoords="offset points",
+        fontsize=8,
+        zorder=4,
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+    )
+
+
+def _map_view(ax: Axes, located: pd.DataFrame) -> tuple[tuple[float, float, float, float], float]:
+    """Set the map's limits and true aspect from the located places; returns the view and its squeeze."""
+    lat = located["latitude"].astype(float)
+    lon = located["longitude"].astype(float)
+    squeeze = max(0.1, math.cos(math.radians(float(lat.mean()))))
+    west, south, east, north = _fill_box(ax, map_extent(lon, lat), squeeze)
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.set_aspect(1 / squeeze)  # a degree of longitude as long as it is at this latitude
+    return (west, south, east, north), squeeze
+
+
+def _map_frame(ax: Axes, view: tuple[float, float, float, float]) -> None:
+    """The map's limits restored after the basemap, its axes ticked in degrees, framed and without a grid."""
+    west, south, east, north = view
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # long longitude labels never run into each other
+    ax.xaxis.set_major_formatter(_degrees("x"))
+    ax.yaxis.set_major_formatter(_degrees("y"))
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color(SET_APART)
+
+
+def _country_key(ax: Axes, located: pd.DataFrame, colours: dict[str, str]) -> None:
+    """The key of the markers' colours: the country each located place lies in, as the data records it."""
+    for country in sorted({str(c) for c in located["country"]}):
+        ax.scatter([], [], color=colours[country], edgecolor="black", linewidth=0.5, label=narrative.wrap(country, 24))
+    ax.legend(title="Country (as recorded)", **KEY_OUTSIDE)
+
+
+def _draw_map(ax: Axes, located: pd.DataFrame, colours: dict[str, str], labels: list) -> None:
+    """The map under the marked places: its view, the countries and their names, the frame, the key, and
+    each place's label moved inside it."""
+    view, squeeze = _map_view(ax, located)
+    drawn = basemap.draw_countries(ax, view)
+    names = basemap.label_countries(
+        ax, drawn, view, located[["longitude", "latitude"]].astype(float).to_numpy(), squeeze=squeeze
+    )
+    _map_frame(ax, view)
+    _country_key(ax, located, colours)
+    keep_labels_inside(ax, labels, clear_of=names)
+
+
+def _say_no_map(ax: Axes) -> None:
+    """Where no place has verified coordinates, the axes say so instead of drawing an empty map."""
+    ax.set_axis_off()
+    ax.text(
+        0.5,
+        0.5,
+        "No place here has verified coordinates: nothing to draw on a map.",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+    )
+
+
+def _list_unlocated(ax: Axes, unlocated: pd.DataFrame) -> None:
+    """The places without verified coordinates, listed in a box beside the map, never placed on it."""
+    listing = "\n".join(f"• {narrative.wrap(f'{r.name} ({r.admin_area})', 30)}" for r in unlocated.itertuples())
+    ax.text(
+        1.02,
+        0.0,
+        "No verified coordinates\n(not plotted):\n" + listing,
+        transform=ax.transAxes,
+        va="bottom",
+        fontsize=8,
+        bbox={"facecolor": BOX_FACE, "edgecolor": BOX_EDGE},
+    )
+
+
 def plot_places(
     data: pd.DataFrame,
     *,
@@ -822,93 +987,19 @@ def plot_places(
     by_id = places.set_index("place_id")
     ref = by_id.loc[reference] if reference is not None and reference in by_id.index else None
     colours = country_colours(places["country"])
-    labels = []
-    for row in located.itertuples():
-        is_ref = ref is not None and row.place_id == reference
-        ax.scatter(
-            row.longitude,
-            row.latitude,
-            s=130 if is_ref else 55,
-            marker="*" if is_ref else "o",
-            color=colours[str(row.country)],
-            zorder=3,
-            edgecolor="black",
-            linewidth=0.5,
-        )
-        label = narrative.wrap(str(row.name), 24)
-        if ref is not None and not is_ref and pd.notna(getattr(row, "distance_km", None)):
-            label += f"\n{row.distance_km:,.0f} km from {narrative.wrap(str(ref['name']), 24)}"
-            ax.plot(
-                [ref["longitude"], row.longitude],
-                [ref["latitude"], row.latitude],
-                color=LINK,
-                lw=0.8,
-                ls=":",
-                zorder=2,
-            )
-        labels.append(
-            ax.annotate(
-                label,
-                (row.longitude, row.latitude),
-                xytext=(6, 4),
-                textcoords="offset points",
-                fontsize=8,
-                zorder=4,
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
-            )
-        )
+    labels = [
+        _mark_place(ax, row, ref, ref is not None and row.place_id == reference, colours[str(row.country)])
+        for row in located.itertuples()
+    ]
     note = "Places without verified coordinates are listed, not placed."
     if len(located):
-        lat = located["latitude"].astype(float)
-        lon = located["longitude"].astype(float)
-        squeeze = max(0.1, math.cos(math.radians(float(lat.mean()))))
-        west, south, east, north = _fill_box(ax, map_extent(lon, lat), squeeze)
-        ax.set_xlim(west, east)
-        ax.set_ylim(south, north)
-        ax.set_aspect(1 / squeeze)  # a degree of longitude as long as it is at this latitude
-        view = (west, south, east, north)
-        drawn = basemap.draw_countries(ax, view)
-        names = basemap.label_countries(
-            ax, drawn, view, located[["longitude", "latitude"]].astype(float).to_numpy(), squeeze=squeeze
-        )
-        ax.set_xlim(west, east)
-        ax.set_ylim(south, north)
-        ax.xaxis.set_major_locator(MaxNLocator(5))  # long longitude labels never run into each other
-        ax.xaxis.set_major_formatter(_degrees("x"))
-        ax.yaxis.set_major_formatter(_degrees("y"))
-        ax.grid(False)
-        for spine in ax.spines.values():
-            spine.set_visible(True)
-            spine.set_color(SET_APART)
-        for country in sorted({str(c) for c in located["country"]}):
-            ax.scatter(
-                [], [], color=colours[country], edgecolor="black", linewidth=0.5, label=narrative.wrap(country, 24)
-            )
-        ax.legend(title="Country (as recorded)", **KEY_OUTSIDE)
-        keep_labels_inside(ax, labels, clear_of=names)
+        _draw_map(ax, located, colours, labels)
         note = ("Distances are great-circle distances. " if ref is not None and len(located) > 1 else "") + note
         note += " " + basemap.MAP_CREDIT
     else:
-        ax.set_axis_off()
-        ax.text(
-            0.5,
-            0.5,
-            "No place here has verified coordinates: nothing to draw on a map.",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-        )
+        _say_no_map(ax)
     if len(unlocated):
-        listing = "\n".join(f"• {narrative.wrap(f'{r.name} ({r.admin_area})', 30)}" for r in unlocated.itertuples())
-        ax.text(
-            1.02,
-            0.0,
-            "No verified coordinates\n(not plotted):\n" + listing,
-            transform=ax.transAxes,
-            va="bottom",
-            fontsize=8,
-            bbox={"facecolor": BOX_FACE, "edgecolor": BOX_EDGE},
-        )
+        _list_unlocated(ax, unlocated)
     return finish_chart(
         ax,
         title=title,

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from casualty_workbook.core.exceptions import BuildError, CatalogueError, ParameterError
 from casualty_workbook.core.files import sha256_input
@@ -120,40 +121,16 @@ def _build(
         code = code_hash(layout)
         stale = plan(reports, layout, state, data_dir, code, force=force)
         if not stale:
-            write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state, only_if_missing=True)
-            progress(
-                f"All {_count(len(reports), 'report')} {'is' if len(reports) == 1 else 'are'} up to date "
-                f"({time.perf_counter() - started:.2f} s)."
-            )
-            return 0
-        # Nothing runs on bad data or bad parameters: both are checked before any kernel starts.
-        from casualty_workbook.data.loading import load_all
-
-        tables = load_all(data_dir)
-        check_parameters(stale, layout.catalogue, tables)
-        prepare_environment(data_dir)
+            return _all_up_to_date(reports, layout, state, started)
+        _check_before_running(stale, layout, data_dir)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(stale)))
         progress(
             f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
             f"({len(reports) - len(stale)} up to date)."
         )
-        # What each stale notebook is as it starts: the state records that, not what it is when it ends.
-        notebooks = {r.id: sha256_input(r.notebook_path(layout.notebooks), missing_ok=True) for r in stale}
-        recorder = _StateRecorder(layout, state, code, data_dir, notebooks)
-        watch = InputsWatch(data_dir, layout.figures, layout.state_dir / "changed")
-        try:
-            outcomes = run_all(
-                stale,
-                layout,
-                workers,
-                timeout,
-                executor=executor,
-                scheduler=scheduler,
-                on_outcome=recorder.record,
-                watch=watch,
-            )
-        finally:  # an interrupted build keeps the record of the reports it published: the next one skips them
-            recorder.save()
+        outcomes = _run_stale(
+            stale, layout, state, code, data_dir, workers, timeout, executor=executor, scheduler=scheduler
+        )
         write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state)
         failed = [o for o in outcomes if not o.ok]
         progress(
@@ -161,17 +138,72 @@ def _build(
             f"{len(failed)} failed, in {time.perf_counter() - started:.1f} s."
         )
         if failed:
-            lines = [
-                f"  {o.report.id}: {o.error}\n    executed notebook: "
-                f"{layout.reports / 'failed' / (o.report.id + '.ipynb')}"
-                for o in failed
-            ]
-            raise BuildError(
-                f"{len(failed)} report(s) failed; the figures of their last good build are kept:\n" + "\n".join(lines)
-            )
+            _raise_failures(failed, layout)
         return 0
     finally:
         release_scratch(layout)
+
+
+def _all_up_to_date(reports: list[Report], layout: Layout, state: dict, started: float) -> int:
+    """Nothing to build: the index is written only if it is missing, and the build says so."""
+    write_index(layout, read_catalogue(layout.catalogue, layout.notebooks), state, only_if_missing=True)
+    progress(
+        f"All {_count(len(reports), 'report')} {'is' if len(reports) == 1 else 'are'} up to date "
+        f"({time.perf_counter() - started:.2f} s)."
+    )
+    return 0
+
+
+def _check_before_running(stale: list[Report], layout: Layout, data_dir: Path) -> None:
+    """Nothing runs on bad data or bad parameters: both are checked before any kernel starts."""
+    from casualty_workbook.data.loading import load_all
+
+    tables = load_all(data_dir)
+    check_parameters(stale, layout.catalogue, tables)
+    prepare_environment(data_dir)
+
+
+def _run_stale(
+    stale: list[Report],
+    layout: Layout,
+    state: dict,
+    code: str,
+    data_dir: Path,
+    workers: int,
+    timeout: int | None,
+    *,
+    executor: str,
+    scheduler: str | None,
+) -> list[Outcome]:
+    """Run the stale reports, recording each outcome in the build state as it is published."""
+    # What each stale notebook is as it starts: the state records that, not what it is when it ends.
+    notebooks = {r.id: sha256_input(r.notebook_path(layout.notebooks), missing_ok=True) for r in stale}
+    recorder = _StateRecorder(layout, state, code, data_dir, notebooks)
+    watch = InputsWatch(data_dir, layout.figures, layout.state_dir / "changed")
+    try:
+        return run_all(
+            stale,
+            layout,
+            workers,
+            timeout,
+            executor=executor,
+            scheduler=scheduler,
+            on_outcome=recorder.record,
+            watch=watch,
+        )
+    finally:  # an interrupted build keeps the record of the reports it published: the next one skips them
+        recorder.save()
+
+
+def _raise_failures(failed: list[Outcome], layout: Layout) -> NoReturn:
+    """A build with failed reports ends in a ``BuildError`` naming each and where its executed notebook is."""
+    lines = [
+        f"  {o.report.id}: {o.error}\n    executed notebook: {layout.reports / 'failed' / (o.report.id + '.ipynb')}"
+        for o in failed
+    ]
+    raise BuildError(
+        f"{len(failed)} report(s) failed; the figures of their last good build are kept:\n" + "\n".join(lines)
+    )
 
 
 class _StateRecorder:

@@ -80,7 +80,7 @@ def execute_report(
     from casualty_workbook.pipeline.warm import WarmKernels
 
     skip_unused_imports()  # a worker started without the preload (dask_setup) reads notebooks too
-    from casualty_workbook.pipeline.execute import describe_failure, execute_notebook
+    from casualty_workbook.pipeline.execute import execute_notebook
 
     start = time.perf_counter()
     where = f"{socket.gethostname()}:{os.getpid()}"
@@ -91,27 +91,15 @@ def execute_report(
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=scratch))
-    if not warm:
-        kernels = None
-    elif kernels is None:
-        kernels = _worker_kernels() or WarmKernels.current()
+    kernels = _kernels_for(warm, kernels)
     owned = WarmKernels(fork=warm) if kernels is None else None
     try:
         options = (kernels or owned).kernel_options(env)
         try:
             executed, record = execute_notebook(report, layout, staging, timeout=timeout, kernel_options=options)
         except Exception as err:  # noqa: BLE001 - the notebook failed: hand back what papermill wrote, nothing to publish
-            failed = staging / f"{report.id}.ipynb"
-            return Execution(
-                report.id,
-                False,
-                time.perf_counter() - start,
-                notebook=failed.read_bytes() if failed.is_file() else b"",
-                error=describe_failure(err, timeout),
-                worker=where,
-            )
-        out = staging / "out"
-        files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()} if out.is_dir() else {}
+            return _failed(report, staging, err, timeout, time.perf_counter() - start, where)
+        files = _saved_files(staging / "out")
         return Execution(
             report.id, True, time.perf_counter() - start, executed.read_bytes(), files, record, worker=where
         )
@@ -119,6 +107,40 @@ def execute_report(
         if owned is not None:
             owned.close()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _kernels_for(warm: bool, kernels):
+    """The warm kernels a report forks from: those given, else the worker's, else the current ones; None
+    when ``warm`` is off or there are none (the report then opens kernels of its own)."""
+    from casualty_workbook.pipeline.warm import WarmKernels
+
+    if not warm:
+        return None
+    if kernels is None:
+        return _worker_kernels() or WarmKernels.current()
+    return kernels
+
+
+def _failed(
+    report: Report, staging: Path, err: Exception, timeout: int | None, seconds: float, where: str
+) -> Execution:
+    """A failed run's ``Execution``: the notebook as far as papermill wrote it, and what went wrong."""
+    from casualty_workbook.pipeline.execute import describe_failure
+
+    failed = staging / f"{report.id}.ipynb"
+    return Execution(
+        report.id,
+        False,
+        seconds,
+        notebook=failed.read_bytes() if failed.is_file() else b"",
+        error=describe_failure(err, timeout),
+        worker=where,
+    )
+
+
+def _saved_files(out: Path) -> dict[str, bytes]:
+    """Every file the notebook saved in ``out`` (none if it saved nothing), by name, as bytes."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()} if out.is_dir() else {}
 
 
 def _worker_kernels():
