@@ -29,6 +29,7 @@ from casualty_workbook.interchange.common import (
     ImportSummary,
     Mapped,
     apply_import,
+    events_frame,
     header_of,
     joined,
     read_dataset,
@@ -197,27 +198,23 @@ def _description(frame: pd.DataFrame) -> pd.Series:
 def _events(frame: pd.DataFrame, event_id: pd.Series) -> pd.DataFrame:
     """The events table's rows: one per ACLED row, named by its sub-event type and place."""
     place = frame["location"].fillna(frame["admin1"]).fillna(frame["country"])
-    return pd.DataFrame(
-        {
-            "event_id": event_id,
-            "name": frame["sub_event_type"] + ": " + place,
-            "date_start": frame["event_date"],
-            "date_end": frame["event_date"],
-            "date_precision": frame["time_precision"].map(DATE_PRECISION),
-            "time_utc": "",
-            "place_id": "",
-            "region": frame["admin1"].fillna(frame["country"]),
-            "country": frame["country"],
-            "latitude": frame["latitude"],
-            "longitude": frame["longitude"],
-            "description": _description(frame),
-            "event_type": frame["event_type"],
-            "place_name": frame["location"],
-            "admin2": frame["admin2"],
-            "country_code": frame["iso3"],
-            "side_a": frame["actor1"],
-            "side_b": frame["actor2"],
-        }
+    return events_frame(
+        event_id=event_id,
+        name=frame["sub_event_type"] + ": " + place,
+        date_start=frame["event_date"],
+        date_end=frame["event_date"],
+        date_precision=frame["time_precision"].map(DATE_PRECISION),
+        region=frame["admin1"].fillna(frame["country"]),
+        country=frame["country"],
+        latitude=frame["latitude"],
+        longitude=frame["longitude"],
+        description=_description(frame),
+        event_type=frame["event_type"],
+        place_name=frame["location"],
+        admin2=frame["admin2"],
+        country_code=frame["iso3"],
+        side_a=frame["actor1"],
+        side_b=frame["actor2"],
     )
 
 
