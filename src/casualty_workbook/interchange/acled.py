@@ -29,6 +29,7 @@ from casualty_workbook.interchange.common import (
     ImportSummary,
     Mapped,
     apply_import,
+    events_frame,
     header_of,
     joined,
     read_dataset,
@@ -154,10 +155,19 @@ def map_rows(frame: pd.DataFrame, exported: str) -> Mapped:
     """
     source_id = "acled_export_" + exported.replace("-", "")
     event_id = "acled-" + frame["event_id_cnty"]
-    place = frame["location"].fillna(frame["admin1"]).fillna(frame["country"])
-    name = frame["sub_event_type"] + ": " + place
+    return Mapped(
+        sources=_source(source_id, exported),
+        claimants=_claimant(),
+        events=_events(frame, event_id),
+        claims=_claims(frame, event_id, source_id),
+        claim_rows=frame.index.to_series().reset_index(drop=True) + 2,
+    )
+
+
+def _description(frame: pd.DataFrame) -> pd.Series:
+    """Each event's description: ACLED's id, its types, its actors and its codes with their meanings."""
     actors = frame["actor1"] + (" against " + frame["actor2"]).fillna("")
-    description = joined(
+    return joined(
         "ACLED event ",
         frame["event_id_cnty"],
         ": ",
@@ -183,32 +193,37 @@ def map_rows(frame: pd.DataFrame, exported: str) -> Mapped:
         .map(lambda v: f" civilian_targeting: {v}." if isinstance(v, str) else "")
         .fillna(""),
     )
-    events = pd.DataFrame(
-        {
-            "event_id": event_id,
-            "name": name,
-            "date_start": frame["event_date"],
-            "date_end": frame["event_date"],
-            "date_precision": frame["time_precision"].map(DATE_PRECISION),
-            "time_utc": "",
-            "place_id": "",
-            "region": frame["admin1"].fillna(frame["country"]),
-            "country": frame["country"],
-            "latitude": frame["latitude"],
-            "longitude": frame["longitude"],
-            "description": description,
-            "event_type": frame["event_type"],
-            "place_name": frame["location"],
-            "admin2": frame["admin2"],
-            "country_code": frame["iso3"],
-            "side_a": frame["actor1"],
-            "side_b": frame["actor2"],
-        }
+
+
+def _events(frame: pd.DataFrame, event_id: pd.Series) -> pd.DataFrame:
+    """The events table's rows: one per ACLED row, named by its sub-event type and place."""
+    place = frame["location"].fillna(frame["admin1"]).fillna(frame["country"])
+    return events_frame(
+        event_id=event_id,
+        name=frame["sub_event_type"] + ": " + place,
+        date_start=frame["event_date"],
+        date_end=frame["event_date"],
+        date_precision=frame["time_precision"].map(DATE_PRECISION),
+        region=frame["admin1"].fillna(frame["country"]),
+        country=frame["country"],
+        latitude=frame["latitude"],
+        longitude=frame["longitude"],
+        description=_description(frame),
+        event_type=frame["event_type"],
+        place_name=frame["location"],
+        admin2=frame["admin2"],
+        country_code=frame["iso3"],
+        side_a=frame["actor1"],
+        side_b=frame["actor2"],
     )
+
+
+def _claims(frame: pd.DataFrame, event_id: pd.Series, source_id: str) -> pd.DataFrame:
+    """One claim of the killed per row, "at least" ACLED's figure, or no figure where ACLED's 0 says none was reported."""
     # ACLED's 0 is "no fatalities reported" (its codebook), not a count of none: no figure.
     none = pd.to_numeric(frame["fatalities"]) == 0
     figure = frame["fatalities"].mask(none, "")
-    claims = pd.DataFrame(
+    return pd.DataFrame(
         {
             "claim_id": event_id + "-killed-" + frame["timestamp"],
             "event_id": event_id,
@@ -229,19 +244,30 @@ def map_rows(frame: pd.DataFrame, exported: str) -> Mapped:
             + frame["notes"].fillna("(none)"),
             "quote_kind": "as_recorded",
             "revises": "",
-            "note": pd.Series("", index=frame.index).mask(
-                none, "ACLED records 0 where no fatalities were reported: no figure, not none killed. "
-            )
-            + "ACLED relied on: "
-            + frame["source"].fillna("(source not given)")
-            + " (source_scale: "
-            + frame["source_scale"].fillna("not given")
-            + "). Outlets: "
-            + frame["source"].fillna("(source not given)")
-            + ".",
+            "note": _claim_note(frame, none),
         }
     ).reset_index(drop=True)
-    sources = pd.DataFrame(
+
+
+def _claim_note(frame: pd.DataFrame, none: pd.Series) -> pd.Series:
+    """Each claim's note: why a 0 is no figure, and who ACLED relied on (``source``, ``source_scale``)."""
+    return (
+        pd.Series("", index=frame.index).mask(
+            none, "ACLED records 0 where no fatalities were reported: no figure, not none killed. "
+        )
+        + "ACLED relied on: "
+        + frame["source"].fillna("(source not given)")
+        + " (source_scale: "
+        + frame["source_scale"].fillna("not given")
+        + "). Outlets: "
+        + frame["source"].fillna("(source not given)")
+        + "."
+    )
+
+
+def _source(source_id: str, exported: str) -> pd.DataFrame:
+    """The export's source row: one per export, dated by its newest ``timestamp``."""
+    return pd.DataFrame(
         [
             {
                 "source_id": source_id,
@@ -258,7 +284,11 @@ def map_rows(frame: pd.DataFrame, exported: str) -> Mapped:
             }
         ]
     )
-    claimants = pd.DataFrame(
+
+
+def _claimant() -> pd.DataFrame:
+    """ACLED's claimant row."""
+    return pd.DataFrame(
         [
             {
                 "claimant_id": CLAIMANT,
@@ -269,13 +299,6 @@ def map_rows(frame: pd.DataFrame, exported: str) -> Mapped:
                 "figures are conservative by its own rules.",
             }
         ]
-    )
-    return Mapped(
-        sources=sources,
-        claimants=claimants,
-        events=events,
-        claims=claims,
-        claim_rows=frame.index.to_series().reset_index(drop=True) + 2,
     )
 
 

@@ -869,3 +869,52 @@ def _append_rows(frame: pd.DataFrame, handle, newline: str) -> None:
 
 def today() -> str:
     return dt.date.today().isoformat()
+
+
+def events_frame(
+    *,
+    event_id: pd.Series,
+    name: pd.Series,
+    date_start: pd.Series,
+    date_end: pd.Series,
+    date_precision: pd.Series,
+    region: pd.Series,
+    country: pd.Series,
+    latitude: pd.Series,
+    longitude: pd.Series,
+    description: pd.Series,
+    event_type: pd.Series,
+    place_name: pd.Series,
+    admin2: pd.Series,
+    country_code: pd.Series | str,
+    side_a: pd.Series,
+    side_b: pd.Series,
+) -> pd.DataFrame:
+    """The events table's rows of a dataset's events (text cells), one per row, in the columns every
+    dataset import fills: written once, so the datasets' events have the same columns in the same order.
+
+    No dataset gives an event's time of day or a row of places.csv: ``time_utc`` and ``place_id``
+    are left empty.
+    """
+    return pd.DataFrame(
+        {
+            "event_id": event_id,
+            "name": name,
+            "date_start": date_start,
+            "date_end": date_end,
+            "date_precision": date_precision,
+            "time_utc": "",
+            "place_id": "",
+            "region": region,
+            "country": country,
+            "latitude": latitude,
+            "longitude": longitude,
+            "description": description,
+            "event_type": event_type,
+            "place_name": place_name,
+            "admin2": admin2,
+            "country_code": country_code,
+            "side_a": side_a,
+            "side_b": side_b,
+        }
+    )

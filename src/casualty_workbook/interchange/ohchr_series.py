@@ -347,15 +347,54 @@ def import_ohchr_series(
     claims = tables["claims"]
     own = claims[(claims["event_id"] == event) & (claims["claimant"] == CLAIMANT)]
     known = {(r.metric, r.reported_on): (r.claim_id, int(r.value_best)) for r in own.itertuples()}
+    chain = _imported_chain(known)
+    new = _new_updates(path, rows, names, known, chain)
+    previous = {}
+    if chain:
+        last = chain[-1].date.isoformat()
+        previous = {m: known[(m, last)] for m in METRICS}
+    new_claims = map_series(new, country=country, counted_from=counted_from, source_id=source_id, previous=previous)
+    added = {t: 0 for t in common.WRITE_ORDER}
+    updated = {t: 0 for t in common.WRITE_ORDER}
+    if new:
+        last_day = max(chain[-1].date if chain else new[-1].date, new[-1].date)
+        event_row = _event_row(country, counted_from, last_day, source_id)
+        source_row = _source_row(country, counted_from, source_id, source_url, last_day)
+        added, updated = _add_updates(tables, new_claims, event_row, source_row)
+    revisions = sum(1 for c in new_claims.get("revises", []) if c)
+    downward = sum(1 for n in new_claims.get("note", []) if "kept as published" in n)
+    summary = SeriesSummary(path, len(rows), len(distinct_updates(rows)), added, updated, revisions, downward)
+    changed = [t for t in common.WRITE_ORDER if added.get(t) or updated.get(t)]
+    if changed:
+        # common's write step: every rule of the loader on the tables as they would be, then each
+        # table replaced whole, in an order that keeps references resolving.
+        common.write_checked(folder, {t: tables[t] for t in changed}, path, originals)
+    return summary
 
-    # Join the file to the chain already imported: a date imported before must carry the same
-    # figures; a repeat of the update before is no update; a new update goes after the last one.
+
+def _imported_chain(known: dict[tuple[str, str], tuple[str, int]]) -> list[Update]:
+    """The updates imported before (``known``: claim id and value by metric and day), in date
+    order, as ``Update``s of row 0: each day with both its figures."""
     imported_dates = sorted({d for _, d in known})
-    chain = [
+    return [
         Update(0, dt.date.fromisoformat(d), known[("killed", d)][1], known[("injured", d)][1])
         for d in imported_dates
         if ("killed", d) in known and ("injured", d) in known
     ]
+
+
+def _new_updates(
+    path: Path,
+    rows: list[Update],
+    names: dict[str, str],
+    known: dict[tuple[str, str], tuple[str, int]],
+    chain: list[Update],
+) -> list[Update]:
+    """The file's updates not imported before, joined to the chain already imported.
+
+    A date imported before must carry the same figures; a repeat of the update before is no
+    update; a new update goes after the last one. Anything else is refused, naming the row.
+    """
     problems: list[Problem] = []
     for update in rows:
         day = update.date.isoformat()
@@ -379,35 +418,23 @@ def import_ohchr_series(
             "import the series in date order (a file that holds it from its start, or the days after)"
         )
         raise DataValidationError(path, [Problem(new[0].row, names["date"], new[0].date.isoformat(), rule)])
-    previous = {}
-    if chain:
-        last = chain[-1].date.isoformat()
-        previous = {m: known[(m, last)] for m in METRICS}
-    new_claims = map_series(new, country=country, counted_from=counted_from, source_id=source_id, previous=previous)
+    return new
 
+
+def _add_updates(
+    tables: dict[str, pd.DataFrame], new_claims: pd.DataFrame, event_row: dict, source_row: dict
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The new claims appended to ``tables``, the count's event added or moved on, its source and
+    claimant added where absent; the rows added and updated, by table."""
     added = {t: 0 for t in common.WRITE_ORDER}
     updated = {t: 0 for t in common.WRITE_ORDER}
-    if new:
-        tables["claims"] = pd.concat(
-            [claims, new_claims.reindex(columns=claims.columns, fill_value="")], ignore_index=True
-        )
-        added["claims"] = len(new_claims)
-        last_day = max(chain[-1].date if chain else new[-1].date, new[-1].date)
-        event_row = _event_row(country, counted_from, last_day, source_id)
-        tables["events"], added["events"], updated["events"] = _upsert(tables["events"], event_row, "event_id")
-        tables["sources"], added["sources"], _ = _add_if_absent(
-            tables["sources"], _source_row(country, counted_from, source_id, source_url, last_day), "source_id"
-        )
-        tables["claimants"], added["claimants"], _ = _add_if_absent(tables["claimants"], _claimant_row(), "claimant_id")
-    revisions = sum(1 for c in new_claims.get("revises", []) if c)
-    downward = sum(1 for n in new_claims.get("note", []) if "kept as published" in n)
-    summary = SeriesSummary(path, len(rows), len(distinct_updates(rows)), added, updated, revisions, downward)
-    changed = [t for t in common.WRITE_ORDER if added.get(t) or updated.get(t)]
-    if changed:
-        # common's write step: every rule of the loader on the tables as they would be, then each
-        # table replaced whole, in an order that keeps references resolving.
-        common.write_checked(folder, {t: tables[t] for t in changed}, path, originals)
-    return summary
+    claims = tables["claims"]
+    tables["claims"] = pd.concat([claims, new_claims.reindex(columns=claims.columns, fill_value="")], ignore_index=True)
+    added["claims"] = len(new_claims)
+    tables["events"], added["events"], updated["events"] = _upsert(tables["events"], event_row, "event_id")
+    tables["sources"], added["sources"], _ = _add_if_absent(tables["sources"], source_row, "source_id")
+    tables["claimants"], added["claimants"], _ = _add_if_absent(tables["claimants"], _claimant_row(), "claimant_id")
+    return added, updated
 
 
 def _upsert(table: pd.DataFrame, row: dict, key: str) -> tuple[pd.DataFrame, int, int]:

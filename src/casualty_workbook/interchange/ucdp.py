@@ -24,6 +24,7 @@ from casualty_workbook.interchange.common import (
     ImportSummary,
     Mapped,
     apply_import,
+    events_frame,
     joined,
     read_dataset,
     row_problems,
@@ -232,27 +233,23 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         frame["event_clarity"].fillna("not given"),
         ".",
     )
-    events = pd.DataFrame(
-        {
-            "event_id": event_id,
-            "name": name,
-            "date_start": frame["date_start"],
-            "date_end": frame["date_end"],
-            "date_precision": frame["date_prec"].map(DATE_PRECISION),
-            "time_utc": "",
-            "place_id": "",
-            "region": region,
-            "country": frame["country"],
-            "latitude": frame["latitude"],
-            "longitude": frame["longitude"],
-            "description": description,
-            "event_type": violence,
-            "place_name": frame["where_coordinates"],
-            "admin2": frame["adm_2"],
-            "country_code": "",  # GED names the country, never by an ISO code
-            "side_a": frame["side_a"],
-            "side_b": frame["side_b"],
-        }
+    events = events_frame(
+        event_id=event_id,
+        name=name,
+        date_start=frame["date_start"],
+        date_end=frame["date_end"],
+        date_precision=frame["date_prec"].map(DATE_PRECISION),
+        region=region,
+        country=frame["country"],
+        latitude=frame["latitude"],
+        longitude=frame["longitude"],
+        description=description,
+        event_type=violence,
+        place_name=frame["where_coordinates"],
+        admin2=frame["adm_2"],
+        country_code="",  # GED names the country, never by an ISO code
+        side_a=frame["side_a"],
+        side_b=frame["side_b"],
     )
     relied_on = joined(
         "UCDP relied on: ",
