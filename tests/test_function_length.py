@@ -11,13 +11,11 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "casualty_workbook"
 MAX_LINES = 60
-# Still to split: the GED release's mapping and its withdrawn events, the merge of imported claims,
-# the status rules.
+# Still to split: the GED release's mapping and its withdrawn events, the merge of imported claims.
 NOT_YET_SPLIT = {
     "interchange/ucdp.py:map_rows",
     "interchange/ucdp.py:_withdrawn",
     "interchange/common.py:_merge_claims",
-    "data/rules.py:check_statuses",
 }
 
 

@@ -397,40 +397,57 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
     - ``derived`` names its inputs and arithmetic in ``derived_from``, and only a derived figure does.
     """
     status = _Words(frame["status"])
+    return (
+        _party_status_problems(frame, status, tables)
+        + _quote_status_problems(frame, status)
+        + _source_status_problems(frame, status, tables)
+        + _derived_status_problems(frame, status)
+    )
+
+
+def _party_status_problems(frame: pd.DataFrame, status: _Words, tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """``claimed`` for a party to the war's figure and only for it; ``unattributed`` for no one's and only it."""
     out: list[Problem] = []
-    if "claimant" in frame.columns:
-        sides = tables["claimants"].drop_duplicates("claimant_id").set_index("claimant_id")["side"].astype("string")
-        side = _lookup(frame["claimant"], sides)
-        out += _problems(
-            frame,
-            side.isin(WAR_PARTIES) & status.isin(("verified", "secondary")),
-            "status",
-            "a figure stated by a party to the war (side "
-            + " or ".join(WAR_PARTIES)
-            + " in claimants.csv) is 'claimed' whoever relays it: never verified or secondary",
-        )
-        out += _problems(
-            frame,
-            ~side.isin(WAR_PARTIES).fillna(False) & (status == "claimed"),
-            "status",
-            "only a figure stated by a party to the war (side "
-            + " or ".join(WAR_PARTIES)
-            + " in claimants.csv) is 'claimed': an independent body's figure is 'secondary' or 'unverified', "
-            "one the outlet attributes to no one is 'unattributed'",
-        )
-        unnamed = (side == UNNAMED_SIDE).fillna(False)
-        out += _problems(
-            frame,
-            unnamed & ~status.isin(("unattributed", "derived")).fillna(False),
-            "status",
-            f"a figure whose claimant's side is '{UNNAMED_SIDE}' (the outlet names no one) is 'unattributed'",
-        )
-        out += _problems(
-            frame,
-            ~unnamed & (status == "unattributed"),
-            "status",
-            f"only a figure whose claimant's side is '{UNNAMED_SIDE}' (the outlet names no one) is 'unattributed'",
-        )
+    if "claimant" not in frame.columns:
+        return out
+    sides = tables["claimants"].drop_duplicates("claimant_id").set_index("claimant_id")["side"].astype("string")
+    side = _lookup(frame["claimant"], sides)
+    out += _problems(
+        frame,
+        side.isin(WAR_PARTIES) & status.isin(("verified", "secondary")),
+        "status",
+        "a figure stated by a party to the war (side "
+        + " or ".join(WAR_PARTIES)
+        + " in claimants.csv) is 'claimed' whoever relays it: never verified or secondary",
+    )
+    out += _problems(
+        frame,
+        ~side.isin(WAR_PARTIES).fillna(False) & (status == "claimed"),
+        "status",
+        "only a figure stated by a party to the war (side "
+        + " or ".join(WAR_PARTIES)
+        + " in claimants.csv) is 'claimed': an independent body's figure is 'secondary' or 'unverified', "
+        "one the outlet attributes to no one is 'unattributed'",
+    )
+    unnamed = (side == UNNAMED_SIDE).fillna(False)
+    out += _problems(
+        frame,
+        unnamed & ~status.isin(("unattributed", "derived")).fillna(False),
+        "status",
+        f"a figure whose claimant's side is '{UNNAMED_SIDE}' (the outlet names no one) is 'unattributed'",
+    )
+    out += _problems(
+        frame,
+        ~unnamed & (status == "unattributed"),
+        "status",
+        f"only a figure whose claimant's side is '{UNNAMED_SIDE}' (the outlet names no one) is 'unattributed'",
+    )
+    return out
+
+
+def _quote_status_problems(frame: pd.DataFrame, status: _Words) -> list[Problem]:
+    """``verified`` needs a verbatim quote."""
+    out: list[Problem] = []
     if "quote_kind" in frame.columns:
         unquoted = (_Words(frame["quote_kind"]) != "verbatim").fillna(True) | frame["quote"].isna()
         out += _problems(
@@ -447,6 +464,12 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
             "status",
             "a verified figure needs a verbatim quote, and this table has no quote column",
         )
+    return out
+
+
+def _source_status_problems(frame: pd.DataFrame, status: _Words, tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """``secondary`` needs a carrying source, not the producer's own document; no source, only ``unverified``."""
+    out: list[Problem] = []
     if "source_id" in frame.columns:
         owners = (
             tables["sources"].drop_duplicates("source_id").set_index("source_id")["own_document_of"].astype("string")
@@ -469,6 +492,12 @@ def check_statuses(name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFram
             "source_id",
             "a figure with no source document can only be 'unverified'",
         )
+    return out
+
+
+def _derived_status_problems(frame: pd.DataFrame, status: _Words) -> list[Problem]:
+    """``derived`` names its inputs in ``derived_from``, and only a derived figure does."""
+    out: list[Problem] = []
     if "derived_from" in frame.columns:
         given = frame["derived_from"].notna()
         out += _problems(
