@@ -14,6 +14,7 @@ import textwrap
 
 import pandas as pd
 
+from casualty_workbook.analysis.tables import format_value
 from casualty_workbook.data.schemas import (
     CATEGORY_WORDS,
     METRIC_WORDS,
@@ -302,8 +303,6 @@ def context_intro(event: str, events: pd.DataFrame, claims: pd.DataFrame, metric
 
 def ohchr_intro(totals: pd.DataFrame) -> str:
     """OHCHR's headline totals, written from ohchr_totals.csv (its own wording and status)."""
-    from casualty_workbook.analysis.tables import format_value
-
     apart = totals.attrs.get("metadata", {}).get("counted_apart") or {}
     categories = {
         "all": "everyone",

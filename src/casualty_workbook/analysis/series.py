@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from casualty_workbook.analysis import tables
 from casualty_workbook.data.running_counts import CLAIMANT, EVENT_PREFIX, POPULATION
 
 SERIES_METRICS = ("killed", "injured")
@@ -392,8 +393,6 @@ class SeriesContext:
 def context_for(event: str, events: pd.DataFrame, claims: pd.DataFrame, metric: str) -> SeriesContext:
     """Everything the context report needs about ``event``: which count it is set beside and the
     count's figures for the event's month and day (only where the count covers its country)."""
-    from casualty_workbook.analysis import tables
-
     choice = choose_context(event, events)
     row = events[events["event_id"].astype(str) == event].iloc[0]
     day = pd.Timestamp(row["date_start"])

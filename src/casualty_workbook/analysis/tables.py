@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from casualty_workbook.data import provenance
+from casualty_workbook.data.running_counts import EVENT_PREFIX
 from casualty_workbook.data.schemas import ESTIMATES, STATUS_WORDS, STATUSES
 
 QUALIFIER_SYMBOLS = {"exact": "", "at_least": "≥ ", "about": "≈ ", "estimate": "est. ", "up_to": "≤ "}
@@ -382,8 +383,6 @@ def provenance_table(
 def _ohchr_total_rows(claims: pd.DataFrame, totals: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame:
     """OHCHR's totals as provenance rows: OHCHR's word, published in the document each row names (none
     for a figure whose document was not identified), about the event OHCHR's claims in claims.csv concern."""
-    from casualty_workbook.data.running_counts import EVENT_PREFIX
-
     neutral = claims["claimant_side"] == "un" if "claimant_side" in claims.columns else claims["claimant"].isna()
     ohchr_events = claims.loc[neutral.fillna(False).astype(bool), "event_id"].dropna().unique()
     # A running count (workbook import ohchr-series) is OHCHR's too, but the totals are not about it.

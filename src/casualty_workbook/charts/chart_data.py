@@ -25,7 +25,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from casualty_workbook.analysis.tables import format_value, with_labels
 from casualty_workbook.core.exceptions import WorkbookError
+from casualty_workbook.core.spreadsheet import csv_bytes as export_bytes
 from casualty_workbook.data.provenance import counted_apart
 
 COLUMNS = (
@@ -131,8 +133,6 @@ def as_text(table: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """The table as spreadsheet-safe UTF-8 CSV bytes (formula-like cells neutralised)."""
-    from casualty_workbook.core.spreadsheet import csv_bytes as export_bytes
-
     return export_bytes(as_text(table))
 
 
@@ -148,8 +148,6 @@ def _drawn(low: pd.Series, best: pd.Series) -> pd.Series:
 
 
 def _wording(frame: pd.DataFrame, low: str, best: str, high: str) -> list[str]:
-    from casualty_workbook.analysis.tables import format_value
-
     return [
         format_value(lo, be, hi, str(q))
         for lo, be, hi, q in zip(frame[low], frame[best], frame[high], frame["qualifier"], strict=False)
@@ -273,8 +271,6 @@ def yearly_rows(yearly: pd.DataFrame) -> pd.DataFrame:
 def context_rows(event_claims: pd.DataFrame, yearly: pd.DataFrame) -> pd.DataFrame:
     """The yearly bars, then the event's claims, in the order drawn (top to bottom)."""
     years = pd.DataFrame(_year_rows(yearly, split_apart=False))
-    from casualty_workbook.analysis.tables import with_labels
-
     claims = claim_rows(with_labels(event_claims)) if len(event_claims) else _empty()
     parts = [p for p in (years, claims) if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else _empty()

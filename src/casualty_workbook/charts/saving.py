@@ -10,6 +10,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 from casualty_workbook.charts import chart_data
+from casualty_workbook.charts.style import png_palette
 from casualty_workbook.core.files import atomic_write
 from casualty_workbook.core.notebook_outputs import FIGURE_MIME
 
@@ -63,8 +64,6 @@ def _write_png(fig: plt.Figure, handle) -> None:
     import numpy as np
     import pandas as pd
     from PIL import Image
-
-    from casualty_workbook.charts.style import png_palette
 
     rgba = np.ascontiguousarray(_drawn_pixels(fig))
     colours = np.asarray(png_palette(), dtype=np.int64).reshape(-1, 3)

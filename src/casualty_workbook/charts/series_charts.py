@@ -28,6 +28,7 @@ from casualty_workbook.charts.style import (
     STATUS_HATCHES,
     use_house_style,
 )
+from casualty_workbook.data.provenance import claim_source_line
 from casualty_workbook.data.schemas import STATUS_LABELS
 
 METRIC_AXIS = {"killed": "Civilians killed", "injured": "Civilians injured"}
@@ -452,7 +453,5 @@ def plot_toll_beside_count(
 
 def analysis_source(claims: pd.DataFrame) -> str:
     """The claims' own source line, introduced as the claims' (beside a series' line)."""
-    from casualty_workbook.data.provenance import claim_source_line
-
     line = claim_source_line(claims) if len(claims) else ""
     return line.replace("Source: ", "Claims: ", 1)

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from casualty_workbook.core.exceptions import DataValidationError, Problem
+
 PACKAGE = Path(__file__).resolve().parents[1]  # core/ is one folder below the package
 PROJECT_ROOT = PACKAGE.parents[1]
 
@@ -89,7 +91,5 @@ def check_file(path: Path, *, missing: str = "file not found") -> None:
     """Raise ``DataValidationError`` naming ``path`` when it cannot be read as a data file."""
     problem = file_problem(path)
     if problem is not None:
-        from casualty_workbook.core.exceptions import DataValidationError, Problem
-
         rule = missing if problem == "file not found" else problem
         raise DataValidationError(path, [Problem(None, None, None, rule)])

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from casualty_workbook.core.exceptions import WorkbookError
+from casualty_workbook.core.files import destination_problem
 
 JOURNAL = ".import-journal.json"
 SCRATCH_PREFIX = ".import-"
@@ -157,8 +158,6 @@ def replace_tables(data_dir: Path, writers: dict[str, Callable[[Path], object]],
     Steps (``_step``): 1 scratch files written, 2 journal written, 3… after each rename, then after
     the journal's removal.
     """
-    from casualty_workbook.core.files import destination_problem
-
     data_dir = Path(data_dir)
     for name in order:  # a rename over a link replaces the link, not the table it leads to
         problem = destination_problem(data_dir / name)

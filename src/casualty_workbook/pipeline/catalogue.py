@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from casualty_workbook.core.exceptions import CatalogueError, ParameterError
+from casualty_workbook.core.paths import check_file, default_data_dir
 
 # A report's id names its figures folder and its files (<id>.html, .<id>.html.XXXXXXXX.tmp): lower case,
 # so that no two differ only by case on a case-insensitive disk, and short enough for any file system.
@@ -46,8 +47,6 @@ class Report:
 
 def _column_rows(data_dir: Path, table: str, column: str) -> list[dict[str, str]]:
     """The rows of ``data_dir/<table>.csv`` as text, read cheaply (the no-op build reads this)."""
-    from casualty_workbook.core.paths import check_file
-
     path = data_dir / f"{table}.csv"
     check_file(path)  # a missing file, a folder or a link out of the data folder: the data's own message
     try:
@@ -159,8 +158,6 @@ def read_catalogue(path: Path, notebooks_dir: Path, data_dir: Path | None = None
     they are allowed values of their parameter is checked with the other parameters, before
     any kernel starts.
     """
-    from casualty_workbook.core.paths import default_data_dir
-
     data_dir = data_dir if data_dir is not None else default_data_dir()
     where = str(path)
     document = _read_document(path)

@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casualty_workbook.core.paths import default_layout
+
 KEY = ("panel", "id")
 
 
@@ -161,8 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.folders) == 2:
         drifts = compare(Path(args.folders[0]), Path(args.folders[1]))
     elif not args.folders:
-        from casualty_workbook.core.paths import default_layout
-
         layout = default_layout()
         try:
             committed = committed_files(layout.root, ref=args.ref)

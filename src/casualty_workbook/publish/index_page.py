@@ -11,6 +11,8 @@ import csv
 import json
 from pathlib import Path
 
+from casualty_workbook.core.paths import default_data_dir
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -64,8 +66,6 @@ def _shared(reports, group: str | None) -> set[str]:
 def render_index(reports, state: dict, layout, *, data_dir: Path | None = None) -> str:
     """The index page's HTML (escaped throughout: titles and names come from files a user edits)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from casualty_workbook.core.paths import default_data_dir
 
     names = event_names(Path(data_dir) if data_dir else default_data_dir())
     entries = [_index_entry(report, state.get("reports", {}).get(report.id), layout, names) for report in reports]

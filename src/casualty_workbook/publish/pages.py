@@ -43,6 +43,7 @@ from pygments.formatters.html import HtmlFormatter
 # reports' pages are rendered at once in the build's threads.
 from pygments.lexers.python import PythonLexer
 
+from casualty_workbook.core.files import FILE_MODE, atomic_write
 from casualty_workbook.core.notebook_outputs import FIGURE_MIME  # not from figures: that would import matplotlib here
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -123,8 +124,6 @@ def shared_script() -> bytes:
 
 def write_shared_script(folder: Path, *, scratch: Path | None = None) -> Path:
     """Write the table library once into ``folder`` (where the pages are), unless it is there already."""
-    from casualty_workbook.core.files import FILE_MODE, atomic_write
-
     path = Path(folder) / shared_script_name()
     data = shared_script()
     # rewritten when its bytes differ, or its mode (one written 0600 before files took the user's umask)
