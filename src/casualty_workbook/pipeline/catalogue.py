@@ -20,6 +20,7 @@ import yaml
 
 from casualty_workbook.core.exceptions import CatalogueError, ParameterError
 from casualty_workbook.core.paths import check_file, default_data_dir
+from casualty_workbook.pipeline import parameters
 
 # A report's id names its figures folder and its files (<id>.html, .<id>.html.XXXXXXXX.tmp): lower case,
 # so that no two differ only by case on a case-insensitive disk, and short enough for any file system.
@@ -216,8 +217,6 @@ def _entry_reports(
 ) -> tuple[list[tuple[str, str, dict]], str | None]:
     """The reports of one entry, (id, title, parameters) each, and their group (the entry's id when it
     expands ``for_each``); an id the entry shares with an earlier one is noted in ``entry_ids``."""
-    from casualty_workbook.pipeline import parameters
-
     report_id, notebook = entry.get("id"), entry.get("notebook")
     if not isinstance(report_id, str) or _id_problem(report_id):
         why = _id_problem(report_id) if isinstance(report_id, str) else "lower-case letters, digits, '_' or '-'"
@@ -251,8 +250,6 @@ def _entry_reports(
 
 def check_parameters(reports: list[Report], catalogue_path: Path, tables: dict | None = None) -> None:
     """Every report's parameters are known, well typed and in range (data-backed choices included)."""
-    from casualty_workbook.pipeline import parameters
-
     problems = []
     for report in reports:
         try:

@@ -7,8 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from casualty_workbook.core.exceptions import BuildError, ParameterError
+from casualty_workbook.core.guard import check_output_folder
 from casualty_workbook.core.paths import Layout, default_data_dir, default_layout
+from casualty_workbook.data.loading import load_all
 from casualty_workbook.data.transaction import data_lock
+from casualty_workbook.pipeline import parameters
 from casualty_workbook.pipeline.build import progress, run_all
 from casualty_workbook.pipeline.build_lock import release_scratch, run_lock
 from casualty_workbook.pipeline.catalogue import Report
@@ -20,9 +23,6 @@ def run_custom_report(
     notebook: str, assignments: list[str], *, timeout: int | None = None, layout: Layout | None = None
 ) -> int:
     """Run one notebook with the analyst's parameters into reports/custom/<name>/, never over figures/."""
-    from casualty_workbook.data.loading import load_all
-    from casualty_workbook.pipeline import parameters
-
     layout = layout or default_layout()
     values = parameters.parse_assignments(notebook, assignments)
     if not (layout.notebooks / f"{notebook}.ipynb").is_file():
@@ -102,6 +102,4 @@ def _custom_output_dir(value: str | None, layout: Layout) -> Path | None:
     the figures are published."""
     if value is None:
         return None
-    from casualty_workbook.core.guard import check_output_folder
-
     return check_output_folder(value, what="parameter output_dir", layout=layout, data_dir=default_data_dir())

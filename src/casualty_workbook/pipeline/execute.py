@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from casualty_workbook.core.notebook_outputs import PROVENANCE_MIME
 from casualty_workbook.core.paths import Layout
+from casualty_workbook.data.provenance import git_commit, package_versions
 from casualty_workbook.pipeline.catalogue import Report
 
 
@@ -15,8 +17,6 @@ class StoppedEarly(Exception):
 
 def _read_provenance(nb) -> dict:
     """The data the notebook read, from the output of its provenance cell."""
-    from casualty_workbook.core.notebook_outputs import PROVENANCE_MIME
-
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -100,8 +100,6 @@ def execute_notebook(
     """
     import nbformat
     import papermill as pm
-
-    from casualty_workbook.data.provenance import git_commit, package_versions
 
     out_dir = staging / "out"
     out_dir.mkdir(parents=True)

@@ -29,7 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from casualty_workbook.core.exceptions import ParameterError
+from casualty_workbook.core.files import sha256_input
+from casualty_workbook.core.paths import default_data_dir
+from casualty_workbook.core.startup import skip_unused_imports
+from casualty_workbook.pipeline import warm
+from casualty_workbook.pipeline.build_lock import scratch_dir
+from casualty_workbook.pipeline.build_state import code_hash
 from casualty_workbook.pipeline.catalogue import Report
+from casualty_workbook.pipeline.execute import describe_failure, execute_notebook
+from casualty_workbook.pipeline.kernel_environment import kernel_environment
+from casualty_workbook.pipeline.warm import WarmKernels
 
 EXECUTORS = ("local", "dask")
 # What a kernel needs from the build's environment wherever it runs (``build.run.prepare_environment``).
@@ -76,12 +85,7 @@ def execute_report(
     holds the sha256 of the notebook and of the package code: a worker whose copies differ refuses the
     task rather than build something else.
     """
-    from casualty_workbook.core.startup import skip_unused_imports
-    from casualty_workbook.pipeline.warm import WarmKernels
-
     skip_unused_imports()  # a worker started without the preload (dask_setup) reads notebooks too
-    from casualty_workbook.pipeline.execute import execute_notebook
-
     start = time.perf_counter()
     where = f"{socket.gethostname()}:{os.getpid()}"
     if expect:
@@ -112,8 +116,6 @@ def execute_report(
 def _kernels_for(warm: bool, kernels):
     """The warm kernels a report forks from: those given, else the worker's, else the current ones; None
     when ``warm`` is off or there are none (the report then opens kernels of its own)."""
-    from casualty_workbook.pipeline.warm import WarmKernels
-
     if not warm:
         return None
     if kernels is None:
@@ -125,8 +127,6 @@ def _failed(
     report: Report, staging: Path, err: Exception, timeout: int | None, seconds: float, where: str
 ) -> Execution:
     """A failed run's ``Execution``: the notebook as far as papermill wrote it, and what went wrong."""
-    from casualty_workbook.pipeline.execute import describe_failure
-
     failed = staging / f"{report.id}.ipynb"
     return Execution(
         report.id,
@@ -158,9 +158,6 @@ def _worker_kernels():
 
 
 def _check_expected(report: Report, layout, expect: dict) -> str:
-    from casualty_workbook.core.files import sha256_input
-    from casualty_workbook.pipeline.build_state import code_hash
-
     notebook = report.notebook_path(layout.notebooks)
     if sha256_input(notebook, missing_ok=True) != expect.get("notebook"):
         return (
@@ -190,8 +187,6 @@ class LocalExecutor:
         self._owned = None
 
     def __enter__(self) -> LocalExecutor:
-        from casualty_workbook.pipeline.warm import WarmKernels
-
         self.kernels = WarmKernels.current()
         if self.kernels is None:
             self.kernels = self._owned = WarmKernels(fork=self.warm)
@@ -201,8 +196,6 @@ class LocalExecutor:
         return self
 
     def run(self, reports: list[Report], timeout: int | None) -> Iterator[Execution]:
-        from casualty_workbook.pipeline.build_lock import scratch_dir
-
         scratch = scratch_dir(self.layout)  # this process's own: a report run beside a build never meets it
         futures = [
             self._pool.submit(
@@ -228,11 +221,6 @@ def dask_setup(worker=None) -> None:
     ``LocalCluster`` preloads it; on a cluster of your own without it, each report's kernel comes from
     a server started for that report alone (about as slow as a cold kernel).
     """
-    from casualty_workbook.core.paths import default_data_dir
-    from casualty_workbook.core.startup import skip_unused_imports
-    from casualty_workbook.pipeline import warm
-    from casualty_workbook.pipeline.kernel_environment import kernel_environment
-
     skip_unused_imports()
     if warm.enabled() and worker is not None:
         kernels = worker.extensions[WORKER_EXTENSION] = warm.WarmKernels()
@@ -294,9 +282,6 @@ class DaskExecutor:
     def run(self, reports: list[Report], timeout: int | None) -> Iterator[Execution]:
         from distributed import as_completed as dask_completed
 
-        from casualty_workbook.core.files import sha256_input
-        from casualty_workbook.pipeline.build_state import code_hash
-
         env = self.kernel_env
         code = code_hash(self.layout)
         futures = {}
@@ -335,8 +320,6 @@ class DaskExecutor:
 
 def _check_data(execution: Execution, data_dir: Path) -> Execution:
     """A worker's result counts only if the data it read (recorded by hash) is the coordinator's data."""
-    from casualty_workbook.core.files import sha256_input
-
     if not execution.ok:
         return execution
     differing = sorted(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from casualty_workbook.core.files import UnsafeDestination, atomic_write, destination_problem, sha256_bytes, sha256_file
 from casualty_workbook.core.paths import Layout
+from casualty_workbook.pipeline.build_lock import scratch_dir
 from casualty_workbook.pipeline.catalogue import Report
 
 FIGURE_SUFFIXES = (".png", ".svg", ".csv")
@@ -110,8 +111,6 @@ def publish_execution(report: Report, layout: Layout, execution) -> Outcome:
     Only this, the coordinating process, writes into figures/ and reports/: the bytes go to a
     staging folder under the build state, then into place file by file, as ``publish`` does.
     """
-    from casualty_workbook.pipeline.build_lock import scratch_dir
-
     start = time.perf_counter()
     staging = Path(tempfile.mkdtemp(prefix=f"{report.id}-", dir=scratch_dir(layout)))
     try:

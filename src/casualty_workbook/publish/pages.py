@@ -45,6 +45,8 @@ from pygments.lexers.python import PythonLexer
 
 from casualty_workbook.core.files import FILE_MODE, atomic_write
 from casualty_workbook.core.notebook_outputs import FIGURE_MIME  # not from figures: that would import matplotlib here
+from casualty_workbook.data.loading import load_table
+from casualty_workbook.data.schemas import METRIC_WORDS, POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -158,8 +160,6 @@ DATA_HEADINGS = {
 def reader_columns(table: pd.DataFrame, sources: pd.DataFrame | None = None) -> pd.DataFrame:
     """A figure's table as a reader reads it: ``DATA_HEADINGS``' order and headings, codes in words
     (statuses, metrics, wordings, populations; a source by its publisher), any other column after them."""
-    from casualty_workbook.data.schemas import METRIC_WORDS, POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS
-
     words = {
         "status": STATUS_WORDS,
         "metric": METRIC_WORDS,
@@ -235,8 +235,6 @@ def _sources_of(table: pd.DataFrame, sources: pd.DataFrame) -> list[dict]:
 
 
 def _load_sources(data_dir: Path | None) -> pd.DataFrame:
-    from casualty_workbook.data.loading import load_table
-
     try:
         return load_table("sources", data_dir)
     except Exception:  # noqa: BLE001 - a page without a sources list is better than no page: the figure's CSV still names them
