@@ -16,6 +16,11 @@ from pathlib import Path
 
 from casualty_workbook.core.exceptions import ParameterError, WorkbookError
 from casualty_workbook.core.files import UnsafeDestination
+from casualty_workbook.core.guard import check_output_file
+from casualty_workbook.core.paths import default_data_dir
+from casualty_workbook.core.startup import skip_unused_imports
+from casualty_workbook.data.transaction import data_lock
+from casualty_workbook.pipeline.build_lock import clean
 
 # A cell of these notebooks takes seconds; ten minutes means it hangs, and the build stops it.
 CELL_TIMEOUT = 600
@@ -68,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Remove reports/, the build's state and caches; stops, saying so, while a build, "
         "report or another clean runs.",
     )
-    from casualty_workbook.interchange.commands import add_commands  # import ucdp|acled, export hxl
+    # The import and export subcommands (import ucdp|acled|ohchr-series, export hxl): their module is light,
+    # its parser here; the importers themselves load only when one runs.
+    from casualty_workbook.interchange.commands import add_commands
 
     add_commands(commands)
     return parser
@@ -186,6 +193,7 @@ def _os_error_message(err: OSError) -> str | None:
 
 
 def _notebook_names() -> str:
+    # Loaded for this subcommand only: the parser is built without reading notebooks.
     from casualty_workbook.pipeline.parameters import CONSTRAINTS
 
     return ", ".join(sorted(CONSTRAINTS))
@@ -194,10 +202,8 @@ def _notebook_names() -> str:
 def _run(args: argparse.Namespace) -> int:
     if getattr(args, "data_dir", None) is not None:
         os.environ["WORKBOOK_DATA_DIR"] = str(args.data_dir.resolve())
-    from casualty_workbook.core.paths import default_data_dir
-    from casualty_workbook.data.transaction import data_lock
-
     if args.command == "validate":
+        # Loaded for this subcommand only: pandas and pandera, which no other command before it needs.
         from casualty_workbook.data.loading import load_all
 
         with data_lock(default_data_dir(), exclusive=False, what="validate"):
@@ -206,6 +212,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{default_data_dir()}: {len(tables)} tables, {rows} rows, all rules hold.")
         return 0
     if args.command == "build":
+        # Loaded for this subcommand only: the build (a no-op build then loads no pandas).
         from casualty_workbook.pipeline.build import build_catalogue
 
         if args.scheduler and args.executor != "dask":
@@ -221,19 +228,17 @@ def _run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
         )
     if args.command == "report":
+        # Loaded for this subcommand only: a report loads pandas to check its parameters against the data.
         from casualty_workbook.pipeline.custom_run import run_custom_report
 
         return run_custom_report(args.notebook, args.params, timeout=args.timeout)
     if args.command == "clean":
-        from casualty_workbook.pipeline.build_lock import clean
-
         return clean()
     if args.command in ("import", "export"):
+        # Loaded for this subcommand only: the importers load pandas and pyarrow.
         from casualty_workbook.interchange.commands import run
 
         if args.command == "export":
-            from casualty_workbook.core.guard import check_output_file
-
             check_output_file(args.out, what=f"export {args.format} FILE")
         else:
             _check_import_file(args.file, f"import {args.format} FILE")
@@ -244,8 +249,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from casualty_workbook.core.startup import skip_unused_imports
-
     skip_unused_imports()
     parser = _parser()
     args, extra = parser.parse_known_args(argv)

@@ -7,6 +7,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from casualty_workbook.core.exceptions import ParameterError
+
 # The encodings --encoding accepts (kept here, not imported: the command's options are built
 # before pandas is imported).
 ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
@@ -93,12 +95,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "export":
+        # An importer loads pandas and pyarrow: only when it runs, never while the command line builds its parser.
         from casualty_workbook.interchange.hxl import export_hxl
 
         target, rows = export_hxl(args.out)
         print(f"{target}: {rows} claims, HXL-tagged.")
         return 0
     if args.format == "ohchr-series":
+        # An importer loads pandas and pyarrow: only when it runs, never while the command line builds its parser.
         from casualty_workbook.interchange.ohchr_series import import_ohchr_series
 
         print(
@@ -107,11 +111,10 @@ def run(args: argparse.Namespace) -> int:
             ).describe()
         )
         return 0
+    # An importer loads pandas and pyarrow: only when it runs, never while the command line builds its parser.
     from casualty_workbook.interchange.common import Filters
 
     if args.since and args.until and args.since > args.until:
-        from casualty_workbook.core.exceptions import ParameterError
-
         raise ParameterError(f"--since {args.since} is after --until {args.until}")
     filters = Filters(
         country=args.country,
@@ -122,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         event_type=tuple(args.event_type),
     )
     if args.format == "ucdp":
+        # An importer loads pandas and pyarrow: only when it runs, never while the command line builds its parser.
         from casualty_workbook.interchange.ucdp import import_ucdp
 
         summary = import_ucdp(
@@ -132,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             encoding=args.encoding,
         )
     else:
+        # An importer loads pandas and pyarrow: only when it runs, never while the command line builds its parser.
         from casualty_workbook.interchange.acled import import_acled
 
         summary = import_acled(args.file, filters=filters, encoding=args.encoding)

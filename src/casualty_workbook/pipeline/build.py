@@ -86,6 +86,7 @@ def build_catalogue(
     except CatalogueError:
         # An expansion over the data fails on a bad value of the data (an event id no report can be named by):
         # the data's own message, as `validate` gives it, comes first; a catalogue's own mistake after it.
+        # Only when a report is stale: a build with nothing to do hashes files and never loads pandas.
         from casualty_workbook.data.loading import load_all
 
         load_all(data_dir)
@@ -156,6 +157,7 @@ def _all_up_to_date(reports: list[Report], layout: Layout, state: dict, started:
 
 def _check_before_running(stale: list[Report], layout: Layout, data_dir: Path) -> None:
     """Nothing runs on bad data or bad parameters: both are checked before any kernel starts."""
+    # Only when a report is stale: a build with nothing to do hashes files and never loads pandas.
     from casualty_workbook.data.loading import load_all
 
     tables = load_all(data_dir)
@@ -269,6 +271,7 @@ def run_all(
 ) -> list[Outcome]:
     """Execute the reports where ``executor`` says; publish each here, in this process, as it comes back
     (and hand it to ``on_outcome``)."""
+    # Only when a report is stale: the executors load papermill, pandas and the warm kernels.
     from casualty_workbook.pipeline.executors import open_executor
 
     outcomes: list[Outcome] = []

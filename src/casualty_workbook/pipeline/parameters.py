@@ -33,6 +33,7 @@ ALL = ("all",)
 @functools.cache
 def _vocabulary(name: str) -> tuple:
     """A vocabulary of ``schemas`` by name, imported on first use (schemas pulls in pandas)."""
+    # schemas loads pandas and pandera: the catalogue is read, and a no-op build done, without them.
     from casualty_workbook.data import schemas
 
     return tuple(getattr(schemas, name))
@@ -328,6 +329,7 @@ def _allowed(p: Parameter, tables: dict | None) -> tuple | None:
         return None
     table, column = p.data_choices.split(".")
     if tables is None or table not in tables:
+        # Only for a parameter whose choices are in the data, and only when the caller has no tables loaded.
         from casualty_workbook.data.loading import load_table
 
         frame = load_table(table)

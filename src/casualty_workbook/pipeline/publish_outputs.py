@@ -65,6 +65,7 @@ def check_no_figure_lost(report: Report, layout: Layout, staging: Path) -> None:
 
 def publish(report: Report, layout: Layout, executed: Path, html: bytes, staging: Path) -> dict[str, str]:
     """Move a successful report's outputs into figures/ and reports/; returns their hashes."""
+    # Only when a report is published: the page loads pandas, nh3 and pygments, which a no-op build never needs.
     from casualty_workbook.publish.pages import figure_names, write_shared_script
 
     outputs: dict[str, str] = {}
@@ -130,6 +131,7 @@ def publish_execution(report: Report, layout: Layout, execution) -> Outcome:
         except ShrunkFigures as err:  # the run is kept for reading; nothing is published
             atomic_write(layout.reports / "failed" / f"{report.id}.ipynb", execution.notebook, scratch=staging)
             return Outcome(report, False, execution.seconds, str(err))
+        # Only when a report is published: the page loads pandas, nh3 and pygments, which a no-op build never needs.
         from casualty_workbook.publish.pages import render_report
 
         html = render_report(executed, report, execution.record, staging / "out", index_link=layout.index_link)
@@ -153,6 +155,7 @@ def _why(err: BaseException) -> str:
 
 def write_index(layout: Layout, reports: list[Report], state: dict, *, only_if_missing: bool = False) -> None:
     """reports/index.html: every report of the catalogue with its figures (``index.render_index``)."""
+    # Only when the index is written: it loads jinja2.
     from casualty_workbook.publish.index_page import render_index
 
     target = layout.reports / "index.html"
