@@ -260,6 +260,11 @@ def _whole_numbers(text: pd.Series) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if len(text) >= 10_000:  # each distinct cell parsed once (a million counts hold some tens of thousands)
+        codes, distinct = pd.factorize(text)
+        if len(distinct) <= len(text) // 2:
+            parsed = _whole_numbers(pd.Series(distinct, dtype=text.dtype)).array
+            return pd.Series(parsed.take(codes, allow_fill=True), index=text.index)
     cells = pa.array(text, from_pandas=True, type=pa.large_string())
     whole = pc.match_substring_regex(cells, f"^{WHOLE}$")  # RE2: ASCII digits only, as before
     kept = pc.if_else(whole, pc.replace_substring_regex(cells, r"^\+", ""), pa.scalar(None, pa.large_string()))
