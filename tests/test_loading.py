@@ -467,7 +467,13 @@ def test_a_long_table_loads_and_names_its_bad_cells_as_a_short_one(tmp_path):
     with pytest.raises(DataValidationError) as err:
         load_table("claims", data_dir)
     cells = {(p.row, p.column) for p in err.value.problems if p.rule != "must stand in the quote (in digits or words)"}
-    assert {(4001, "claim_id"), (5001, "claim_id"), (6001, "event_id"), (7001, "value_best"), (8001, "reported_time")} <= cells
+    assert {
+        (4001, "claim_id"),
+        (5001, "claim_id"),
+        (6001, "event_id"),
+        (7001, "value_best"),
+        (8001, "reported_time"),
+    } <= cells
 
 
 def test_the_shortcuts_agree_with_the_plain_checks():
