@@ -429,3 +429,71 @@ def test_the_arrow_reader_strips_cells_as_the_careful_reader_does(tmp_path, monk
     careful = loading.read_text_table(path, spec)
     pd.testing.assert_frame_equal(fast, careful)
     assert fast.loc[0, "claimant_id"] == "a1" and fast[["name", "note"]].isna().sum().tolist() == [1, 3]
+
+
+# ---- a long table: the shortcuts taken from 10,000 rows give the verdicts of the plain checks ----------
+
+
+def _long_claims(data_dir: Path, rows: int) -> list[list[str]]:
+    """data/claims.csv repeated to ``rows`` rows, each copy's claim ids (and revises) made its own."""
+    header, real = read_rows(data_dir, "claims")
+    out = []
+    for copy in range(rows // len(real) + 1):
+        for row in real:
+            row = list(row)
+            row[0] = f"{row[0]}x{copy}"
+            if row[16]:
+                row[16] = f"{row[16]}x{copy}"
+            out.append(row)
+    return [header, *out[:rows]]
+
+
+def test_a_long_table_loads_and_names_its_bad_cells_as_a_short_one(tmp_path):
+    import csv
+
+    data_dir = copy_data(tmp_path)
+    records = _long_claims(data_dir, 12_000)
+    with (data_dir / "claims.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(records)
+    claims = load_table("claims", data_dir)  # every shortcut taken, nothing to report
+    assert len(claims) == 12_000 and claims["claim_id"].is_unique
+    bad = [list(r) for r in records]
+    bad[5000][0] = bad[4000][0]  # a repeated id: the uniqueness check runs after all
+    bad[6000][1] = "bad id!"  # an id among a few hundred distinct ones
+    bad[7000][5] = "12a"  # a count among tens of thousands
+    bad[8000][12] = "25:00+03:00"
+    with (data_dir / "claims.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(bad)
+    with pytest.raises(DataValidationError) as err:
+        load_table("claims", data_dir)
+    cells = {(p.row, p.column) for p in err.value.problems if p.rule != "must stand in the quote (in digits or words)"}
+    assert {
+        (4001, "claim_id"),
+        (5001, "claim_id"),
+        (6001, "event_id"),
+        (7001, "value_best"),
+        (8001, "reported_time"),
+    } <= cells
+
+
+def test_the_shortcuts_agree_with_the_plain_checks():
+    import numpy as np
+
+    from casualty_workbook import loading, rules, schemas
+
+    rng = np.random.default_rng(7)
+    words = np.array(["12", "+5", "007", "x", "", "1234567890123456", "-3", "1,000", "42"], dtype=object)
+    cells = pd.Series(words[rng.integers(0, len(words), 30_000)], dtype="string").replace("", pd.NA)
+    plain = loading._whole_numbers(cells.iloc[:9_999])
+    assert loading._whole_numbers(cells).iloc[:9_999].equals(plain)
+
+    def check(s):
+        return s.str.fullmatch(r"\d{1,15}").fillna(False).astype(bool)
+
+    assert schemas._on_distinct(check)(cells).equals(check(cells))
+    ids = pd.Series([f"C{i}" for i in range(150_000)], dtype="string")
+    named = pd.Series(["C5", None, "C149999", "nope", "C5"] * 3_000, dtype="string")
+    assert rules._member(named, ids).tolist() == named.isin(set(ids)).fillna(False).tolist()
+    assert loading._all_distinct(ids)
+    assert not loading._all_distinct(pd.concat([ids, pd.Series(["C7"], dtype="string")], ignore_index=True))
+    assert not loading._all_distinct(pd.Series([None, None, *ids[:20_000]], dtype="string"))

@@ -216,9 +216,25 @@ def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
     return frame
 
 
-def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Problem]:
+def _all_distinct(column: pd.Series) -> bool:
+    """Whether no value (nor an empty cell) appears twice: Arrow counts the distinct cells, a missing one
+    counted as a value, so that two empty cells are a repeat as pandera's uniqueness check has them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(column) < 10_000:
+        return False  # pandera's own check is cheap on a short column
     try:
-        text_schema(spec).validate(frame, lazy=True)
+        cells = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return pc.count_distinct(cells, mode="all").as_py() == len(column)
+
+
+def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Problem]:
+    unique = frozenset(f.name for f in spec.fields if f.unique and f.name in frame and _all_distinct(frame[f.name]))
+    try:
+        text_schema(spec, known_unique=unique).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         problems = []
@@ -244,6 +260,11 @@ def _whole_numbers(text: pd.Series) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if len(text) >= 10_000:  # each distinct cell parsed once (a million counts hold some tens of thousands)
+        codes, distinct = pd.factorize(text)
+        if len(distinct) <= len(text) // 2:
+            parsed = _whole_numbers(pd.Series(distinct, dtype=text.dtype)).array
+            return pd.Series(parsed.take(codes, allow_fill=True), index=text.index)
     cells = pa.array(text, from_pandas=True, type=pa.large_string())
     whole = pc.match_substring_regex(cells, f"^{WHOLE}$")  # RE2: ASCII digits only, as before
     kept = pc.if_else(whole, pc.replace_substring_regex(cells, r"^\+", ""), pa.scalar(None, pa.large_string()))
