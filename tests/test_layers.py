@@ -93,10 +93,6 @@ def test_the_names_notebooks_import_from_the_package_resolve() -> None:
         wb.no_such_name  # noqa: B018
 
 
-# Imports inside a function not yet explained: the importers' shared steps, to be moved to the top.
-IMPORTS_NOT_YET_EXPLAINED = {"interchange/common.py", "interchange/ucdp.py"}
-
-
 def _unexplained_imports(source: str) -> list[int]:
     """Lines of imports of the package inside a function with no comment saying why: on the import's
     own line, or on the comment line just above the run of imports it belongs to."""
@@ -123,7 +119,7 @@ def test_every_import_inside_a_function_says_why() -> None:
     unexplained = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         where = str(path.relative_to(PACKAGE))
-        if where not in IMPORTS_NOT_YET_EXPLAINED and (lines := _unexplained_imports(path.read_text())):
+        if lines := _unexplained_imports(path.read_text()):
             unexplained[where] = lines
     assert unexplained == {}
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from casualty_workbook.core.exceptions import Problem
-from casualty_workbook.data.schemas import TABLES, UNNAMED_SIDE, WAR_PARTIES, TableSpec
+from casualty_workbook.data.schemas import TABLES, UNNAMED_SIDE, VALUE_COLUMNS, WAR_PARTIES, TableSpec
 
 # Number words the reports use for counts ("fifteen people", "at least ten stories").
 NUMBER_WORDS = {
@@ -47,12 +47,6 @@ NUMBER_WORDS = {
     "dozen": 12,
 }
 _STRING = np.dtypes.StringDType()
-
-VALUE_COLUMNS = {
-    "claims": ("value_low", "value_best", "value_high"),
-    "ohchr_totals": ("value_low", "value_best", "value_high"),
-    "weapon_mentions": ("count_low", "count_best", "count_high"),
-}
 
 
 def _problems(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:

@@ -49,6 +49,12 @@ OHCHR_OUTCOMES = ("killed", "injured", "casualties")
 OHCHR_YEARS = (2014, 2021)  # first and last year of OHCHR's yearly figures
 PEOPLE_METRICS = ("killed", "injured", "missing")  # the metrics about people a claim can be charted by
 ESTIMATES = ("low", "best", "high")  # which of a figure's values a chart is drawn to
+# The columns of a figure (low, best, high), in each table that holds figures.
+VALUE_COLUMNS = {
+    "claims": ("value_low", "value_best", "value_high"),
+    "ohchr_totals": ("value_low", "value_best", "value_high"),
+    "weapon_mentions": ("count_low", "count_best", "count_high"),
+}
 # Each metric in words, for prose and tables; a chart's label (an axis, a row) is the same words with
 # a capital (METRIC_LABELS). One entry per word of METRICS.
 METRIC_WORDS = {

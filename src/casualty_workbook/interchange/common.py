@@ -23,13 +23,21 @@ import pandas as pd
 
 from casualty_workbook.core.exceptions import DataValidationError, Problem, WorkbookError
 from casualty_workbook.core.paths import default_data_dir
-from casualty_workbook.data.loading import check_cells, read_text_table, read_with_arrow
-from casualty_workbook.data.schemas import TABLES, Field, TableSpec
+from casualty_workbook.data.loading import (
+    PANDERA_RULE_MESSAGES,
+    check_cells,
+    load_table,
+    read_text_table,
+    read_with_arrow,
+    to_typed,
+)
+from casualty_workbook.data.rules import check_table, is_member
+from casualty_workbook.data.schemas import TABLES, VALUE_COLUMNS, Field, TableSpec
+from casualty_workbook.data.transaction import replace_tables
 
 # The order tables are replaced in: each after the tables it refers to, so even an import stopped
 # between two renames leaves tables whose references resolve (and a rerun completes it).
 WRITE_ORDER = ("sources", "claimants", "events", "claims")
-VALUE_COLUMNS = ("value_low", "value_best", "value_high")
 # A coded figure's status. The release is the producer's own document (its source row names the
 # producer in own_document_of), so the figure is not `secondary` (no outlet carries it); the
 # producer is no party to the war, so not `claimed`; and the workbook reads it from an export it
@@ -461,19 +469,11 @@ def _chain_heads(claims: pd.DataFrame, claimant: str) -> pd.DataFrame:
     return heads.drop_duplicates(["event_id", "metric", "population"], keep="last")
 
 
-def _merge_claims(
-    existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Series, path: Path
-) -> tuple[pd.DataFrame, int, int, int]:
-    """New figures become claims, each in its place in its chain by the day it was reported: an
-    unchanged figure adds nothing, a changed one revises the claim before it, and a figure older
-    than a chain's last (an older release imported after a newer one) goes in before the claims
-    reported after it, which then revise it. Returns the table, the claims added, the revisions
-    among them and the claims already there that now revise an inserted one."""
-    columns = list(existing.columns)
-    new = _aligned(new, columns)
-    key = ["event_id", "metric", "population", "claimant"]
-    compare = (*VALUE_COLUMNS, "qualifier")
-    # A claim id already present must carry the same figure: one release cannot say two things.
+def _refuse_changed_figures(
+    new: pd.DataFrame, existing: pd.DataFrame, claim_rows: pd.Series, path: Path, compare: tuple[str, ...]
+) -> np.ndarray:
+    """Which new claims are already present (by id); refused, naming their rows, where one carries
+    another figure than before."""
     where = _positions(new["claim_id"], existing["claim_id"])
     present = where >= 0
     clash = np.zeros(len(new), dtype=bool)
@@ -492,6 +492,39 @@ def _merge_claims(
             for r, cid in zip(rows, new.loc[rows.index, "claim_id"], strict=False)
         ]
         raise DataValidationError(path, problems)
+    return present
+
+
+def _relink_after_inserted(
+    existing: pd.DataFrame, both: pd.DataFrame, previous: pd.Series, kept_new: pd.DataFrame
+) -> tuple[pd.DataFrame, int]:
+    """Claims already there that now revise an inserted (older) one, relinked; and how many."""
+    old = both[~both["_new"]]
+    prev_old = previous.loc[old.index]
+    relink = prev_old.notna() & _member_text(prev_old.fillna(""), kept_new["claim_id"])
+    relinked = int(relink.sum())
+    if relinked:
+        existing = existing.copy()
+        values = existing["revises"].to_numpy(dtype=object)
+        values[old["_pos"][relink].to_numpy(dtype=np.int64)] = prev_old[relink].to_numpy(dtype=object)
+        existing["revises"] = pd.array(values, dtype=existing["revises"].dtype)
+    return existing, relinked
+
+
+def _merge_claims(
+    existing: pd.DataFrame, new: pd.DataFrame, claim_rows: pd.Series, path: Path
+) -> tuple[pd.DataFrame, int, int, int]:
+    """New figures become claims, each in its place in its chain by the day it was reported: an
+    unchanged figure adds nothing, a changed one revises the claim before it, and a figure older
+    than a chain's last (an older release imported after a newer one) goes in before the claims
+    reported after it, which then revise it. Returns the table, the claims added, the revisions
+    among them and the claims already there that now revise an inserted one."""
+    columns = list(existing.columns)
+    new = _aligned(new, columns)
+    key = ["event_id", "metric", "population", "claimant"]
+    compare = (*VALUE_COLUMNS["claims"], "qualifier")
+    # A claim id already present must carry the same figure: one release cannot say two things.
+    present = _refuse_changed_figures(new, existing, claim_rows, path, compare)
     new = select(new, pd.Series(~present, index=new.index))
     own = existing[_member_text(existing["claimant"], pd.Series(new["claimant"].unique(), dtype="string"))]
     if own.empty or new.empty:  # a first import: nothing to revise, every figure is new
@@ -525,15 +558,7 @@ def _merge_claims(
     to_add["revises"] = linked
     revisions = int((linked != "").sum())
     # A claim reported after an inserted one now revises it (only those links change).
-    old = both[~both["_new"]]
-    prev_old = previous.loc[old.index]
-    relink = prev_old.notna() & _member_text(prev_old.fillna(""), kept_new["claim_id"])
-    relinked = int(relink.sum())
-    if relinked:
-        existing = existing.copy()
-        values = existing["revises"].to_numpy(dtype=object)
-        values[old["_pos"][relink].to_numpy(dtype=np.int64)] = prev_old[relink].to_numpy(dtype=object)
-        existing["revises"] = pd.array(values, dtype=existing["revises"].dtype)
+    existing, relinked = _relink_after_inserted(existing, both, previous, kept_new)
     if len(to_add):
         existing = pd.concat([existing, to_add], ignore_index=True)
     return existing, len(to_add), revisions, relinked
@@ -644,7 +669,6 @@ def write_checked(
         raise ImportRefused(
             f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
         ) from None
-    from casualty_workbook.data.transaction import replace_tables
 
     def writer(name: str):
         spec = TABLES[name]
@@ -667,9 +691,6 @@ def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict
     already in a file are left as the loader last accepted them: a repeat or a newer release does
     not re-check a whole dataset's rows, and a first import checks each of its rows once.
     """
-    from casualty_workbook.data.loading import load_table, to_typed
-    from casualty_workbook.data.rules import check_table
-
     typed: dict[str, pd.DataFrame] = {}
     for name in _dependency_order(changed):
         spec = TABLES[name]
@@ -770,9 +791,6 @@ def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
 
 def _unique_across(spec: TableSpec, new: pd.DataFrame, kept: pd.DataFrame) -> list[Problem]:
     """A unique column's new value must not repeat one of the rows kept (the cell check sees the new rows only)."""
-    from casualty_workbook.data.loading import PANDERA_RULE_MESSAGES
-    from casualty_workbook.data.rules import is_member
-
     problems = []
     for f in spec.fields:
         if f.unique and len(kept):
@@ -785,8 +803,6 @@ def _with_revised(name: str, new: pd.DataFrame, table: pd.DataFrame) -> pd.DataF
     """New claims together with the claims they revise, so the revision rules see both ends."""
     if name != "claims" or new["revises"].isna().all():
         return new
-    from casualty_workbook.data.rules import is_member
-
     targets = table[is_member(table["claim_id"], new["revises"]) & ~table.index.isin(new.index)]
     return pd.concat([new, targets])
 

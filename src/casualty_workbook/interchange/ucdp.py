@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from casualty_workbook.core.exceptions import DataValidationError, ParameterError
+from casualty_workbook.core.paths import default_data_dir
 from casualty_workbook.data.schemas import Field
 from casualty_workbook.interchange.common import (
     STATUS,
@@ -27,6 +28,7 @@ from casualty_workbook.interchange.common import (
     events_frame,
     joined,
     read_dataset,
+    read_table,
     row_problems,
     select,
     slug,
@@ -140,9 +142,6 @@ def released_from_name(path: Path) -> str | None:
 
 def _released_before(source_id: str, data_dir: Path | None) -> str | None:
     """The day recorded for this release when it was imported before (its source row's ``published``)."""
-    from casualty_workbook.core.paths import default_data_dir
-    from casualty_workbook.interchange.common import read_table
-
     sources = read_table(Path(data_dir) if data_dir else default_data_dir(), "sources")
     row = sources[sources["source_id"] == source_id]
     return str(row["published"].iloc[0]) or None if len(row) else None
@@ -202,6 +201,34 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
     tag = slug(release)
     source_id = f"ucdp_ged_v{tag}"
     event_id = "ucdp-ged-" + frame["id"]
+    events = _events(frame, release, event_id)
+    relied_on = joined(
+        "UCDP relied on: ",
+        frame["source_original"].fillna("(source_original not given)"),
+        ". Outlets: ",
+        frame["source_office"].fillna("(source_office not given)"),
+        ". Articles: ",
+        frame["source_article"].fillna("(source_article not given)"),
+    )
+    common = {
+        "unit": "people",
+        "claimant": CLAIMANT,
+        "source_id": source_id,
+        "reported_on": released,
+        "status": STATUS,
+        "quote_kind": "as_recorded",
+        "revises": "",
+    }
+    killed = _killed_claims(frame, release, event_id, tag, relied_on, common)
+    civilians = _civilian_claims(frame, release, event_id, tag, relied_on, common)
+    claims = pd.concat([killed, civilians], ignore_index=True)
+    rows = pd.concat([frame.index.to_series() + 2] * 2, ignore_index=True)
+    sources, claimants = _release_source(source_id, release, released)
+    return Mapped(sources=sources, claimants=claimants, events=events, claims=claims, claim_rows=rows)
+
+
+def _events(frame: pd.DataFrame, release: str, event_id: pd.Series) -> pd.DataFrame:
+    """One event per GED row: named by its dyad and place, described with the codebook's precision words."""
     place = frame["where_coordinates"].fillna(frame["adm_1"]).fillna(frame["country"])
     name = frame["dyad_name"].fillna(frame["conflict_name"]).fillna("UCDP GED event " + frame["id"]) + ", " + place
     region = frame["adm_1"].fillna(frame["country"])
@@ -233,7 +260,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         frame["event_clarity"].fillna("not given"),
         ".",
     )
-    events = events_frame(
+    return events_frame(
         event_id=event_id,
         name=name,
         date_start=frame["date_start"],
@@ -251,23 +278,12 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         side_a=frame["side_a"],
         side_b=frame["side_b"],
     )
-    relied_on = joined(
-        "UCDP relied on: ",
-        frame["source_original"].fillna("(source_original not given)"),
-        ". Outlets: ",
-        frame["source_office"].fillna("(source_office not given)"),
-        ". Articles: ",
-        frame["source_article"].fillna("(source_article not given)"),
-    )
-    common = {
-        "unit": "people",
-        "claimant": CLAIMANT,
-        "source_id": source_id,
-        "reported_on": released,
-        "status": STATUS,
-        "quote_kind": "as_recorded",
-        "revises": "",
-    }
+
+
+def _killed_claims(
+    frame: pd.DataFrame, release: str, event_id: pd.Series, tag: str, relied_on: pd.Series, common: dict
+) -> pd.DataFrame:
+    """UCDP's best estimate of all deaths with its low and high; a bound that contradicts best is marked."""
     # A bound that contradicts best is kept as the release states it, in the quote and a note,
     # and left out of the value columns (a chart draws best with the bounds that hold); never changed.
     low = frame["low"].mask(frame["low_above_best"])
@@ -281,7 +297,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
         frame["high_below_best"],
         mark + joined("Marked: the release's high (", frame["high"], ") is below its best (", frame["best"], "). "),
     )
-    killed = pd.DataFrame(
+    return pd.DataFrame(
         {
             "claim_id": event_id + "-killed-v" + tag,
             "event_id": event_id,
@@ -316,6 +332,12 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             **common,
         }
     )
+
+
+def _civilian_claims(
+    frame: pd.DataFrame, release: str, event_id: pd.Series, tag: str, relied_on: pd.Series, common: dict
+) -> pd.DataFrame:
+    """UCDP's civilian deaths, a part of the best estimate; one above best is kept as stated, marked."""
     civilian_mark = pd.Series("", index=frame.index, dtype="string").mask(
         frame["civilians_above_best"],
         joined(
@@ -326,7 +348,7 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             "), as stated. ",
         ),
     )
-    civilians = pd.DataFrame(
+    return pd.DataFrame(
         {
             "claim_id": event_id + "-civilians-v" + tag,
             "event_id": event_id,
@@ -347,8 +369,10 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             **common,
         }
     )
-    claims = pd.concat([killed, civilians], ignore_index=True)
-    rows = pd.concat([frame.index.to_series() + 2] * 2, ignore_index=True)
+
+
+def _release_source(source_id: str, release: str, released: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The release as a source (UCDP's own document) and UCDP as the claimant."""
     sources = pd.DataFrame(
         [
             {
@@ -377,7 +401,45 @@ def map_rows(frame: pd.DataFrame, release: str, released: str) -> Mapped:
             }
         ]
     )
-    return Mapped(sources=sources, claimants=claimants, events=events, claims=claims, claim_rows=rows)
+    return sources, claimants
+
+
+def _latest_unlisted(claims: pd.DataFrame, listed: pd.Series, released: str) -> pd.DataFrame:
+    """UCDP's current figures from releases before ``released`` about events this release does not list."""
+    own = claims[claims["claimant"] == CLAIMANT]
+    if own.empty:
+        return own.iloc[:0]
+    revised = set(own["revises"][own["revises"] != ""])
+    heads = own[~own["claim_id"].isin(revised)]
+    heads = heads[(heads["reported_on"] < released) & (heads["qualifier"] != "not_reported")]
+    return heads[~heads["event_id"].isin(listed)]
+
+
+def _withdrawal_claims(heads: pd.DataFrame, release: str, released: str) -> pd.DataFrame:
+    """A claim with no figure per withdrawn figure: the event is not in this release."""
+    tag = slug(release)
+    suffix = heads["population"].map({"all": "killed", "civilians": "civilians"}).fillna(heads["population"])
+    return pd.DataFrame(
+        {
+            "claim_id": heads["event_id"] + "-" + suffix + "-v" + tag,
+            "event_id": heads["event_id"],
+            "metric": heads["metric"],
+            "population": heads["population"],
+            "value_low": "",
+            "value_best": "",
+            "value_high": "",
+            "qualifier": "not_reported",
+            "unit": heads["unit"],
+            "claimant": CLAIMANT,
+            "source_id": f"ucdp_ged_v{tag}",
+            "reported_on": released,
+            "status": STATUS,
+            "quote": f"Not in UCDP GED {release}: the event is withdrawn from this release",
+            "quote_kind": "as_recorded",
+            "revises": "",
+            "note": f"Withdrawn: UCDP GED {release} no longer lists this event, which an earlier release did.",
+        }
+    )
 
 
 def _withdrawn(
@@ -389,7 +451,6 @@ def _withdrawn(
     event's year, and the event passes the import's filters. A country extract or a filtered
     import does not withdraw what it does not cover.
     """
-    tag = slug(release)
     listed = "ucdp-ged-" + frame["id"]
     covering: list[set[tuple[str, str]]] = []
 
@@ -400,13 +461,7 @@ def _withdrawn(
         return covering[0]
 
     def withdraw(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-        own = claims[claims["claimant"] == CLAIMANT]
-        if own.empty:
-            return own.iloc[:0]
-        revised = set(own["revises"][own["revises"] != ""])
-        heads = own[~own["claim_id"].isin(revised)]
-        heads = heads[(heads["reported_on"] < released) & (heads["qualifier"] != "not_reported")]
-        heads = heads[~heads["event_id"].isin(listed)]
+        heads = _latest_unlisted(claims, listed, released)
         if heads.empty:
             return heads
         where = events.set_index("event_id").reindex(heads["event_id"])
@@ -422,29 +477,7 @@ def _withdrawn(
         text = where.rename(columns={"region": "adm_1"}).fillna("")
         text = text.astype({c: "string" for c in text.columns}).replace("", pd.NA)
         scope &= filters.mask(text, country="country", admin1="adm_1", start="date_start", end="date_end")
-        heads = heads[scope]
-        suffix = heads["population"].map({"all": "killed", "civilians": "civilians"}).fillna(heads["population"])
-        return pd.DataFrame(
-            {
-                "claim_id": heads["event_id"] + "-" + suffix + "-v" + tag,
-                "event_id": heads["event_id"],
-                "metric": heads["metric"],
-                "population": heads["population"],
-                "value_low": "",
-                "value_best": "",
-                "value_high": "",
-                "qualifier": "not_reported",
-                "unit": heads["unit"],
-                "claimant": CLAIMANT,
-                "source_id": f"ucdp_ged_v{tag}",
-                "reported_on": released,
-                "status": STATUS,
-                "quote": f"Not in UCDP GED {release}: the event is withdrawn from this release",
-                "quote_kind": "as_recorded",
-                "revises": "",
-                "note": f"Withdrawn: UCDP GED {release} no longer lists this event, which an earlier release did.",
-            }
-        )
+        return _withdrawal_claims(heads[scope], release, released)
 
     return withdraw
 
