@@ -479,7 +479,7 @@ def test_a_long_table_loads_and_names_its_bad_cells_as_a_short_one(tmp_path):
 def test_the_shortcuts_agree_with_the_plain_checks():
     import numpy as np
 
-    from casualty_workbook import loading, rules, schemas
+    from casualty_workbook.data import loading, rules, schemas
 
     rng = np.random.default_rng(7)
     words = np.array(["12", "+5", "007", "x", "", "1234567890123456", "-3", "1,000", "42"], dtype=object)
@@ -493,7 +493,7 @@ def test_the_shortcuts_agree_with_the_plain_checks():
     assert schemas._on_distinct(check)(cells).equals(check(cells))
     ids = pd.Series([f"C{i}" for i in range(150_000)], dtype="string")
     named = pd.Series(["C5", None, "C149999", "nope", "C5"] * 3_000, dtype="string")
-    assert rules._member(named, ids).tolist() == named.isin(set(ids)).fillna(False).tolist()
+    assert rules.is_member(named, ids).tolist() == named.isin(set(ids)).fillna(False).tolist()
     assert loading._all_distinct(ids)
     assert not loading._all_distinct(pd.concat([ids, pd.Series(["C7"], dtype="string")], ignore_index=True))
     assert not loading._all_distinct(pd.Series([None, None, *ids[:20_000]], dtype="string"))
