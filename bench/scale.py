@@ -135,7 +135,7 @@ def clean(root: Path) -> None:
 BUILD = """
 import json, os, resource, sys, time
 from casualty_workbook.publish import pages
-from casualty_workbook.build import run
+from casualty_workbook.pipeline import build as run
 from casualty_workbook.cli import main
 
 spent = {"page_s": 0.0, "publish_s": 0.0}
