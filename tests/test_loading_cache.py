@@ -140,6 +140,40 @@ def test_a_table_whose_neighbour_changed_is_not_read_again_but_its_rules_across_
     assert read == ["claimants.csv", "claimants.csv"]
 
 
+def test_a_table_taken_from_the_cache_keeps_its_cells_stage_as_long(data, monkeypatch):
+    """The two parts of the cache forget their oldest entries: a table used again keeps both its checked
+    entry and its cells' stage, so that when a table it reads changes, its own cells are not read again."""
+    loading.TABLE_CACHE.clear()
+    load_claims(data)
+    tables = len(loading.TABLE_CACHE.cells)
+
+    def read_others(count: int, name: str) -> None:  # other tables' cells, read since
+        for filler in range(count):
+            loading.TABLE_CACHE.remember(loading.TABLE_CACHE.cells, (name, str(filler)), (pd.DataFrame(), ()))
+
+    read_others(loading.TableCache.MAX_ENTRIES - tables, "other")  # the cache full, nothing forgotten yet
+    load_claims(data)  # claims and the tables it reads, taken from the cache whole
+    read_others(tables, "later")  # as many more: the oldest entries go
+    claimant = get_cell(data, "claims", "C001", "claimant")
+    set_cell(data, "claimants", claimant, "name", "A renamed claimant")
+    read = []
+    reader = loading.read_text_table
+    monkeypatch.setattr(loading, "read_text_table", lambda path, spec: read.append(path.name) or reader(path, spec))
+    load_claims(data)
+    assert read == ["claimants.csv"]
+
+
+def test_a_table_read_afresh_records_the_hashes_of_its_files(data, monkeypatch):
+    """With nothing of a table in the cache, its files are hashed while it is read: the hashes recorded
+    are its files' own."""
+    loading.TABLE_CACHE.clear()
+    monkeypatch.setattr(read_log, "READ_LOG", read_log.ReadLog())
+    load_table("claims", data)
+    recorded = read_log.READ_LOG.by_name()
+    assert recorded["claims.csv"] == sha256_file(data / "claims.csv")
+    assert recorded["claims.meta.yml"] == sha256_file(data / "claims.meta.yml")
+
+
 def test_a_broken_file_loaded_again_is_named_the_same_without_being_read_again(data, no_reading):
     row = set_cell(data, "claims", "C001", "value_best", "fifteen")
     with pytest.raises(DataValidationError) as first:

@@ -582,6 +582,43 @@ def test_number_stands_in_as_by_search_on_tricky_quotes(seed):
     assert 0.2 < sum(expected) / len(expected) < 0.9  # both verdicts well represented
 
 
+@pytest.mark.parametrize("slice_size", [7, 1000])
+def test_number_stands_in_read_on_a_thread_in_slices_from_chunks(monkeypatch, slice_size):
+    """The loader's way: the quotes as Arrow read them (several chunks, some cells missing), their numbers
+    read on a thread, the distinct quotes a slice at a time; the verdicts are the rule's, row for row."""
+    import pyarrow as pa
+
+    from casualty_workbook.data import rules
+
+    monkeypatch.setattr(rules, "_SLICE", slice_size)
+    quotes, values = _tricky_quotes(3000, 4)
+    chunks = [pa.array(quotes[i : i + 700], type=pa.large_string()) for i in range(0, len(quotes), 700)]
+    column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks)))
+    assert column.isna().any()
+    text = QuoteText(column, in_background=True)
+    found = number_stands_in(text, pd.Series(values, dtype="Int64")).tolist()
+    assert found == [stands_in_by_search(q, v) for q, v in zip(quotes, values, strict=True)]
+
+
+def test_an_error_reading_the_quotes_on_their_thread_is_raised_by_the_load(tmp_path, monkeypatch):
+    from casualty_workbook.data import loading, rules
+
+    data = copy_data(tmp_path)
+    claims = pd.read_csv(data / "claims.csv", dtype=str, keep_default_na=False)
+    many = claims.iloc[[i % len(claims) for i in range(12_000)]].copy()  # long enough to be read on a thread
+    many["claim_id"] = [f"K{i}" for i in range(len(many))]
+    many["revises"] = ""
+    many.to_csv(data / "claims.csv", index=False)
+    loading.TABLE_CACHE.clear()
+
+    def broken(texts):
+        raise RuntimeError("the quotes could not be read")
+
+    monkeypatch.setattr(rules, "_digit_numbers", broken)
+    with pytest.raises(RuntimeError, match="the quotes could not be read"):
+        load_table("claims", data)
+
+
 def test_number_stands_in_any_text_dtype_and_index():
     quotes = ["fifteen people", None, "14 000 and 12", "about 2,500"]
     values = pd.Series([15, 3, 14000, 2500], dtype="Int64", index=[7, 3, 11, 0])

@@ -15,12 +15,14 @@ a table it refers to changed, just its rules across tables run again.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import io
 import itertools
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,8 +34,8 @@ from casualty_workbook.core.exceptions import DataValidationError, InvalidDataFi
 from casualty_workbook.core.files import sha256_file
 from casualty_workbook.core.paths import check_file, default_data_dir, file_problem
 from casualty_workbook.data import provenance
-from casualty_workbook.data.rules import check_table
-from casualty_workbook.data.schemas import COUNT_DIGITS, TABLES, TableSpec, dtype_for, text_schema
+from casualty_workbook.data.rules import QuoteText, check_table
+from casualty_workbook.data.schemas import COUNT_DIGITS, TABLES, VALUE_COLUMNS, TableSpec, dtype_for, text_schema
 
 PANDERA_RULE_MESSAGES = {
     "not_nullable": "must not be empty",
@@ -379,6 +381,10 @@ class TableCache:
         while len(cache) > self.MAX_ENTRIES:
             cache.popitem(last=False)
 
+    def knows(self, name: str) -> bool:
+        """Whether any entry is of table ``name``: if none is, no lookup of it can hit."""
+        return any(key[0] == name for cache in (self.checked, self.cells) for key in cache)
+
     def clear(self) -> None:
         self.checked.clear()
         self.cells.clear()
@@ -399,6 +405,20 @@ def _file_digests(path: Path) -> tuple[str, str] | None:
         return None
 
 
+def _hashing(name: str, path: Path) -> Callable[[], tuple[str, str] | None]:
+    """A call that returns the table's ``_file_digests``. When the cache holds nothing of this table, no
+    lookup needs them before the file is read: they are then computed on a thread while it is read and
+    checked (hashing lets the interpreter go), and the call waits for them. Else they are computed now."""
+    if TABLE_CACHE.knows(name):
+        digests = _file_digests(path)
+        return lambda: digests
+    # One thread per table read, left to finish on its own: no pool outlives the load.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash")
+    hashing = pool.submit(_file_digests, path)
+    pool.shutdown(wait=False)
+    return hashing.result
+
+
 def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _Checked]) -> tuple | None:
     """The cache key of a table, or None when it cannot be cached (a file unreadable, a dependency unchecked)."""
     dependencies = TABLES[name].dependencies
@@ -407,20 +427,25 @@ def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _C
     return (name, digests, tuple(checked[dep].serial for dep in dependencies))
 
 
-def _cell_stage(name: str, spec: TableSpec, path: Path, digests: tuple[str, str] | None):
-    """(typed frame, problems of its cells): from ``TABLE_CACHE.cells`` when this CSV content was read before here.
-    Raises DataValidationError when the file cannot be read as a table (nothing is kept then)."""
-    key = (name, digests[0]) if digests is not None else None
-    known = TABLE_CACHE.get(TABLE_CACHE.cells, key)
-    if known is not None:
-        typed, problems = known
-        return typed.copy(deep=False), list(problems)
+def _cell_stage(name: str, spec: TableSpec, path: Path, digests_of: Callable[[], tuple[str, str] | None]):
+    """(typed frame, problems of its cells, its quotes being read or None): from ``TABLE_CACHE.cells``
+    when this CSV content was read before here. Raises DataValidationError when the file cannot be read
+    as a table (nothing is kept then)."""
+    if TABLE_CACHE.knows(name):
+        digests = digests_of()
+        known = TABLE_CACHE.get(TABLE_CACHE.cells, (name, digests[0]) if digests is not None else None)
+        if known is not None:
+            typed, problems = known
+            return typed.copy(deep=False), list(problems), None
     text = read_text_table(path, spec)
+    # The quotes' numbers are read on a second core while the cells are checked and typed here.
+    quotes = QuoteText(text["quote"], in_background=True) if name in VALUE_COLUMNS and len(text) >= 10_000 else None
     problems = check_cells(path, spec, text)
     typed = to_typed(spec, text)
-    if key is not None:
-        TABLE_CACHE.remember(TABLE_CACHE.cells, key, (typed.copy(deep=False), tuple(problems)))
-    return typed, problems
+    digests = digests_of()
+    if digests is not None:
+        TABLE_CACHE.remember(TABLE_CACHE.cells, (name, digests[0]), (typed.copy(deep=False), tuple(problems)))
+    return typed, problems, quotes
 
 
 def _copy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -455,10 +480,15 @@ def _load(
     spec = TABLES[name]
     dependencies = {dep: _load(dep, data_dir, memo, failures, checked) for dep in spec.dependencies}
     path = data_dir / spec.filename
-    digests = _file_digests(path)
-    key = _cache_key(name, digests, checked)
-    entry = TABLE_CACHE.get(TABLE_CACHE.checked, key)
+    digests_of = _hashing(name, path)
+    entry = (
+        TABLE_CACHE.get(TABLE_CACHE.checked, _cache_key(name, digests_of(), checked))
+        if TABLE_CACHE.knows(name)
+        else None
+    )
     if entry is not None:
+        # Its cells' stage is used too (when a table it reads changes): both stay as long as it is used.
+        TABLE_CACHE.get(TABLE_CACHE.cells, (name, entry.digests[0]))
         _record_reads(path, entry.digests)
         checked[name] = entry
         memo[name] = _copy(entry.frame, path)
@@ -469,32 +499,38 @@ def _load(
     except DataValidationError as err:
         errors.append(err)
     try:
-        typed, problems = _cell_stage(name, spec, path, digests)
+        typed, problems, quotes = _cell_stage(name, spec, path, digests_of)
     except DataValidationError as err:
         failures[name] = [err, *errors]
         return None
     if all(frame is not None for frame in dependencies.values()):
         bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
         clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
-        problems += check_table(name, clean, {**dependencies, name: typed}, complete=not bad_rows)
+        problems += check_table(
+            name, clean, {**dependencies, name: typed}, complete=not bad_rows, quotes=None if bad_rows else quotes
+        )
     if problems:
         errors.insert(0, DataValidationError(path, _spreadsheet_rows(path, sorted(problems, key=lambda p: p.row or 0))))
     if errors:
         failures[name] = errors
         return None
-    typed.attrs["table"] = name
-    typed.attrs["path"] = str(path)
-    typed.attrs["metadata"] = metadata
+    typed.attrs.update(table=name, path=str(path), metadata=metadata)
+    _keep(name, path, typed, digests_of(), checked)
+    memo[name] = _copy(typed, path)
+    return memo[name]
+
+
+def _keep(name: str, path: Path, typed: pd.DataFrame, digests: tuple[str, str] | None, checked: dict) -> None:
+    """Record a table that passed as read, and keep it in ``TABLE_CACHE`` by its key."""
     if digests is None:  # unreadable a moment ago, read now: hashed as it is now
         provenance.record_read(path)
         provenance.record_read(provenance.metadata_path(path))
     else:
         _record_reads(path, digests)
+    key = _cache_key(name, digests, checked)
     if key is not None:  # not when a table its rules read went unchecked
         checked[name] = _Checked(typed, digests, key[2])
         TABLE_CACHE.remember(TABLE_CACHE.checked, key, checked[name])
-    memo[name] = _copy(typed, path)
-    return memo[name]
 
 
 def _raise_failures(failures: dict[str, list[DataValidationError]]) -> None:

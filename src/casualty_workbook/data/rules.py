@@ -7,6 +7,8 @@ collects them all before it raises, so a file's every problem is reported at onc
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import numpy as np
 import pandas as pd
 
@@ -114,17 +116,25 @@ def _contains_token(tokens: np.ndarray, words: np.ndarray) -> np.ndarray:
     return np.strings.find(tokens, needles) >= 0
 
 
-def _arrow_text(text: pd.Series):
-    """A column of text as one Arrow array, a missing cell as ''."""
+def _distinct_text(text: pd.Series):
+    """(each cell's code, the distinct cells): a column of text dictionary-encoded in Arrow, a missing
+    cell as ''. The chunks of a column read by Arrow are encoded as they are (their dictionaries are one
+    and the same), not first copied into one array: a million quotes' text is not held twice."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     cells = pa.array(text, from_pandas=True)
-    if isinstance(cells, pa.ChunkedArray):
-        cells = cells.combine_chunks()
     if cells.type != pa.large_string():
         cells = cells.cast(pa.large_string())
-    return pc.fill_null(cells, "") if cells.null_count else cells
+    if cells.null_count:
+        cells = pc.fill_null(cells, "")
+    encoded = pc.dictionary_encode(cells)
+    if isinstance(encoded, pa.ChunkedArray):
+        if encoded.num_chunks == 0:
+            return np.zeros(0, dtype=np.intp), pa.array([], type=pa.large_string())
+        codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
+        return codes.astype(np.intp, copy=False), encoded.chunk(0).dictionary
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False), encoded.dictionary
 
 
 # A number written in digits, as a whole token: plain ('14200', no leading zero) or with commas every three
@@ -169,18 +179,26 @@ def _digit_text(texts):
     return pc.replace_substring(text, ", ", " ")
 
 
+_SLICE = 1 << 16  # distinct texts read at a time
+
+
 def _digit_numbers(texts) -> _Numbers:
     """The numbers each text writes in digits: its tokens (runs of digits and commas in ``_digit_text``)
     that are a number exactly as ``str(n)`` writes it or, from 1,000 up, as ``f"{n:,}"`` does."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    tokens = pc.split_pattern_regex(_digit_text(texts), r"[^0-9,]+")
-    owner = pc.list_parent_indices(tokens)
-    flat = pc.list_flatten(tokens)
-    number = pc.match_substring_regex(flat, _NUMBER_TOKEN)
-    values = pc.cast(pc.replace_substring(pc.filter(flat, number), ",", ""), pa.int64())
-    return _Numbers(pc.filter(owner, number).to_numpy(), values.to_numpy(), len(texts))
+    owners, values = [], []
+    # In slices: the texts' rewritten copies and tokens are held for a slice at a time, not for all.
+    for start in range(0, len(texts), _SLICE):
+        tokens = pc.split_pattern_regex(_digit_text(texts.slice(start, _SLICE)), r"[^0-9,]+")
+        flat = pc.list_flatten(tokens)
+        number = pc.match_substring_regex(flat, _NUMBER_TOKEN)
+        owners.append(pc.filter(pc.list_parent_indices(tokens), number).to_numpy() + start)
+        values.append(pc.cast(pc.replace_substring(pc.filter(flat, number), ",", ""), pa.int64()).to_numpy())
+    if not owners:
+        return _Numbers(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), len(texts))
+    return _Numbers(np.concatenate(owners), np.concatenate(values), len(texts))
 
 
 def _spaced_digits(texts) -> np.ndarray:
@@ -219,20 +237,35 @@ class QuoteText:
 
     Each distinct quote is read once (an imported dataset repeats a few thousand wordings over
     hundreds of thousands of rows); rows are then matched against their quote's numbers.
+
+    ``in_background=True`` reads the quotes' numbers on a thread of their own, from the moment the
+    table is read: the work is Arrow's kernels, which let the interpreter go, so it runs on the second
+    core while the cell rules and the typing run on the first. The first question waits for it.
     """
 
-    def __init__(self, quotes: pd.Series):
-        import pyarrow.compute as pc
+    def __init__(self, quotes: pd.Series, *, in_background: bool = False):
+        self._reading: concurrent.futures.Future | None = None
+        if in_background:
+            # One thread per table read, left to finish on its own: no pool outlives the load.
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="quotes")
+            self._reading = pool.submit(self._read, quotes, digits=True)
+            pool.shutdown(wait=False)
+        else:
+            self._read(quotes, digits=False)
 
-        self.quotes = quotes
-        encoded = pc.dictionary_encode(_arrow_text(quotes))
-        self._codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
-        self._distinct = encoded.dictionary
-        self._digits: _Numbers | None = None
+    def _read(self, quotes: pd.Series, *, digits: bool) -> None:
+        self._codes, self._distinct = _distinct_text(quotes)
+        self._digits: _Numbers | None = _digit_numbers(self._distinct) if digits else None
+
+    def _wait(self) -> None:
+        if self._reading is not None:
+            reading, self._reading = self._reading, None
+            reading.result()  # an error on the thread is raised here, in the load
 
     def in_digits(self, rows: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """Whether each row's number is written in its quote in digits: '14200', or from 1,000 '14,200'
         (a no-break or narrow space as separator counts as a comma)."""
+        self._wait()
         if self._digits is None:
             self._digits = _digit_numbers(self._distinct)
         return self._digits.hold(self._codes[rows], numbers)
@@ -240,6 +273,7 @@ class QuoteText:
     def _needed(self, rows: np.ndarray):
         import pyarrow as pa
 
+        self._wait()
         needed, where = np.unique(self._codes[rows], return_inverse=True)
         return self._distinct.take(pa.array(needed)), where
 
@@ -371,15 +405,16 @@ def check_values(name: str, frame: pd.DataFrame) -> list[Problem]:
     return out
 
 
-def check_quotes(name: str, frame: pd.DataFrame) -> list[Problem]:
-    """Each value given must stand in the row's quote, in digits or words."""
+def check_quotes(name: str, frame: pd.DataFrame, quotes: QuoteText | None = None) -> list[Problem]:
+    """Each value given must stand in the row's quote, in digits or words (``quotes``: the frame's
+    quote column already being read, row for row, or None to read it here)."""
     out: list[Problem] = []
     # A derived figure is computed, not quoted: its inputs are in derived_from, checked by check_statuses.
     # (A row without a status is left out too; its cell rule names it.) Every row is read, the verdicts of
     # the others are dropped: no copy of a table of a million rows for the few derived ones.
     status = frame["status"]
     kept = (status.notna() & (status != "derived")).to_numpy(dtype=bool)
-    quotes = QuoteText(frame["quote"])
+    quotes = quotes if quotes is not None else QuoteText(frame["quote"])
     for column in VALUE_COLUMNS[name]:
         missing = ~number_stands_in(quotes, frame[column]).to_numpy() & kept
         out += _problems(
@@ -643,16 +678,22 @@ def _apart_name(totals: pd.DataFrame) -> str:
 
 
 def check_table(
-    name: str, frame: pd.DataFrame, tables: dict[str, pd.DataFrame], *, complete: bool = True
+    name: str,
+    frame: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    *,
+    complete: bool = True,
+    quotes: QuoteText | None = None,
 ) -> list[Problem]:
     """All rules that span rows or tables, for one typed table (``tables`` holds its dependencies).
 
     ``complete`` is false when rows with bad cells were left out: totals over the table are then skipped.
+    ``quotes``: the table's quote column, row for row, already being read (``QuoteText(in_background=True)``).
     """
     spec = TABLES[name]
     out = check_references(spec, frame, tables)
     if name in VALUE_COLUMNS:
-        out += check_values(name, frame) + check_quotes(name, frame)
+        out += check_values(name, frame) + check_quotes(name, frame, quotes)
     if "status" in frame.columns:
         out += check_statuses(name, frame, tables)
     if name == "sources":
