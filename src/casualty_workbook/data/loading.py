@@ -245,10 +245,29 @@ def _all_distinct(column: pd.Series) -> bool:
     return pc.count_distinct(cells, mode="all").as_py() == len(column)
 
 
+def unique_columns(spec: TableSpec, frame: pd.DataFrame) -> frozenset[str]:
+    """The columns that must hold no value twice and (found by Arrow) do not: pandera need not check them."""
+    return frozenset(f.name for f in spec.fields if f.unique and f.name in frame and _all_distinct(frame[f.name]))
+
+
 def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Problem]:
-    unique = frozenset(f.name for f in spec.fields if f.unique and f.name in frame and _all_distinct(frame[f.name]))
+    """Every cell rule of ``spec`` on the text as read, each problem with its row and column.
+
+    On a long table, whether the ids repeat is counted by Arrow on a second core while pandera checks the
+    cells with no uniqueness check; only when a column does repeat is pandera's own check run (again,
+    with every rule) to name the rows."""
+    unique = [f.name for f in spec.fields if f.unique and f.name in frame]
+    if len(frame) < 10_000 or not unique:
+        return _schema_problems(spec, frame, unique_columns(spec, frame))
+    counting = _on_a_thread(unique_columns, spec, frame[unique])  # its own frame, made here
+    problems = _schema_problems(spec, frame, frozenset(unique))
+    distinct = counting.result()
+    return problems if distinct == frozenset(unique) else _schema_problems(spec, frame, distinct)
+
+
+def _schema_problems(spec: TableSpec, frame: pd.DataFrame, known_unique: frozenset[str]) -> list[Problem]:
     try:
-        text_schema(spec, known_unique=unique).validate(frame, lazy=True)
+        text_schema(spec, known_unique=known_unique).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         problems = []
@@ -424,11 +443,16 @@ def _hashing(name: str, path: Path) -> Callable[[], tuple[str, str] | None]:
     if TABLE_CACHE.knows(name):
         digests = _file_digests(path)
         return lambda: digests
-    # One thread per table read, left to finish on its own: no pool outlives the load.
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash")
-    hashing = pool.submit(_file_digests, path)
+    return _on_a_thread(_file_digests, path).result
+
+
+def _on_a_thread(work: Callable, *args) -> concurrent.futures.Future:
+    """``work(*args)`` started on a thread of its own, left to finish on its own (no pool outlives a load).
+    For Arrow's kernels and hashing, which let the interpreter go: they run on a second core meanwhile."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
+    started = pool.submit(work, *args)
     pool.shutdown(wait=False)
-    return hashing.result
+    return started
 
 
 def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _Checked]) -> tuple | None:
