@@ -72,6 +72,9 @@ READ = {
 COUNTS = ("value_low", "value_best", "value_high")
 COORDINATES = ("latitude", "longitude")
 BOM = b"\xef\xbb\xbf"
+# Bytes of a file parsed at a time: fewer, larger blocks cost less per block (each is a round of kernels
+# here), and a block's text is all that is held of a column the export reduces as it reads (the notes).
+BLOCK_BYTES = 4 << 20
 
 
 def _written_header(path: Path) -> list[str] | None:
@@ -114,6 +117,7 @@ def read_columns(
     try:
         reader = pacsv.open_csv(
             path,
+            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in raw},
