@@ -182,3 +182,17 @@ def test_the_export_of_a_vouched_folder_loads_neither_pandera_nor_the_loader(roo
         check=True,
     )
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_both_paths_record_the_same_files_as_read(root: Path, checked_loads: list[str], monkeypatch) -> None:
+    from casualty_workbook.data.read_log import READ_LOG
+
+    monkeypatch.setenv("WORKBOOK_ROOT", str(root))
+    reads = []
+    for name in ("checked.hxl.csv", "fast.hxl.csv"):
+        READ_LOG.clear()
+        hxl.export_hxl(root / name, root / "data")
+        reads.append(READ_LOG.by_name())
+    READ_LOG.clear()
+    assert len(checked_loads) == 1
+    assert reads[0] == reads[1] and "claims.csv" in reads[0] and "events.meta.yml" in reads[0]

@@ -11,6 +11,9 @@ costs a hash of its files and a copy-on-write copy. ``check_ahead`` fills the ca
 warm server forks its kernels, so a build checks each table once, not once per report. A table's
 own stage (read, cells checked, typed) is kept by its CSV's content alone: when only
 a table it refers to changed, just its rules across tables run again.
+
+When ``load_all`` finds every table passing, it records a verdict of the folder's content
+(``verdicts``): the hashes it made of each table's files, for a later process that only reads them.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from casualty_workbook.core.files import atomic_write
 from casualty_workbook.core.paths import default_data_dir
 from casualty_workbook.core.spreadsheet import FORMULA_PREFIXES
+from casualty_workbook.data.read_log import READ_LOG
 from casualty_workbook.data.verdicts import content_matches, recorded_verdict
 
 if TYPE_CHECKING:
@@ -251,7 +252,7 @@ def _unchecked_table(data_dir: Path) -> pa.Table | None:
     import pyarrow as pa
 
     # Arrow alone: a folder a verdict vouches for is not loaded, so pandera and the loader are not imported.
-    from casualty_workbook.interchange.hxl_fast import hxl_table
+    from casualty_workbook.interchange.hxl_fast import READ, hxl_table
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         same = pool.submit(content_matches, data_dir, files)
@@ -259,7 +260,13 @@ def _unchecked_table(data_dir: Path) -> pa.Table | None:
             table = hxl_table(data_dir, tuple(column for column, _, _ in COLUMNS))
         except pa.ArrowException:  # cells the checked loader would read otherwise: it decides
             table = None
-        return table if same.result() else None
+        if not same.result():
+            return None
+    if table is not None:  # the files read, with their hashes, as the loader records what it loads
+        for name in READ:
+            for file in (f"{name}.csv", f"{name}.meta.yml"):
+                READ_LOG.record(data_dir / file, digest=files.get(file))
+    return table
 
 
 def _slices(data_dir: Path) -> tuple[Iterator[pa.Table], int]:
