@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -223,7 +224,13 @@ def hxl_table(data_dir: Path, columns: tuple[str, ...]) -> pa.Table | None:
     read as the loader's fast path would read it."""
     # The notes are read block by block into their outlets: the export writes nothing else of them.
     derived = {"claims": {"note": outlets}}
-    tables = {name: read_columns(data_dir / f"{name}.csv", wanted, derived.get(name)) for name, wanted in READ.items()}
+    # The tables are parsed side by side (Arrow's parser lets go of the interpreter while it works).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reads = {
+            name: pool.submit(read_columns, data_dir / f"{name}.csv", wanted, derived.get(name))
+            for name, wanted in READ.items()
+        }
+        tables = {name: read.result() for name, read in reads.items()}
     if any(table is None for table in tables.values()):
         return None
     claims, events = tables["claims"], tables["events"]
