@@ -304,7 +304,15 @@ def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Pat
         handle.detach()  # the binary handle is closed by atomic_write, after the last byte
         # Arrow's writer: quotes only the cells that need it, as csv.writer does; CRLF as RFC 4180.
         options = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
-        for part in slices:
-            pacsv.write_csv(_safe_table(part), binary, options)
+        # A slice's text is made in a second thread while the one before it is written (each takes a core).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            made = None
+            for part in slices:
+                following = pool.submit(_safe_table, part)
+                if made is not None:
+                    pacsv.write_csv(made.result(), binary, options)
+                made = following
+            if made is not None:
+                pacsv.write_csv(made.result(), binary, options)
 
     return atomic_write(out, write), rows
