@@ -199,3 +199,19 @@ def test_both_paths_record_the_same_files_as_read(root: Path, checked_loads: lis
     READ_LOG.clear()
     assert len(checked_loads) == 1
     assert reads[0] == reads[1] and "claims.csv" in reads[0] and "events.meta.yml" in reads[0]
+
+
+def test_files_arrow_reads_otherwise_are_loaded_and_checked(root: Path, checked_loads: list[str], monkeypatch) -> None:
+    import pyarrow as pa
+
+    from casualty_workbook.interchange import hxl_fast
+
+    expected = export(root, "expected.hxl.csv")
+    checked_loads.clear()
+
+    def unreadable(data_dir, columns):
+        raise pa.ArrowInvalid("a file Arrow reads otherwise than the loader")
+
+    monkeypatch.setattr(hxl_fast, "hxl_table", unreadable)
+    assert export(root, "again.hxl.csv") == expected
+    assert checked_loads, "the checked path decided"

@@ -258,7 +258,7 @@ def _unchecked_table(data_dir: Path) -> pa.Table | None:
         same = pool.submit(content_matches, data_dir, files)
         try:
             table = hxl_table(data_dir, tuple(column for column, _, _ in COLUMNS))
-        except pa.ArrowException:  # cells the checked loader would read otherwise: it decides
+        except (pa.ArrowException, ValueError, KeyError):  # cells the checked loader would read otherwise: it decides
             table = None
         if not same.result():
             return None
