@@ -11,6 +11,9 @@ costs a hash of its files and a copy-on-write copy. ``check_ahead`` fills the ca
 warm server forks its kernels, so a build checks each table once, not once per report. A table's
 own stage (read, cells checked, typed) is kept by its CSV's content alone: when only
 a table it refers to changed, just its rules across tables run again.
+
+When ``load_all`` finds every table passing, it records a verdict of the folder's content
+(``verdicts``): the hashes it made of each table's files, for a later process that only reads them.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from casualty_workbook.core.paths import check_file, default_data_dir, file_prob
 from casualty_workbook.data import provenance
 from casualty_workbook.data.rules import QuoteText, check_table
 from casualty_workbook.data.schemas import COUNT_DIGITS, TABLES, VALUE_COLUMNS, TableSpec, dtype_for, text_schema
+from casualty_workbook.data.verdicts import record_verdict
 
 PANDERA_RULE_MESSAGES = {
     "not_nullable": "must not be empty",
@@ -605,7 +609,21 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     for name in TABLES:
         _load(name, folder, memo, failures, checked)
     _raise_failures(failures)
+    _record_verdict(folder, checked)
     return memo
+
+
+def _record_verdict(folder: Path, checked: dict[str, _Checked]) -> None:
+    """Every table of ``folder`` passed: keep that verdict, by the hashes this load already made of each
+    table's files (``verdicts``), for a later command that only reads them. None is kept when a file could
+    not be hashed as the load began (its hash then says nothing of what was checked)."""
+    if set(checked) != set(TABLES):
+        return
+    digests = {}
+    for name, entry in checked.items():
+        path = folder / TABLES[name].filename
+        digests[path.name], digests[provenance.metadata_path(path).name] = entry.digests
+    record_verdict(folder, digests)
 
 
 def check_ahead(data_dir: str | Path | None = None) -> None:

@@ -4,7 +4,8 @@
 with an empty log (a kernel forked from the warm server gets the server's, which records nothing:
 the server checks the tables ahead inside ``paused``), and the build reads it from the executed
 notebook (``provenance.show_provenance``). ``loading`` records every read through
-``provenance.record_read``; nothing else writes it.
+``provenance.record_read``; the HXL export records here the files it reads unchecked when a
+verdict vouches for them (``verdicts``), as the loader would have; nothing else writes it.
 """
 
 from __future__ import annotations

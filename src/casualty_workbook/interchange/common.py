@@ -15,6 +15,7 @@ import io
 import re
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +23,11 @@ import numpy as np
 import pandas as pd
 
 from casualty_workbook.core.exceptions import DataValidationError, Problem, WorkbookError
+from casualty_workbook.core.files import sha256_file
 from casualty_workbook.core.paths import default_data_dir
 from casualty_workbook.data.loading import (
     PANDERA_RULE_MESSAGES,
+    check_ahead,
     check_cells,
     load_table,
     read_text_table,
@@ -34,6 +37,7 @@ from casualty_workbook.data.loading import (
 from casualty_workbook.data.rules import check_table, is_member
 from casualty_workbook.data.schemas import TABLES, VALUE_COLUMNS, Field, TableSpec
 from casualty_workbook.data.transaction import replace_tables
+from casualty_workbook.data.verdicts import passed_verdict, record_verdict
 
 # The order tables are replaced in: each after the tables it refers to, so even an import stopped
 # between two renames leaves tables whose references resolve (and a rerun completes it).
@@ -662,7 +666,11 @@ def write_checked(
     folder: Path, tables: dict[str, pd.DataFrame], source: Path, originals: dict[str, pd.DataFrame]
 ) -> None:
     """Check the changed tables with every rule of the loader, write them to scratch files, then
-    rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched."""
+    rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched.
+
+    When a verdict vouched for the folder before (``verdicts``), the check here makes the whole new
+    content pass every rule too: the verdict is carried over to the tables as written."""
+    before = _vouched(folder)
     try:
         check_tables(folder, tables, originals)
     except DataValidationError as err:
@@ -679,6 +687,31 @@ def write_checked(
     # All together or not at all, even under kill -9: a scratch folder, a journal, renames (transaction.py).
     order = [t for t in WRITE_ORDER if t in tables]
     replace_tables(folder, {TABLES[t].filename: writer(t) for t in order}, [TABLES[t].filename for t in order])
+    if before is not None:  # the rows already there passed every rule, the new ones were checked by them all
+        written = [TABLES[t].filename for t in order]
+        # The claims and the events hashed side by side: hashlib lets go of the interpreter.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            digests = dict(zip(written, pool.map(sha256_file, [folder / name for name in written]), strict=True))
+        record_verdict(folder, {**before, **digests})
+
+
+# A folder no verdict vouches for is checked whole before an import only up to this size of its tables:
+# a small one (the repository's own data, before a first import) in a fraction of a second; a large
+# one would cost the import the loader's whole check, so its next `workbook validate` leaves a verdict.
+PRECHECK_BYTES = 32 << 20
+
+
+def _vouched(folder: Path) -> dict[str, str] | None:
+    """The content hashes of the folder's tables (file name → sha256) when a verdict says they passed
+    every rule, checking a small folder whole first when none does; else None."""
+    files = passed_verdict(folder)
+    if files is not None:
+        return files
+    sizes = [(folder / spec.filename).stat().st_size for spec in TABLES.values() if (folder / spec.filename).is_file()]
+    if sum(sizes) > PRECHECK_BYTES:
+        return None
+    check_ahead(folder)  # records a verdict when every table passes; a table with problems leaves none
+    return passed_verdict(folder)
 
 
 def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:

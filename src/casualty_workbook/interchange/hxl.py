@@ -38,14 +38,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, BinaryIO
 
 from casualty_workbook.core.files import atomic_write
+from casualty_workbook.core.paths import default_data_dir
 from casualty_workbook.core.spreadsheet import FORMULA_PREFIXES
-from casualty_workbook.data.loading import load_claims, load_table
+from casualty_workbook.data.read_log import READ_LOG
+from casualty_workbook.data.verdicts import content_matches, recorded_verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 # (column of the export, its header for people, its HXL hashtag with attributes, or '' for none)
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -92,6 +98,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 def current_claims(claims: pd.DataFrame) -> pd.Series:
     """Whether each claim is its chain's current figure: per event, claimant, metric and
     population, the claim no other claim revises (the latest reported of them, if several)."""
+    import pandas as pd
+
     revised = pd.Series(claims["revises"].dropna().unique())
     key = ["event_id", "claimant", "metric", "population"]
     # Only the columns the choice needs: sorting a whole dataset's claims would move all their text.
@@ -101,25 +109,16 @@ def current_claims(claims: pd.DataFrame) -> pd.Series:
     return pd.Series(claims.index.isin(latest), index=claims.index)
 
 
-def _outlets(notes: pd.Series) -> pd.Series:
-    """The outlets a dataset's coders relied on, as its import recorded them in the claim's note."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    # Each distinct note once: a dataset's events share their outlets' wording.
-    cells = pa.array(notes.astype("string"), from_pandas=True).cast(pa.large_string())
-    if isinstance(cells, pa.ChunkedArray):
-        cells = cells.combine_chunks()
-    encoded = pc.dictionary_encode(cells)
-    text = encoded.dictionary
-    found = pc.struct_field(pc.extract_regex(text, r"Outlets: (?P<o>.*?)(?:\. Articles: |\.$)"), [0])
-    found = pc.if_else(pc.starts_with(found, "("), pa.scalar(None, found.type), found)  # "(… not given)"
-    found = pc.take(found.cast(pa.large_string()), encoded.indices)
-    return pd.Series(pd.arrays.ArrowStringArray(found), index=notes.index)
-
-
 def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """One row per claim with its event, place, claimant, source, status and values, in ``COLUMNS`` order."""
+    """One row per claim with its event, place, claimant, source, status and values, in ``COLUMNS`` order,
+    from the tables as the loader checks them (every rule of the claims and the tables they refer to)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    # The loader brings pandas and pandera: loaded only when the tables must be checked.
+    from casualty_workbook.data.loading import load_claims, load_table
+    from casualty_workbook.interchange.hxl_fast import outlets
+
     claims = load_claims(data_dir)
     events = load_table("events", data_dir)
     places = load_table("places", data_dir)[["place_id", "name"]].rename(columns={"name": "known_place"})
@@ -134,7 +133,8 @@ def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     whole = (frame["population"].astype("string") == "all").fillna(False) & current
     for metric in ("killed", "injured"):
         frame[metric] = frame["value_best"].where((frame["metric"] == metric) & whole)
-    frame["outlets"] = _outlets(frame["note"])
+    found = outlets(pa.array(frame["note"].astype("string"), from_pandas=True))
+    frame["outlets"] = pd.Series(pd.arrays.ArrowStringArray(found), index=frame.index)
     for column in ("date_start", "date_end", "reported_on"):
         frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     out = frame[[c for c, _, _ in COLUMNS]]
@@ -147,6 +147,8 @@ def hxl_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
 def _category_text(values: pd.Series) -> pd.Series:
     """``values.astype("string")`` of a categorical column, by its codes: each category's text
     made once, then taken for every row (a missing cell stays missing)."""
+    import pandas as pd
+
     categories = pd.array(values.cat.categories.astype("string"))
     return pd.Series(categories.take(values.cat.codes.to_numpy(), allow_fill=True), index=values.index)
 
@@ -156,8 +158,9 @@ CHUNK_ROWS = 50_000
 _FORMULA = "^[" + "".join("\\" + p if p in "-^]\\" else p for p in FORMULA_PREFIXES) + "]"
 
 
-def _float_text(values: pd.Series):
-    """Floats as text, as pandas writes them (``repr``: '50.0', '1e-05'), in Arrow's kernels.
+def _float_text(numbers):
+    """Floats (a NumPy array, NaN where missing) as text, as pandas writes them (``repr``: '50.0',
+    '1e-05'), in Arrow's kernels.
 
     Arrow's shortest round-trip digits are ``repr``'s wherever neither writes an exponent
     (1e-4 <= |v| < 1e15, and zero); there a whole number only lacks its '.0'. The few other
@@ -167,7 +170,6 @@ def _float_text(values: pd.Series):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
     missing = np.isnan(numbers)
     size = np.abs(numbers)
     plain = ~missing & (((size >= 1e-4) & (size < 1e15)) | (numbers == 0))
@@ -182,26 +184,106 @@ def _float_text(values: pd.Series):
     return cells
 
 
-def _safe_table(frame: pd.DataFrame):
-    """``frame`` as an Arrow table, every cell as text (empty where missing), a cell a spreadsheet
-    would run as a formula prefixed with an apostrophe (as ``export.neutralise_formulas`` does,
-    in Arrow's kernels: a whole dataset's claims in a second, not a Python object per cell)."""
+def _from_pandas(frame: pd.DataFrame) -> pa.Table:
+    """Rows of ``hxl_frame`` as the Arrow table ``hxl_fast.hxl_table`` builds: text, whole numbers,
+    coordinates as float64 (missing where pandas has them missing)."""
+    import numpy as np
+    import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     columns = {}
     for name in frame.columns:
         values = frame[name]
-        # coordinates: written as pandas writes them
-        cells = _float_text(values) if pd.api.types.is_float_dtype(values.dtype) else pa.array(values, from_pandas=True)
-        if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
-            cells = pc.cast(cells, pa.string())
-        risky = pc.fill_null(pc.match_substring_regex(cells, _FORMULA), False)  # one pass, not one per prefix
+        if pd.api.types.is_float_dtype(values.dtype):
+            columns[name] = pa.array(values.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+        else:
+            columns[name] = pa.array(values, from_pandas=True)
+    return pa.table(columns)
+
+
+def _risky(values: pa.ChunkedArray, cells: pa.ChunkedArray):
+    """Which cells a spreadsheet would run as a formula (their text starts with one of
+    ``FORMULA_PREFIXES``). A number's text can only start with its minus sign, so numbers are judged by
+    their sign; text by its first character alone (every prefix is one character), not a regex over it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_floating(values.type):
+        numbers = values.to_numpy()
+        return pa.array(np.signbit(numbers) & ~np.isnan(numbers))  # '-0.0' too, as repr writes it
+    if pa.types.is_integer(values.type):
+        return pc.fill_null(pc.less(values, 0), False)
+    first = pc.utf8_slice_codeunits(cells, 0, 1)
+    return pc.fill_null(pc.is_in(first, value_set=pa.array(FORMULA_PREFIXES, first.type)), False)
+
+
+def _safe_table(table: pa.Table) -> pa.Table:
+    """``table`` with every cell as text (empty where missing), coordinates written as pandas writes them,
+    a cell a spreadsheet would run as a formula prefixed with an apostrophe (as
+    ``export.neutralise_formulas`` does, in Arrow's kernels: a whole dataset's claims in a second, not a
+    Python object per cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name, values in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_floating(values.type):  # coordinates: written as pandas writes them
+            cells = _float_text(values.to_numpy())
+        elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            cells = values
+        else:
+            cells = pc.cast(values, pa.string())
+        risky = _risky(values, cells)
         if pc.any(risky).as_py():  # most columns have none: no second copy of their text
             quoted = pc.binary_join_element_wise(pa.scalar("'", cells.type), cells, pa.scalar("", cells.type))
             cells = pc.if_else(risky, quoted, cells)
-        columns[name] = pc.fill_null(cells, "")
+        columns[name] = pc.fill_null(cells, "") if cells.null_count else cells
     return pa.table(columns)
+
+
+def _unchecked_table(data_dir: Path) -> pa.Table | None:
+    """The export's rows read straight from the files, unchecked, when a verdict says this exact content
+    passed every rule; else None. The files are hashed (to compare with the verdict) in a second thread
+    while they are read: the hashing and the reading each take a core."""
+    files = recorded_verdict(data_dir)
+    if files is None:
+        return None
+    import pyarrow as pa
+
+    # Arrow alone: a folder a verdict vouches for is not loaded, so pandera and the loader are not imported.
+    from casualty_workbook.interchange.hxl_fast import READ, hxl_table
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        same = pool.submit(content_matches, data_dir, files)
+        try:
+            table = hxl_table(data_dir, tuple(column for column, _, _ in COLUMNS))
+        except (pa.ArrowException, ValueError, KeyError):  # cells the checked loader would read otherwise: it decides
+            table = None
+        if not same.result():
+            return None
+    if table is not None:  # the files read, with their hashes, as the loader records what it loads
+        for name in READ:
+            for file in (f"{name}.csv", f"{name}.meta.yml"):
+                READ_LOG.record(data_dir / file, digest=files.get(file))
+    return table
+
+
+def _slices(data_dir: Path) -> tuple[Iterator[pa.Table], int]:
+    """The export's rows in slices of ``CHUNK_ROWS``, and how many: read straight from the files when a
+    verdict says this exact content passed every rule, else loaded and checked (refusing a folder
+    whose claims break a rule, with the loader's message)."""
+    table = _unchecked_table(data_dir)
+    if table is not None:
+        return (table.slice(start, CHUNK_ROWS) for start in range(0, table.num_rows, CHUNK_ROWS)), table.num_rows
+    frame = hxl_frame(data_dir)
+    # The loader keeps what it checked: every other table checked now leaves a verdict for the next export.
+    from casualty_workbook.data.loading import check_ahead
+
+    check_ahead(data_dir)
+    # In slices: a dataset's claims as text are never all in memory at once beside the frame.
+    slices = (_from_pandas(frame.iloc[start : start + CHUNK_ROWS]) for start in range(0, len(frame), CHUNK_ROWS))
+    return slices, len(frame)
 
 
 def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Path, int]:
@@ -211,7 +293,7 @@ def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Pat
     """
     import pyarrow.csv as pacsv
 
-    frame = hxl_frame(data_dir)
+    slices, rows = _slices(Path(data_dir) if data_dir else default_data_dir())
 
     def write(binary: BinaryIO) -> None:
         handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
@@ -222,8 +304,15 @@ def export_hxl(out: str | Path, data_dir: str | Path | None = None) -> tuple[Pat
         handle.detach()  # the binary handle is closed by atomic_write, after the last byte
         # Arrow's writer: quotes only the cells that need it, as csv.writer does; CRLF as RFC 4180.
         options = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
-        # In slices: a dataset's claims as text are never all in memory at once beside the frame.
-        for start in range(0, len(frame), CHUNK_ROWS):
-            pacsv.write_csv(_safe_table(frame.iloc[start : start + CHUNK_ROWS]), binary, options)
+        # A slice's text is made in a second thread while the one before it is written (each takes a core).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            made = None
+            for part in slices:
+                following = pool.submit(_safe_table, part)
+                if made is not None:
+                    pacsv.write_csv(made.result(), binary, options)
+                made = following
+            if made is not None:
+                pacsv.write_csv(made.result(), binary, options)
 
-    return atomic_write(out, write), len(frame)
+    return atomic_write(out, write), rows
