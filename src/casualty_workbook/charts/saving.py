@@ -104,14 +104,18 @@ def _write_png(fig: plt.Figure, handle) -> None:
     rgba = np.ascontiguousarray(_drawn_pixels(fig))
     colours = np.asarray(png_palette(), dtype=np.int64).reshape(-1, 3)
     # Each pixel as one number (red, green and blue; alpha dropped, as a conversion to RGB drops it).
-    packed = rgba.view("<u4")[..., 0] & 0xFFFFFF
+    packed = (rgba.view("<u4")[..., 0] & 0xFFFFFF).ravel()
+    # Most of a chart is its white ground: only the other pixels are looked at one by one.
+    inked = packed != 0xFFFFFF
     # The colours drawn, by hashing (a chart has a few hundred among a million pixels; sorting them all cost more).
-    where, unique = pd.factorize(packed.ravel())
-    unique = np.asarray(unique, dtype=np.int64)
+    where, unique = pd.factorize(packed[inked])
+    unique = np.append(np.asarray(unique, dtype=np.int64), 0xFFFFFF)
     rgb = np.stack([unique & 255, (unique >> 8) & 255, (unique >> 16) & 255], axis=1)
     # each colour drawn goes to its nearest palette colour, exactly (Pillow's own lookup is approximate)
-    nearest = ((rgb[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
-    image = Image.fromarray(nearest[where].reshape(packed.shape).astype(np.uint8), mode="P")
+    nearest = ((rgb[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2).argmin(axis=1).astype(np.uint8)
+    indexed = np.full(packed.shape, nearest[-1], dtype=np.uint8)
+    indexed[inked] = nearest[:-1][where]
+    image = Image.fromarray(indexed.reshape(rgba.shape[:2]), mode="P")
     image.putpalette(colours.astype(np.uint8).ravel().tolist())
     image.save(handle, format="PNG", optimize=True)
 
