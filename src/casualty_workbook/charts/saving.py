@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_svg import RendererSVG
 
 from casualty_workbook.charts import chart_data
 from casualty_workbook.charts.style import png_palette
@@ -39,6 +42,39 @@ class _Pixels:
         return view.nbytes
 
 
+@contextlib.contextmanager
+def _text_measured_once():
+    """While one figure is saved, each text is measured once per kind of renderer (Agg's pixels, SVG's points).
+
+    A tight bounding box costs each format a drawing of its own before the real one (``savefig``
+    lays the figure out to find the box, then draws it cropped), and each drawing makes a new
+    renderer, whose text metrics matplotlib caches per renderer: so every label was measured twice
+    per format, a third of the saving's time. The metrics depend only on the text, its font, the
+    renderer's kind and dpi, and the style in force, none of which changes during one save; the
+    numbers are matplotlib's own, so the files are byte for byte the same. The renderers' method
+    is patched for the save's duration only (a kernel saves from one thread) and restored after.
+    """
+    measured: dict = {}
+    originals = {kind: kind.get_text_width_height_descent for kind in (RendererAgg, RendererSVG)}
+
+    def measure_once(original):
+        def measure(renderer, s, prop, ismath):
+            key = (type(renderer), getattr(renderer, "dpi", None), s, prop.copy(), ismath)
+            if key not in measured:
+                measured[key] = original(renderer, s, prop, ismath)
+            return measured[key]
+
+        return measure
+
+    try:
+        for kind, original in originals.items():
+            kind.get_text_width_height_descent = measure_once(original)
+        yield
+    finally:
+        for kind, original in originals.items():
+            kind.get_text_width_height_descent = original
+
+
 def _drawn_pixels(fig: plt.Figure):
     """The figure as saved to PNG, as height × width × RGBA pixels: drawn by Agg and taken from its buffer,
     neither compressed to a PNG nor decoded again (a quarter of the drawing's time went to that)."""
@@ -68,14 +104,18 @@ def _write_png(fig: plt.Figure, handle) -> None:
     rgba = np.ascontiguousarray(_drawn_pixels(fig))
     colours = np.asarray(png_palette(), dtype=np.int64).reshape(-1, 3)
     # Each pixel as one number (red, green and blue; alpha dropped, as a conversion to RGB drops it).
-    packed = rgba.view("<u4")[..., 0] & 0xFFFFFF
+    packed = (rgba.view("<u4")[..., 0] & 0xFFFFFF).ravel()
+    # Most of a chart is its white ground: only the other pixels are looked at one by one.
+    inked = packed != 0xFFFFFF
     # The colours drawn, by hashing (a chart has a few hundred among a million pixels; sorting them all cost more).
-    where, unique = pd.factorize(packed.ravel())
-    unique = np.asarray(unique, dtype=np.int64)
+    where, unique = pd.factorize(packed[inked])
+    unique = np.append(np.asarray(unique, dtype=np.int64), 0xFFFFFF)
     rgb = np.stack([unique & 255, (unique >> 8) & 255, (unique >> 16) & 255], axis=1)
     # each colour drawn goes to its nearest palette colour, exactly (Pillow's own lookup is approximate)
-    nearest = ((rgb[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
-    image = Image.fromarray(nearest[where].reshape(packed.shape).astype(np.uint8), mode="P")
+    nearest = ((rgb[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2).argmin(axis=1).astype(np.uint8)
+    indexed = np.full(packed.shape, nearest[-1], dtype=np.uint8)
+    indexed[inked] = nearest[:-1][where]
+    image = Image.fromarray(indexed.reshape(rgba.shape[:2]), mode="P")
     image.putpalette(colours.astype(np.uint8).ravel().tolist())
     image.save(handle, format="PNG", optimize=True)
 
@@ -132,7 +172,7 @@ def save_figure(
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     written = []
-    with mpl.rc_context({"svg.hashsalt": "casualty-figures-workbook"}):
+    with mpl.rc_context({"svg.hashsalt": "casualty-figures-workbook"}), _text_measured_once():
         for fmt in formats:
             written.append(
                 atomic_write(
