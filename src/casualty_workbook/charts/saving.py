@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.backends.backend_svg import RendererSVG
 
 from casualty_workbook.charts import chart_data
 from casualty_workbook.charts.style import png_palette
@@ -40,39 +37,6 @@ class _Pixels:
         view = memoryview(data)
         self.pixels = np.array(view, dtype=np.uint8, copy=True) if view.ndim == 3 and view.shape[2] == 4 else None
         return view.nbytes
-
-
-@contextlib.contextmanager
-def _text_measured_once():
-    """While one figure is saved, each text is measured once per kind of renderer (Agg's pixels, SVG's points).
-
-    A tight bounding box costs each format a drawing of its own before the real one (``savefig``
-    lays the figure out to find the box, then draws it cropped), and each drawing makes a new
-    renderer, whose text metrics matplotlib caches per renderer: so every label was measured twice
-    per format, a third of the saving's time. The metrics depend only on the text, its font, the
-    renderer's kind and dpi, and the style in force, none of which changes during one save; the
-    numbers are matplotlib's own, so the files are byte for byte the same. The renderers' method
-    is patched for the save's duration only (a kernel saves from one thread) and restored after.
-    """
-    measured: dict = {}
-    originals = {kind: kind.get_text_width_height_descent for kind in (RendererAgg, RendererSVG)}
-
-    def measure_once(original):
-        def measure(renderer, s, prop, ismath):
-            key = (type(renderer), getattr(renderer, "dpi", None), s, prop.copy(), ismath)
-            if key not in measured:
-                measured[key] = original(renderer, s, prop, ismath)
-            return measured[key]
-
-        return measure
-
-    try:
-        for kind, original in originals.items():
-            kind.get_text_width_height_descent = measure_once(original)
-        yield
-    finally:
-        for kind, original in originals.items():
-            kind.get_text_width_height_descent = original
 
 
 def _drawn_pixels(fig: plt.Figure):
@@ -172,7 +136,7 @@ def save_figure(
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     written = []
-    with mpl.rc_context({"svg.hashsalt": "casualty-figures-workbook"}), _text_measured_once():
+    with mpl.rc_context({"svg.hashsalt": "casualty-figures-workbook"}):
         for fmt in formats:
             written.append(
                 atomic_write(
