@@ -639,7 +639,9 @@ def check_breakdowns(mentions: pd.DataFrame, claims: pd.DataFrame) -> list[Probl
     if parts.empty:
         return []
     sums = parts.groupby("part_of_claim")["count_best"].sum()
-    totals = claims.set_index("claim_id")["value_best"].reindex(sums.index)
+    # Only the claims broken down are indexed: a dataset's million claims are not copied for a few.
+    broken_down = claims.loc[is_member(claims["claim_id"], pd.Series(sums.index, dtype=claims["claim_id"].dtype))]
+    totals = broken_down.set_index("claim_id")["value_best"].reindex(sums.index)
     wrong = sums.index[(totals.notna()) & (sums != totals)]
     mask = mentions["part_of_claim"].isin(wrong) & mentions.index.isin(parts.index)
     return _problems(
