@@ -292,9 +292,8 @@ def _read_columns(raw: bytes, header: list[str], spec: TableSpec) -> pd.DataFram
     if table.num_rows == 0:
         return None
 
-    columns = {}
-    for name in table.column_names:  # stripped, an empty cell missing: a release's text not copied twice
-        columns[name] = _trimmed_text(table[name])
+    # stripped, an empty cell missing: a release's text not copied twice
+    columns = _trimmed_columns({name: table[name] for name in table.column_names})
     text = pd.StringDtype("pyarrow")  # Arrow's text, not a Python object per cell: a release is millions of cells
     return pa.table(columns).to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
@@ -782,11 +781,19 @@ def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
         cells = pa.array(frame[column], from_pandas=True)  # Arrow's own text (no copy) where pandas holds it
         if not pa.types.is_large_string(cells.type):
             cells = cells.cast(pa.large_string())
-        columns[column] = _trimmed_text(cells)
+        columns[column] = cells
+    columns = _trimmed_columns(columns)
     text = pd.StringDtype("pyarrow")
     out = pa.table(columns).to_pandas(types_mapper={pa.large_string(): text, pa.string(): text}.get)
     out.index = frame.index
     return out
+
+
+def _trimmed_columns(columns: dict) -> dict:
+    """``_trimmed_text`` of each column, two at a time: Arrow's kernels let the interpreter go, so a
+    release's columns are stripped on both cores (every column is held either way)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="strip") as pool:
+        return dict(zip(columns, pool.map(_trimmed_text, columns.values()), strict=True))
 
 
 def _trimmed_text(cells):
