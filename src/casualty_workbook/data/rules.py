@@ -179,7 +179,7 @@ def _digit_text(texts):
     return pc.replace_substring(text, ", ", " ")
 
 
-_SLICE = 1 << 16  # distinct texts read at a time
+_SLICE = 1 << 14  # distinct texts read at a time (a million claims hold some 700,000)
 
 
 def _digit_numbers(texts) -> _Numbers:
