@@ -497,3 +497,37 @@ def test_the_shortcuts_agree_with_the_plain_checks():
     assert loading._all_distinct(ids)
     assert not loading._all_distinct(pd.concat([ids, pd.Series(["C7"], dtype="string")], ignore_index=True))
     assert not loading._all_distinct(pd.Series([None, None, *ids[:20_000]], dtype="string"))
+
+
+def test_a_failing_load_leaves_no_thread_of_its_own_running(tmp_path, monkeypatch):
+    """The hashing and the quotes' reading run beside the load; whatever the load decides, both are done
+    when it returns (a warm server forks its kernels after checking the tables)."""
+    import csv
+    import threading
+    import time
+
+    from casualty_workbook.data import loading, rules
+
+    data_dir = copy_data(tmp_path)
+    records = _long_claims(data_dir, 12_000)
+    records[3000][5] = "12a"  # a bad cell: the row is left out of the rules across rows, the quotes unused
+    with (data_dir / "claims.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(records)
+    finished = []
+
+    def slowly(work, label):
+        def run(first, *rest):
+            on_a_thread = threading.current_thread() is not threading.main_thread()
+            if on_a_thread and (label == "quotes" or Path(first).name == "claims.csv"):  # the others as they are
+                time.sleep(2.5 if label == "quotes" else 0.2)  # the quotes outlast the rest of the load
+                finished.append(label)
+            return work(first, *rest)
+
+        return run
+
+    monkeypatch.setattr(rules, "_digit_numbers", slowly(rules._digit_numbers, "quotes"))
+    monkeypatch.setattr(loading, "_file_digests", slowly(loading._file_digests, "hash"))
+    loading.TABLE_CACHE.clear()
+    with pytest.raises(DataValidationError):
+        load_table("claims", data_dir)
+    assert sorted(finished) == ["hash", "quotes"]

@@ -542,22 +542,38 @@ def _load(
         typed, problems, quotes = _cell_stage(name, spec, path, digests_of)
     except DataValidationError as err:
         failures[name] = [err, *errors]
+        digests_of()  # no thread left running when the load returns: a warm server forks after it
         return None
-    if all(frame is not None for frame in dependencies.values()):
-        bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
-        clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
-        problems += check_table(
-            name, clean, {**dependencies, name: typed}, complete=not bad_rows, quotes=None if bad_rows else quotes
-        )
+    problems += _rules_across(name, typed, problems, dependencies, quotes)
     if problems:
         errors.insert(0, DataValidationError(path, _spreadsheet_rows(path, sorted(problems, key=lambda p: p.row or 0))))
     if errors:
         failures[name] = errors
+        digests_of()  # as above
         return None
     typed.attrs.update(table=name, path=str(path), metadata=metadata)
     _keep(name, path, typed, digests_of(), checked)
     memo[name] = _copy(typed, path)
     return memo[name]
+
+
+def _rules_across(
+    name: str, typed: pd.DataFrame, problems: list[Problem], dependencies: dict, quotes: QuoteText | None
+) -> list[Problem]:
+    """The problems of the rules across rows and tables (none when a table they read failed to load), the
+    rows with bad cells left out. The quotes' thread is waited for whatever happens: nothing is left
+    running when the load returns (a warm server forks its kernels after it)."""
+    try:
+        if any(frame is None for frame in dependencies.values()):
+            return []
+        bad_rows = {p.row - 2 for p in problems if p.row is not None and p.row >= 2}
+        clean = typed.drop(index=list(bad_rows)) if bad_rows else typed
+        return check_table(
+            name, clean, {**dependencies, name: typed}, complete=not bad_rows, quotes=None if bad_rows else quotes
+        )
+    finally:
+        if quotes is not None:
+            quotes.settle()
 
 
 def _keep(name: str, path: Path, typed: pd.DataFrame, digests: tuple[str, str] | None, checked: dict) -> None:

@@ -257,6 +257,12 @@ class QuoteText:
         self._codes, self._distinct = _distinct_text(quotes)
         self._digits: _Numbers | None = _digit_numbers(self._distinct) if digits else None
 
+    def settle(self) -> None:
+        """Wait for the thread, if one is reading, whatever it raised (a load that failed already, or whose
+        quotes were not needed, leaves nothing running)."""
+        if self._reading is not None:
+            concurrent.futures.wait([self._reading])
+
     def _wait(self) -> None:
         if self._reading is not None:
             reading, self._reading = self._reading, None
