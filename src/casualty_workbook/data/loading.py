@@ -36,6 +36,7 @@ import pandera.pandas as pa
 from casualty_workbook.core.exceptions import DataValidationError, InvalidDataFiles, Problem, WorkbookError
 from casualty_workbook.core.files import sha256_file
 from casualty_workbook.core.paths import check_file, default_data_dir, file_problem
+from casualty_workbook.core.threads import on_a_thread
 from casualty_workbook.data import provenance
 from casualty_workbook.data.rules import QuoteText, check_table
 from casualty_workbook.data.schemas import COUNT_DIGITS, TABLES, VALUE_COLUMNS, TableSpec, dtype_for, text_schema
@@ -263,7 +264,7 @@ def check_cells(path: Path, spec: TableSpec, frame: pd.DataFrame) -> list[Proble
     unique = [f.name for f in spec.fields if f.unique and f.name in frame]
     if len(frame) < 10_000 or not unique:
         return _schema_problems(spec, frame, unique_columns(spec, frame))
-    counting = _on_a_thread(unique_columns, spec, frame[unique])  # its own frame, made here
+    counting = on_a_thread(unique_columns, spec, frame[unique])  # its own frame, made here
     problems = _schema_problems(spec, frame, frozenset(unique))
     distinct = counting.result()
     return problems if distinct == frozenset(unique) else _schema_problems(spec, frame, distinct)
@@ -447,16 +448,7 @@ def _hashing(name: str, path: Path) -> Callable[[], tuple[str, str] | None]:
     if TABLE_CACHE.knows(name):
         digests = _file_digests(path)
         return lambda: digests
-    return _on_a_thread(_file_digests, path).result
-
-
-def _on_a_thread(work: Callable, *args) -> concurrent.futures.Future:
-    """``work(*args)`` started on a thread of its own, left to finish on its own (no pool outlives a load).
-    For Arrow's kernels and hashing, which let the interpreter go: they run on a second core meanwhile."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
-    started = pool.submit(work, *args)
-    pool.shutdown(wait=False)
-    return started
+    return on_a_thread(_file_digests, path).result
 
 
 def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _Checked]) -> tuple | None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from casualty_workbook.core.exceptions import Problem
+from casualty_workbook.core.threads import on_a_thread
 from casualty_workbook.data.schemas import TABLES, UNNAMED_SIDE, VALUE_COLUMNS, WAR_PARTIES, TableSpec
 
 # Number words the reports use for counts ("fifteen people", "at least ten stories").
@@ -246,14 +247,11 @@ class QuoteText:
     def __init__(self, quotes: pd.Series, *, in_background: bool = False):
         self._reading: concurrent.futures.Future | None = None
         if in_background:
-            # One thread per table read, left to finish on its own: no pool outlives the load.
-            pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="quotes")
-            self._reading = pool.submit(self._read, quotes, digits=True)
-            pool.shutdown(wait=False)
+            self._reading = on_a_thread(self._read, quotes, name="quotes")
         else:
-            self._read(quotes, digits=False)
+            self._read(quotes, False)
 
-    def _read(self, quotes: pd.Series, *, digits: bool) -> None:
+    def _read(self, quotes: pd.Series, digits: bool = True) -> None:
         self._codes, self._distinct = _distinct_text(quotes)
         self._digits: _Numbers | None = _digit_numbers(self._distinct) if digits else None
 
