@@ -96,3 +96,46 @@ def test_a_canvas_that_writes_its_pixels_otherwise_still_gives_the_same_png(tmp_
     direct = save_figure(_figure(), "f", tmp_path / "direct")[0].read_bytes()
     monkeypatch.setattr(figures._Pixels, "write", lambda self, data: len(bytes(data)))
     assert save_figure(_figure(), "f", tmp_path / "fallback")[0].read_bytes() == direct
+
+
+def test_the_svg_frames_the_chart_as_the_png_does(tmp_path):
+    """Both files show the same part of the figure: the tight box is measured once, as Agg measures it for
+    the PNG, and the SVG takes it too (measured by its own renderer it came out a few points wider or
+    narrower, and a legend beside the axes sat differently in the two files)."""
+    import re
+
+    from PIL import Image
+
+    fig = _figure()
+    fig.axes[0].legend(["a long legend entry beside the axes"], loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    png, svg, _ = save_figure(fig, "f", tmp_path)
+    width_pt, height_pt = map(float, re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg.read_text()).groups())
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    with Image.open(png) as image:
+        width_px, height_px = image.size
+    assert abs(width_pt * dpi / 72 - width_px) < 1 and abs(height_pt * dpi / 72 - height_px) < 1
+
+
+def test_a_figure_is_laid_out_once_for_its_box_then_drawn_once_per_format(tmp_path, monkeypatch):
+    """``bbox_inches="tight"`` would lay the figure out again for each format only to measure it: the saver
+    measures once, then draws each format once."""
+    from matplotlib.figure import Figure
+
+    drawn = []
+    draw = Figure.draw
+    monkeypatch.setattr(
+        Figure, "draw", lambda self, renderer: drawn.append(type(renderer).__name__) or draw(self, renderer)
+    )
+    save_figure(_figure(), "f", tmp_path)
+    assert drawn == ["RendererAgg", "RendererAgg", "MixedModeRenderer"]  # the box, the PNG, the SVG
+
+
+def test_a_style_without_a_tight_box_saves_the_whole_figure(tmp_path):
+    fig = _figure()
+    with matplotlib.rc_context({"savefig.bbox": "standard"}):
+        png, _, _ = save_figure(fig, "f", tmp_path)
+    from PIL import Image
+
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    with Image.open(png) as image:
+        assert image.size == (round(fig.get_figwidth() * dpi), round(fig.get_figheight() * dpi))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.transforms import Bbox
 
 from casualty_workbook.charts import chart_data
 from casualty_workbook.charts.style import png_palette
@@ -39,7 +41,35 @@ class _Pixels:
         return view.nbytes
 
 
-def _drawn_pixels(fig: plt.Figure):
+def _saved_box(fig: plt.Figure) -> Bbox | str:
+    """The part of the figure every format saves, in inches: with the house style's ``savefig.bbox: tight``,
+    the tight box around what is drawn and its padding, measured once as Agg measures it for the PNG.
+
+    ``savefig(bbox_inches="tight")`` would lay the figure out again for each format just to measure
+    it, and each format's renderer measures text a little differently, so the SVG's frame was a few
+    points off the PNG's. Measured once, the layout is paid once and both files show the same frame.
+    Any other setting is handed to ``savefig`` as it is.
+    """
+    setting = mpl.rcParams["savefig.bbox"]
+    if setting != "tight":
+        return setting
+    dpi = mpl.rcParams["savefig.dpi"]
+    shown_dpi = fig.dpi
+    if dpi != "figure":  # measured at the PNG's resolution, as savefig measures it
+        fig.set_dpi(dpi)
+    try:
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+        if renderer is None:  # a canvas that is not Agg's: Agg measures the box all the same
+            renderer = RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
+        box = fig.get_tightbbox(renderer)
+    finally:
+        fig.set_dpi(shown_dpi)
+    pad = mpl.rcParams["savefig.pad_inches"]
+    return box.padded(pad, pad)
+
+
+def _drawn_pixels(fig: plt.Figure, box: Bbox | str):
     """The figure as saved to PNG, as height × width × RGBA pixels: drawn by Agg and taken from its buffer,
     neither compressed to a PNG nor decoded again (a quarter of the drawing's time went to that)."""
     import io
@@ -48,16 +78,16 @@ def _drawn_pixels(fig: plt.Figure):
     from PIL import Image
 
     grab = _Pixels()
-    fig.savefig(grab, format="rgba")
+    fig.savefig(grab, format="rgba", bbox_inches=box)
     if grab.pixels is not None:
         return grab.pixels
     drawn = io.BytesIO()  # a canvas that wrote its pixels otherwise: the same pixels, through a PNG
-    fig.savefig(drawn, format="png", metadata=_METADATA["png"], pil_kwargs={"compress_level": 0})
+    fig.savefig(drawn, format="png", metadata=_METADATA["png"], bbox_inches=box, pil_kwargs={"compress_level": 0})
     drawn.seek(0)
     return np.asarray(Image.open(drawn).convert("RGBA"), dtype=np.uint8)
 
 
-def _write_png(fig: plt.Figure, handle) -> None:
+def _write_png(fig: plt.Figure, handle, box: Bbox | str) -> None:
     """The figure as an indexed-colour PNG: a chart draws with few colours (``style.DRAWN_COLOURS``), so a
     palette of those and their shades towards white (anti-aliased edges) keeps each colour exactly at a
     third of the size, and the pages and notebooks stay light. The same figure gives the same bytes."""
@@ -65,7 +95,7 @@ def _write_png(fig: plt.Figure, handle) -> None:
     import pandas as pd
     from PIL import Image
 
-    rgba = np.ascontiguousarray(_drawn_pixels(fig))
+    rgba = np.ascontiguousarray(_drawn_pixels(fig, box))
     colours = np.asarray(png_palette(), dtype=np.int64).reshape(-1, 3)
     # Each pixel as one number (red, green and blue; alpha dropped, as a conversion to RGB drops it).
     packed = (rgba.view("<u4")[..., 0] & 0xFFFFFF).ravel()
@@ -136,14 +166,19 @@ def save_figure(
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     written = []
+    box = _saved_box(fig)
     with mpl.rc_context({"svg.hashsalt": "casualty-figures-workbook"}):
         for fmt in formats:
             written.append(
                 atomic_write(
                     folder / f"{name}.{fmt}",
-                    (lambda handle: _write_png(fig, handle))
+                    (lambda handle: _write_png(fig, handle, box))
                     if fmt == "png"
-                    else (lambda handle, fmt=fmt: fig.savefig(handle, format=fmt, metadata=_METADATA.get(fmt))),
+                    else (
+                        lambda handle, fmt=fmt: fig.savefig(
+                            handle, format=fmt, metadata=_METADATA.get(fmt), bbox_inches=box
+                        )
+                    ),
                 )
             )
     written.append(atomic_write(folder / f"{name}.csv", chart_data.csv_bytes(table)))
