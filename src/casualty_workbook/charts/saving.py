@@ -17,6 +17,7 @@ from casualty_workbook.core.files import atomic_write
 from casualty_workbook.core.notebook_outputs import FIGURE_MIME
 
 FORMATS = ("png", "svg")
+PNG_COMPRESS_LEVEL = 6
 # Metadata that would change between runs or machines is left out, so output is byte-identical.
 _METADATA = {
     "png": {"Software": None},
@@ -111,7 +112,9 @@ def _write_png(fig: plt.Figure, handle, box: Bbox | str) -> None:
     indexed[inked] = nearest[:-1][where]
     image = Image.fromarray(indexed.reshape(rgba.shape[:2]), mode="P")
     image.putpalette(colours.astype(np.uint8).ravel().tolist())
-    image.save(handle, format="PNG", optimize=True)
+    # zlib's own default level: level 9 took seven times as long (a quarter of a report's saving) for
+    # files about 11% smaller.
+    image.save(handle, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
