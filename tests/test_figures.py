@@ -116,9 +116,9 @@ def test_the_svg_frames_the_chart_as_the_png_does(tmp_path):
     assert abs(width_pt * dpi / 72 - width_px) < 1 and abs(height_pt * dpi / 72 - height_px) < 1
 
 
-def test_a_figure_is_laid_out_once_for_its_box_then_drawn_once_per_format(tmp_path, monkeypatch):
-    """``bbox_inches="tight"`` would lay the figure out again for each format only to measure it: the saver
-    measures once, then draws each format once."""
+def test_a_figure_is_drawn_once_per_format(tmp_path, monkeypatch):
+    """``bbox_inches="tight"`` would lay the figure out once more per format only to measure it: the saver
+    measures the box once, without drawing, then draws each format once."""
     from matplotlib.figure import Figure
 
     drawn = []
@@ -127,7 +127,44 @@ def test_a_figure_is_laid_out_once_for_its_box_then_drawn_once_per_format(tmp_pa
         Figure, "draw", lambda self, renderer: drawn.append(type(renderer).__name__) or draw(self, renderer)
     )
     save_figure(_figure(), "f", tmp_path)
-    assert drawn == ["RendererAgg", "RendererAgg", "MixedModeRenderer"]  # the box, the PNG, the SVG
+    assert drawn == ["RendererAgg", "MixedModeRenderer"]  # the PNG, the SVG
+
+
+def _as_matplotlib_saves_it(fig) -> tuple[int, int]:
+    import io
+
+    from PIL import Image
+
+    drawn = io.BytesIO()
+    fig.savefig(drawn, format="png")
+    return Image.open(drawn).size
+
+
+def _constrained():
+    use_house_style()
+    fig, axes = plt.subplots(1, 2, layout="constrained")
+    for ax in axes:
+        ax.bar(["a much longer category name", "b"], [1, 2])
+        ax.set_ylabel("a label that constrained layout makes room for")
+    figure_data.attach(axes[0], figure_data.empty_rows())
+    return fig
+
+
+def _wrapped():
+    fig = _figure()
+    fig.text(0.0, -0.05, "a source line long enough to be wrapped when drawn " * 6, wrap=True)
+    return fig
+
+
+@pytest.mark.parametrize("make", [_constrained, _wrapped], ids=["a layout engine", "wrapped text"])
+def test_a_figure_placed_only_by_drawing_gets_matplotlibs_own_box(tmp_path, make):
+    """A layout engine places the axes only when the figure is drawn (such a figure is laid out before its
+    box is measured), and wrapped text is measured as wrapped: the PNG frames what matplotlib's own does."""
+    from PIL import Image
+
+    png = save_figure(make(), "f", tmp_path)[0]
+    with Image.open(png) as image:
+        assert image.size == _as_matplotlib_saves_it(make())
 
 
 def test_a_style_without_a_tight_box_saves_the_whole_figure(tmp_path):

@@ -46,10 +46,10 @@ def _saved_box(fig: plt.Figure) -> Bbox | str:
     """The part of the figure every format saves, in inches: with the house style's ``savefig.bbox: tight``,
     the tight box around what is drawn and its padding, measured once as Agg measures it for the PNG.
 
-    ``savefig(bbox_inches="tight")`` would lay the figure out again for each format just to measure
-    it, and each format's renderer measures text a little differently, so the SVG's frame was a few
-    points off the PNG's. Measured once, the layout is paid once and both files show the same frame.
-    Any other setting is handed to ``savefig`` as it is.
+    ``savefig(bbox_inches="tight")`` lays the figure out once more per format just to measure it, and
+    each format's renderer measures text a little differently, so the SVG's frame was a few points off
+    the PNG's. Measured once, without that extra layout, both files show the PNG's frame. Any other
+    setting is handed to ``savefig`` as it is.
     """
     setting = mpl.rcParams["savefig.bbox"]
     if setting != "tight":
@@ -59,11 +59,11 @@ def _saved_box(fig: plt.Figure) -> Bbox | str:
     if dpi != "figure":  # measured at the PNG's resolution, as savefig measures it
         fig.set_dpi(dpi)
     try:
-        fig.draw_without_rendering()
-        renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
-        if renderer is None:  # a canvas that is not Agg's: Agg measures the box all the same
-            renderer = RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
-        box = fig.get_tightbbox(renderer)
+        # Measuring places ticks, titles, legends, annotations and wrapped text as drawing would; only a
+        # layout engine (constrained, tight) moves the axes when drawn, so such a figure is drawn first.
+        if fig.get_layout_engine() is not None:
+            fig.draw_without_rendering()
+        box = fig.get_tightbbox(RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi))
     finally:
         fig.set_dpi(shown_dpi)
     pad = mpl.rcParams["savefig.pad_inches"]
