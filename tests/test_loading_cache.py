@@ -43,10 +43,14 @@ def test_a_caller_s_changes_never_reach_the_next_load(data):
     first = load_table("claims", data)
     original = first.copy(deep=True)
     first.loc[first.index[0], "value_best"] = 999_999
-    first.attrs["metadata"]["title"] = "changed by a caller"
+    with pytest.raises(TypeError, match="read-only"):  # the metadata itself cannot be edited in place
+        first.attrs["metadata"]["title"] = "changed by a caller"
+    first.attrs["metadata"] = {**first.attrs["metadata"], "title": "changed by a caller"}
+    first.attrs["table"] = "renamed by a caller"
     del first["quote"]
     pd.testing.assert_frame_equal(load_table("claims", data), original)
-    assert load_table("claims", data).attrs["metadata"]["title"] != "changed by a caller"
+    again = load_table("claims", data).attrs
+    assert again["metadata"]["title"] != "changed by a caller" and again["table"] == "claims"
 
 
 def test_a_file_edited_right_after_a_load_is_read_and_checked_again(data):

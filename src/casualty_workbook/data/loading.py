@@ -35,6 +35,7 @@ import pandera.pandas as pa
 
 from casualty_workbook.core.exceptions import DataValidationError, InvalidDataFiles, Problem, WorkbookError
 from casualty_workbook.core.files import sha256_file
+from casualty_workbook.core.frozen import frozen
 from casualty_workbook.core.paths import check_file, default_data_dir, file_problem
 from casualty_workbook.core.threads import on_a_thread
 from casualty_workbook.data import provenance
@@ -482,7 +483,7 @@ def _cell_stage(name: str, spec: TableSpec, path: Path, digests_of: Callable[[],
 
 def _copy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     copied = frame.copy(deep=False)  # copy-on-write: the caller's changes never reach the cache
-    copied.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in frame.attrs.items()}
+    copied.attrs = {k: (dict(v) if type(v) is dict else v) for k, v in frame.attrs.items()}  # frozen: shared
     copied.attrs["path"] = str(path)  # the same content may have been checked in another folder
     return copied
 
@@ -543,7 +544,7 @@ def _load(
         failures[name] = errors
         digests_of()  # as above
         return None
-    typed.attrs.update(table=name, path=str(path), metadata=metadata)
+    typed.attrs.update(table=name, path=str(path), metadata=frozen(metadata))
     _keep(name, path, typed, digests_of(), checked)
     memo[name] = _copy(typed, path)
     return memo[name]
