@@ -217,10 +217,12 @@ def test_the_table_library_is_written_once_and_every_page_loads_it_from_there(bu
 
 
 def test_the_reports_folder_is_light(built_project):
-    """Today's reports, their figures, data and executed notebooks: under 6 MB in all."""
+    """Today's reports, their figures, data and executed notebooks: under 6.5 MB in all. (6 MB until the
+    PNGs were written unhinted at zlib's default level, a third larger for a fifth of the CPU; each PNG
+    is in reports/ twice, as a file and in its executed notebook.)"""
     root, _ = built_project
     size = sum(p.stat().st_size for p in (root / "reports").rglob("*") if p.is_file())
-    assert size < 6_000_000, f"reports/ holds {size / 1e6:.1f} MB"
+    assert size < 6_500_000, f"reports/ holds {size / 1e6:.1f} MB"
 
 
 def test_the_builds_files_have_the_mode_the_users_umask_gives(built_project):
