@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import platform
 import subprocess
 from contextlib import AbstractContextManager
@@ -206,13 +207,21 @@ def table_source_line(table: pd.DataFrame) -> str:
 
 
 def package_versions() -> dict[str, str]:
+    """The versions of Python and of the packages a report's figures depend on (``REPORTED_PACKAGES``)."""
+    return dict(_installed_versions())
+
+
+@functools.cache  # once per process: what this process imported stays what it ran, whatever is installed later
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    # Reading each package's metadata searches the whole path (a few ms a package): a warm server reads
+    # them before it forks, so its kernels never do.
     versions = {"python": platform.python_version()}
     for name in REPORTED_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())
 
 
 def git_commit(cwd: Path | None = None) -> str:

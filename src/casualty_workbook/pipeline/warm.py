@@ -13,7 +13,8 @@ next. The child resets what a new interpreter would have fresh (signals, working
 environment, numpy's global random state) before the kernel starts. The server also checks
 the data tables once, ahead, so that reports find them checked (``loading.check_ahead``): a
 report gets its own copy of a table, never one another report changed, and a file changed
-since is read afresh.
+since is read afresh. It reads the installed packages' versions once too, which every report
+records (``provenance.package_versions``).
 
 How it plugs into Jupyter, through its public API only: ``WarmProvisioner`` is a kernel provisioner
 (jupyter_client's extension point for how a kernel process starts), registered under the entry
@@ -61,7 +62,8 @@ from traitlets.config import Config
 
 # Imported once by the server: what the notebooks import, and the kernel itself. Only imports:
 # nothing here may create figures or set styles (that would be state shared by reports). The one
-# thing the server does besides is check the data tables ahead (``serve``), read-only and by content.
+# thing the server does besides is check the data tables ahead and read the packages' versions
+# (``serve``), read-only and by content.
 # The inline backend is left out on purpose: importing it without a running kernel would skip
 # its IPython hook-up, so each kernel imports it itself (it is small).
 WARM_MODULES = (
@@ -227,6 +229,8 @@ def serve() -> None:
     # read afresh; nothing is recorded as read, so each report's record is its own).
     with contextlib.suppress(Exception):
         import_module("casualty_workbook.data.loading").check_ahead()
+    with contextlib.suppress(Exception):  # every report records them: read once, here
+        import_module("casualty_workbook.data.provenance").package_versions()
     signal.signal(signal.SIGCHLD, _reap)  # no zombies; and waiting adds the kernels' CPU time to ours
     out.write(b'{"ready": true}\n')
     out.flush()
