@@ -3,8 +3,6 @@ metadata (.meta.yml ``coverage`` and ``counted_apart``), never from literals in 
 
 from __future__ import annotations
 
-import copy
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -26,7 +24,7 @@ APART = {"category": "civilians_mh17", "name": "X9", "who": "aboard ferry X9", "
 def _with_metadata(table: pd.DataFrame, **fields: object) -> pd.DataFrame:
     """A copy of the table whose metadata has the fields given replaced (None: removed)."""
     out = table.copy()
-    metadata = copy.deepcopy(table.attrs["metadata"])
+    metadata = dict(table.attrs["metadata"])  # read-only as loaded: a copy to change
     for key, value in fields.items():
         if value is None:
             metadata.pop(key, None)
