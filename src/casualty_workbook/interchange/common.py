@@ -9,12 +9,17 @@ becomes a new claim that ``revises`` the one before.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
 import datetime as dt
 import io
+import multiprocessing
+import os
 import re
+import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -608,13 +613,13 @@ def apply_import(
     data_dir: Path | None = None,
     marked: dict[str, int] | None = None,
     withdraw: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+    ahead: PreCheck | None = None,
 ) -> ImportSummary:
     """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables.
 
-    ``marked`` counts the rows imported with a mark, by reason (the summary prints them);
-    ``withdraw``, given the claims and events as they are, returns claims saying that events
-    recorded before are no longer in this release.
-    """
+    ``marked`` counts the rows imported with a mark, by reason (the summary prints them); ``withdraw``,
+    given the claims and events as they are, returns claims saying that events recorded before are no
+    longer in this release; ``ahead`` is the import's ``PreCheck`` of the folder."""
     folder = Path(data_dir) if data_dir else default_data_dir()
     # An event's id names its report and folder, so the rules want it lower case: a dataset's own ids
     # (ACLED's XRU9001) are lowered here, once, for every importer.
@@ -657,19 +662,24 @@ def apply_import(
         Path(path), rows_read, rows_selected, added, updated, revisions, marked=marked or {}, withdrawn=withdrawn
     )
     if changed:
-        write_checked(folder, {t: tables[t] for t in changed}, Path(path), originals)
+        write_checked(folder, {t: tables[t] for t in changed}, Path(path), originals, ahead)
     return summary
 
 
 def write_checked(
-    folder: Path, tables: dict[str, pd.DataFrame], source: Path, originals: dict[str, pd.DataFrame]
+    folder: Path,
+    tables: dict[str, pd.DataFrame],
+    source: Path,
+    originals: dict[str, pd.DataFrame],
+    ahead: PreCheck | None = None,
 ) -> None:
     """Check the changed tables with every rule of the loader, write them to scratch files, then
     rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched.
 
     When a verdict vouched for the folder before (``verdicts``), the check here makes the whole new
-    content pass every rule too: the verdict is carried over to the tables as written."""
-    before = _vouched(folder)
+    content pass every rule too: the verdict is carried over to the tables as written. ``ahead`` is
+    the import's ``PreCheck`` of the folder, started as it began; without one the folder is looked at now."""
+    before = ahead.vouched() if ahead is not None else _vouched(folder)
     try:
         check_tables(folder, tables, originals)
     except DataValidationError as err:
@@ -704,13 +714,87 @@ def _vouched(folder: Path) -> dict[str, str] | None:
     """The content hashes of the folder's tables (file name → sha256) when a verdict says they passed
     every rule, checking a small folder whole first when none does; else None."""
     files = passed_verdict(folder)
-    if files is not None:
+    if files is not None or _tables_bytes(folder) > PRECHECK_BYTES:
         return files
-    sizes = [(folder / spec.filename).stat().st_size for spec in TABLES.values() if (folder / spec.filename).is_file()]
-    if sum(sizes) > PRECHECK_BYTES:
-        return None
     check_ahead(folder)  # records a verdict when every table passes; a table with problems leaves none
     return passed_verdict(folder)
+
+
+def _tables_bytes(folder: Path) -> int:
+    """The size of the folder's tables' CSV files together."""
+    return sum(
+        (folder / spec.filename).stat().st_size for spec in TABLES.values() if (folder / spec.filename).is_file()
+    )
+
+
+class PreCheck:
+    """``_vouched`` of a data folder, found while an import reads and maps its file rather than after.
+
+    A small folder no verdict vouches for is checked whole (``check_ahead``, which records a verdict
+    when every table passes and none otherwise) in a child process forked as the import starts: the
+    loader's check is pandas and pandera code that holds the interpreter, so on a thread it would only
+    take turns with the import's own. The child reads the folder and writes nothing in it; ``vouched``
+    and ``close`` wait for it, so it never outlives the import and is never stopped halfway through
+    writing a verdict. A child that does not finish cleanly changes nothing: the check is then run here,
+    as without one.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._files = passed_verdict(folder)
+        self._child: multiprocessing.process.BaseProcess | None = None
+        if self._files is None and _tables_bytes(folder) <= PRECHECK_BYTES:
+            # Forked before the import's file is read: nothing else of the import runs yet, and the
+            # child shares the modules already loaded instead of importing them again.
+            self._child = multiprocessing.get_context("fork").Process(
+                target=_check_ahead_in_child, args=(folder, os.getpid()), name="import-pre-check"
+            )
+            self._child.start()
+
+    def vouched(self) -> dict[str, str] | None:
+        """The folder's content hashes when a verdict vouches for it as it was when the import began, else None."""
+        child, self._child = self._child, None
+        if child is None:
+            return self._files
+        child.join()
+        if child.exitcode != 0:
+            check_ahead(self.folder)  # the same check, here: what it raises, the import raises, as before
+        return passed_verdict(self.folder)
+
+    def close(self) -> None:
+        """Wait for the child, when it is still running (the import ended before it needed the answer)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.join()
+
+
+@contextlib.contextmanager
+def pre_checked(data_dir: str | Path | None) -> Iterator[PreCheck]:
+    """A ``PreCheck`` of ``data_dir`` (default: data/) for the length of an import, however it ends."""
+    ahead = PreCheck(Path(data_dir) if data_dir else default_data_dir())
+    try:
+        yield ahead
+    finally:
+        ahead.close()
+
+
+# Linux's prctl option: a signal the kernel sends a process when the one that started it ends.
+PR_SET_PDEATHSIG = 1
+
+
+def _check_ahead_in_child(folder: Path, parent: int) -> None:
+    """``check_ahead`` in ``PreCheck``'s child. It ends with the import: killed with it (kill -9 too, so
+    it holds no copy of the data folder's lock past it), Ctrl-C left to the import, which waits for it.
+    It says nothing itself: anything it would raise, the import raises when it runs the check again."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the import's wait is the guarantee
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the import ended before the request was made
+        os._exit(1)
+    try:
+        check_ahead(folder)
+    except BaseException:  # noqa: BLE001 - only the exit status reports, see the docstring
+        os._exit(1)
 
 
 def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:
