@@ -131,3 +131,19 @@ def test_the_child_ends_with_an_import_killed_with_kill_9(root: Path) -> None:
     except DataLockedError as err:
         raise AssertionError("the data folder is still locked") from err
     assert not verdict_files(root)
+
+
+def test_the_hashes_carried_over_are_those_of_the_files_written(root: Path, monkeypatch) -> None:
+    # Hashed as they are written (common._HashedWrites): a table with a BOM and CRLF line endings, rows
+    # kept byte for byte, rows updated by a newer release, rows appended by Arrow's writer.
+    claims = root / "data" / "claims.csv"
+    claims.write_bytes(b"\xef\xbb\xbf" + claims.read_bytes().replace(b"\n", b"\r\n"))
+    for args in (
+        IMPORT,
+        ("import", "ucdp", str(FIXTURES / "GEDEvent_v90_2_fictional.csv"), "--released", "2025-09-01"),
+    ):
+        result = run_cli_here(root, *args)
+        assert result.returncode == 0, result.stderr
+        files = vouched(root, monkeypatch)  # every recorded hash is the file's as it is now
+        assert files is not None and {"claims.csv", "events.csv", "sources.csv"} <= set(files)
+    assert claims.read_bytes().startswith(b"\xef\xbb\xbf") and b"ucdp-ged-" in claims.read_bytes()

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import ctypes
 import datetime as dt
+import hashlib
 import io
 import multiprocessing
 import os
@@ -28,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 from casualty_workbook.core.exceptions import DataValidationError, Problem, WorkbookError
-from casualty_workbook.core.files import sha256_file
 from casualty_workbook.core.paths import default_data_dir
 from casualty_workbook.data.loading import (
     PANDERA_RULE_MESSAGES,
@@ -687,20 +687,25 @@ def write_checked(
             f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
         ) from None
 
+    digests: dict[str, str] = {}  # each table's hash, made as it is written, when a verdict is carried over
+
     def writer(name: str):
         spec = TABLES[name]
-        return lambda target: _write_preserving(
-            folder / spec.filename, target, tables[name], spec.fields[0].name, originals[name]
-        )
 
+        def write(target: Path) -> None:
+            digest = _write_preserving(
+                folder / spec.filename, target, tables[name], spec.fields[0].name, originals[name], hashed=hashed
+            )
+            if digest is not None:
+                digests[spec.filename] = digest
+
+        return write
+
+    hashed = before is not None
     # All together or not at all, even under kill -9: a scratch folder, a journal, renames (transaction.py).
     order = [t for t in WRITE_ORDER if t in tables]
     replace_tables(folder, {TABLES[t].filename: writer(t) for t in order}, [TABLES[t].filename for t in order])
     if before is not None:  # the rows already there passed every rule, the new ones were checked by them all
-        written = [TABLES[t].filename for t in order]
-        # The claims and the events hashed side by side: hashlib lets go of the interpreter.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            digests = dict(zip(written, pool.map(sha256_file, [folder / name for name in written]), strict=True))
         record_verdict(folder, {**before, **digests})
 
 
@@ -948,12 +953,15 @@ def _records(text: str) -> list[str]:
     return out
 
 
-def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: str, parsed: pd.DataFrame) -> None:
+def _write_preserving(
+    original: Path, target: Path, frame: pd.DataFrame, key: str, parsed: pd.DataFrame, *, hashed: bool = False
+) -> str | None:
     """Write ``frame`` to ``target`` keeping every unchanged row of ``original`` byte for byte
     (its quoting, its line endings), so an import's change to a file is only the rows it adds or updates.
 
     The merge keeps the file's rows first, in their order, and appends the new ones after them;
-    ``parsed`` is the file as ``read_table`` read it before the merge.
+    ``parsed`` is the file as ``read_table`` read it before the merge. With ``hashed``, returns the
+    SHA-256 of the bytes written (``_HashedWrites``), else None.
     """
     text = original.read_bytes().decode("utf-8")
     records = _records(text)
@@ -977,11 +985,47 @@ def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: st
             out.truncate()
             writer.writerow(kept.iloc[i].tolist())
             lines[i] = out.getvalue()
-    with open(target, "w", encoding="utf-8", newline="") as handle:
-        handle.write(ended(records[0]))
-        handle.write("".join(lines))
-    with open(target, "ab") as handle:
+    with open(target, "wb") as raw, _HashedWrites(raw, hashed) as handle:
+        handle.write(ended(records[0]).encode("utf-8"))
+        handle.write("".join(lines).encode("utf-8"))
         _append_rows(fresh, handle, newline)
+    return handle.hexdigest()
+
+
+class _HashedWrites:
+    """A binary file's writes, passed on, and with ``hashed`` also hashed (SHA-256) as they are made, on
+    a thread of their own: the verdict an import carries over needs each table's hash, and reading the
+    file back after the write put a second pass over a dataset's claims on the import's critical path.
+    Hashing lets the interpreter go, so the hash is made on the second core while Arrow formats the rows."""
+
+    closed = False  # what Arrow asks of a Python file it writes to
+
+    def __init__(self, handle, hashed: bool) -> None:
+        self._handle = handle
+        self._digest = hashlib.sha256() if hashed else None
+        # One worker: the chunks are hashed in the order they were written.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") if hashed else None
+
+    def __enter__(self) -> _HashedWrites:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # no thread outlives the write, whatever happened
+
+    def write(self, data) -> int:
+        if self._pool is None:
+            return self._handle.write(data)
+        chunk = bytes(data)  # a copy: Arrow's CSV writer fills the same buffer again once this returns
+        self._pool.submit(self._digest.update, chunk)
+        return self._handle.write(chunk)
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def hexdigest(self) -> str | None:
+        """The hash of every byte written (the writes done: after the ``with`` block), or None unhashed."""
+        return self._digest.hexdigest() if self._digest is not None else None
 
 
 def _append_rows(frame: pd.DataFrame, handle, newline: str) -> None:
