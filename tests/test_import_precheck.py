@@ -107,6 +107,10 @@ def _ended(pid: int) -> bool:
     return state in ("Z", "X")  # a zombie has ended; its new parent reaps it
 
 
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def test_the_child_ends_with_an_import_killed_with_kill_9(root: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(root / "data")],
@@ -118,6 +122,11 @@ def test_the_child_ends_with_an_import_killed_with_kill_9(root: Path) -> None:
     try:
         child = int(holder.stdout.readline())
         assert not _ended(child)
+        lowered = _niceness(holder.pid) + common.CHILD_NICENESS
+        deadline = time.monotonic() + 10
+        while _niceness(child) != lowered and time.monotonic() < deadline:  # set as the child starts
+            time.sleep(0.02)
+        assert _niceness(child) == lowered, "the import's own threads come first"
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
