@@ -900,12 +900,43 @@ def _trimmed_text(cells):
     chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
     out = []
     for chunk in chunks:
-        trimmed = pc.utf8_trim_whitespace(chunk)
-        if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
-            chunk = trimmed
+        starts, ends = _cell_bounds(chunk)
+        if not _plain_edges(chunk, starts, ends):  # else no cell starts or ends with a space: nothing to strip
+            trimmed = pc.utf8_trim_whitespace(chunk)
+            if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
+                chunk = trimmed
+                starts, ends = _cell_bounds(chunk)
+        if not (ends == starts).any():  # no cell is empty
+            out.append(chunk)
+            continue
         empty = pc.equal(chunk, "")
         out.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk) if pc.any(empty).as_py() else chunk)
     return pa.chunked_array(out, type=cells.type)
+
+
+def _cell_bounds(chunk) -> tuple[np.ndarray, np.ndarray]:
+    """Where each cell of an Arrow text array starts and ends in its data buffer, from its offsets (no copy)."""
+    import pyarrow as pa  # the module's own rule: pyarrow is loaded where it is used
+
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    return offsets[:-1], offsets[1:]
+
+
+def _plain_edges(chunk, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether no cell's first or last byte can be part of a space that ``utf8_trim_whitespace`` strips.
+
+    Those spaces are ASCII's 0x09-0x0D, 0x1C-0x20 and characters beyond ASCII (U+0085, U+00A0, U+3000…),
+    whose UTF-8 bytes are all 0x80 or above: a cell whose edge bytes are printable ASCII but for space has
+    nothing to strip. Looking at two bytes a cell is a fraction of the kernel's pass over every character
+    and its copy of the column, and most of a release's and an import's columns have nothing to strip."""
+    data = chunk.buffers()[2]
+    if data is None:
+        return True
+    data = np.frombuffer(data, dtype=np.uint8)
+    full = ends > starts
+    edges = np.concatenate([data[starts[full]], data[ends[full] - 1]])
+    return not bool(((edges <= 0x20) | (edges >= 0x80)).any())
 
 
 def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
