@@ -156,3 +156,23 @@ def test_the_hashes_carried_over_are_those_of_the_files_written(root: Path, monk
         files = vouched(root, monkeypatch)  # every recorded hash is the file's as it is now
         assert files is not None and {"claims.csv", "events.csv", "sources.csv"} <= set(files)
     assert claims.read_bytes().startswith(b"\xef\xbb\xbf") and b"ucdp-ged-" in claims.read_bytes()
+
+
+def test_a_large_folder_is_hashed_against_its_verdict_only_when_the_import_writes(root: Path, monkeypatch) -> None:
+    monkeypatch.setattr(common, "PRECHECK_BYTES", 0)  # every folder is large: never checked whole by an import
+    hashed: list[Path] = []
+    passed_verdict = common.passed_verdict
+
+    def counted(folder: Path) -> dict[str, str] | None:
+        hashed.append(folder)
+        return passed_verdict(folder)
+
+    monkeypatch.setattr(common, "passed_verdict", counted)
+    assert run_cli_here(root, "validate").returncode == 0  # leaves a verdict
+    assert run_cli_here(root, *IMPORT).returncode == 0
+    assert len(hashed) == 1 and vouched(root, monkeypatch) is not None, "carried over to the tables written"
+    hashed.clear()
+    result = run_cli_here(root, *IMPORT)
+    assert result.returncode == 0 and "nothing changed" in result.stdout, result.stdout + result.stderr
+    assert not hashed, "the same release again read no table to hash it"
+    assert not multiprocessing.active_children()

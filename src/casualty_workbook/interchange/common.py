@@ -741,14 +741,17 @@ class PreCheck:
     take turns with the import's own. The child reads the folder and writes nothing in it; ``vouched``
     and ``close`` wait for it, so it never outlives the import and is never stopped halfway through
     writing a verdict. A child that does not finish cleanly changes nothing: the check is then run here,
-    as without one.
+    as without one. A large folder is only hashed against its verdict when the import writes, as
+    before: an import that changes nothing (the same release again) never reads its tables twice.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._files = passed_verdict(folder)
+        self._small = _tables_bytes(folder) <= PRECHECK_BYTES
+        # A small folder's files are hashed in a few milliseconds: now, to know whether a check is needed.
+        self._files = passed_verdict(folder) if self._small else None
         self._child: multiprocessing.process.BaseProcess | None = None
-        if self._files is None and _tables_bytes(folder) <= PRECHECK_BYTES:
+        if self._small and self._files is None:
             # Forked before the import's file is read: nothing else of the import runs yet, and the
             # child shares the modules already loaded instead of importing them again.
             self._child = multiprocessing.get_context("fork").Process(
@@ -759,6 +762,8 @@ class PreCheck:
     def vouched(self) -> dict[str, str] | None:
         """The folder's content hashes when a verdict vouches for it as it was when the import began, else None."""
         child, self._child = self._child, None
+        if not self._small:
+            return passed_verdict(self.folder)
         if child is None:
             return self._files
         child.join()
