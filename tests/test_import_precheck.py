@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -175,4 +176,25 @@ def test_a_large_folder_is_hashed_against_its_verdict_only_when_the_import_write
     result = run_cli_here(root, *IMPORT)
     assert result.returncode == 0 and "nothing changed" in result.stdout, result.stdout + result.stderr
     assert not hashed, "the same release again read no table to hash it"
+    assert not multiprocessing.active_children()
+
+
+def _becomes(read, value: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while read() != value and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return read() == value
+
+
+def test_the_child_gets_the_import_s_priority_back_when_the_import_waits_for_it(root: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBOOK_ROOT", str(root))
+    monkeypatch.setattr(common, "check_ahead", lambda folder: time.sleep(3))  # a check still running at the write
+    own = _niceness(os.getpid())
+    with common.pre_checked(root / "data") as ahead:
+        child = ahead._child.pid
+        assert _becomes(lambda: _niceness(child), own + common.CHILD_NICENESS)
+        waiting = threading.Thread(target=ahead.vouched)
+        waiting.start()
+        assert _becomes(lambda: _niceness(child), own), "the import waits: the child no longer yields"
+        waiting.join()
     assert not multiprocessing.active_children()

@@ -766,6 +766,9 @@ class PreCheck:
             return passed_verdict(self.folder)
         if child is None:
             return self._files
+        if child.is_alive():  # the import waits for it now: it no longer yields (where the system lets it back)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, child.pid, os.getpriority(os.PRIO_PROCESS, 0))
         child.join()
         if child.exitcode != 0:
             check_ahead(self.folder)  # the same check, here: what it raises, the import raises, as before
