@@ -5,6 +5,7 @@ refused as before, and no child outlives the import, even one killed with kill -
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -198,3 +199,27 @@ def test_the_child_gets_the_import_s_priority_back_when_the_import_waits_for_it(
         assert _becomes(lambda: _niceness(child), own), "the import waits: the child no longer yields"
         waiting.join()
     assert not multiprocessing.active_children()
+
+
+def test_the_chunks_waiting_to_be_hashed_are_few(tmp_path: Path) -> None:
+    # A hashing thread that falls behind (a busy machine) holds the writer back rather than the chunks in memory.
+    class Slow:
+        def __init__(self) -> None:
+            self.digest, self.done = hashlib.sha256(), 0
+
+        def update(self, chunk: bytes) -> None:
+            time.sleep(0.005)
+            self.digest.update(chunk)
+            self.done += 1
+
+        def hexdigest(self) -> str:
+            return self.digest.hexdigest()
+
+    waiting = []
+    with open(tmp_path / "table.csv", "wb") as raw, common._HashedWrites(raw, True) as handle:
+        slow = handle._digest = Slow()
+        for i in range(60):
+            handle.write(bytes([i % 256]) * 1000)
+            waiting.append(i + 1 - slow.done)
+    assert max(waiting) <= common._HashedWrites.BACKLOG
+    assert handle.hexdigest() == hashlib.sha256((tmp_path / "table.csv").read_bytes()).hexdigest()

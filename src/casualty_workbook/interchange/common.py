@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -1044,11 +1045,16 @@ class _HashedWrites:
 
     closed = False  # what Arrow asks of a Python file it writes to
 
+    # Chunks written and not yet hashed, at most (Arrow's are about 1,000 rows each): on a busy machine the
+    # hashing thread may fall behind the writer, and each chunk waiting is a copy held in memory.
+    BACKLOG = 8
+
     def __init__(self, handle, hashed: bool) -> None:
         self._handle = handle
         self._digest = hashlib.sha256() if hashed else None
         # One worker: the chunks are hashed in the order they were written.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") if hashed else None
+        self._room = threading.Semaphore(self.BACKLOG)
 
     def __enter__(self) -> _HashedWrites:
         return self
@@ -1061,8 +1067,15 @@ class _HashedWrites:
         if self._pool is None:
             return self._handle.write(data)
         chunk = bytes(data)  # a copy: Arrow's CSV writer fills the same buffer again once this returns
-        self._pool.submit(self._digest.update, chunk)
+        self._room.acquire()  # waits while BACKLOG chunks wait to be hashed
+        self._pool.submit(self._hash, chunk)
         return self._handle.write(chunk)
+
+    def _hash(self, chunk: bytes) -> None:
+        try:
+            self._digest.update(chunk)
+        finally:
+            self._room.release()
 
     def flush(self) -> None:
         self._handle.flush()
