@@ -137,3 +137,42 @@ def test_an_import_refuses_to_replace_a_table_that_is_a_link(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"{claims} is a symbolic link" in result.stderr and "nothing was written" in result.stderr
     assert claims.is_symlink() and tree_digest(root / "data") == before
+
+
+def test_every_table_is_synced_before_the_journal_exists(tmp_path, monkeypatch):
+    # The syncs run on a thread while the next table is written: all are waited for before the commit point.
+    root = fresh(tmp_path)
+    events: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def synced(fd: int) -> None:
+        fsync(fd)
+        events.append("sync " + Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+
+    def replaced(source, target) -> None:
+        replace(source, target)
+        events.append("replace " + Path(target).name)
+
+    monkeypatch.setattr(os, "fsync", synced)
+    monkeypatch.setattr(os, "replace", replaced)
+    result = run_cli_here(root, *IMPORT)
+    assert result.returncode == 0, result.stderr
+    journal = events.index("replace " + JOURNAL)
+    assert {"sync sources.csv", "sync claimants.csv", "sync events.csv", "sync claims.csv"} <= set(events[:journal])
+
+
+def test_a_table_that_cannot_be_synced_fails_the_import_with_nothing_changed(tmp_path, monkeypatch):
+    root = fresh(tmp_path)
+    before = tree_digest(root / "data")
+    fsync = os.fsync
+
+    def failing(fd: int) -> None:
+        if Path(os.readlink(f"/proc/self/fd/{fd}")).name == "claims.csv":
+            raise OSError(28, "No space left on device")
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    result = run_cli_here(root, *IMPORT)
+    assert result.returncode == 1 and "No space left on device" in result.stderr, result.stdout + result.stderr
+    assert tree_digest(root / "data") == before
+    assert not list((root / "data").glob(".import-*")) and not (root / "data" / JOURNAL).exists()

@@ -31,6 +31,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from casualty_workbook.core.exceptions import WorkbookError
@@ -149,6 +150,15 @@ def data_lock(data_dir: Path, *, exclusive: bool, what: str) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+def _settle(written: Path, table: Path) -> None:
+    """A scratch file synced to disk, with the permissions of the table it replaces."""
+    with open(written, "rb") as handle:
+        os.fsync(handle.fileno())
+    mode = os.stat(table).st_mode & 0o777 if table.exists() else None
+    if mode is not None:
+        os.chmod(written, mode)  # a table keeps its permissions
+
+
 def replace_tables(data_dir: Path, writers: dict[str, Callable[[Path], object]], order: list[str]) -> None:
     """Write each ``writers[name]`` (a function that writes the file at the path it is given) as
     ``data_dir/name``, and make
@@ -167,13 +177,16 @@ def replace_tables(data_dir: Path, writers: dict[str, Callable[[Path], object]],
             )
     scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=data_dir))
     try:
-        for name in order:
-            writers[name](scratch / name)
-            with open(scratch / name, "rb") as written:
-                os.fsync(written.fileno())
-            mode = os.stat(data_dir / name).st_mode & 0o777 if (data_dir / name).exists() else None
-            if mode is not None:
-                os.chmod(scratch / name, mode)  # a table keeps its permissions
+        # Each file is synced on a thread while the next is written (fsync lets the interpreter go), the
+        # tables renamed last first: they refer to the others and are the large ones (a dataset's claims),
+        # so the longest sync is not the last. All are synced before the journal is written.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync") as syncing:
+            synced = []
+            for name in reversed(order):
+                writers[name](scratch / name)
+                synced.append(syncing.submit(_settle, scratch / name, data_dir / name))
+            for done in synced:
+                done.result()  # a sync that failed fails the import before its journal exists
         _fsync_dir(scratch)
         _step(1)
         journal = json.dumps({"scratch": scratch.name, "files": order}).encode("utf-8")

@@ -32,6 +32,7 @@ from casualty_workbook.interchange.common import (
     events_frame,
     header_of,
     joined,
+    pre_checked,
     read_dataset,
     row_problems,
     select,
@@ -307,17 +308,24 @@ def import_acled(
 ) -> ImportSummary:
     """Import an ACLED CSV export (any layout since 2019) into the tables of ``data_dir`` (default: data/)."""
     path = Path(path)
-    frame = _checked(path, encoding)
-    keep = filters.mask(
-        frame,
-        country="country",
-        admin1="admin1",
-        start="event_date",
-        end="event_date",
-        event_types=(frame["disorder_type"], frame["event_type"], frame["sub_event_type"]),
-    )
-    selected = select(frame, keep)
-    mapped = map_rows(selected, str(frame["reported_on"].max()))
-    return apply_import(
-        path, mapped, rows_read=len(frame), rows_selected=len(selected), data_dir=Path(data_dir) if data_dir else None
-    )
+    # The data folder's pre-check runs beside the reading and mapping of the export (common.PreCheck).
+    with pre_checked(data_dir) as ahead:
+        frame = _checked(path, encoding)
+        keep = filters.mask(
+            frame,
+            country="country",
+            admin1="admin1",
+            start="event_date",
+            end="event_date",
+            event_types=(frame["disorder_type"], frame["event_type"], frame["sub_event_type"]),
+        )
+        selected = select(frame, keep)
+        mapped = map_rows(selected, str(frame["reported_on"].max()))
+        return apply_import(
+            path,
+            mapped,
+            rows_read=len(frame),
+            rows_selected=len(selected),
+            data_dir=Path(data_dir) if data_dir else None,
+            ahead=ahead,
+        )

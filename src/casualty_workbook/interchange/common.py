@@ -9,12 +9,19 @@ becomes a new claim that ``revises`` the one before.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
 import datetime as dt
+import hashlib
 import io
+import multiprocessing
+import os
 import re
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from casualty_workbook.core.exceptions import DataValidationError, Problem, WorkbookError
-from casualty_workbook.core.files import sha256_file
 from casualty_workbook.core.paths import default_data_dir
 from casualty_workbook.data.loading import (
     PANDERA_RULE_MESSAGES,
@@ -608,13 +614,13 @@ def apply_import(
     data_dir: Path | None = None,
     marked: dict[str, int] | None = None,
     withdraw: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+    ahead: PreCheck | None = None,
 ) -> ImportSummary:
     """Merge ``mapped`` into the tables, check every rule on the result, then replace the changed tables.
 
-    ``marked`` counts the rows imported with a mark, by reason (the summary prints them);
-    ``withdraw``, given the claims and events as they are, returns claims saying that events
-    recorded before are no longer in this release.
-    """
+    ``marked`` counts the rows imported with a mark, by reason (the summary prints them); ``withdraw``,
+    given the claims and events as they are, returns claims saying that events recorded before are no
+    longer in this release; ``ahead`` is the import's ``PreCheck`` of the folder."""
     folder = Path(data_dir) if data_dir else default_data_dir()
     # An event's id names its report and folder, so the rules want it lower case: a dataset's own ids
     # (ACLED's XRU9001) are lowered here, once, for every importer.
@@ -657,19 +663,24 @@ def apply_import(
         Path(path), rows_read, rows_selected, added, updated, revisions, marked=marked or {}, withdrawn=withdrawn
     )
     if changed:
-        write_checked(folder, {t: tables[t] for t in changed}, Path(path), originals)
+        write_checked(folder, {t: tables[t] for t in changed}, Path(path), originals, ahead)
     return summary
 
 
 def write_checked(
-    folder: Path, tables: dict[str, pd.DataFrame], source: Path, originals: dict[str, pd.DataFrame]
+    folder: Path,
+    tables: dict[str, pd.DataFrame],
+    source: Path,
+    originals: dict[str, pd.DataFrame],
+    ahead: PreCheck | None = None,
 ) -> None:
     """Check the changed tables with every rule of the loader, write them to scratch files, then
     rename them into place in ``WRITE_ORDER``. A rule broken leaves ``folder`` untouched.
 
     When a verdict vouched for the folder before (``verdicts``), the check here makes the whole new
-    content pass every rule too: the verdict is carried over to the tables as written."""
-    before = _vouched(folder)
+    content pass every rule too: the verdict is carried over to the tables as written. ``ahead`` is
+    the import's ``PreCheck`` of the folder, started as it began; without one the folder is looked at now."""
+    before = ahead.vouched() if ahead is not None else _vouched(folder)
     try:
         check_tables(folder, tables, originals)
     except DataValidationError as err:
@@ -677,20 +688,25 @@ def write_checked(
             f"{source}: importing it would break the rules of {err.path}, so nothing was written:\n" + str(err)
         ) from None
 
+    digests: dict[str, str] = {}  # each table's hash, made as it is written, when a verdict is carried over
+
     def writer(name: str):
         spec = TABLES[name]
-        return lambda target: _write_preserving(
-            folder / spec.filename, target, tables[name], spec.fields[0].name, originals[name]
-        )
 
+        def write(target: Path) -> None:
+            digest = _write_preserving(
+                folder / spec.filename, target, tables[name], spec.fields[0].name, originals[name], hashed=hashed
+            )
+            if digest is not None:
+                digests[spec.filename] = digest
+
+        return write
+
+    hashed = before is not None
     # All together or not at all, even under kill -9: a scratch folder, a journal, renames (transaction.py).
     order = [t for t in WRITE_ORDER if t in tables]
     replace_tables(folder, {TABLES[t].filename: writer(t) for t in order}, [TABLES[t].filename for t in order])
     if before is not None:  # the rows already there passed every rule, the new ones were checked by them all
-        written = [TABLES[t].filename for t in order]
-        # The claims and the events hashed side by side: hashlib lets go of the interpreter.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            digests = dict(zip(written, pool.map(sha256_file, [folder / name for name in written]), strict=True))
         record_verdict(folder, {**before, **digests})
 
 
@@ -704,13 +720,100 @@ def _vouched(folder: Path) -> dict[str, str] | None:
     """The content hashes of the folder's tables (file name → sha256) when a verdict says they passed
     every rule, checking a small folder whole first when none does; else None."""
     files = passed_verdict(folder)
-    if files is not None:
+    if files is not None or _tables_bytes(folder) > PRECHECK_BYTES:
         return files
-    sizes = [(folder / spec.filename).stat().st_size for spec in TABLES.values() if (folder / spec.filename).is_file()]
-    if sum(sizes) > PRECHECK_BYTES:
-        return None
     check_ahead(folder)  # records a verdict when every table passes; a table with problems leaves none
     return passed_verdict(folder)
+
+
+def _tables_bytes(folder: Path) -> int:
+    """The size of the folder's tables' CSV files together."""
+    return sum(
+        (folder / spec.filename).stat().st_size for spec in TABLES.values() if (folder / spec.filename).is_file()
+    )
+
+
+class PreCheck:
+    """``_vouched`` of a data folder, found while an import reads and maps its file rather than after.
+
+    A small folder no verdict vouches for is checked whole (``check_ahead``, which records a verdict
+    when every table passes and none otherwise) in a child process forked as the import starts: the
+    loader's check is pandas and pandera code that holds the interpreter, so on a thread it would only
+    take turns with the import's own. The child reads the folder and writes nothing in it; ``vouched``
+    and ``close`` wait for it, so it never outlives the import and is never stopped halfway through
+    writing a verdict. A child that does not finish cleanly changes nothing: the check is then run here,
+    as without one. A large folder is only hashed against its verdict when the import writes, as
+    before: an import that changes nothing (the same release again) never reads its tables twice.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._small = _tables_bytes(folder) <= PRECHECK_BYTES
+        # A small folder's files are hashed in a few milliseconds: now, to know whether a check is needed.
+        self._files = passed_verdict(folder) if self._small else None
+        self._child: multiprocessing.process.BaseProcess | None = None
+        if self._small and self._files is None:
+            # Forked before the import's file is read: nothing else of the import runs yet, and the
+            # child shares the modules already loaded instead of importing them again.
+            self._child = multiprocessing.get_context("fork").Process(
+                target=_check_ahead_in_child, args=(folder, os.getpid()), name="import-pre-check"
+            )
+            self._child.start()
+
+    def vouched(self) -> dict[str, str] | None:
+        """The folder's content hashes when a verdict vouches for it as it was when the import began, else None."""
+        child, self._child = self._child, None
+        if not self._small:
+            return passed_verdict(self.folder)
+        if child is None:
+            return self._files
+        if child.is_alive():  # the import waits for it now: it no longer yields (where the system lets it back)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, child.pid, os.getpriority(os.PRIO_PROCESS, 0))
+        child.join()
+        if child.exitcode != 0:
+            check_ahead(self.folder)  # the same check, here: what it raises, the import raises, as before
+        return passed_verdict(self.folder)
+
+    def close(self) -> None:
+        """Wait for the child, when it is still running (the import ended before it needed the answer)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.join()
+
+
+@contextlib.contextmanager
+def pre_checked(data_dir: str | Path | None) -> Iterator[PreCheck]:
+    """A ``PreCheck`` of ``data_dir`` (default: data/) for the length of an import, however it ends."""
+    ahead = PreCheck(Path(data_dir) if data_dir else default_data_dir())
+    try:
+        yield ahead
+    finally:
+        ahead.close()
+
+
+# Linux's prctl option: a signal the kernel sends a process when the one that started it ends.
+PR_SET_PDEATHSIG = 1
+# How much lower than the import's the pre-check's priority is (see _check_ahead_in_child).
+CHILD_NICENESS = 10
+
+
+def _check_ahead_in_child(folder: Path, parent: int) -> None:
+    """``check_ahead`` in ``PreCheck``'s child. It ends with the import: killed with it (kill -9 too, so
+    it holds no copy of the data folder's lock past it), Ctrl-C left to the import, which waits for it.
+    It says nothing itself: anything it would raise, the import raises when it runs the check again."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Yields a core to the import's own threads (Arrow reads the release on both): the check's answer is
+    # needed only at the write, and until then the import leaves a core idle more than half the time.
+    os.nice(CHILD_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the import's wait is the guarantee
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the import ended before the request was made
+        os._exit(1)
+    try:
+        check_ahead(folder)
+    except BaseException:  # noqa: BLE001 - only the exit status reports, see the docstring
+        os._exit(1)
 
 
 def check_tables(folder: Path, changed: dict[str, pd.DataFrame], originals: dict[str, pd.DataFrame]) -> None:
@@ -806,12 +909,43 @@ def _trimmed_text(cells):
     chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
     out = []
     for chunk in chunks:
-        trimmed = pc.utf8_trim_whitespace(chunk)
-        if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
-            chunk = trimmed
+        starts, ends = _cell_bounds(chunk)
+        if not _plain_edges(chunk, starts, ends):  # else no cell starts or ends with a space: nothing to strip
+            trimmed = pc.utf8_trim_whitespace(chunk)
+            if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
+                chunk = trimmed
+                starts, ends = _cell_bounds(chunk)
+        if not (ends == starts).any():  # no cell is empty
+            out.append(chunk)
+            continue
         empty = pc.equal(chunk, "")
         out.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk) if pc.any(empty).as_py() else chunk)
     return pa.chunked_array(out, type=cells.type)
+
+
+def _cell_bounds(chunk) -> tuple[np.ndarray, np.ndarray]:
+    """Where each cell of an Arrow text array starts and ends in its data buffer, from its offsets (no copy)."""
+    import pyarrow as pa  # the module's own rule: pyarrow is loaded where it is used
+
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    return offsets[:-1], offsets[1:]
+
+
+def _plain_edges(chunk, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether no cell's first or last byte can be part of a space that ``utf8_trim_whitespace`` strips.
+
+    Those spaces are ASCII's 0x09-0x0D, 0x1C-0x20 and characters beyond ASCII (U+0085, U+00A0, U+3000…),
+    whose UTF-8 bytes are all 0x80 or above: a cell whose edge bytes are printable ASCII but for space has
+    nothing to strip. Looking at two bytes a cell is a fraction of the kernel's pass over every character
+    and its copy of the column, and most of a release's and an import's columns have nothing to strip."""
+    data = chunk.buffers()[2]
+    if data is None:
+        return True
+    data = np.frombuffer(data, dtype=np.uint8)
+    full = ends > starts
+    edges = np.concatenate([data[starts[full]], data[ends[full] - 1]])
+    return not bool(((edges <= 0x20) | (edges >= 0x80)).any())
 
 
 def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:
@@ -864,12 +998,15 @@ def _records(text: str) -> list[str]:
     return out
 
 
-def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: str, parsed: pd.DataFrame) -> None:
+def _write_preserving(
+    original: Path, target: Path, frame: pd.DataFrame, key: str, parsed: pd.DataFrame, *, hashed: bool = False
+) -> str | None:
     """Write ``frame`` to ``target`` keeping every unchanged row of ``original`` byte for byte
     (its quoting, its line endings), so an import's change to a file is only the rows it adds or updates.
 
     The merge keeps the file's rows first, in their order, and appends the new ones after them;
-    ``parsed`` is the file as ``read_table`` read it before the merge.
+    ``parsed`` is the file as ``read_table`` read it before the merge. With ``hashed``, returns the
+    SHA-256 of the bytes written (``_HashedWrites``), else None.
     """
     text = original.read_bytes().decode("utf-8")
     records = _records(text)
@@ -893,11 +1030,59 @@ def _write_preserving(original: Path, target: Path, frame: pd.DataFrame, key: st
             out.truncate()
             writer.writerow(kept.iloc[i].tolist())
             lines[i] = out.getvalue()
-    with open(target, "w", encoding="utf-8", newline="") as handle:
-        handle.write(ended(records[0]))
-        handle.write("".join(lines))
-    with open(target, "ab") as handle:
+    with open(target, "wb") as raw, _HashedWrites(raw, hashed) as handle:
+        handle.write(ended(records[0]).encode("utf-8"))
+        handle.write("".join(lines).encode("utf-8"))
         _append_rows(fresh, handle, newline)
+    return handle.hexdigest()
+
+
+class _HashedWrites:
+    """A binary file's writes, passed on, and with ``hashed`` also hashed (SHA-256) as they are made, on
+    a thread of their own: the verdict an import carries over needs each table's hash, and reading the
+    file back after the write put a second pass over a dataset's claims on the import's critical path.
+    Hashing lets the interpreter go, so the hash is made on the second core while Arrow formats the rows."""
+
+    closed = False  # what Arrow asks of a Python file it writes to
+
+    # Chunks written and not yet hashed, at most (Arrow's are about 1,000 rows each): on a busy machine the
+    # hashing thread may fall behind the writer, and each chunk waiting is a copy held in memory.
+    BACKLOG = 8
+
+    def __init__(self, handle, hashed: bool) -> None:
+        self._handle = handle
+        self._digest = hashlib.sha256() if hashed else None
+        # One worker: the chunks are hashed in the order they were written.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") if hashed else None
+        self._room = threading.Semaphore(self.BACKLOG)
+
+    def __enter__(self) -> _HashedWrites:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # no thread outlives the write, whatever happened
+
+    def write(self, data) -> int:
+        if self._pool is None:
+            return self._handle.write(data)
+        chunk = bytes(data)  # a copy: Arrow's CSV writer fills the same buffer again once this returns
+        self._room.acquire()  # waits while BACKLOG chunks wait to be hashed
+        self._pool.submit(self._hash, chunk)
+        return self._handle.write(chunk)
+
+    def _hash(self, chunk: bytes) -> None:
+        try:
+            self._digest.update(chunk)
+        finally:
+            self._room.release()
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def hexdigest(self) -> str | None:
+        """The hash of every byte written (the writes done: after the ``with`` block), or None unhashed."""
+        return self._digest.hexdigest() if self._digest is not None else None
 
 
 def _append_rows(frame: pd.DataFrame, handle, newline: str) -> None:

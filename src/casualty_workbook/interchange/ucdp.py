@@ -24,9 +24,11 @@ from casualty_workbook.interchange.common import (
     Filters,
     ImportSummary,
     Mapped,
+    PreCheck,
     apply_import,
     events_frame,
     joined,
+    pre_checked,
     read_dataset,
     read_table,
     row_problems,
@@ -511,6 +513,21 @@ def import_ucdp(
             "give it, e.g. --released 2024-06-12 (a release dated the day of its import would pass for newer "
             "than it is)"
         )
+    # The data folder's pre-check runs beside the reading and mapping of the release (common.PreCheck).
+    with pre_checked(data_dir) as ahead:
+        return _import_checked(path, release, released, filters, data_dir, encoding, ahead)
+
+
+def _import_checked(
+    path: Path,
+    release: str,
+    released: str,
+    filters: Filters,
+    data_dir: str | Path | None,
+    encoding: str,
+    ahead: PreCheck,
+) -> ImportSummary:
+    """``import_ucdp`` once the release and its day are known: read, select, map and apply."""
     frame = _checked(path, encoding)
     keep = filters.mask(
         frame,
@@ -535,4 +552,5 @@ def import_ucdp(
         data_dir=Path(data_dir) if data_dir else None,
         marked=marked,
         withdraw=withdraw,
+        ahead=ahead,
     )
