@@ -209,7 +209,7 @@ def timed_build(root: Path, env: dict[str, str], args: list[str], expected: int)
 
 # ---- where one report's own time goes ----------------------------------------------------------------
 
-# The event report's code run as a plain script (its cells, in order, for one event), ``runs`` times after
+# The event report's code run as a plain script (its cells, in order), once for each of several events after
 # one run that reads the tables, each step's CPU time summed: the figures saved as PNG (matplotlib's drawing
 # to pixels, then the palette and the PNG written), as SVG, their CSV tables; the rest is the notebook's own
 # work (its tables, and building its charts). The Agg backend, as the inline backend draws.
@@ -223,7 +223,8 @@ import nbformat
 import casualty_workbook
 from casualty_workbook.charts import chart_data as figure_data; from casualty_workbook.charts import saving as figures
 
-notebook, event, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+notebook, events = sys.argv[1], sys.argv[2].split(",")
+runs = len(events)
 cells = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
 spent = {"report_s": 0.0, "save_s": 0.0, "png_s": 0.0, "svg_s": 0.0, "csv_s": 0.0, "figures": 0}
 
@@ -248,7 +249,7 @@ code = compile("\\n".join(cells[1:]), notebook, "exec")
 for run in range(runs + 1):
     namespace = {}
     exec(cells[0], namespace)
-    namespace.update(event=event, output_dir=tempfile.mkdtemp())
+    namespace.update(event=events[max(run - 1, 0)], output_dir=tempfile.mkdtemp())
     if run == 1:
         spent = dict.fromkeys(spent, 0.0)
         spent["figures"] = 0
@@ -262,11 +263,13 @@ print(json.dumps({k: v / runs for k, v in spent.items()}))
 """
 
 
-def report_steps(root: Path, env: dict[str, str], runs: int = 3) -> dict:
-    """CPU seconds per report for each step of the event report's own work (``STEPS``), in the project at ``root``."""
-    event = "synthetic_event_0001"
+def report_steps(root: Path, env: dict[str, str], runs: int = 10) -> dict:
+    """CPU seconds per report for each step of the event report's own work (``STEPS``), in the project at
+    ``root``: the mean over its first ``runs`` synthetic events (they differ in how many claims each metric has,
+    so one event alone can be lighter or heavier than a build's average report)."""
+    events = [f"synthetic_event_{i:04d}" for i in range(1, runs + 1)]
     proc = subprocess.run(
-        [sys.executable, "-c", STEPS, "event_report.ipynb", event, str(runs)],
+        [sys.executable, "-c", STEPS, "event_report.ipynb", ",".join(events)],
         cwd=root / "notebooks",
         env=env,
         capture_output=True,
@@ -276,7 +279,7 @@ def report_steps(root: Path, env: dict[str, str], runs: int = 3) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"the report's steps could not be timed:\n{proc.stderr[-3000:]}")
     steps = json.loads(proc.stdout.strip().splitlines()[-1])
-    steps.update(event=event, runs=runs)
+    steps.update(event=events[0], last_event=events[-1], runs=runs)
     return steps
 
 
@@ -328,7 +331,7 @@ def measure_reports(
         local = [n for n, label, _ in plan if label == "local"]
         if local:  # the largest local build's project: one report's own work, step by step
             log("  one report's steps (the event report as a script) …")
-            result["steps"] = report_steps(*projects[max(local)])
+            result["steps"] = report_steps(*projects[max(local)], runs=min(10, max(local)))
     result["load_after"] = loadavg()
     result["bytecode_caches"] = bytecode_caches()
     return result
@@ -489,9 +492,9 @@ def render_split(result: dict) -> list[str]:
         png, svg, csv = steps["png_s"], steps["svg_s"], steps["csv_s"]
         other_save = max(0.0, steps["save_s"] - png - svg - csv)
         lines += [
-            f"One report's own work, step by step: the event report's code for `{steps['event']}` run as a script "
-            f"(CPU per run, mean of {steps['runs']} after one that reads the tables; "
-            f"{steps['figures']:.0f} figures):",
+            f"One report's own work, step by step: the event report's code run as a script for "
+            f"{_events(steps)} (CPU per report, the mean over them, after one run that reads the tables; "
+            f"{steps['figures']:.1f} figures per report):",
             "",
             "| step | CPU | share |",
             "|---|---:|---:|",
@@ -502,12 +505,19 @@ def render_split(result: dict) -> list[str]:
             ("PNG: drawn to pixels, the palette, written", png),
             ("SVG: drawn and written", svg),
             ("CSV of each chart's rows", csv),
-            ("the rest of saving (atomic writes, the cell's output)", other_save),
+            ("the rest of saving (the tight box measured, atomic writes, the cell's output)", other_save),
             ("all of the report's code", steps["report_s"]),
         ):
             lines.append(f"| {name} | {value:.3f} s | {value / total:.0%} |")
         lines.append("")
     return lines
+
+
+def _events(steps: dict) -> str:
+    """The events the step table measured, in words."""
+    if steps.get("last_event", steps["event"]) == steps["event"]:
+        return f"`{steps['event']}`"
+    return f"{steps['runs']} events (`{steps['event']}` to `{steps['last_event']}`)"
 
 
 def explain(result: dict) -> list[str]:

@@ -167,13 +167,18 @@ def test_the_section_splits_a_report_s_time_by_process_and_by_step():
         **_run(200, "local", 100.0),
         "cpu_split": {"coordinator_s": 60.0, "page_s": 20.0, "publish_s": 30.0, "kernels_s": 140.0},
     }
-    steps = {"event": "synthetic_event_0001", "runs": 3, "figures": 5.0, "report_s": 1.0, "save_s": 0.8}
+    steps = {"event": "synthetic_event_0001", "last_event": "synthetic_event_0010", "runs": 10, "figures": 4.5}
+    steps.update(report_s=1.0, save_s=0.8)
     steps.update(png_s=0.4, svg_s=0.25, csv_s=0.05)
     section = scale.render({**_result(run), "steps": steps})
     assert "| 200 | local | 0.90 s | 0.30 s | 0.100 s | 0.050 s | 0.70 s |" in section
     assert "| PNG: drawn to pixels, the palette, written | 0.400 s | 40% |" in section
     assert "| the notebook's tables and charts built (not saved) | 0.200 s | 20% |" in section
-    assert "| the rest of saving (atomic writes, the cell's output) | 0.100 s | 10% |" in section
+    assert (
+        "| the rest of saving (the tight box measured, atomic writes, the cell's output) | 0.100 s | 10% |" in section
+    )
+    assert "for 10 events (`synthetic_event_0001` to `synthetic_event_0010`)" in section
+    assert "4.5 figures per report" in section
     assert "at most 0.5 s of wall time per report" in section
 
 
