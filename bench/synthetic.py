@@ -22,29 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from casualty_workbook.data.schemas import WAR_PARTIES
+from casualty_workbook.data.schemas import TABLES, WAR_PARTIES
 
-COLUMNS = [
-    "claim_id",
-    "event_id",
-    "metric",
-    "population",
-    "value_low",
-    "value_best",
-    "value_high",
-    "qualifier",
-    "unit",
-    "claimant",
-    "source_id",
-    "reported_on",
-    "reported_time",
-    "status",
-    "quote",
-    "quote_kind",
-    "revises",
-    "derived_from",
-    "note",
-]
+# The claims table's columns, in the order its schema gives them (the synthetic file is read like the real one).
+COLUMNS = [spec.name for spec in TABLES["claims"].fields]
 
 # metric -> unit, as in the real data
 METRIC_UNITS = {
