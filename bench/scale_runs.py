@@ -101,7 +101,7 @@ def child_validate(data_dir: str) -> None:
     from casualty_workbook import cli
     from casualty_workbook.data import loading
 
-    code = cli.main(["--data-dir", data_dir, "validate"])
+    code = cli.command(["--data-dir", data_dir, "validate"])
     claims = len(loading.load_table("claims", data_dir))  # from the cache the command filled
     peak = peak_rss_mib()
     print(json.dumps({"code": code, "claims": claims, "peak_rss_mib": peak}))

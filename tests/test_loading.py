@@ -425,7 +425,9 @@ def test_the_arrow_reader_strips_cells_as_the_careful_reader_does(tmp_path, monk
     )
     spec = TABLES["claimants"]
     fast = loading.read_text_table(path, spec)
-    monkeypatch.setattr(loading, "_arrow_table", lambda raw, **kw: None)
+    from casualty_workbook.data import arrow_text
+
+    monkeypatch.setattr(arrow_text, "arrow_table", lambda raw, **kw: None)
     careful = loading.read_text_table(path, spec)
     pd.testing.assert_frame_equal(fast, careful)
     assert fast.loc[0, "claimant_id"] == "a1" and fast[["name", "note"]].isna().sum().tolist() == [1, 3]

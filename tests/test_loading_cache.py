@@ -22,7 +22,7 @@ def data(tmp_path):
 def no_reading(monkeypatch):
     """Any table read from its file from now on fails the test: what follows must come from the cache."""
 
-    def refuse(path, spec):
+    def refuse(path, spec, ahead=None):
         raise AssertionError(f"{path} was read again")
 
     def arm():
@@ -134,7 +134,9 @@ def test_a_table_whose_neighbour_changed_is_not_read_again_but_its_rules_across_
     set_cell(data, "claimants", claimant, "name", "A renamed claimant")
     read = []
     reader = loading.read_text_table
-    monkeypatch.setattr(loading, "read_text_table", lambda path, spec: read.append(path.name) or reader(path, spec))
+    monkeypatch.setattr(
+        loading, "read_text_table", lambda path, spec, *ahead: read.append(path.name) or reader(path, spec, *ahead)
+    )
     assert len(load_claims(data)) > 0
     assert read == ["claimants.csv"]
     set_cell(data, "claimants", claimant, "claimant_id", claimant + "_renamed")
@@ -162,7 +164,9 @@ def test_a_table_taken_from_the_cache_keeps_its_cells_stage_as_long(data, monkey
     set_cell(data, "claimants", claimant, "name", "A renamed claimant")
     read = []
     reader = loading.read_text_table
-    monkeypatch.setattr(loading, "read_text_table", lambda path, spec: read.append(path.name) or reader(path, spec))
+    monkeypatch.setattr(
+        loading, "read_text_table", lambda path, spec, *ahead: read.append(path.name) or reader(path, spec, *ahead)
+    )
     load_claims(data)
     assert read == ["claimants.csv"]
 

@@ -18,7 +18,6 @@ When ``load_all`` finds every table passing, it records a verdict of the folder'
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import csv
 import io
@@ -38,7 +37,8 @@ from casualty_workbook.core.files import sha256_file
 from casualty_workbook.core.frozen import frozen
 from casualty_workbook.core.paths import check_file, default_data_dir, file_problem
 from casualty_workbook.core.threads import on_a_thread
-from casualty_workbook.data import provenance
+from casualty_workbook.data import arrow_text, provenance
+from casualty_workbook.data.arrow_text import ReadAhead
 from casualty_workbook.data.rules import QuoteText, check_table
 from casualty_workbook.data.schemas import COUNT_DIGITS, TABLES, VALUE_COLUMNS, TableSpec, dtype_for, text_schema
 from casualty_workbook.data.verdicts import record_verdict
@@ -105,35 +105,6 @@ def _read_carefully(path: Path, raw: bytes, spec: TableSpec) -> tuple[pd.DataFra
     return frame, written
 
 
-def _arrow_table(raw: bytes, *, empty_as_missing: bool = False):
-    """(pyarrow Table of text cells, header as written), or None: see ``read_with_arrow``."""
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:
-        return None
-    body = memoryview(raw)[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # no copy of a large file
-    header = next(csv.reader(io.StringIO(bytes(body[:65536]).decode("utf-8", errors="replace"))), [])
-    if not header or len(set(header)) != len(header):
-        return None
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(body),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=empty_as_missing,
-                quoted_strings_can_be_null=empty_as_missing,
-                null_values=[""],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException):
-        return None
-    if table.column_names != header:
-        return None
-    return table, header
-
-
 def read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
     """The fast path for a clean file: pyarrow's multi-threaded CSV reader, every cell as text.
 
@@ -141,38 +112,8 @@ def read_with_arrow(raw: bytes) -> tuple[pd.DataFrame, list[str]] | None:
     UTF-8 CSV with a unique header; the careful path below then reads it and names the problem.
     The import reads the tables it merges into with it too.
     """
-    read = _arrow_table(raw)
+    read = arrow_text.arrow_table(raw)
     return None if read is None else (read[0].to_pandas(), read[1])
-
-
-def _stripped_column(column):
-    """One Arrow column's cells stripped of surrounding whitespace, a cell of spaces missing."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    trimmed = pc.utf8_trim_whitespace(column)
-    blank = pc.equal(trimmed, "")
-    if pc.any(blank).as_py():
-        trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
-    return trimmed
-
-
-def _stripped_in_arrow(columns: list, names: list[str]) -> pd.DataFrame:
-    """The cells of an Arrow table's columns (empty ones already missing) stripped of surrounding
-    whitespace, a cell of spaces missing too: what ``str.strip`` and a mask do in pandas (the same Arrow
-    kernel), before the table becomes a DataFrame. ``columns`` is emptied as it goes, so that each
-    column read is freed once stripped: a large file's text is never held three times.
-
-    Two columns at a time, one on a second thread: Arrow's kernels let the interpreter go."""
-    import pyarrow as pa
-
-    stripped = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="strip") as pool:
-        while columns:
-            ahead = pool.submit(_stripped_column, columns.pop(0))
-            here = _stripped_column(columns.pop(0)) if columns else None
-            stripped += [ahead.result()] + ([here] if here is not None else [])
-    return pa.table(stripped, names=names).to_pandas()
 
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -192,20 +133,19 @@ def _other_separator(header: list[str], spec: TableSpec) -> str | None:
     return None
 
 
-def read_text_table(path: Path, spec: TableSpec) -> pd.DataFrame:
-    """Read a CSV file as stripped text cells (empty cells are missing), checking its header."""
+def read_text_table(path: Path, spec: TableSpec, ahead: ReadAhead | None = None) -> pd.DataFrame:
+    """Read a CSV file as stripped text cells (empty cells are missing), checking its header. A file
+    ``ahead`` read already is taken from it."""
     check_file(path)
-    raw = path.read_bytes()
-    fast = None if b"\x00" in raw[:65536] else _arrow_table(raw, empty_as_missing=True)
+    fast = ahead.take(path) if ahead is not None else None
+    if fast is None:
+        fast = arrow_text.read_text_cells(path)
     careful = fast is None
     if fast is not None:
-        del raw  # the file's bytes, once read: a 200 MB file is not held beside its table
-        columns, written = fast[0].columns, fast[1]
-        del fast
-        frame = _stripped_in_arrow(columns, written)
+        frame, written = fast[0].to_pandas(), fast[1]
+        del fast  # the Arrow table, once pandas holds the cells
     else:
-        frame, written = _read_carefully(path, raw, spec)
-        del raw
+        frame, written = _read_carefully(path, path.read_bytes(), spec)
     header = (
         [c.strip() or f"Unnamed: {i}" for i, c in enumerate(written)]
         if len(written) == len(frame.columns)
@@ -460,7 +400,13 @@ def _cache_key(name: str, digests: tuple[str, str] | None, checked: dict[str, _C
     return (name, digests, tuple(checked[dep].serial for dep in dependencies))
 
 
-def _cell_stage(name: str, spec: TableSpec, path: Path, digests_of: Callable[[], tuple[str, str] | None]):
+def _cell_stage(
+    name: str,
+    spec: TableSpec,
+    path: Path,
+    digests_of: Callable[[], tuple[str, str] | None],
+    ahead: ReadAhead | None = None,
+):
     """(typed frame, problems of its cells, its quotes being read or None): from ``TABLE_CACHE.cells``
     when this CSV content was read before here. Raises DataValidationError when the file cannot be read
     as a table (nothing is kept then)."""
@@ -470,7 +416,7 @@ def _cell_stage(name: str, spec: TableSpec, path: Path, digests_of: Callable[[],
         if known is not None:
             typed, problems = known
             return typed.copy(deep=False), list(problems), None
-    text = read_text_table(path, spec)
+    text = read_text_table(path, spec, ahead)
     # The quotes' numbers are read on a second core while the cells are checked and typed here.
     quotes = QuoteText(text["quote"], in_background=True) if name in VALUE_COLUMNS and len(text) >= 10_000 else None
     problems = check_cells(path, spec, text)
@@ -500,6 +446,7 @@ def _load(
     memo: dict[str, pd.DataFrame],
     failures: dict[str, list[DataValidationError]],
     checked: dict[str, _Checked],
+    ahead: ReadAhead | None = None,
 ) -> pd.DataFrame | None:
     """Load one table into ``memo``, or record every problem of its files in ``failures`` and return None.
 
@@ -511,7 +458,7 @@ def _load(
     if name in memo or name in failures:
         return memo.get(name)
     spec = TABLES[name]
-    dependencies = {dep: _load(dep, data_dir, memo, failures, checked) for dep in spec.dependencies}
+    dependencies = {dep: _load(dep, data_dir, memo, failures, checked, ahead) for dep in spec.dependencies}
     path = data_dir / spec.filename
     digests_of = _hashing(name, path)
     entry = (
@@ -532,7 +479,7 @@ def _load(
     except DataValidationError as err:
         errors.append(err)
     try:
-        typed, problems, quotes = _cell_stage(name, spec, path, digests_of)
+        typed, problems, quotes = _cell_stage(name, spec, path, digests_of, ahead)
     except DataValidationError as err:
         failures[name] = [err, *errors]
         digests_of()  # no thread left running when the load returns: a warm server forks after it
@@ -604,9 +551,10 @@ def load_table(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     return _load_checked(name, data_dir, {})
 
 
-def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+def load_all(data_dir: str | Path | None = None, *, ahead: ReadAhead | None = None) -> dict[str, pd.DataFrame]:
     """Load and check every table; this is what ``make validate`` runs. Every file's problems are
-    reported at once (``InvalidDataFiles`` when more than one file has them)."""
+    reported at once (``InvalidDataFiles`` when more than one file has them). A file ``ahead`` has read
+    already (``arrow_text.ReadAhead``, started before pandas was imported) is taken from it."""
     memo: dict[str, pd.DataFrame] = {}
     failures: dict[str, list[DataValidationError]] = {}
     folder = Path(data_dir) if data_dir else default_data_dir()
@@ -616,7 +564,7 @@ def load_all(data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
         )
     checked: dict[str, _Checked] = {}
     for name in TABLES:
-        _load(name, folder, memo, failures, checked)
+        _load(name, folder, memo, failures, checked, ahead)
     _raise_failures(failures)
     _record_verdict(folder, checked)
     return memo

@@ -31,6 +31,7 @@ import pandas as pd
 
 from casualty_workbook.core.exceptions import DataValidationError, Problem, WorkbookError
 from casualty_workbook.core.paths import default_data_dir
+from casualty_workbook.data.arrow_text import stripped_column
 from casualty_workbook.data.loading import (
     PANDERA_RULE_MESSAGES,
     check_ahead,
@@ -893,59 +894,10 @@ def _stripped(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _trimmed_columns(columns: dict) -> dict:
-    """``_trimmed_text`` of each column, two at a time: Arrow's kernels let the interpreter go, so a
+    """``arrow_text.stripped_column`` of each column, two at a time: Arrow's kernels let the interpreter go, so a
     release's columns are stripped on both cores (every column is held either way)."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="strip") as pool:
-        return dict(zip(columns, pool.map(_trimmed_text, columns.values()), strict=True))
-
-
-def _trimmed_text(cells):
-    """Text cells stripped, an empty one missing, in Arrow's kernels, chunk by chunk: a chunk with
-    nothing to strip and no empty cell is kept as it is (a merged table's new rows are one chunk, a
-    dataset's text that a few empty notes of the rows before must not make copy)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
-    out = []
-    for chunk in chunks:
-        starts, ends = _cell_bounds(chunk)
-        if not _plain_edges(chunk, starts, ends):  # else no cell starts or ends with a space: nothing to strip
-            trimmed = pc.utf8_trim_whitespace(chunk)
-            if pc.sum(pc.binary_length(trimmed)) != pc.sum(pc.binary_length(chunk)):
-                chunk = trimmed
-                starts, ends = _cell_bounds(chunk)
-        if not (ends == starts).any():  # no cell is empty
-            out.append(chunk)
-            continue
-        empty = pc.equal(chunk, "")
-        out.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk) if pc.any(empty).as_py() else chunk)
-    return pa.chunked_array(out, type=cells.type)
-
-
-def _cell_bounds(chunk) -> tuple[np.ndarray, np.ndarray]:
-    """Where each cell of an Arrow text array starts and ends in its data buffer, from its offsets (no copy)."""
-    import pyarrow as pa  # the module's own rule: pyarrow is loaded where it is used
-
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-    return offsets[:-1], offsets[1:]
-
-
-def _plain_edges(chunk, starts: np.ndarray, ends: np.ndarray) -> bool:
-    """Whether no cell's first or last byte can be part of a space that ``utf8_trim_whitespace`` strips.
-
-    Those spaces are ASCII's 0x09-0x0D, 0x1C-0x20 and characters beyond ASCII (U+0085, U+00A0, U+3000…),
-    whose UTF-8 bytes are all 0x80 or above: a cell whose edge bytes are printable ASCII but for space has
-    nothing to strip. Looking at two bytes a cell is a fraction of the kernel's pass over every character
-    and its copy of the column, and most of a release's and an import's columns have nothing to strip."""
-    data = chunk.buffers()[2]
-    if data is None:
-        return True
-    data = np.frombuffer(data, dtype=np.uint8)
-    full = ends > starts
-    edges = np.concatenate([data[starts[full]], data[ends[full] - 1]])
-    return not bool(((edges <= 0x20) | (edges >= 0x80)).any())
+        return dict(zip(columns, pool.map(stripped_column, columns.values()), strict=True))
 
 
 def _fresh_rows(text: pd.DataFrame, original: pd.DataFrame) -> pd.Series:

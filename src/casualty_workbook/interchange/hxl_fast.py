@@ -27,6 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from casualty_workbook.data.arrow_text import BOM, stripped_column
+
 # The columns of each table the export reads (and nothing else: the claims' derivation, an event's
 # description, stay on disk).
 READ = {
@@ -72,29 +74,18 @@ READ = {
 }
 COUNTS = ("value_low", "value_best", "value_high")
 COORDINATES = ("latitude", "longitude")
-BOM = b"\xef\xbb\xbf"
 # Bytes of a file parsed at a time: fewer, larger blocks cost less per block (each is a round of kernels
 # here), and a block's text is all that is held of a column the export reduces as it reads (the notes).
 BLOCK_BYTES = 4 << 20
 
 
 def _written_header(path: Path) -> list[str] | None:
-    """The header row as the loader reads it (``loading._arrow_table``): csv's reading of the first line."""
+    """The header row as the loader reads it (``arrow_text.arrow_table``): csv's reading of the first line."""
     with open(path, "rb") as handle:
         head = handle.read(65536)
     head = head[len(BOM) :] if head.startswith(BOM) else head
     header = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace"))), [])
     return header if header and len(set(header)) == len(header) else None
-
-
-def _trimmed(cells: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """A column as the loader keeps it: stripped of surrounding whitespace, an empty cell missing
-    (the kernels of ``loading._stripped_in_arrow``)."""
-    trimmed = pc.utf8_trim_whitespace(cells)
-    blank = pc.equal(trimmed, "")
-    if pc.any(blank).as_py():
-        trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
-    return trimmed
 
 
 def read_columns(
@@ -131,7 +122,7 @@ def read_columns(
         for batch in reader:
             for column, name in zip(columns, raw, strict=True):
                 cells = batch.column(name)
-                chunks[column].append(derived[column](_trimmed(cells)) if column in derived else cells)
+                chunks[column].append(derived[column](stripped_column(cells)) if column in derived else cells)
     except (OSError, pa.ArrowException):
         return None
     return {
@@ -145,7 +136,7 @@ def _trimmed_chunks(chunks: list[pa.Array]) -> pa.ChunkedArray:
     per block), then stripped."""
     joined = pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
     chunks.clear()  # the blocks' copy is let go as soon as it is joined
-    return _trimmed(pa.chunked_array([joined]))
+    return stripped_column(pa.chunked_array([joined]))
 
 
 def _rows_of(keys: pa.ChunkedArray, ids: pa.ChunkedArray) -> pa.Array:
