@@ -126,6 +126,41 @@ def test_report_times_sort_in_utc():
     assert list(analysis.order_reported(frame.iloc[::-1])["claim_id"]) == ["a", "b"]
 
 
+def test_claims_sort_by_day_revision_untimed_utc_and_id_whatever_order_they_come_in():
+    """Many claims of a few days, some timed (offsets east and west of UTC), some not, a chain of
+    revisions: every shuffle sorts to the order the rules say, checked against a sort of the keys."""
+    import random
+
+    rng = random.Random(5)
+    ids = [f"c{i:02d}" for i in range(40)]
+    times = [pd.NA, "00:30+03:00", "23:30-02:00", "12:00+00:00", "12:00+05:30", "09:15-10:00", "01:00+14:00"]
+    frame = pd.DataFrame(
+        {
+            "claim_id": ids,
+            "revises": [pd.NA] * 30 + [f"c{i:02d}" for i in range(10)],  # c30..c39 revise c00..c09
+            "reported_on": pd.to_datetime([f"2024-05-{rng.randint(12, 14)}" for _ in ids]),
+            "reported_time": [rng.choice(times) for _ in ids],
+        }
+    )
+
+    def utc(t) -> float:
+        if pd.isna(t):
+            return 0.0
+        sign = 1 if t[5] == "+" else -1
+        return int(t[:2]) * 60 + int(t[3:5]) - sign * (int(t[6:8]) * 60 + int(t[9:11]))
+
+    depth = {c: int(pd.notna(r)) for c, r in zip(frame["claim_id"], frame["revises"], strict=True)}  # chains of one
+    expected = sorted(
+        frame.itertuples(index=False),
+        key=lambda r: (r.reported_on, depth[r.claim_id], pd.isna(r.reported_time), utc(r.reported_time), r.claim_id),
+    )
+    for seed in range(20):
+        shuffled = frame.sample(frac=1, random_state=seed)
+        got = analysis.order_reported(shuffled)
+        assert list(got["claim_id"]) == [r.claim_id for r in expected]
+        assert list(got.index) == list(range(len(frame)))
+
+
 def test_first_and_latest(claims):
     picked = analysis.first_and_latest(claims, "belgorod_strike_2024", "killed")
     assert list(picked["value_best"]) == [6, 17]

@@ -190,3 +190,32 @@ def test_a_broken_file_loaded_again_is_named_the_same_without_being_read_again(d
     with pytest.raises(DataValidationError) as second:
         load_table("claims", data)
     assert str(second.value) == str(first.value) and f"row {row}" in str(second.value)
+
+
+def test_the_joins_of_claims_and_mentions_are_made_once_for_the_same_checked_tables(data, monkeypatch):
+    """A kernel forked from a warm server takes ``load_claims``' join from the cache; an edit to a table
+    of the join (a claimant's name) makes it again, and a copy of the folder gets its own paths."""
+    from casualty_workbook.data.loading import load_weapon_mentions
+
+    joins = []
+    with_who = loading._with_who
+    monkeypatch.setattr(loading, "_with_who", lambda frame, memo: joins.append(1) or with_who(frame, memo))
+    first, mentions = load_claims(data), load_weapon_mentions(data)
+    first.loc[first.index[0], "claimant_name"] = "changed by a caller"
+    again = load_claims(data)
+    pd.testing.assert_frame_equal(load_weapon_mentions(data), mentions)
+    assert len(joins) == 2 and again.loc[again.index[0], "claimant_name"] != "changed by a caller"
+    claimant = again.loc[again.index[0], "claimant"]
+    set_cell(data, "claimants", claimant, "name", "A renamed claimant")
+    renamed = load_claims(data)
+    assert len(joins) == 3 and renamed.loc[renamed.index[0], "claimant_name"] == "A renamed claimant"
+    copy = copy_data(data.parent / "elsewhere")
+    assert load_claims(copy).attrs["path"] == str(copy / "claims.csv")
+
+
+def test_checking_ahead_with_joins_leaves_no_join_for_a_kernel_to_make(data, monkeypatch):
+    from casualty_workbook.data.loading import load_weapon_mentions
+
+    check_ahead(data, joins=True)
+    monkeypatch.setattr(loading, "_with_who", lambda frame, memo: pytest.fail("joined again"))
+    assert len(load_claims(data)) and len(load_weapon_mentions(data))

@@ -82,20 +82,38 @@ def report_time_label(reported_on: pd.Timestamp, reported_time: object) -> str:
     return f"{day}, {text[:5]} (UTC{text[5:]})"
 
 
+def _seconds(hh_mm: str) -> int:
+    return int(hh_mm[:2]) * 3600 + int(hh_mm[3:5]) * 60
+
+
+def _utc_seconds(reported_time: object) -> float:
+    """'18:46+03:00' → the time in UTC, in seconds from midnight of its day (15:46); no time → 0."""
+    if (
+        reported_time is None
+        or reported_time is pd.NA
+        or (isinstance(reported_time, float) and reported_time != reported_time)
+    ):
+        return 0.0
+    text = str(reported_time)
+    sign = {"+": 1, "-": -1}.get(text[5:6], 0)
+    return float(_seconds(text) - sign * (_seconds(text[6:]) if sign else 0))
+
+
 def order_reported(claims: pd.DataFrame) -> pd.DataFrame:
     """Claims in the order reported: by day; within a day a revision after the claim it revises,
-    then by the time given (compared in UTC), then by id. A claim with no time is never given one."""
-    times = claims["reported_time"] if "reported_time" in claims.columns else pd.Series(pd.NA, index=claims.index)
-    text = times.astype("string")
-    offset = pd.to_timedelta(
-        text.str[5:6].map({"+": 1, "-": -1}).astype("Float64").fillna(0).astype(float)
-        * (pd.to_timedelta(text.str[6:].fillna("00:00") + ":00")).dt.total_seconds(),
-        unit="s",
-    )
-    at_utc = pd.to_timedelta(text.str[:5].fillna("00:00") + ":00") - offset
-    keyed = claims.assign(_day=claims["reported_on"], _depth=_revision_depth(claims), _utc=at_utc, _untimed=text.isna())
-    keyed = keyed.sort_values(["_day", "_depth", "_untimed", "_utc", "claim_id"], kind="stable")
-    return keyed.drop(columns=["_day", "_depth", "_utc", "_untimed"]).reset_index(drop=True)
+    then by the time given (compared in UTC), then by id. A claim with no time is never given one.
+
+    Sorted with numpy's stable ``lexsort`` on the keys (an event's few claims: pandas' sort of a
+    frame of keys costs ten times as much)."""
+    times = claims["reported_time"].tolist() if "reported_time" in claims.columns else [pd.NA] * len(claims)
+    untimed = np.array([pd.isna(t) for t in times], dtype=bool)
+    at_utc = np.array([_utc_seconds(t) for t in times], dtype=float)
+    days = claims["reported_on"].to_numpy(dtype="datetime64[ns]")
+    day_keys = np.where(np.isnat(days), np.iinfo(np.int64).max, days.view(np.int64))  # a missing day last
+    _, id_keys = np.unique(claims["claim_id"].astype(str).to_numpy(dtype=object), return_inverse=True)
+    depth = _revision_depth(claims).to_numpy()
+    order = np.lexsort((id_keys, at_utc, untimed, depth, day_keys))  # the last key sorts first
+    return claims.take(order).reset_index(drop=True)
 
 
 def revision_history(claims: pd.DataFrame, event: str, metric: str) -> pd.DataFrame:

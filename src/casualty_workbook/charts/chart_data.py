@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from casualty_workbook.analysis.tables import format_value, with_labels
 from casualty_workbook.core.exceptions import WorkbookError
-from casualty_workbook.core.spreadsheet import csv_bytes as export_bytes
+from casualty_workbook.core.spreadsheet import text_csv_bytes
 from casualty_workbook.data.provenance import counted_apart
 
 COLUMNS = (
@@ -115,25 +115,23 @@ def _date(value: object) -> str:
     return f"{day} {stamp.hour:02d}:{stamp.minute:02d}" if (stamp.hour or stamp.minute) else day
 
 
+def _text_cells(column: str, values: pd.Series) -> list[str]:
+    if column in NUMERIC or column in ("panel", "latitude", "longitude") or pd.api.types.is_numeric_dtype(values):
+        return [_number(v) for v in values]
+    if column == "date" or pd.api.types.is_datetime64_any_dtype(values):
+        return [_date(v) for v in values]
+    return ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
 def as_text(table: pd.DataFrame) -> pd.DataFrame:
     """Every cell as the text the CSV holds: numbers without trailing zeros, dates ISO, missing empty."""
-    text = pd.DataFrame(index=table.index)
-    for column in table.columns:
-        values = table[column]
-        if column in NUMERIC or column in ("panel", "latitude", "longitude") or pd.api.types.is_numeric_dtype(values):
-            text[column] = [_number(v) for v in values]
-        elif column == "date" or pd.api.types.is_datetime64_any_dtype(values):
-            text[column] = [_date(v) for v in values]
-        else:
-            text[column] = [
-                "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values
-            ]
-    return text
+    return pd.DataFrame({c: _text_cells(c, table[c]) for c in table.columns}, index=table.index, dtype=object)
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """The table as spreadsheet-safe UTF-8 CSV bytes (formula-like cells neutralised)."""
-    return export_bytes(as_text(table))
+    """The table as spreadsheet-safe UTF-8 CSV bytes (formula-like cells neutralised): ``as_text``'s cells,
+    written without building a frame of them (a chart's few rows cost more as a frame than as text)."""
+    return text_csv_bytes([str(c) for c in table.columns], [_text_cells(c, table[c]) for c in table.columns])
 
 
 # ---- rows for the workbook's charts ----------------------------------------------------------------

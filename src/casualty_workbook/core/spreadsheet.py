@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,21 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     handle = io.StringIO(newline="")
     # CRLF, as RFC 4180 and spreadsheets expect; it also makes the writer quote any cell holding \r or \n.
     neutralise_formulas(frame).to_csv(handle, index=False, lineterminator="\r\n")
+    return handle.getvalue().encode("utf-8")
+
+
+def _neutralised(cell: str) -> str:
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def text_csv_bytes(header: list[str], columns: list[list[str]]) -> bytes:
+    """Columns of text cells (each a list of str, all of one length) as ``csv_bytes`` writes the frame of
+    them, byte for byte, without building the frame: the same writer (the csv module's, as pandas uses
+    it), formulas neutralised, CRLF."""
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(zip(*([_neutralised(cell) for cell in cells] for cells in columns), strict=True))
     return handle.getvalue().encode("utf-8")
 
 

@@ -334,6 +334,9 @@ class TableCache:
     broke (its ``checked`` key then misses) is not read and checked cell by cell again: only its rules
     across tables run. Problems are kept too, so a broken file named again is named as fast.
 
+    ``joined``: ``load_claims``' and ``load_weapon_mentions``' joins, by the folder and the ``checked``
+    entries they joined: a kernel forked from a warm server takes them instead of joining four tables again.
+
     One instance, ``TABLE_CACHE``, lives as long as the process; each part keeps at most ``MAX_ENTRIES``
     tables, the oldest going first.
     """
@@ -343,6 +346,7 @@ class TableCache:
     def __init__(self) -> None:
         self.checked: OrderedDict[tuple, _Checked] = OrderedDict()
         self.cells: OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[Problem, ...]]] = OrderedDict()
+        self.joined: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
 
     @staticmethod
     def get(cache: OrderedDict, key: tuple | None):
@@ -365,6 +369,7 @@ class TableCache:
     def clear(self) -> None:
         self.checked.clear()
         self.cells.clear()
+        self.joined.clear()
 
 
 TABLE_CACHE = TableCache()
@@ -537,9 +542,13 @@ def _raise_failures(failures: dict[str, list[DataValidationError]]) -> None:
         raise InvalidDataFiles(errors)
 
 
-def _load_checked(name: str, data_dir: str | Path | None, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _load_checked(
+    name: str, data_dir: str | Path | None, memo: dict[str, pd.DataFrame], checked: dict[str, _Checked] | None = None
+) -> pd.DataFrame:
     failures: dict[str, list[DataValidationError]] = {}
-    frame = _load(name, Path(data_dir) if data_dir else default_data_dir(), memo, failures, {})
+    frame = _load(
+        name, Path(data_dir) if data_dir else default_data_dir(), memo, failures, {} if checked is None else checked
+    )
     _raise_failures(failures)
     return frame
 
@@ -583,11 +592,15 @@ def _record_verdict(folder: Path, checked: dict[str, _Checked]) -> None:
     record_verdict(folder, digests)
 
 
-def check_ahead(data_dir: str | Path | None = None) -> None:
-    """Check every table now, so that later loads here, and in processes forked from here, take them
+def check_ahead(data_dir: str | Path | None = None, *, joins: bool = False) -> None:
+    """Check every table now (and, with ``joins``, join the claims and the mentions as ``load_claims`` and
+    ``load_weapon_mentions`` do), so that later loads here, and in processes forked from here, take them
     from the cache; records nothing as read, and a table with problems is simply not kept."""
     with provenance.reads_not_recorded(), contextlib.suppress(WorkbookError):
         load_all(data_dir)  # a table with problems is reported by the load that needs it
+        if joins:
+            load_claims(data_dir)
+            load_weapon_mentions(data_dir)
 
 
 def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -606,16 +619,39 @@ def _with_who(frame: pd.DataFrame, memo: dict[str, pd.DataFrame]) -> pd.DataFram
     return joined
 
 
+def _joined(name: str, data_dir: str | Path | None, join: Callable[[dict[str, pd.DataFrame]], pd.DataFrame]):
+    """``join`` of table ``name`` and the tables it refers to (``memo``), from ``TABLE_CACHE.joined`` when
+    the same checked tables of the same folder were joined before here. Every table is loaded either way:
+    its files are hashed and recorded as read, and a changed one is read afresh (its entry, and so the key,
+    is new)."""
+    memo: dict[str, pd.DataFrame] = {}
+    checked: dict[str, _Checked] = {}
+    frame = _load_checked(name, data_dir, memo, checked)
+    key = None
+    if set(memo) <= set(checked):  # every table of the join came from, or went into, the cache
+        key = (name, frame.attrs["path"], tuple(sorted((n, checked[n].serial) for n in memo)))
+    known = TABLE_CACHE.get(TABLE_CACHE.joined, key)
+    if known is None:
+        known = join(memo)
+        if key is not None:
+            TABLE_CACHE.remember(TABLE_CACHE.joined, key, known)
+    return _copy(known, Path(frame.attrs["path"]))
+
+
+def _claims_joined(memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return _with_who(memo["claims"], memo)
+
+
+def _mentions_joined(memo: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    systems = memo["weapon_systems"][["system_id", "canonical_name", "type", "origin"]]
+    return _with_who(memo["weapon_mentions"], memo).merge(systems, on="system_id", how="left")
+
+
 def load_claims(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Claims joined with who said them, who published them and the event's name."""
-    memo: dict[str, pd.DataFrame] = {}
-    claims = _load_checked("claims", data_dir, memo)
-    return _with_who(claims, memo)
+    return _joined("claims", data_dir, _claims_joined)
 
 
 def load_weapon_mentions(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Weapon mentions joined with their canonical system, who said them and who published them."""
-    memo: dict[str, pd.DataFrame] = {}
-    mentions = _load_checked("weapon_mentions", data_dir, memo)
-    systems = memo["weapon_systems"][["system_id", "canonical_name", "type", "origin"]]
-    return _with_who(mentions, memo).merge(systems, on="system_id", how="left")
+    return _joined("weapon_mentions", data_dir, _mentions_joined)

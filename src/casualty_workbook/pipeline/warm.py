@@ -226,9 +226,10 @@ def serve() -> None:
             import_module(name)
     # The tables are checked once here, not once per report: every kernel forked from this server
     # finds them in loading's cache (keyed by each file's content hash, so a file edited since is
-    # read afresh; nothing is recorded as read, so each report's record is its own).
+    # read afresh; nothing is recorded as read, so each report's record is its own). The claims and
+    # mentions are joined here too, as most reports load them joined.
     with contextlib.suppress(Exception):
-        import_module("casualty_workbook.data.loading").check_ahead()
+        import_module("casualty_workbook.data.loading").check_ahead(joins=True)
     with contextlib.suppress(Exception):  # every report records them: read once, here
         import_module("casualty_workbook.data.provenance").package_versions()
     signal.signal(signal.SIGCHLD, _reap)  # no zombies; and waiting adds the kernels' CPU time to ours
