@@ -21,8 +21,9 @@ from casualty_workbook.core.paths import file_problem
 
 BOM = b"\xef\xbb\xbf"
 # Bytes Arrow parses as one block (its default is 1 MiB). Each block becomes a chunk of every column, and
-# each later step (stripping, the checks) pays a little per chunk: a million claims are 48 chunks, not 190.
-# Files of two blocks or more are still parsed on both cores.
+# each later step (stripping, the checks; a round of the export's kernels) pays a little per chunk: a
+# million claims are 48 chunks, not 190. Files of two blocks or more are still parsed on both cores, and
+# a block's text is all the export holds of a column it reduces as it reads (the notes).
 BLOCK_BYTES = 4 << 20
 # Files at least this large are read ahead: below it, reading costs less than the thread's start.
 READ_AHEAD_BYTES = 8 << 20
@@ -38,26 +39,43 @@ def arrow_table(raw: bytes, *, empty_as_missing: bool = False):
     except ImportError:
         return None
     body = memoryview(raw)[len(BOM) :] if raw.startswith(BOM) else raw  # no copy of a large file
-    header = next(csv.reader(io.StringIO(bytes(body[:65536]).decode("utf-8", errors="replace"))), [])
-    if not header or len(set(header)) != len(header):
+    header = written_header(bytes(body[:65536]))
+    if header is None:
         return None
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=empty_as_missing,
-                quoted_strings_can_be_null=empty_as_missing,
-                null_values=[""],
-            ),
-        )
+        table = pacsv.read_csv(pa.BufferReader(body), **text_csv_options(header, empty_as_missing=empty_as_missing))
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
     if table.column_names != header:
         return None
     return table, header
+
+
+def written_header(head: bytes) -> list[str] | None:
+    """The header row as written: csv's reading of the first line of ``head`` (a file's first bytes, a
+    UTF-8 BOM dropped); None when it is empty or names a column twice (the careful reader names that)."""
+    head = head[len(BOM) :] if head.startswith(BOM) else head
+    header = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace"))), [])
+    return header if header and len(set(header)) == len(header) else None
+
+
+def text_csv_options(names: list[str], *, empty_as_missing: bool = True, include: list[str] | None = None) -> dict:
+    """Arrow's CSV options for every cell of the columns ``names`` as text (an empty one missing, with
+    ``empty_as_missing``), a quoted cell may hold a newline; ``include``: the columns kept, all if None."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    return {
+        "read_options": pacsv.ReadOptions(block_size=BLOCK_BYTES),
+        "parse_options": pacsv.ParseOptions(newlines_in_values=True),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            include_columns=include,
+            strings_can_be_null=empty_as_missing,
+            quoted_strings_can_be_null=empty_as_missing,
+            null_values=[""],
+        ),
+    }
 
 
 def stripped_column(cells):

@@ -16,8 +16,6 @@ None, and the export loads and checks the folder as usual.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from casualty_workbook.data.arrow_text import BOM, stripped_column
+from casualty_workbook.data.arrow_text import stripped_column, text_csv_options, written_header
 
 # The columns of each table the export reads (and nothing else: the claims' derivation, an event's
 # description, stay on disk).
@@ -74,18 +72,12 @@ READ = {
 }
 COUNTS = ("value_low", "value_best", "value_high")
 COORDINATES = ("latitude", "longitude")
-# Bytes of a file parsed at a time: fewer, larger blocks cost less per block (each is a round of kernels
-# here), and a block's text is all that is held of a column the export reduces as it reads (the notes).
-BLOCK_BYTES = 4 << 20
 
 
 def _written_header(path: Path) -> list[str] | None:
-    """The header row as the loader reads it (``arrow_text.arrow_table``): csv's reading of the first line."""
+    """The header row as the loader reads it (``arrow_text.written_header``)."""
     with open(path, "rb") as handle:
-        head = handle.read(65536)
-    head = head[len(BOM) :] if head.startswith(BOM) else head
-    header = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace"))), [])
-    return header if header and len(set(header)) == len(header) else None
+        return written_header(handle.read(65536))
 
 
 def read_columns(
@@ -107,18 +99,7 @@ def read_columns(
     raw = [written[column] for column in columns]
     chunks: dict[str, list[pa.Array]] = {column: [] for column in columns}
     try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in raw},
-                include_columns=raw,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
+        reader = pacsv.open_csv(path, **text_csv_options(raw, include=raw))
         for batch in reader:
             for column, name in zip(columns, raw, strict=True):
                 cells = batch.column(name)
