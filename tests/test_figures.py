@@ -178,9 +178,10 @@ def test_a_style_without_a_tight_box_saves_the_whole_figure(tmp_path):
         assert image.size == (round(fig.get_figwidth() * dpi), round(fig.get_figheight() * dpi))
 
 
-def test_the_png_is_compressed_at_zlibs_default_level(tmp_path):
-    """zlib's level 9 cost seven times level 6's time for files about 11% smaller: the PNG's zlib stream
-    says which level wrote it (FLEVEL, the top two bits of its second byte: 2 is the default, 3 the most)."""
+def test_the_png_is_compressed_at_zlibs_level_4(tmp_path):
+    """Level 4 wrote files 2.5% larger than zlib's default (6) in three quarters of its time; level 9 took six
+    times as long. The PNG's zlib stream says which kind of level wrote it (FLEVEL, the top two bits of its
+    second byte: 0 the fastest, 1 levels 2 to 5, 2 the default, 3 the most)."""
     png = save_figure(_figure(), "f", tmp_path)[0].read_bytes()
     idat = png.index(b"IDAT") + 4
-    assert png[idat + 1] >> 6 == 2
+    assert png[idat + 1] >> 6 == 1

@@ -17,7 +17,8 @@ from casualty_workbook.core.files import atomic_write
 from casualty_workbook.core.notebook_outputs import FIGURE_MIME
 
 FORMATS = ("png", "svg")
-PNG_COMPRESS_LEVEL = 6
+# zlib's level for the PNG (see _write_png)
+PNG_COMPRESS_LEVEL = 4
 # Metadata that would change between runs or machines is left out, so output is byte-identical.
 _METADATA = {
     "png": {"Software": None},
@@ -112,8 +113,9 @@ def _write_png(fig: plt.Figure, handle, box: Bbox | str) -> None:
     indexed[inked] = nearest[:-1][where]
     image = Image.fromarray(indexed.reshape(rgba.shape[:2]), mode="P")
     image.putpalette(colours.astype(np.uint8).ravel().tolist())
-    # zlib's own default level: level 9 took seven times as long (a quarter of a report's saving) for
-    # files about 11% smaller.
+    # zlib's level 4: on the workbook's charts it wrote files 2.5% larger than the default level 6 in three
+    # quarters of the time (12.9 against 16.7 ms a chart), level 3 files 14% larger, level 9 files 11%
+    # smaller in six times the time.
     image.save(handle, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
 
 
