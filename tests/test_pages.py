@@ -254,3 +254,51 @@ def test_the_table_library_is_written_once_and_its_mode_mended(tmp_path):
     os.chmod(path, 0o600)  # as written before files took the user's umask
     write_shared_script(tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE
+
+
+def test_a_figures_sources_tab_lists_each_source_its_table_cites_once_with_what_the_table_says():
+    """A cell may cite several sources (';'); each is listed once, by id, with its title, publisher, date and
+    address, or the reason it has none; a source the table does not hold is still named by its id."""
+    import pandas as pd
+
+    from casualty_workbook.data.loading import load_table
+    from casualty_workbook.publish.pages import SourceBook, _sources_of, reader_columns
+
+    book = SourceBook.of(load_table("sources", REPO / "data"))
+    table = pd.DataFrame({"source": ["dagens_2024; seed_report", "dagens_2024", "not_a_source", ""]})
+    listed = _sources_of(table, book)
+    assert [entry["id"] for entry in listed] == ["dagens_2024", "not_a_source", "seed_report"]
+    dagens, unknown, seed = listed
+    assert dagens == {
+        "id": "dagens_2024",
+        "title": "Death Toll Rises to 17 After Building Collapse in Belgorod",
+        "publisher": "Dagens",
+        "date": "14 May 2024",
+        "url": "https://dagens.com/news/death-toll-rises-to-17-after-building-collapse-in-belgorod",
+        "why_no_url": "",
+    }
+    assert seed["url"] == "" and seed["why_no_url"].startswith("The text as received names no outlet")
+    assert seed["date"] == "13 May 2024"
+    assert unknown == {"id": "not_a_source", "title": "", "publisher": "", "date": "", "url": "", "why_no_url": ""}
+    shown = reader_columns(table, book.publishers)
+    assert shown["Source"].tolist() == ["Dagens; No outlet named (report as received)", "Dagens", "not_a_source", ""]
+
+
+def test_a_source_without_title_publisher_or_date_is_listed_with_empty_fields():
+    import pandas as pd
+
+    from casualty_workbook.publish.pages import SourceBook, _sources_of
+
+    sources = pd.DataFrame(
+        {
+            "source_id": pd.array(["s1"], dtype="string"),
+            "title": pd.array([pd.NA], dtype="string"),
+            "publisher": pd.array([pd.NA], dtype="string"),
+            "published": pd.to_datetime([None]),
+            "url": pd.array([pd.NA], dtype="string"),
+            "no_url_reason": pd.array(["not recorded"], dtype="string"),
+        }
+    )
+    assert _sources_of(pd.DataFrame({"source": ["s1"]}), SourceBook.of(sources)) == [
+        {"id": "s1", "title": "", "publisher": "", "date": "", "url": "", "why_no_url": "not recorded"}
+    ]

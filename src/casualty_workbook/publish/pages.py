@@ -30,6 +30,7 @@ import html
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -157,17 +158,18 @@ DATA_HEADINGS = {
 }
 
 
-def reader_columns(table: pd.DataFrame, sources: pd.DataFrame | None = None) -> pd.DataFrame:
+def reader_columns(table: pd.DataFrame, publishers: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A figure's table as a reader reads it: ``DATA_HEADINGS``' order and headings, codes in words
-    (statuses, metrics, wordings, populations; a source by its publisher), any other column after them."""
+    (statuses, metrics, wordings, populations; a source by its publisher, from ``publishers``: source id →
+    publisher, ``SourceBook.publishers``), any other column after them."""
     words = {
         "status": STATUS_WORDS,
         "metric": METRIC_WORDS,
         "qualifier": QUALIFIER_WORDS,
         "category": POPULATION_LABELS,
     }
-    if sources is not None and len(sources) and "publisher" in sources.columns:
-        words["source"] = dict(zip(sources["source_id"].astype(str), sources["publisher"].astype(str), strict=False))
+    if publishers:
+        words["source"] = publishers
     shown = table.copy()
     for column, mapping in words.items():
         if column in shown.columns:
@@ -204,7 +206,46 @@ def data_table_html(table: pd.DataFrame, table_id: str) -> str:
     )
 
 
-def _sources_of(table: pd.DataFrame, sources: pd.DataFrame) -> list[dict]:
+@dataclass(frozen=True)
+class SourceBook:
+    """The sources table as a page looks it up, made once per page (not once per figure: an import
+    can leave thousands of sources): each source's publisher, and its entry in a Sources tab."""
+
+    publishers: dict[str, str]
+    entries: dict[str, dict[str, str]]
+
+    @classmethod
+    def of(cls, sources: pd.DataFrame) -> SourceBook:
+        if not len(sources) or "source_id" not in sources.columns:
+            return cls({}, {})
+        publishers = (
+            dict(zip(sources["source_id"].astype(str), sources["publisher"].astype(str), strict=False))
+            if "publisher" in sources.columns
+            else {}
+        )
+        entries = {}
+        for row in sources.drop_duplicates("source_id").to_dict("records"):
+            published, url, why = row.get("published"), row.get("url"), row.get("no_url_reason")
+            entries[str(row["source_id"])] = {
+                "title": _text(row.get("title")),
+                "publisher": _text(row.get("publisher")),
+                "date": "" if pd.isna(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
+                "url": str(url) if isinstance(url, str) and url else "",
+                "why_no_url": str(why) if isinstance(why, str) else "",
+            }
+        return cls(publishers, entries)
+
+
+def _text(value: object) -> str:
+    """A cell as text for a reader: a missing value (None, NaN, NA) as ''."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+_UNLISTED = {"title": "", "publisher": "", "date": "", "url": "", "why_no_url": ""}
+
+
+def _sources_of(table: pd.DataFrame, book: SourceBook) -> list[dict]:
+    """The Sources tab of a figure: each source its table cites (a cell may cite several, by ';'), by id."""
     ids = sorted(
         {
             part.strip()
@@ -213,32 +254,14 @@ def _sources_of(table: pd.DataFrame, sources: pd.DataFrame) -> list[dict]:
             if part.strip()
         }
     )
-    by_id = sources.set_index("source_id") if len(sources) else pd.DataFrame()
-    listed = []
-    for source_id in ids:
-        if source_id in getattr(by_id, "index", []):
-            row = by_id.loc[source_id]
-            published = row.get("published")
-            listed.append(
-                {
-                    "id": source_id,
-                    "title": str(row.get("title") or ""),
-                    "publisher": str(row.get("publisher") or ""),
-                    "date": "" if pd.isna(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
-                    "url": str(row.get("url")) if isinstance(row.get("url"), str) and row.get("url") else "",
-                    "why_no_url": str(row.get("no_url_reason")) if isinstance(row.get("no_url_reason"), str) else "",
-                }
-            )
-        else:
-            listed.append({"id": source_id, "title": "", "publisher": "", "date": "", "url": "", "why_no_url": ""})
-    return listed
+    return [{"id": source_id, **book.entries.get(source_id, _UNLISTED)} for source_id in ids]
 
 
-def _load_sources(data_dir: Path | None) -> pd.DataFrame:
+def _load_sources(data_dir: Path | None) -> SourceBook:
     try:
-        return load_table("sources", data_dir)
+        return SourceBook.of(load_table("sources", data_dir))
     except Exception:  # noqa: BLE001 - a page without a sources list is better than no page: the figure's CSV still names them
-        return pd.DataFrame(columns=["source_id"])
+        return SourceBook({}, {})
 
 
 def _image_tag(data: str, mime: str, alt: str) -> str:
@@ -276,7 +299,7 @@ def _join(value) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _cells(nb, report_id: str, out_dir: Path, sources: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+def _cells(nb, report_id: str, out_dir: Path, sources: SourceBook) -> tuple[list[dict], list[dict]]:
     """The page's blocks in notebook order, and the figures among them."""
     blocks: list[dict] = []
     figures: list[dict] = []
@@ -344,7 +367,7 @@ def readable_width(out_dir: Path, name: str) -> int | None:
     return math.ceil(READABLE_PX * width / (min(sizes) * png_px_per_point))
 
 
-def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFrame, number: int) -> dict:
+def _figure_block(name: str, report_id: str, out_dir: Path, sources: SourceBook, number: int) -> dict:
     files = read_figure(out_dir, name)
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", name)
     return {
@@ -356,7 +379,7 @@ def _figure_block(name: str, report_id: str, out_dir: Path, sources: pd.DataFram
         "csv": f"{report_id}/{name}.csv",
         "rows": len(files.table),
         "readable": readable_width(out_dir, name),
-        "table": data_table_html(reader_columns(files.table, sources), f"data-{slug}")
+        "table": data_table_html(reader_columns(files.table, sources.publishers), f"data-{slug}")
         if len(files.table.columns)
         else "",
         "sources": _sources_of(files.table, sources),
