@@ -90,6 +90,8 @@ def drawn(tmp_path_factory) -> list[Drawn]:
     reports = read_catalogue(ROOT / "catalogue.yml", ROOT / "notebooks")
     out: list[Drawn] = []
     with pytest.MonkeyPatch.context() as monkeypatch:
+        # every figure of the catalogue stays open to be measured: pyplot's warning at 20 says nothing here
+        monkeypatch.setitem(plt.rcParams, "figure.max_open_warning", 0)
         for report in reports:
             out += run_report(report, monkeypatch, tmp_path_factory.mktemp("figures"))
     for made in out:
