@@ -161,6 +161,40 @@ def test_claims_sort_by_day_revision_untimed_utc_and_id_whatever_order_they_come
         assert list(got.index) == list(range(len(frame)))
 
 
+def test_a_claims_revision_depth_counts_the_claims_above_it_in_the_table_whatever_the_order():
+    """Depth: 0 for a claim that revises nothing in the table (or a claim outside it), else its parent's plus one.
+    Random forests of chains in shuffled order, one chain thousands long, against the definition followed
+    claim by claim."""
+    import random
+
+    from casualty_workbook.analysis.tables import _revision_depth
+
+    rng = random.Random(11)
+    for size in (1, 2, 15, 200, 3000):
+        ids = [f"k{i:05d}" for i in range(size)]
+        # each claim revises an earlier one, nothing, a claim outside the table, or (for 3000) the one before
+        revises = [
+            (ids[i - 1] if i else pd.NA)
+            if size == 3000
+            else rng.choice([pd.NA, "outside", ids[rng.randrange(i)] if i else pd.NA, ids[i - 1] if i else pd.NA])
+            for i in range(size)
+        ]
+        frame = pd.DataFrame({"claim_id": ids, "revises": pd.array(revises, dtype="string")})
+        frame = frame.sample(frac=1, random_state=size).reset_index(drop=True)
+        parent = dict(zip(frame["claim_id"], frame["revises"], strict=True))
+
+        def depth_of(claim_id: str, parent: dict = parent) -> int:
+            depth = 0
+            while isinstance(parent.get(claim_id), str) and parent[claim_id] in parent:
+                claim_id, depth = parent[claim_id], depth + 1
+            return depth
+
+        assert list(_revision_depth(frame)) == [depth_of(c) for c in frame["claim_id"]]
+    assert max(_revision_depth(frame)) == 2999
+    looped = pd.DataFrame({"claim_id": ["a", "b", "c"], "revises": ["c", "a", "b"]})  # refused on load; still ends
+    assert sorted(_revision_depth(looped)) == [0, 1, 2]
+
+
 def test_first_and_latest(claims):
     picked = analysis.first_and_latest(claims, "belgorod_strike_2024", "killed")
     assert list(picked["value_best"]) == [6, 17]

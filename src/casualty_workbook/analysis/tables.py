@@ -59,18 +59,33 @@ def event_claims(
     return ordered.sort_values("metric", key=lambda s: s.astype(str), kind="stable").reset_index(drop=True)
 
 
-def _revision_depth(claims: pd.DataFrame) -> pd.Series:
-    """How many revisions back each claim's chain runs (0 for a claim that revises nothing here)."""
-    step = claims.set_index("claim_id")["revises"]
-    step = step[step.isin(list(step.index))]
-    depth = pd.Series(0, index=claims["claim_id"].to_numpy())
-    current = step.copy()
-    for _ in range(len(step)):  # a chain is at most as long as the table (cycles are refused on load)
-        if current.empty:
-            break
-        depth[current.index] += 1
-        current = current.map(step).dropna()
-    return pd.Series(depth.to_numpy(), index=claims.index)
+def _revision_depth(claims: pd.DataFrame) -> np.ndarray:
+    """How many revisions back each claim's chain runs, in ``claims``' row order (0 for a claim that
+    revises nothing here: a claim it names outside ``claims`` does not count).
+
+    Linear in the claims: each claim's depth is its parent's plus one, found by walking up only as far
+    as a claim already measured. (Counting hop by hop with pandas' labels cost a pass over the whole
+    index per step of the longest chain: 16 s for 225,000 claims whose longest chain is 148 long.)
+    Cycles are refused on load (a subset of an acyclic chain has none); one let through still ends.
+    """
+    ids = claims["claim_id"].astype(str).tolist()
+    position = {claim_id: i for i, claim_id in enumerate(ids)}
+    parents = [position.get(r, -1) if isinstance(r, str) else -1 for r in claims["revises"].tolist()]
+    unmeasured, walking = -1, -2
+    depth = [unmeasured] * len(ids)
+    for start in range(len(ids)):
+        chain = []
+        node = start
+        while node >= 0 and depth[node] == unmeasured:
+            depth[node] = walking
+            chain.append(node)
+            node = parents[node]
+        # the first claim measured above, or past the chain's root (or, were a cycle ever let through, the
+        # claim met again: the walk ends there rather than going round for ever)
+        known = depth[node] if node >= 0 and depth[node] >= 0 else -1
+        for offset, member in enumerate(reversed(chain), start=1):
+            depth[member] = known + offset
+    return np.asarray(depth, dtype=np.int64)
 
 
 def report_time_label(reported_on: pd.Timestamp, reported_time: object) -> str:
@@ -111,7 +126,7 @@ def order_reported(claims: pd.DataFrame) -> pd.DataFrame:
     days = claims["reported_on"].to_numpy(dtype="datetime64[ns]")
     day_keys = np.where(np.isnat(days), np.iinfo(np.int64).max, days.view(np.int64))  # a missing day last
     _, id_keys = np.unique(claims["claim_id"].astype(str).to_numpy(dtype=object), return_inverse=True)
-    depth = _revision_depth(claims).to_numpy()
+    depth = _revision_depth(claims)
     order = np.lexsort((id_keys, at_utc, untimed, depth, day_keys))  # the last key sorts first
     return claims.take(order).reset_index(drop=True)
 
