@@ -493,6 +493,34 @@ def test_a_source_line_is_at_most_two_lines_and_says_where_the_full_list_is(clai
     assert charts.source_line(few) == provenance.claim_source_line(few)  # a short one is kept whole
 
 
+def test_the_source_line_names_each_claimant_outlet_and_day_once_in_order_whatever_the_rows(claims):
+    """The real claims and random picks of them (repeats, shuffles, a day or a name missing) give the line
+    that pandas' drop_duplicates and sort_values give, the missing last."""
+    import random
+
+    def by_pandas(frame: pd.DataFrame) -> str:
+        parts = (
+            frame.assign(_date=frame["reported_on"].map(provenance._format_date))[
+                ["claimant_name", "publisher", "_date"]
+            ]
+            .drop_duplicates()
+            .sort_values(["claimant_name", "publisher", "_date"])
+        )
+        text = "; ".join(f"{c}, via {p}, {d}" for c, p, d in parts.itertuples(index=False))
+        return f"Source: {text}." if text else ""
+
+    assert provenance.claim_source_line(claims) == by_pandas(claims)
+    assert provenance.claim_source_line(claims.iloc[:0]) == ""
+    rng = random.Random(8)
+    for seed in range(30):
+        picked = claims.sample(n=rng.randint(1, 40), replace=True, random_state=seed).reset_index(drop=True)
+        if seed % 3 == 0:
+            picked.loc[rng.randrange(len(picked)), "reported_on"] = pd.NaT
+        if seed % 5 == 0:
+            picked.loc[rng.randrange(len(picked)), "publisher"] = pd.NA
+        assert provenance.claim_source_line(picked) == by_pandas(picked), seed
+
+
 def test_every_label_names_its_population_where_it_is_not_everyone(claims):
     missing = analysis.event_claims(claims, "belgorod_strike_2024", metrics=("missing",))
     assert set(missing["population"]) == {"children"}
