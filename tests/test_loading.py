@@ -533,3 +533,14 @@ def test_a_failing_load_leaves_no_thread_of_its_own_running(tmp_path, monkeypatc
     with pytest.raises(DataValidationError):
         load_table("claims", data_dir)
     assert sorted(finished) == ["hash", "quotes"]
+
+
+def test_a_missing_cell_is_none_nan_nat_or_na_never_a_string():
+    import math
+
+    import pandas as pd
+
+    from casualty_workbook.data.missing import is_missing
+
+    assert all(is_missing(v) for v in (None, math.nan, pd.NA, pd.NaT, float("nan")))
+    assert not any(is_missing(v) for v in ("", "nan", "NA", 0, 0.0, False, pd.Timestamp("2024-05-13")))

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from casualty_workbook.analysis.tables import format_value, with_labels
 from casualty_workbook.core.exceptions import WorkbookError
 from casualty_workbook.core.spreadsheet import text_csv_bytes
+from casualty_workbook.data.missing import is_missing
 from casualty_workbook.data.provenance import counted_apart
 
 COLUMNS = (
@@ -105,7 +106,7 @@ def _number(value: object) -> str:
 
 
 def _date(value: object) -> str:
-    if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return ""
     if isinstance(value, str):
         return value

@@ -17,6 +17,7 @@ from casualty_workbook.core.exceptions import DataValidationError, Problem
 from casualty_workbook.core.notebook_outputs import PROVENANCE_MIME
 from casualty_workbook.core.paths import check_file
 from casualty_workbook.data import read_log
+from casualty_workbook.data.missing import is_missing
 from casualty_workbook.data.schemas import OHCHR_CATEGORIES
 
 REPORTED_PACKAGES = ("casualty-workbook", "pandas", "matplotlib", "seaborn", "pandera", "papermill", "numpy")
@@ -177,7 +178,7 @@ def format_day(value: str) -> str:
 
 
 def _format_date(value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return "date unknown"
     stamp = pd.Timestamp(value)
     return f"{stamp.day} {stamp.strftime('%B %Y')}"
@@ -185,8 +186,7 @@ def _format_date(value: object) -> str:
 
 def _missing_last(value: object) -> tuple[bool, object]:
     """A sort key that puts a missing value after every other, as pandas' sort does."""
-    missing = value is None or (not isinstance(value, str) and pd.isna(value))
-    return (True, "") if missing else (False, value)
+    return (True, "") if is_missing(value) else (False, value)
 
 
 def claim_source_line(claims: pd.DataFrame) -> str:

@@ -47,6 +47,7 @@ from pygments.lexers.python import PythonLexer
 from casualty_workbook.core.files import FILE_MODE, atomic_write
 from casualty_workbook.core.notebook_outputs import FIGURE_MIME  # not from figures: that would import matplotlib here
 from casualty_workbook.data.loading import load_table
+from casualty_workbook.data.missing import is_missing
 from casualty_workbook.data.schemas import METRIC_WORDS, POPULATION_LABELS, QUALIFIER_WORDS, STATUS_WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -238,7 +239,7 @@ class SourceBook:
 
 def _text(value: object) -> str:
     """A cell as text for a reader: a missing value (None, NaN, NA) as ''."""
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return "" if is_missing(value) else str(value)
 
 
 _UNLISTED = {"title": "", "publisher": "", "date": "", "url": "", "why_no_url": ""}
