@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from casualty_workbook.data import provenance
+from casualty_workbook.data.missing import is_missing
 from casualty_workbook.data.running_counts import EVENT_PREFIX
 from casualty_workbook.data.schemas import ESTIMATES, STATUS_WORDS, STATUSES
 
@@ -103,11 +104,7 @@ def _seconds(hh_mm: str) -> int:
 
 def _utc_seconds(reported_time: object) -> float:
     """'18:46+03:00' → the time in UTC, in seconds from midnight of its day (15:46); no time → 0."""
-    if (
-        reported_time is None
-        or reported_time is pd.NA
-        or (isinstance(reported_time, float) and reported_time != reported_time)
-    ):
+    if is_missing(reported_time):
         return 0.0
     text = str(reported_time)
     sign = {"+": 1, "-": -1}.get(text[5:6], 0)
@@ -121,7 +118,7 @@ def order_reported(claims: pd.DataFrame) -> pd.DataFrame:
     Sorted with numpy's stable ``lexsort`` on the keys (an event's few claims: pandas' sort of a
     frame of keys costs ten times as much)."""
     times = claims["reported_time"].tolist() if "reported_time" in claims.columns else [pd.NA] * len(claims)
-    untimed = np.array([pd.isna(t) for t in times], dtype=bool)
+    untimed = np.array([is_missing(t) for t in times], dtype=bool)
     at_utc = np.array([_utc_seconds(t) for t in times], dtype=float)
     days = claims["reported_on"].to_numpy(dtype="datetime64[ns]")
     day_keys = np.where(np.isnat(days), np.iinfo(np.int64).max, days.view(np.int64))  # a missing day last
