@@ -446,7 +446,7 @@ def render(r: Results) -> str:
             "- (b) `.venv/bin/papermill <notebook> <out.ipynb> -k python3 --cwd notebooks --no-progress-bar "
             "-p <name> <value> … -p output_dir <tmp>` per report, one after another (no HTML pages).",
             f"- (c) reports/ and .build-state/ removed (what `make clean` removes that the build reads), then "
-            f"`{r.build.command}` timed as a whole: make, the CLI, validation, one kernel per core, "
+            f"`{r.build.command}` timed as a whole: make, the CLI, validation, one kernel more than the cores, "
             "HTML pages and the index included. The committed figures stay in place, as after `make clean`.",
             "- (d) the same command again with nothing changed.",
             f"- (e) one note cell of `{r.build.edit_file}` changed (new content each repetition), the same "

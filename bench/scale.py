@@ -5,7 +5,7 @@ For each count (10, 50, 200 by default) a copy of the project gets that many syn
 (``events.csv``), claims about each (``synthetic.synthetic_claims``, the real schema and rules)
 and a catalogue of one event report per event; then a clean ``workbook build`` is timed:
 
-  local        the default executor: one kernel per core, each forked from a warm server;
+  local        the default executor: one kernel more than the cores, each forked from a warm server;
   local, cold  the same with warm kernels turned off (WORKBOOK_WARM_KERNELS=0): a fresh kernel
                per report, as before warm kernels (only for the smaller counts: it is slow);
   dask 1 / 2   ``--executor dask`` with a LocalCluster of 1 and of 2 worker processes, at each

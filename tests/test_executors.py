@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, run_cli_here
 
 from casualty_workbook.core.paths import Layout
-from casualty_workbook.pipeline import warm
+from casualty_workbook.pipeline import executors, warm
 from casualty_workbook.pipeline.catalogue import Report
 from casualty_workbook.pipeline.executors import Execution, LocalExecutor, execute_report
 from casualty_workbook.pipeline.publish_outputs import publish_execution
@@ -264,6 +264,25 @@ def test_scheduler_without_the_dask_executor_is_an_error(project):
 def test_an_unknown_executor_is_refused(project):
     result = run_cli_here(project, "build", "--executor", "spark")
     assert result.returncode == 2 and "invalid choice: 'spark'" in result.stderr
+
+
+@pytest.mark.parametrize(("usable", "local", "dask"), [({0}, 2, 1), ({0, 1}, 3, 2), ({0, 2, 5, 7}, 5, 4)])
+def test_by_default_a_build_runs_a_kernel_more_than_its_usable_cores_and_a_cluster_a_worker_per_core(
+    monkeypatch, usable, local, dask
+):
+    """The cores this process may use, not the machine's (a container may allow two of its sixty-four)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(usable), raising=False)
+    assert executors.usable_cores() == len(usable)
+    assert (executors.default_jobs("local"), executors.default_jobs("dask")) == (local, dask)
+
+
+def test_where_the_usable_cores_are_unknown_the_machine_s_count_is_used(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert executors.default_jobs("local") == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert executors.default_jobs("local") == 5
 
 
 def test_the_no_op_build_imports_neither_dask_nor_the_kernel_machinery(built_copy):

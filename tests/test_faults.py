@@ -19,7 +19,7 @@ from conftest import REPO, cli_env, run_cli_here, tree_digest
 
 pytestmark = pytest.mark.slow
 
-# A failing or interrupted report meets these running beside it (two kernels at once by default): the
+# A failing or interrupted report meets these running beside it (several kernels at once by default): the
 # event report of the catalogue's lightest event, so that rebuilding it costs little.
 OTHERS = ("event_report--donbas_war_2014_2021", "provenance")
 SOME = ("context", *OTHERS)

@@ -102,7 +102,10 @@ def _add_build(add_parser: Callable[..., argparse.ArgumentParser], common: argpa
         "build; their figures go to figures/<report>/, pages to reports/.",
     )
     build.add_argument(
-        "--jobs", type=_positive("kernels"), default=None, help="kernels at once (default: one per core)"
+        "--jobs",
+        type=_positive("kernels"),
+        default=None,
+        help="kernels at once (default: one more than the usable cores)",
     )
     build.add_argument("--force", action="store_true", help="rebuild even reports whose inputs are unchanged")
     build.add_argument(

@@ -5,7 +5,7 @@
    last time. A report whose key and outputs match its last successful build is skipped, so a
    build with nothing changed only hashes files (no pandas, no papermill, no kernel).
 2. ``run``: for stale reports the data and parameters are checked before any kernel starts;
-   the reports run where the executor says (``executors``), one kernel per core by default.
+   the reports run where the executor says (``executors``), one kernel more than the cores by default.
 3. ``execute``: each report runs in its own kernel into a staging folder; a failure is told
    apart by its kind (a cell's error, a timeout, a dead kernel, a notebook that stopped early).
 4. ``publish``: only when a report succeeds are its figures and report files renamed into

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 import time
@@ -124,7 +123,9 @@ def _build(
         if not stale:
             return _all_up_to_date(reports, layout, state, started)
         _check_before_running(stale, layout, data_dir)
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(stale)))
+        from casualty_workbook.pipeline.executors import default_jobs  # loaded only when a report is stale
+
+        workers = max(1, min(jobs or default_jobs(executor), len(stale)))
         progress(
             f"Building {len(stale)} of {_count(len(reports), 'report')} with {_count(workers, 'kernel')} at once "
             f"({len(reports) - len(stale)} up to date)."

@@ -350,6 +350,26 @@ def _describe_task_failure(err: BaseException) -> str:
     return f"the task failed on its worker: {name}: {err}"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def default_jobs(kind: str) -> int:
+    """Reports at once when ``--jobs`` is not given.
+
+    ``local``: one kernel more than the usable cores. A kernel is idle for part of each report (its
+    start, its shutdown, the wait while the coordinator takes its results and renders the page), and the
+    spare kernel runs in those gaps: on 2 cores, builds of 200 event reports kept the CPUs busy 97% of
+    their wall time with 3 kernels against 91–92% with 2. ``dask``: a ``LocalCluster`` of one worker per
+    core (each worker runs one report at a time).
+    """
+    cores = usable_cores()
+    return cores + 1 if kind == "local" else cores
+
+
 def open_executor(kind: str, *, jobs: int, layout, scheduler: str | None = None):
     """The executor named on the command line, ready to use as a context manager."""
     if kind == "local":
