@@ -127,7 +127,7 @@ def test_a_figure_is_drawn_once_per_format(tmp_path, monkeypatch):
         Figure, "draw", lambda self, renderer: drawn.append(type(renderer).__name__) or draw(self, renderer)
     )
     save_figure(_figure(), "f", tmp_path)
-    assert drawn == ["RendererAgg", "MixedModeRenderer"]  # the PNG, the SVG
+    assert drawn == ["MeasuringRendererAgg", "MixedModeRenderer"]  # the PNG, the SVG
 
 
 def _as_matplotlib_saves_it(fig) -> tuple[int, int]:
