@@ -343,7 +343,7 @@ def render_scale(scale: list[ScaleSize]) -> list[str]:
             "",
             f"`workbook validate` (every table, every rule) with a claims table of {VALIDATE_ROWS:,} rows (as many as an "
             "import of 300,000 UCDP GED rows leaves), each run a fresh process, timed whole (start-up and imports "
-            "included):",
+            "included); at least three runs whatever the repetitions, the median judged:",
             "",
             "| run | wall | CPU | peak RSS |",
             "|---:|---:|---:|---:|",
