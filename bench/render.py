@@ -274,7 +274,7 @@ def render_build(b: BuildResults, reports: list[str]) -> list[str]:
         f"(a) {_yes(b.floor.identical)}; (b) {_yes(b.papermill.identical)}; (c) {_yes(b.cold.identical)}. "
         "(a) and (b) draw the same figures as the build; (c) must reproduce them exactly.",
         "",
-        "Per report (wall time, median; (c) as the runner reports it, with two kernels sharing the CPUs):",
+        "Per report (wall time, median; (c) as the runner reports it, with several kernels sharing the CPUs):",
         "",
         "| report | (a) script | (b) papermill CLI | (c) in the build |",
         "|---|---|---|---|",

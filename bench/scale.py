@@ -547,9 +547,9 @@ def explain(result: dict) -> list[str]:
             "(milliseconds), its kernel's start and messages (under 0.1 s of CPU for a notebook that does "
             "nothing), the notebook's own work (its tables "
             "come already checked from the warm server; drawing its charts is the bulk of it), and in the "
-            "coordinating process nbclient's messages, the HTML page and the atomic publishing. Two kernels "
-            "share the two cores with the coordinator, so the wall time per report is about the CPU per report "
-            "over two."
+            "coordinating process nbclient's messages, the HTML page and the atomic publishing. The kernels (one "
+            "more than the cores, so that one runs while another starts, stops or waits) share the cores with "
+            "the coordinator, so the wall time per report is about the CPU per report over the cores."
         )
     cold = {r["reports"]: r for r in rows_labelled(result, "local, cold kernels")}
     warm = {r["reports"]: r for r in local}
@@ -574,9 +574,10 @@ def explain(result: dict) -> list[str]:
         "- **Where a report's own time goes** (the step table above): saving its figures, the PNG most, and "
         "within it matplotlib's drawing. Each chart is drawn once per format: the saver measures its tight "
         "box once, as Agg measures it for the PNG, without a layout of its own, and gives it to both formats "
-        "(so the SVG frames what the PNG does); placing, measuring and rendering text costs most (matplotlib "
-        "caches a text's metrics per renderer, and each drawing makes a new renderer; the house style draws "
-        "glyphs unhinted, which costs less). "
+        "(so the SVG frames what the PNG does); placing, measuring and rendering text costs most. Each text is "
+        "shaped once per kind of file for its size in a report (`charts/text_sizes.py`: the box, the PNG and "
+        "the next chart read the size measured; matplotlib alone measures it again for every renderer), and "
+        "the house style draws glyphs unhinted, which costs less. "
         "The PNG's pixels are taken from Agg's buffer (never compressed and decoded again), matched to the "
         "palette (only the pixels that are not the white ground) and written once, as an indexed-colour PNG "
         "at zlib's level 4 (files 2.5% larger than the default level's in three quarters of its time). The "
