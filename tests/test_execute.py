@@ -86,3 +86,17 @@ def test_the_notebook_is_written_when_the_run_ends_not_after_every_cell(tmp_path
     assert len(writes) == 1, f"papermill wrote the notebook {len(writes)} times"
     nb = nbformat.read(executed, as_version=4)
     assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4, 5, 6, 7]
+
+
+@pytest.mark.slow
+def test_a_report_s_code_stays_out_of_the_analyst_s_ipython_history(tmp_path, monkeypatch):
+    """Kernels side by side would lock the history's SQLite file; a build's cells are not the analyst's."""
+    from casualty_workbook.pipeline import execute
+
+    ipython_dir = tmp_path / "ipython"
+    monkeypatch.setenv("IPYTHONDIR", str(ipython_dir))
+    report, layout = _tiny_project(tmp_path, ["hm = get_ipython().history_manager", "print(hm.enabled, hm.hist_file)"])
+    executed, _ = execute.execute_notebook(report, layout, tmp_path / "staging", timeout=60)
+    printed = nbformat.read(executed, as_version=4).cells[-1].outputs[0]["text"]
+    assert printed.split() == ["False", ":memory:"]
+    assert not list(ipython_dir.rglob("history.sqlite"))

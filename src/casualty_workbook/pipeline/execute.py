@@ -123,8 +123,11 @@ def execute_notebook(
         execution_timeout=timeout,
         start_timeout=120,
         report_mode=False,
-        # The kernel's own log (transport warnings, shutdown notices) is noise in a build's output.
-        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        # The kernel's own log (transport warnings, shutdown notices) is noise in a build's output. Nor
+        # does a report's code belong in the analyst's IPython history (~/.ipython's SQLite file): kernels
+        # running side by side lock it ("database is locked"), and each kept a connection and a thread
+        # writing every cell to it.
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"],
         **(kernel_options or {}),
     )
     _check_every_cell_ran(nb)
