@@ -230,7 +230,7 @@ class SourceBook:
             entries[str(row["source_id"])] = {
                 "title": _text(row.get("title")),
                 "publisher": _text(row.get("publisher")),
-                "date": "" if pd.isna(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
+                "date": "" if is_missing(published) else pd.Timestamp(published).strftime("%d %B %Y").lstrip("0"),
                 "url": str(url) if isinstance(url, str) and url else "",
                 "why_no_url": str(why) if isinstance(why, str) else "",
             }
