@@ -63,7 +63,8 @@ def _saved_box(fig: plt.Figure) -> Bbox | str:
         # layout engine (constrained, tight) moves the axes when drawn, so such a figure is drawn first.
         if fig.get_layout_engine() is not None:
             fig.draw_without_rendering()
-        box = fig.get_tightbbox(agg_canvas.MeasuringRendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi))
+        # Measuring draws nothing: a renderer of one pixel, not a cleared buffer of the figure's size
+        box = fig.get_tightbbox(agg_canvas.MeasuringRendererAgg(1, 1, fig.dpi))
     finally:
         fig.set_dpi(shown_dpi)
     pad = mpl.rcParams["savefig.pad_inches"]
