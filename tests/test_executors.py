@@ -454,3 +454,32 @@ def test_one_warm_server_serves_every_project_until_the_code_changes(monkeypatch
         assert sorted(map(id, closed)) == sorted([id(first), id(other_seed)]) and len(started) == 3
         assert kernels.server_for(settings) is started[-1]
     assert warm.WarmKernels.current() is not kernels and started[-1] in closed, "the block's end closes them"
+
+
+def test_the_fork_server_s_malloc_keeps_freed_memory_unless_the_user_set_tunables():
+    env = {"PATH": "/usr/bin"}
+    assert warm._server_env(env) == {"PATH": "/usr/bin", "GLIBC_TUNABLES": warm.MALLOC_TUNABLES}
+    assert env == {"PATH": "/usr/bin"}, "the kernels' own environment was changed"
+    own = {"PATH": "/usr/bin", "GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}
+    assert warm._server_env(own) == own
+    assert "mmap_threshold=33554432" in warm.MALLOC_TUNABLES and "trim_threshold=" in warm.MALLOC_TUNABLES
+
+
+@pytest.mark.skipif(not warm.supported(), reason="fork servers need POSIX fork")
+def test_the_fork_server_starts_with_the_malloc_tunables(monkeypatch):
+    started = []
+    popen = warm.subprocess.Popen
+
+    def recorded(*args, **kwargs):
+        started.append(kwargs["env"])
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(warm.subprocess, "Popen", recorded)
+    env = {key: value for key, value in os.environ.items() if key != "GLIBC_TUNABLES"}
+    server = warm.ForkServer(env)
+    try:
+        server._wait_ready()  # it started with them
+        assert started[0]["GLIBC_TUNABLES"] == warm.MALLOC_TUNABLES
+        assert "GLIBC_TUNABLES" not in server.env, "the kernels' environment would carry the server's tunables"
+    finally:
+        server.close()

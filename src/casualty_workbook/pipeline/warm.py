@@ -158,6 +158,21 @@ def _startup_env(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in env.items() if k.startswith(_STARTUP_PREFIXES)))
 
 
+# How glibc's malloc behaves in the server, and so in every kernel forked from it (read when the server
+# starts). By default memory blocks of a few MiB (a chart's pixels, the arrays that turn them into a PNG)
+# are mapped afresh for each use and given back to the system when freed, and every page of them is
+# faulted in again for the next chart: about a third of a report's page faults. A fixed threshold of
+# 32 MiB (glibc's largest) serves such blocks from the heap, and the heap keeps up to 64 MiB freed for
+# reuse: 22,000 page faults a report fell to 14,000, and the kernel's system time with them. Other C
+# libraries ignore the variable; one set already by the user is left as it is.
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"
+
+
+def _server_env(env: dict[str, str]) -> dict[str, str]:
+    """The server's environment: the kernels' own, with ``MALLOC_TUNABLES`` unless tunables are set."""
+    return env if "GLIBC_TUNABLES" in env else {**env, "GLIBC_TUNABLES": MALLOC_TUNABLES}
+
+
 # ---- the server process ---------------------------------------------------------------------------
 
 
@@ -265,7 +280,7 @@ class ForkServer:
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=self.env,
+            env=_server_env(self.env),
             cwd="/",
         )
 
