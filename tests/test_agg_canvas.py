@@ -16,6 +16,7 @@ from casualty_workbook.charts.style import use_house_style
 @pytest.fixture(autouse=True)
 def no_sizes_yet(monkeypatch):
     monkeypatch.setattr(text_sizes, "TEXT_SIZES", {})
+    monkeypatch.setattr(agg_canvas, "GLYPH_LAYOUTS", {})
 
 
 def _texts() -> plt.Figure:
@@ -43,7 +44,70 @@ def _png(fig: plt.Figure, **backend) -> bytes:
 
 def test_the_glyph_loop_draws_agg_s_own_pixels():
     fig = _texts()
-    assert _png(fig, backend=agg_canvas.BACKEND) == _png(fig)
+    own = _png(fig)
+    assert _png(fig, backend=agg_canvas.BACKEND) == own  # every text shaped
+    assert agg_canvas.GLYPH_LAYOUTS
+    assert _png(fig, backend=agg_canvas.BACKEND) == own  # every text's glyphs as shaped before
+    plt.close(fig)
+
+
+def _shaped(monkeypatch) -> list[str]:
+    """The texts the saver's Agg renderer shapes (its font's ``_layout``, seen through ``_prepare_font``)."""
+    shaped = []
+    prepare = agg_canvas.MeasuringRendererAgg._prepare_font
+
+    class Seen:
+        def __init__(self, font):
+            self.font = font
+
+        def _layout(self, s, **kwargs):
+            shaped.append(s)
+            return self.font._layout(s, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.font, name)
+
+    fonts: dict = {}  # one stand-in per font, as matplotlib keeps one font object per font files
+    monkeypatch.setattr(
+        agg_canvas.MeasuringRendererAgg,
+        "_prepare_font",
+        lambda self, prop: fonts.setdefault(id(f := prepare(self, prop)), Seen(f)),
+    )
+    return shaped
+
+
+def test_a_text_drawn_again_is_not_shaped_again(monkeypatch):
+    shaped = _shaped(monkeypatch)
+    first = _texts()
+    _png(first, backend=agg_canvas.BACKEND)
+    assert "Deaths claimed, by claimant" in shaped and len(shaped) == len(set(shaped))
+    count = len(shaped)
+    second = _texts()  # the same texts in another chart: nothing new to shape
+    _png(second, backend=agg_canvas.BACKEND)
+    assert len(shaped) == count
+    second.axes[0].set_title("Deaths claimed, by outlet", fontsize=13)
+    second.axes[0].texts[0].set_fontsize(11)  # the same words at another size are shaped anew
+    _png(second, backend=agg_canvas.BACKEND)
+    assert sorted(shaped[count:]) == ["Deaths claimed, by outlet", "fallback \u2a03 here"]
+    plt.close("all")
+
+
+def test_a_text_in_a_language_of_its_own_is_shaped_each_time(monkeypatch):
+    shaped = _shaped(monkeypatch)
+    fig = _texts()
+    fig.axes[0].texts[1].set_language("tr")
+    _png(fig, backend=agg_canvas.BACKEND)
+    _png(fig, backend=agg_canvas.BACKEND)
+    assert shaped.count("not smoothed") == 2 and shaped.count("Deaths claimed, by claimant") == 1
+    assert not any("not smoothed" in key for key in agg_canvas.GLYPH_LAYOUTS)
+    plt.close(fig)
+
+
+def test_the_layouts_kept_are_bounded(monkeypatch):
+    monkeypatch.setattr(agg_canvas, "MAX_GLYPH_LAYOUTS", 3)
+    fig = _texts()
+    _png(fig, backend=agg_canvas.BACKEND)
+    assert 0 < len(agg_canvas.GLYPH_LAYOUTS) <= 3
     plt.close(fig)
 
 

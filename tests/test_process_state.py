@@ -19,6 +19,8 @@ OWNED = {
     "charts/chart_data.py": {"_TABLES"},
     # the sizes of texts measured, shared by the saver's renderers: same answers, so nothing to leak
     "charts/text_sizes.py": {"TEXT_SIZES"},
+    # the glyphs of texts shaped for drawing, shared by the saver's Agg renderers: same answers too
+    "charts/agg_canvas.py": {"GLYPH_LAYOUTS"},
     # the Jupyter server's one WarmKernels, set when the extension loads: a list, since a module-style
     # extension of this jupyter_server has no object of its own to hold it
     "pipeline/lab_extension.py": {"KERNELS"},
@@ -82,7 +84,15 @@ def test_only_the_documented_owners_keep_module_level_state() -> None:
 def test_every_owner_of_state_is_described_in_one_place() -> None:
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("## State a process keeps") :]
-    for owner in ("READ_LOG", "INPUT_HASHES", "TABLE_CACHE", "TEXT_SIZES", "chart_data", "WarmKernels"):
+    for owner in (
+        "READ_LOG",
+        "INPUT_HASHES",
+        "TABLE_CACHE",
+        "TEXT_SIZES",
+        "GLYPH_LAYOUTS",
+        "chart_data",
+        "WarmKernels",
+    ):
         assert owner in section, owner
 
 

@@ -10,6 +10,11 @@ size differs from the one before and computes the text's rotation once. The pixe
 (``tests/test_text_sizes.py`` compares them with Agg's own, and every build compares the figures with
 the committed ones).
 
+A report's charts draw many texts more than once (tick labels, the status legend, axis titles: a
+quarter of a report's characters). Shaping a text places each glyph, about 24 µs a character, and
+gives the same glyphs at the same offsets for the same font, size, resolution, hinting and text:
+``GLYPH_LAYOUTS`` keeps them for the next drawing.
+
 It calls the font's glyph methods as Agg's ``draw_text`` does (``_layout``, ``_set_transform``,
 ``_render_glyph``): matplotlib has no public way to draw a shaped glyph. It does so only under the
 matplotlib it was checked against (``GLYPH_LOOP_CHECKED``); under any other it leaves the drawing to Agg.
@@ -29,6 +34,10 @@ from casualty_workbook.charts.text_sizes import RememberedTextSizes
 BACKEND = f"module://{__name__}"
 # The matplotlib release whose Agg ``draw_text`` the glyph loop below repeats (major, minor).
 GLYPH_LOOP_CHECKED = (3, 11)
+# Texts shaped for drawing in this process (a kernel: one report): font, size, resolution, hinting and
+# text → its glyphs (font, index, offset). Emptied when full, so never more than this.
+GLYPH_LAYOUTS: dict[tuple, tuple] = {}
+MAX_GLYPH_LAYOUTS = 5_000
 
 
 def _release(version: str) -> tuple[int, int]:
@@ -46,13 +55,28 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
         if ismath or not self.glyph_loop:
             return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
         font = self._prepare_font(prop)
-        items = font._layout(
-            s,
-            flags=get_hinting_flag(),
-            features=mtext.get_fontfeatures() if mtext is not None else None,
-            language=mtext.get_language() if mtext is not None else None,
-        )
-        self._draw_glyphs(gc, x, y, angle, prop.get_size_in_points(), items)
+        size = prop.get_size_in_points()
+        self._draw_glyphs(gc, x, y, angle, size, self._shaped(font, size, s, mtext))
+
+    def _shaped(self, font, size: float, s: str, mtext) -> tuple:
+        """The glyphs of ``s`` as Agg's ``draw_text`` shapes them, from ``GLYPH_LAYOUTS`` when shaped before.
+
+        ``font`` is the one ``_prepare_font`` found and sized: one object per font files, hinting factor
+        and kerning (matplotlib's ``get_font`` keeps them), so it stands for all of those in the key. A
+        text with font features or a language of its own is shaped each time (the workbook sets none)."""
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        flags = get_hinting_flag()
+        if features is not None or language is not None:
+            return tuple(font._layout(s, flags=flags, features=features, language=language))
+        key = (font, size, self.dpi, flags, s)
+        items = GLYPH_LAYOUTS.get(key)
+        if items is None:
+            items = tuple(font._layout(s, flags=flags, features=None, language=None))
+            if len(GLYPH_LAYOUTS) >= MAX_GLYPH_LAYOUTS:
+                GLYPH_LAYOUTS.clear()
+            GLYPH_LAYOUTS[key] = items
+        return items
 
     def _draw_glyphs(self, gc, x, y, angle, size, items) -> None:
         """Agg's ``_draw_text_glyphs_and_boxes`` for a shaped text (no boxes, no slant, no stretch):
