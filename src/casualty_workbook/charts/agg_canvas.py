@@ -4,10 +4,10 @@
 
 Drawing text is most of drawing a chart to pixels: a report's PNGs place about 2,300 glyphs. Agg's
 ``draw_text`` (matplotlib 3.11) sets the font's size again before every glyph, and FreeType then
-recomputes the size's metrics: 25 of the 55 µs a glyph costs. ``MeasuringRendererAgg.draw_text`` does
+recomputes the size's metrics: about 25 of the 55 µs a glyph cost. ``MeasuringRendererAgg.draw_text`` does
 what Agg's does, in the same order with the same numbers, but sets a size only when the glyph's font or
 size differs from the one before and computes the text's rotation once. The pixels are the same
-(``tests/test_text_sizes.py`` compares them with Agg's own, and every build compares the figures with
+(``tests/test_agg_canvas.py`` compares them with Agg's own, and the benchmark every build's figures with
 the committed ones).
 
 A report's charts draw many texts more than once (tick labels, the status legend, axis titles: a
