@@ -56,9 +56,10 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
             return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
         font = self._prepare_font(prop)
         size = prop.get_size_in_points()
-        self._draw_glyphs(gc, x, y, angle, size, self._shaped(font, size, s, mtext))
+        flags = get_hinting_flag()  # read once a text: shaping and rendering load the glyphs alike
+        self._draw_glyphs(gc, x, y, angle, size, flags, self._shaped(font, size, flags, s, mtext))
 
-    def _shaped(self, font, size: float, s: str, mtext) -> tuple:
+    def _shaped(self, font, size: float, flags, s: str, mtext) -> tuple:
         """The glyphs of ``s`` as Agg's ``draw_text`` shapes them, from ``GLYPH_LAYOUTS`` when shaped before.
 
         ``font`` is the one ``_prepare_font`` found and sized: one object per font files, hinting factor
@@ -66,7 +67,6 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
         text with font features or a language of its own is shaped each time (the workbook sets none)."""
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
-        flags = get_hinting_flag()
         if features is not None or language is not None:
             return tuple(font._layout(s, flags=flags, features=features, language=language))
         key = (font, size, self.dpi, flags, s)
@@ -78,16 +78,15 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
             GLYPH_LAYOUTS[key] = items
         return items
 
-    def _draw_glyphs(self, gc, x, y, angle, size, items) -> None:
+    def _draw_glyphs(self, gc, x, y, angle, size, load_flags, items) -> None:
         """Agg's ``_draw_text_glyphs_and_boxes`` for a shaped text (no boxes, no slant, no stretch):
         the same transform and position for each glyph, the size set when the font changes."""
         cos = math.cos(math.radians(angle))
         sin = math.sin(math.radians(angle))
         # Agg's product with the identity (no stretch, no slant) kept as it is: the same rounding
         matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[1, 0], [0, 1]]).round().astype(int)
-        load_flags = get_hinting_flag()
-        mode = RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO
         solid = not gc.get_antialiased()
+        mode = RenderMode.MONO if solid else RenderMode.NORMAL
         height = self.height
         sized = None
         for item in items:  # dy is upwards
