@@ -66,6 +66,7 @@ QUICK_IMPORT_ROWS = 10_000
 
 def machine() -> Machine:
     from casualty_workbook.data import provenance  # the snapshot's: versions as every report records them
+    from casualty_workbook.pipeline.executors import usable_cores  # the cores a build's --jobs counts
 
     def first(pattern: str, path: str) -> str | None:
         try:
@@ -84,7 +85,7 @@ def machine() -> Machine:
         python=platform.python_version(),
         cpu=first(r"^model name\s*:\s*(.+)$", "/proc/cpuinfo") or platform.processor() or "unknown",
         cpus=os.cpu_count() or 0,
-        cpus_usable=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0,
+        cpus_usable=usable_cores(),
         memory_gib=round(int(memory_kib) / 2**20, 1) if memory_kib else None,
         make=make,
         packages=provenance.package_versions(),
