@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.backends.backend_agg import RendererAgg
 
-from casualty_workbook.charts import agg_canvas, text_sizes
+from casualty_workbook.charts import agg_canvas, memory_fonts, text_sizes
 from casualty_workbook.charts.style import use_house_style
 
 
@@ -113,7 +113,7 @@ def test_the_layouts_kept_are_bounded(monkeypatch):
 
 def test_the_glyph_loop_is_what_draws_under_the_locked_matplotlib(monkeypatch):
     # Under the matplotlib the project locks the loop is on; a newer release turns it off until its
-    # Agg draw_text is read again and GLYPH_LOOP_CHECKED moved (this test then says so).
+    # Agg draw_text and _prepare_font are read again and memory_fonts.CHECKED_RELEASE moved (this test says so).
     assert agg_canvas.MeasuringRendererAgg.glyph_loop, (
         f"matplotlib {mpl.__version__}: compare agg_canvas's glyph loop with this release's Agg draw_text"
     )
@@ -133,6 +133,7 @@ def test_under_another_matplotlib_agg_draws_every_text(monkeypatch):
     monkeypatch.setattr(
         agg_canvas.MeasuringRendererAgg, "_draw_glyphs", lambda *a: pytest.fail("the loop drew under another release")
     )
+    monkeypatch.setattr(agg_canvas, "font_for", lambda *a: pytest.fail("a font from memory under another release"))
     fig = _texts()
     assert _png(fig, backend=agg_canvas.BACKEND) == _png(fig)
     plt.close(fig)
@@ -142,4 +143,4 @@ def test_under_another_matplotlib_agg_draws_every_text(monkeypatch):
     ("version", "release"), [("3.11.2", (3, 11)), ("3.11.0rc1", (3, 11)), ("3.12.0.dev45", (3, 12)), ("4.0", (4, 0))]
 )
 def test_the_release_read_from_a_version(version, release):
-    assert agg_canvas._release(version) == release
+    assert memory_fonts.release(version) == release

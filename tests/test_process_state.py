@@ -21,6 +21,8 @@ OWNED = {
     "charts/text_sizes.py": {"TEXT_SIZES"},
     # the glyphs of texts shaped for drawing, shared by the saver's Agg renderers: same answers too
     "charts/agg_canvas.py": {"GLYPH_LAYOUTS"},
+    # the fonts the saver's renderers read from memory: the same bytes as on disk, so the same glyphs
+    "charts/memory_fonts.py": {"FONT_FILES", "FONTS"},
     # the Jupyter server's one WarmKernels, set when the extension loads: a list, since a module-style
     # extension of this jupyter_server has no object of its own to hold it
     "pipeline/lab_extension.py": {"KERNELS"},
@@ -90,6 +92,7 @@ def test_every_owner_of_state_is_described_in_one_place() -> None:
         "TABLE_CACHE",
         "TEXT_SIZES",
         "GLYPH_LAYOUTS",
+        "FONT_FILES",
         "chart_data",
         "WarmKernels",
     ):

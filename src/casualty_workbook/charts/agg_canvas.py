@@ -15,41 +15,51 @@ quarter of a report's characters). Shaping a text places each glyph, about 24 µ
 gives the same glyphs at the same offsets for the same font, size, resolution, hinting and text:
 ``GLYPH_LAYOUTS`` keeps them for the next drawing.
 
+Its fonts are read from memory (``memory_fonts``), not through a file on disk: shaping a text costs
+half as much.
+
 It calls the font's glyph methods as Agg's ``draw_text`` does (``_layout``, ``_set_transform``,
-``_render_glyph``): matplotlib has no public way to draw a shaped glyph. It does so only under the
-matplotlib it was checked against (``GLYPH_LOOP_CHECKED``); under any other it leaves the drawing to Agg.
+``_render_glyph``) and prepares fonts as Agg's ``_prepare_font`` does: matplotlib has no public way to
+draw a shaped glyph or to choose a renderer's fonts. It does so only under the matplotlib it was checked
+against (``memory_fonts.CHECKED_RELEASE``); under any other it leaves the fonts and the drawing to Agg.
 """
 
 from __future__ import annotations
 
 import math
 
-import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.font_manager import fontManager
 from matplotlib.ft2font import RenderMode
 
+from casualty_workbook.charts import memory_fonts
+from casualty_workbook.charts.memory_fonts import font_for
 from casualty_workbook.charts.text_sizes import RememberedTextSizes
 
 BACKEND = f"module://{__name__}"
-# The matplotlib release whose Agg ``draw_text`` the glyph loop below repeats (major, minor).
-GLYPH_LOOP_CHECKED = (3, 11)
 # Texts shaped for drawing in this process (a kernel: one report): font, size, resolution, hinting and
 # text → its glyphs (font, index, offset). Emptied when full, so never more than this.
 GLYPH_LAYOUTS: dict[tuple, tuple] = {}
 MAX_GLYPH_LAYOUTS = 5_000
 
 
-def _release(version: str) -> tuple[int, int]:
-    major, minor, *_ = version.split(".")
-    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
-
-
 class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
     """Agg's renderer, reading a text's size from ``text_sizes.TEXT_SIZES`` when it was measured before,
     and drawing plain (not math) text glyph by glyph as Agg does, without setting the size per glyph."""
 
-    glyph_loop = _release(mpl.__version__) == GLYPH_LOOP_CHECKED
+    # the release whose Agg ``draw_text`` and ``_prepare_font`` these repeat: ``memory_fonts.CHECKED_RELEASE``
+    glyph_loop = memory_fonts.IN_USE
+
+    def _prepare_font(self, font_prop):
+        """Agg's font for ``font_prop``, cleared and sized, its files read from memory (``memory_fonts``):
+        what Agg measures and draws a text with. Under another matplotlib, Agg's own."""
+        if not self.glyph_loop:
+            return super()._prepare_font(font_prop)
+        font = font_for(fontManager._find_fonts_by_props(font_prop))
+        font.clear()
+        font.set_size(font_prop.get_size_in_points(), self.dpi)
+        return font
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath or not self.glyph_loop:
@@ -62,8 +72,9 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
     def _shaped(self, font, size: float, flags, s: str, mtext) -> tuple:
         """The glyphs of ``s`` as Agg's ``draw_text`` shapes them, from ``GLYPH_LAYOUTS`` when shaped before.
 
-        ``font`` is the one ``_prepare_font`` found and sized: one object per font files, hinting factor
-        and kerning (matplotlib's ``get_font`` keeps them), so it stands for all of those in the key. A
+        ``font`` is the one ``_prepare_font`` found and sized: one object per font files, kerning and
+        thread (``memory_fonts.font_for`` keeps them, as matplotlib's ``get_font`` does), so it stands for
+        all of those in the key. A
         text with font features or a language of its own is shaped each time (the workbook sets none)."""
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None

@@ -1,5 +1,6 @@
-"""The SVG canvas the saver writes SVGs with: matplotlib's, remembering text sizes (``text_sizes``).
-A backend module: ``savefig(backend=svg_canvas.BACKEND)``."""
+"""The SVG canvas the saver writes SVGs with: matplotlib's, remembering text sizes (``text_sizes``) and
+measuring texts with fonts read from memory (``memory_fonts``). A backend module:
+``savefig(backend=svg_canvas.BACKEND)``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,36 @@ import codecs
 from matplotlib import cbook
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+from matplotlib.font_manager import fontManager
+from matplotlib.ft2font import LoadFlags
+from matplotlib.textpath import TextToPath
 
+from casualty_workbook.charts import memory_fonts
 from casualty_workbook.charts.text_sizes import RememberedTextSizes
 
 BACKEND = f"module://{__name__}"
 
 
-class MeasuringRendererSVG(RememberedTextSizes, RendererSVG):
-    """The SVG renderer, reading a text's size from ``text_sizes.TEXT_SIZES`` when it was measured before."""
+class _RendererSVGFontsInMemory(RendererSVG):
+    """The SVG renderer measuring plain text as matplotlib's ``TextToPath`` measures it (the SVG renderer
+    asks it), with the font's files read from memory. Under another matplotlib, as the SVG renderer does."""
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath or not memory_fonts.IN_USE:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        font = memory_fonts.font_for(fontManager._find_fonts_by_props(prop))
+        # TextToPath shapes at its own size and resolution, unhinted, and scales to the text's size
+        font.set_size(TextToPath.FONT_SCALE, TextToPath.DPI)
+        font.set_text(s, 0.0, flags=LoadFlags.NO_HINTING)
+        w, h = font.get_width_height()
+        d = font.get_descent()
+        scale = prop.get_size_in_points() / TextToPath.FONT_SCALE
+        return w / 64.0 * scale, h / 64.0 * scale, d / 64.0 * scale
+
+
+class MeasuringRendererSVG(RememberedTextSizes, _RendererSVGFontsInMemory):
+    """The SVG renderer, reading a text's size from ``text_sizes.TEXT_SIZES`` when it was measured before,
+    and measuring it with fonts read from memory otherwise."""
 
 
 class FigureCanvas(FigureCanvasSVG):
