@@ -151,7 +151,7 @@ def test_the_svg_renderer_measures_as_matplotlib_s(size):
 
 def test_under_another_matplotlib_the_svg_renderer_measures_with_its_own_fonts(monkeypatch):
     monkeypatch.setattr(memory_fonts, "IN_USE", False)
-    monkeypatch.setattr(memory_fonts, "font_for", lambda *a: pytest.fail("a font from memory under another release"))
+    monkeypatch.setattr(memory_fonts, "font_of", lambda *a: pytest.fail("a font from memory under another release"))
     prop = FontProperties(size=9)
     measured = svg_canvas.MeasuringRendererSVG(100, 100, io.StringIO()).get_text_width_height_descent(
         "x y", prop, False

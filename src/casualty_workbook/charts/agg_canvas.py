@@ -30,11 +30,10 @@ import math
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-from matplotlib.font_manager import fontManager
 from matplotlib.ft2font import RenderMode
 
 from casualty_workbook.charts import memory_fonts
-from casualty_workbook.charts.memory_fonts import font_for
+from casualty_workbook.charts.memory_fonts import font_of
 from casualty_workbook.charts.text_sizes import RememberedTextSizes
 
 BACKEND = f"module://{__name__}"
@@ -56,7 +55,7 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
         what Agg measures and draws a text with. Under another matplotlib, Agg's own."""
         if not self.glyph_loop:
             return super()._prepare_font(font_prop)
-        font = font_for(fontManager._find_fonts_by_props(font_prop))
+        font = font_of(font_prop)
         font.clear()
         font.set_size(font_prop.get_size_in_points(), self.dpi)
         return font

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 from matplotlib import ft2font
-from matplotlib.font_manager import FontPath
+from matplotlib.font_manager import FontPath, FontProperties, fontManager
 
 # Font files read in this process: real path → bytes. Bytes never change, so a kernel forked from the
 # warm server may read them where the server left them. A font file is read once; one replaced on disk
@@ -114,3 +114,9 @@ def font_for(font_paths: str | os.PathLike | Iterable) -> ft2font.FT2Font:
     # as get_font does: whatever drew with the font last, it measures and draws untransformed
     font._set_transform([[0x10000, 0], [0, 0x10000]], [0, 0])
     return font
+
+
+def font_of(prop: FontProperties) -> ft2font.FT2Font:
+    """The font from memory for a text's font properties: the files matplotlib's renderers find for them
+    (the font manager's family lookup, fallbacks included), as ``font_for`` makes them."""
+    return font_for(fontManager._find_fonts_by_props(prop))

@@ -9,7 +9,6 @@ import codecs
 from matplotlib import cbook
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
-from matplotlib.font_manager import fontManager
 from matplotlib.ft2font import LoadFlags
 from matplotlib.textpath import TextToPath
 
@@ -26,7 +25,7 @@ class _RendererSVGFontsInMemory(RendererSVG):
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath or not memory_fonts.IN_USE:
             return super().get_text_width_height_descent(s, prop, ismath)
-        font = memory_fonts.font_for(fontManager._find_fonts_by_props(prop))
+        font = memory_fonts.font_of(prop)
         # TextToPath shapes at its own size and resolution, unhinted, and scales to the text's size
         font.set_size(TextToPath.FONT_SCALE, TextToPath.DPI)
         font.set_text(s, 0.0, flags=LoadFlags.NO_HINTING)
