@@ -73,8 +73,8 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
 
         ``font`` is the one ``_prepare_font`` found and sized: one object per font files, kerning and
         thread (``memory_fonts.font_for`` keeps them, as matplotlib's ``get_font`` does), so it stands for
-        all of those in the key. A
-        text with font features or a language of its own is shaped each time (the workbook sets none)."""
+        all of those in the key. A text with font features or a language of its own is shaped each time
+        (the workbook sets none)."""
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
         if features is not None or language is not None:
