@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the parts beside thi
 
 from build_runs import EDIT_FILE, measure_build  # noqa: E402
 from import_runs import TARGET_ROWS, measure_import  # noqa: E402
-from measure import REPO, BenchError, Project, clean_environment, log  # noqa: E402
+from measure import REPO, BenchError, Project, clean_environment, host_speed, log  # noqa: E402
 from render import BUILD, IMPORT, LOADER, REPORTS, SETUP, TESTS, Machine, Results, render, summary, verdicts  # noqa: E402
 from scale import measure_reports  # noqa: E402
 from scale_runs import measure_scale  # noqa: E402
@@ -111,6 +111,7 @@ def benchmark(args: argparse.Namespace) -> Results:
             machine=machine(),
             commit=provenance.git_commit(REPO),
             load_before=loadavg(),
+            speed_before=host_speed(),
             repeat=args.repeat,
             sizes=args.sizes,
             reports=project.report_ids,
@@ -118,7 +119,7 @@ def benchmark(args: argparse.Namespace) -> Results:
 
         def section(name: str, attribute: str, measure) -> None:
             """Run one section into ``results.<attribute>``; a part that fails is recorded, and the others still run."""
-            before = loadavg()
+            before, speed = loadavg(), host_speed()
             try:
                 setattr(results, attribute, measure())
             except (BenchError, RuntimeError, subprocess.TimeoutExpired) as err:
@@ -126,6 +127,7 @@ def benchmark(args: argparse.Namespace) -> Results:
                 results.failures[name] = str(err)
             finally:
                 results.loads[name] = (before, loadavg())
+                results.speeds[name] = (speed, host_speed())
                 # What is measured so far is kept (this section included), should a long run be stopped.
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(render(results) + "\n(Still running: the sections measured so far.)\n")
@@ -168,6 +170,7 @@ def benchmark(args: argparse.Namespace) -> Results:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     results.load_after = loadavg()
+    results.speed_after = host_speed()
     results.finished = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     return results
 

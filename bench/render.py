@@ -71,8 +71,11 @@ class Results:
     reports_scale: dict | None = None  # bench/scale.py's numbers
     imports: ImportRun | None = None
     loads: dict[str, tuple[str, str]] = field(default_factory=dict)  # section -> load average before, after
+    speeds: dict[str, tuple[float, float]] = field(default_factory=dict)  # section -> host_speed() before, after
     failures: dict[str, str] = field(default_factory=dict)  # section -> what went wrong (nothing measured)
     load_after: str = ""
+    speed_before: float | None = None  # measure.host_speed() at the start and at the end
+    speed_after: float | None = None
     finished: str = ""
     wall_s: float = math.nan
 
@@ -208,10 +211,25 @@ def targets_table(r: Results, section: str) -> list[str]:
 
 
 def load_line(r: Results, section: str) -> list[str]:
-    if section not in r.loads:
+    lines = []
+    if section in r.loads:
+        before, after = r.loads[section]
+        lines.append(f"Load average (1, 5, 15 min) before this section: {before}; after: {after}.")
+    if section in r.speeds:
+        before, after = r.speeds[section]
+        lines.append(f"The host-speed probe before this section: {before:.3f} s; after: {after:.3f} s.")
+    return [*lines, ""] if lines else []
+
+
+def speed_line(r: Results) -> list[str]:
+    if r.speed_before is None:
         return []
-    before, after = r.loads[section]
-    return [f"Load average (1, 5, 15 min) before this section: {before}; after: {after}.", ""]
+    after = "–" if r.speed_after is None else f"{r.speed_after:.3f} s"
+    return [
+        "- Host speed: the host-speed probe (a fixed workload's CPU time, `measure.host_speed`; lower is faster) "
+        f"took {r.speed_before:.3f} s at the start and {after} at the end. "
+        "The same code's CPU time moves with it: compare runs of different days by it."
+    ]
 
 
 def _yes(flags: list[bool]) -> str:
@@ -398,6 +416,7 @@ def render(r: Results) -> str:
         "- " + ", ".join(f"{k} {v}" for k, v in m.packages.items()),
         f"- Load average (1, 5, 15 min) before: {r.load_before}; after: {r.load_after}. "
         "The machine is shared: other people's tests and builds ran beside the benchmark, so expect noise.",
+        *speed_line(r),
         f"- Project: commit {r.commit}, snapshot copied to a temporary folder at the start.",
         "",
     ]

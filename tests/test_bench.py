@@ -221,6 +221,39 @@ def test_one_results_file_holds_every_section(tmp_path):
     assert "| `workbook export hxl`, peak memory (RSS) | 0.84 GiB |" in text
 
 
+def test_each_section_and_the_machine_show_the_host_speed_probe():
+    """The probe's seconds beside each section's load average, and at the start and end in the Machine section."""
+    import render
+
+    results = _results(
+        imports=import_runs.ImportRun(**GOOD),
+        loads={render.IMPORT: ("3 3 3", "4 4 4")},
+        speeds={render.IMPORT: (0.6104, 0.7)},
+        speed_before=0.58,
+        speed_after=0.72,
+    )
+    text = render.render(results)
+    assert "Load average (1, 5, 15 min) before this section: 3 3 3; after: 4 4 4.\n" in text
+    assert "The host-speed probe before this section: 0.610 s; after: 0.700 s." in text
+    machine = text.split("## Machine", 1)[1].split("\n## ", 1)[0]
+    assert "took 0.580 s at the start and 0.720 s at the end" in machine
+    # a run from before the probe, or a section it did not measure, shows none
+    plain = render.render(_results(imports=import_runs.ImportRun(**GOOD), loads={render.IMPORT: ("3 3 3", "4 4 4")}))
+    assert "probe" not in plain
+
+
+def test_the_host_speed_probe_keeps_the_least_of_its_tries(monkeypatch):
+    """Each try's CPU time from the clock; the least is the one least disturbed by other work on the host."""
+    import measure
+
+    readings = iter([10.0, 10.9, 20.0, 20.5, 30.0, 30.7])  # tries of 0.9, 0.5 and 0.7 s
+    monkeypatch.setattr(measure.time, "process_time", lambda: next(readings))
+    monkeypatch.setattr(measure, "PROBE_LOOPS", 10)
+    assert measure.host_speed() == pytest.approx(0.5)
+    monkeypatch.undo()
+    assert 0 < measure.host_speed() < 60
+
+
 def test_the_test_suite_is_read_from_pytest_s_last_summary_line():
     import suite_runs
 
