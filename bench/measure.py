@@ -91,7 +91,8 @@ def cpu_of_children() -> float:
 
 # The host's own speed: the machine is shared, and the same code's CPU time moved by up to half between
 # runs of one evening (300,000 GED rows imported in 9.8 s of CPU, then 14.0 s, 25 minutes apart). A fixed
-# workload timed beside each section says how fast the host was, so runs of different days can be compared.
+# workload timed beside each section is a rough reading of how fast the host was, for comparing runs. It is
+# small and single-threaded: contention it does not feel (the other core, memory bandwidth) it misses.
 PROBE_LOOPS = 1_500_000
 PROBE_BYTES = bytes(range(256)) * 4096  # 1 MiB, the same every time
 PROBE_TRIES = 3

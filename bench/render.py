@@ -227,8 +227,8 @@ def speed_line(r: Results) -> list[str]:
     after = "–" if r.speed_after is None else f"{r.speed_after:.3f} s"
     return [
         "- Host speed: the host-speed probe (a fixed workload's CPU time, `measure.host_speed`; lower is faster) "
-        f"took {r.speed_before:.3f} s at the start and {after} at the end. "
-        "The same code's CPU time moves with it: compare runs of different days by it."
+        f"took {r.speed_before:.3f} s at the start and {after} at the end: a rough reading of the shared host's "
+        "speed, for comparing runs; small and single-threaded, it does not feel every kind of contention."
     ]
 
 
