@@ -18,8 +18,9 @@ export NOTEBOOK PARAMS PORT
 JOBS ?=
 BENCH_ARGS ?=
 # make test's workers: one more than the usable cores. Many tests wait (on a browser, a kernel, a build they
-# started), and the extra worker runs while one waits: on 2 cores the suite took 177-182 s so, 196-210 s
-# with one worker a core, the same CPU time both ways.
+# started), and the extra worker runs while one waits: on 2 cores, run in turn on one host, the suite took
+# 177-182 s so and 196-210 s with one worker a core, the same CPU time both ways (the host's own speed
+# moves more than that between runs: 174 s and 203 s so, in two benchmark runs 20 minutes apart).
 TEST_JOBS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1)')
 # What `make lint` checks: the whole project, notebooks included (LINT_PATHS narrows it).
 LINT_PATHS ?= .
