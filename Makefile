@@ -21,7 +21,8 @@ BENCH_ARGS ?=
 # started), and the extra worker runs while one waits: on 2 cores, run in turn on one host, the suite took
 # 177-182 s so and 196-210 s with one worker a core, the same CPU time both ways (the host's own speed
 # moves more than that between runs: 174 s and 203 s so, in two benchmark runs 20 minutes apart).
-TEST_JOBS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1)')
+# The cores as a build counts them (executors.usable_cores); read when the recipe runs, after .venv is made.
+TEST_JOBS ?= $(shell $(BIN)/python -c 'from casualty_workbook.pipeline.executors import usable_cores; print(usable_cores() + 1)')
 # What `make lint` checks: the whole project, notebooks included (LINT_PATHS narrows it).
 LINT_PATHS ?= .
 BOOTSTRAP := tools/bootstrap.txt
