@@ -133,7 +133,7 @@ def test_under_another_matplotlib_agg_draws_every_text(monkeypatch):
     monkeypatch.setattr(
         agg_canvas.MeasuringRendererAgg, "_draw_glyphs", lambda *a: pytest.fail("the loop drew under another release")
     )
-    monkeypatch.setattr(agg_canvas, "font_of", lambda *a: pytest.fail("a font from memory under another release"))
+    monkeypatch.setattr(memory_fonts, "font_of", lambda *a: pytest.fail("a font from memory under another release"))
     fig = _texts()
     assert _png(fig, backend=agg_canvas.BACKEND) == _png(fig)
     plt.close(fig)

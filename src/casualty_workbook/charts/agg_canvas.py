@@ -33,7 +33,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hi
 from matplotlib.ft2font import RenderMode
 
 from casualty_workbook.charts import memory_fonts
-from casualty_workbook.charts.memory_fonts import font_of
 from casualty_workbook.charts.text_sizes import RememberedTextSizes
 
 BACKEND = f"module://{__name__}"
@@ -55,7 +54,7 @@ class MeasuringRendererAgg(RememberedTextSizes, RendererAgg):
         what Agg measures and draws a text with. Under another matplotlib, Agg's own."""
         if not self.glyph_loop:
             return super()._prepare_font(font_prop)
-        font = font_of(font_prop)
+        font = memory_fonts.font_of(font_prop)
         font.clear()
         font.set_size(font_prop.get_size_in_points(), self.dpi)
         return font
